@@ -11,12 +11,8 @@ import { resolve } from 'node:path';
 const entryPoints = process.argv.slice(2);
 if (entryPoints.length === 0) throw new Error('build-package: name at least one entry point');
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
-const external = [
-  ...Object.keys(pkg.dependencies ?? {}),
-  ...Object.keys(pkg.peerDependencies ?? {}),
-  'node:*',
-  'bun',
-];
+const packages = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})];
+const external = [...packages, ...packages.map((name) => `${name}/*`), 'node:*', 'bun'];
 
 rmSync('dist', { recursive: true, force: true });
 await build({
@@ -29,7 +25,7 @@ await build({
   platform: 'neutral',
   target: 'es2022',
   sourcemap: true,
-  external: [...external, ...external.map((name) => `${name}/*`)],
+  external,
   logLevel: 'warning',
 });
 

@@ -1,0 +1,31 @@
+// Installs the Debian peers that interop tests use (Chromium for the browser
+// tests, python3-websockets for the Python client) when they are missing and
+// this machine allows it. Never fails the run: tests that need a missing peer
+// skip with a loud message instead.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+const wanted = [
+  { pkg: 'chromium', present: () => existsSync('/usr/bin/chromium') },
+  {
+    pkg: 'python3-websockets',
+    present: () => spawnSync('/usr/bin/python3', ['-c', 'import websockets'], { stdio: 'ignore' }).status === 0,
+  },
+];
+const missing = wanted.filter((w) => !w.present()).map((w) => w.pkg);
+if (missing.length === 0) process.exit(0);
+
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
+if (!isRoot || !hasApt || process.env.FW_NO_APT === '1') {
+  console.warn(`\n!!! interop peers missing (${missing.join(', ')}) and apt-get is not usable here: those tests will SKIP.\n`);
+  process.exit(0);
+}
+try {
+  console.log(`ensure-peers: apt-get install ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+} catch (error) {
+  console.warn(`\n!!! apt-get install failed (${error.message}): interop tests that need ${missing.join(', ')} will SKIP.\n`);
+}
