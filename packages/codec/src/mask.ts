@@ -1,0 +1,158 @@
+/**
+ * Payload masking, RFC 6455 §5.3: byte i of the payload is XORed with byte
+ * (i mod 4) of the 4-byte masking key. Masking and unmasking are the same
+ * operation.
+ *
+ * Written by hand because it is the hottest loop of the codec and no portable
+ * library does it without native code. The fast path XORs 32-bit words through
+ * a `Uint32Array` view over the 4-byte-aligned middle of the buffer; the
+ * unaligned head and tail, and short buffers, go byte by byte.
+ *
+ * @module
+ */
+
+import { UsageError } from './errors.js';
+
+/** Below this many bytes the byte loop beats creating a `Uint32Array` view. */
+const WORD_THRESHOLD = 32;
+
+// Byte order of this platform, read once: the word path must build the
+// 32-bit key so that its bytes land on the payload in key order.
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * The key as one 32-bit word in memory order, rotated so that its first
+ * byte is `key[keyOffset & 3]`.
+ */
+function keyWord(key: Uint8Array, keyOffset: number): number {
+  const k0 = key[keyOffset & 3]!;
+  const k1 = key[(keyOffset + 1) & 3]!;
+  const k2 = key[(keyOffset + 2) & 3]!;
+  const k3 = key[(keyOffset + 3) & 3]!;
+  return LITTLE_ENDIAN
+    ? (k0 | (k1 << 8) | (k2 << 16) | (k3 << 24)) >>> 0
+    : ((k0 << 24) | (k1 << 16) | (k2 << 8) | k3) >>> 0;
+}
+
+function checkKey(key: Uint8Array): void {
+  // A short key would make `key[i & 3]` undefined and silently XOR with 0.
+  if (key.length < 4) throw new UsageError('FW_ERR_INVALID_ARGUMENT', 'mask key must be 4 bytes');
+}
+
+/**
+ * Byte-at-a-time copy+mask with the key held in locals, unrolled by four
+ * (measured twice as fast as `key[(keyOffset + i) & 3]` per byte). `src` and
+ * `dst` may be the same array (in-place masking).
+ */
+function maskBytes(
+  src: Uint8Array,
+  srcStart: number,
+  srcEnd: number,
+  dst: Uint8Array,
+  dstOffset: number,
+  key: Uint8Array,
+  keyOffset: number,
+): void {
+  const k0 = key[keyOffset & 3]!;
+  const k1 = key[(keyOffset + 1) & 3]!;
+  const k2 = key[(keyOffset + 2) & 3]!;
+  const k3 = key[(keyOffset + 3) & 3]!;
+  const shift = dstOffset - srcStart;
+  let i = srcStart;
+  for (; i + 3 < srcEnd; i += 4) {
+    dst[i + shift] = src[i]! ^ k0;
+    dst[i + shift + 1] = src[i + 1]! ^ k1;
+    dst[i + shift + 2] = src[i + 2]! ^ k2;
+    dst[i + shift + 3] = src[i + 3]! ^ k3;
+  }
+  if (i < srcEnd) dst[i + shift] = src[i]! ^ k0;
+  if (i + 1 < srcEnd) dst[i + shift + 1] = src[i + 1]! ^ k1;
+  if (i + 2 < srcEnd) dst[i + shift + 2] = src[i + 2]! ^ k2;
+}
+
+/**
+ * Masks (or unmasks: the operation is its own inverse) `data` in place.
+ *
+ * `keyOffset` says which key byte applies to `data[0]`: pass the number of
+ * payload bytes already processed when a payload is (un)masked in pieces,
+ * RFC 6455 §5.3 counts key positions from the start of the payload.
+ *
+ * @example
+ * ```ts
+ * mask(payload, maskKey);               // whole payload
+ * mask(piece2, maskKey, piece1.length); // second piece of the same payload
+ * ```
+ */
+export function mask(data: Uint8Array, key: Uint8Array, keyOffset = 0): void {
+  checkKey(key);
+  const length = data.length;
+  if (length < WORD_THRESHOLD) {
+    maskBytes(data, 0, length, data, 0, key, keyOffset);
+    return;
+  }
+  // Bytes before the first 4-byte boundary of the underlying ArrayBuffer.
+  const head = (4 - (data.byteOffset & 3)) & 3;
+  maskBytes(data, 0, head, data, 0, key, keyOffset);
+  const words = (length - head) >>> 2;
+  const view = new Uint32Array(data.buffer, data.byteOffset + head, words);
+  const word = keyWord(key, keyOffset + head);
+  for (let i = 0; i < words; i++) view[i]! ^= word;
+  const tail = head + words * 4;
+  maskBytes(data, tail, length, data, tail, key, keyOffset + tail);
+}
+
+/**
+ * Same as {@link mask}: unmasking is masking again with the same key. Named
+ * separately so call sites read like the RFC.
+ */
+export const unmask: (data: Uint8Array, key: Uint8Array, keyOffset?: number) => void = mask;
+
+/**
+ * Copies `src` into `dst` at `dstOffset`, masking on the way, in one pass
+ * (no copy-then-mask). `keyOffset` is the key position of `src[0]`, as in
+ * {@link mask}. `src` is left untouched. `dst` must have room for
+ * `src.length` bytes from `dstOffset`.
+ *
+ * Used to assemble a payload from pieces and to mask an outgoing payload
+ * into a fresh buffer without a second copy. Fastest when `src` and the
+ * destination start at the same offset modulo 4 (then both sides are read
+ * and written as 32-bit words).
+ */
+export function maskInto(
+  src: Uint8Array,
+  dst: Uint8Array,
+  dstOffset: number,
+  key: Uint8Array,
+  keyOffset = 0,
+): void {
+  checkKey(key);
+  const length = src.length;
+  if (dstOffset < 0 || dstOffset + length > dst.length) {
+    throw new UsageError('FW_ERR_INVALID_ARGUMENT', 'maskInto: destination too small');
+  }
+  if (length < WORD_THRESHOLD) {
+    maskBytes(src, 0, length, dst, dstOffset, key, keyOffset);
+    return;
+  }
+  const dstStart = dst.byteOffset + dstOffset;
+  const head = (4 - (dstStart & 3)) & 3;
+  maskBytes(src, 0, head, dst, dstOffset, key, keyOffset);
+  const words = (length - head) >>> 2;
+  const dstView = new Uint32Array(dst.buffer, dstStart + head, words);
+  const word = keyWord(key, keyOffset + head);
+  if (((src.byteOffset + head) & 3) === 0) {
+    const srcView = new Uint32Array(src.buffer, src.byteOffset + head, words);
+    for (let i = 0; i < words; i++) dstView[i] = srcView[i]! ^ word;
+  } else {
+    // Source misaligned: assemble each word from four bytes (measured ~1.5x
+    // the byte loop) rather than copy first and mask after.
+    for (let i = 0, j = head; i < words; i++, j += 4) {
+      const w = LITTLE_ENDIAN
+        ? src[j]! | (src[j + 1]! << 8) | (src[j + 2]! << 16) | (src[j + 3]! << 24)
+        : (src[j]! << 24) | (src[j + 1]! << 16) | (src[j + 2]! << 8) | src[j + 3]!;
+      dstView[i] = w ^ word;
+    }
+  }
+  const tail = head + words * 4;
+  maskBytes(src, tail, length, dst, dstOffset + tail, key, keyOffset + tail);
+}
