@@ -1,0 +1,797 @@
+/**
+ * The sans-I/O WebSocket connection, RFC 6455 §5-§7: bytes in, events and
+ * bytes out, timers as data (STYLE.md lessons 1, 2 and 11).
+ *
+ * Written by hand: the state machine is the heart of the codec and has to be
+ * runtime-neutral; no library offers one for TypeScript without I/O.
+ *
+ * @module
+ */
+import { CloseCode, isValidApiCloseCode, isValidWireCloseCode } from './close-code.js';
+import { encodeClosePayload, parseClosePayload } from './close-payload.js';
+import { ProtocolError, UsageError } from './errors.js';
+import {
+  binaryEvent,
+  closedEvent,
+  closeEvent,
+  errorEvent,
+  pingEvent,
+  pongEvent,
+  textEvent,
+  type ConnectionEvent,
+} from './events.js';
+import type { MessageExtension } from './extension.js';
+import { encodeFrame, encodeFrameToBuffer, MAX_CONTROL_PAYLOAD, SINGLE_BUFFER_FRAME_LIMIT, type Frame } from './frame.js';
+import { FrameDecoder } from './frame-decoder.js';
+import { MessageAssembler, type AssembledMessage, type CompressedMessage } from './message-assembler.js';
+import { Opcode } from './opcode.js';
+import { defaultRandomSource, type RandomSource } from './random.js';
+import { defaultUtf8ValidatorFactory, type Utf8ValidatorFactory } from './utf8.js';
+
+/** Which end of the connection we are (RFC 6455 §5.1: clients mask, servers do not). */
+export type Role = 'client' | 'server';
+
+/** The states of a {@link Connection} (RFC 6455 §4.1 / §7: OPEN, CLOSING, CLOSED). */
+export type ConnectionState = 'open' | 'closing' | 'closed';
+
+/** Options of a {@link Connection}. Every limit is on by default. */
+export interface ConnectionOptions {
+  role: Role;
+  /** The clock, in ms. The codec never reads a clock itself: tests pass a manual one. */
+  now: () => number;
+  /** Largest message in bytes, across fragments and after decompression (1009 beyond). Default 16 MiB. */
+  maxMessageSize?: number;
+  /** Largest frame payload in bytes (1009 beyond). Default: `maxMessageSize`. */
+  maxFrameSize?: number;
+  /** Reply to every ping with a pong echoing its payload (RFC 6455 §5.5.2). Default `true`. */
+  autoPong?: boolean;
+  /** Ms to wait for the peer's close frame (and for the end of the transport) once we sent ours. Default 5000. */
+  closeTimeout?: number;
+  /**
+   * Ping after `interval` ms without incoming bytes; when nothing arrives
+   * within `timeout` ms of the ping the peer is dead: `closed` 1006, and
+   * {@link Connection.closeTransport} becomes true. Off by default.
+   */
+  heartbeat?: { interval: number; timeout: number } | undefined;
+  /** Close with 1001 after this many ms without any traffic in either direction. Off by default. */
+  idleTimeout?: number | undefined;
+  /** Source of mask keys (client role). Default: pooled `crypto.getRandomValues`. */
+  random?: RandomSource;
+  /** Incremental UTF-8 validator factory, e.g. `utf8ValidatorFromWholeBuffer(isUtf8)` on Node. */
+  utf8?: Utf8ValidatorFactory;
+  /** The negotiated per-message extension (permessage-deflate); enables RSV1. */
+  extension?: MessageExtension | undefined;
+}
+
+/** Default `maxMessageSize`: 16 MiB. */
+export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
+/** Default `closeTimeout`: 5 s. */
+export const DEFAULT_CLOSE_TIMEOUT = 5000;
+
+const EMPTY = new Uint8Array(0);
+const textEncoder = new TextEncoder();
+const fatalDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** An event whose value is still being computed by the extension. */
+class PendingSlot {
+  settled = false;
+  /** `undefined` once settled means "dropped" (the connection failed before it). */
+  event: ConnectionEvent | undefined = undefined;
+}
+
+/** A compressed message waiting for `extension.decode`. */
+interface DecodeJob {
+  readonly slot: PendingSlot;
+  readonly message: CompressedMessage;
+}
+
+/** An outgoing frame held back behind a message that awaits `extension.encode`. */
+interface OutgoingItem {
+  readonly opcode: number;
+  payload: Uint8Array;
+  readonly fin: boolean;
+  /** Still to be passed to `extension.encode`. */
+  compress: boolean;
+  rsv1: boolean;
+  /** Bytes charged to bufferedAmount while queued. */
+  readonly size: number;
+}
+
+function asBytes(data: Uint8Array | string | undefined): Uint8Array {
+  if (data === undefined) return EMPTY;
+  return typeof data === 'string' ? textEncoder.encode(data) : data;
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | undefined)?.then === 'function';
+}
+
+function extensionFailure(error: unknown, encoding: boolean): ProtocolError {
+  if (error instanceof ProtocolError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  // A failure to encode is ours (1011); one to decode is the peer's data (1007 unless the extension says otherwise).
+  return encoding
+    ? new ProtocolError('FW_ERR_EXTENSION', CloseCode.InternalError, `extension encode failed: ${message}`)
+    : new ProtocolError('FW_ERR_DECOMPRESSION', CloseCode.InvalidPayload, `extension decode failed: ${message}`);
+}
+
+function checkNonNegative(name: string, value: number | undefined): void {
+  if (value !== undefined && !(typeof value === 'number' && value >= 0)) {
+    throw new UsageError('FW_ERR_INVALID_ARGUMENT', `${name} must be a number ≥ 0`);
+  }
+}
+
+/**
+ * One WebSocket connection as a pure state machine, for either role. Feed it
+ * bytes with {@link Connection.receive} / {@link Connection.receiveEof}, pull
+ * events with {@link Connection.readEvent} and bytes to write with
+ * {@link Connection.takeOutput}; ask {@link Connection.pollTimeout} when to
+ * call {@link Connection.handleTimeout}. It never throws on peer input: a
+ * protocol failure queues our close frame, then reports one `error` event.
+ *
+ * @example An echo loop
+ * ```ts
+ * const conn = new Connection({ role: 'server', now: Date.now });
+ * socket.on('data', (chunk) => {
+ *   conn.receive(chunk);
+ *   for (let e = conn.readEvent(); e !== undefined; e = conn.readEvent()) {
+ *     if (e.type === 'text') conn.sendText(e.data);
+ *     if (e.type === 'binary') conn.sendBinary(e.data);
+ *   }
+ *   for (const bytes of conn.takeOutput()) socket.write(bytes);
+ *   if (conn.closeTransport) socket.end();
+ * });
+ * ```
+ */
+export class Connection {
+  /** Our role. */
+  readonly role: Role;
+
+  readonly #now: () => number;
+  readonly #client: boolean;
+  readonly #maxMessageSize: number;
+  readonly #autoPong: boolean;
+  readonly #closeTimeout: number;
+  readonly #heartbeat: { interval: number; timeout: number } | undefined;
+  readonly #idleTimeout: number | undefined;
+  readonly #random: RandomSource;
+  readonly #extension: MessageExtension | undefined;
+  /** Whether timers need to know when bytes move (skips clock reads otherwise). */
+  readonly #tracksTime: boolean;
+
+  /** `undefined` once input is discarded (after a close frame or a failure, STYLE.md lesson 11). */
+  #decoder: FrameDecoder | undefined;
+  readonly #assembler: MessageAssembler;
+
+  // Events, in order; PendingSlots wait for the extension.
+  #events: (ConnectionEvent | PendingSlot | undefined)[] = [];
+  #eventHead = 0;
+  #decodeJobs: DecodeJob[] = [];
+  #decoding = false;
+
+  // Output.
+  #out: Uint8Array[] = [];
+  #outBytes = 0;
+  /** Data (and a close) held behind a message that awaits the extension's encode. */
+  #sendQueue: OutgoingItem[] = [];
+  #sendQueueBytes = 0;
+  #encoding = false;
+  /** Opcode of our fragmented message in progress (0 when none). */
+  #sendingOpcode = 0;
+
+  // Close handshake.
+  #state: ConnectionState = 'open';
+  #closeSent = false;
+  #closeReceived = false;
+  #receivedCode: number = CloseCode.NoStatus;
+  #receivedReason = '';
+  #failure: ProtocolError | undefined;
+  #closeTransport = false;
+  #closeDeadline: number | undefined;
+
+  // Timers.
+  #lastReceived = 0;
+  #lastTraffic = 0;
+  #pingDeadline: number | undefined;
+
+  // Async extension work.
+  #pendingPromise: Promise<void> | undefined;
+  #disposed = false;
+  #resolvePending: (() => void) | undefined;
+
+  /** @throws {UsageError} `FW_ERR_INVALID_ARGUMENT` for a bad role, clock or limit. */
+  constructor(options: ConnectionOptions) {
+    if (options.role !== 'client' && options.role !== 'server') {
+      throw new UsageError('FW_ERR_INVALID_ARGUMENT', "role must be 'client' or 'server'");
+    }
+    if (typeof options.now !== 'function') throw new UsageError('FW_ERR_INVALID_ARGUMENT', 'now must be a function');
+    checkNonNegative('maxMessageSize', options.maxMessageSize);
+    checkNonNegative('maxFrameSize', options.maxFrameSize);
+    checkNonNegative('closeTimeout', options.closeTimeout);
+    checkNonNegative('idleTimeout', options.idleTimeout);
+    if (options.heartbeat !== undefined) {
+      checkNonNegative('heartbeat.interval', options.heartbeat.interval);
+      checkNonNegative('heartbeat.timeout', options.heartbeat.timeout);
+    }
+    this.role = options.role;
+    this.#client = options.role === 'client';
+    this.#now = options.now;
+    this.#maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    this.#autoPong = options.autoPong ?? true;
+    this.#closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
+    this.#heartbeat = options.heartbeat;
+    this.#idleTimeout = options.idleTimeout;
+    this.#random = options.random ?? defaultRandomSource;
+    this.#extension = options.extension;
+    this.#tracksTime = this.#heartbeat !== undefined || this.#idleTimeout !== undefined;
+    if (this.#tracksTime) {
+      const now = this.#now();
+      this.#lastReceived = now;
+      this.#lastTraffic = now;
+    }
+    this.#decoder = new FrameDecoder({
+      role: options.role,
+      maxFrameSize: options.maxFrameSize ?? this.#maxMessageSize,
+      // RFC 7692 §6: RSV1 only when an extension was negotiated.
+      allowedRsv: this.#extension !== undefined ? { rsv1: true } : undefined,
+      streamDataFrames: true,
+    });
+    this.#assembler = new MessageAssembler({
+      maxMessageSize: this.#maxMessageSize,
+      utf8: options.utf8 ?? defaultUtf8ValidatorFactory,
+    });
+  }
+
+  /** `'open'`, `'closing'` once a close frame was sent or received or the connection failed, `'closed'` after the `closed` event. */
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** Bytes queued for output and not taken yet, plus bytes of messages waiting on the extension's encode. */
+  get bufferedAmount(): number {
+    return this.#outBytes + this.#sendQueueBytes;
+  }
+
+  /**
+   * True when the transport should be ended now (after taking the output):
+   * as the server once the close handshake is done (RFC 6455 §7.1.1: the
+   * server closes TCP first), after a failure, and after a timeout. Call
+   * {@link Connection.receiveEof} once the transport has ended.
+   */
+  get closeTransport(): boolean {
+    return this.#closeTransport;
+  }
+
+  // ---- input --------------------------------------------------------------
+
+  /**
+   * Bytes from the transport, in any chunking. Takes ownership of `chunk`
+   * (payloads are unmasked in place and delivered as views of it). Never
+   * throws on peer input.
+   */
+  receive(chunk: Uint8Array): void {
+    const decoder = this.#decoder;
+    if (decoder === undefined || chunk.length === 0) return;
+    if (this.#tracksTime) {
+      const now = this.#now();
+      this.#lastReceived = now;
+      this.#lastTraffic = now;
+      this.#pingDeadline = undefined; // any bytes prove the peer alive
+    }
+    decoder.push(chunk);
+    // Stop as soon as the decoder is swapped out (close frame or failure).
+    while (this.#decoder === decoder) {
+      const item = decoder.read();
+      if (item === undefined) return;
+      switch (item.type) {
+        case 'frame':
+          if (item.frame.opcode >= 0x8) this.#onControlFrame(item.frame);
+          else this.#onAssembled(this.#assembler.frame(item.frame, item.frame.payload));
+          break;
+        case 'frame-start':
+          this.#onAssembled(this.#assembler.frameStart(item.header));
+          break;
+        case 'frame-data':
+          this.#onAssembled(this.#assembler.frameData(item.data, item.last));
+          break;
+        case 'error':
+          this.#fail(item.error);
+          break;
+      }
+    }
+  }
+
+  /**
+   * The transport ended (the peer's FIN, or an error). Emits `closed`: clean
+   * after a finished close handshake, the failure's code after a protocol
+   * error, else 1006 (RFC 6455 §7.1.5).
+   */
+  receiveEof(): void {
+    if (this.#state === 'closed') return;
+    this.#decoder = undefined;
+    this.#closeTransport = true;
+    this.#finishClosed();
+  }
+
+  /** The next ready event, in order, or `undefined`. See {@link Connection.pending} for async extensions. */
+  readEvent(): ConnectionEvent | undefined {
+    const events = this.#events;
+    while (this.#eventHead < events.length) {
+      const item = events[this.#eventHead]!;
+      if (item instanceof PendingSlot) {
+        if (!item.settled) return undefined;
+        events[this.#eventHead++] = undefined;
+        if (item.event !== undefined) return this.#compactEvents(item.event);
+        continue;
+      }
+      events[this.#eventHead++] = undefined;
+      return this.#compactEvents(item);
+    }
+    return undefined;
+  }
+
+  /**
+   * A promise while extension work (decode or encode) is in flight; it
+   * resolves when more events or output may be ready. `undefined` otherwise.
+   */
+  pending(): Promise<void> | undefined {
+    if (!this.#decoding && !this.#encoding) return undefined;
+    this.#pendingPromise ??= new Promise<void>((resolve) => {
+      this.#resolvePending = resolve;
+    });
+    return this.#pendingPromise;
+  }
+
+  // ---- output -------------------------------------------------------------
+
+  /**
+   * Sends a text message (RFC 6455 §5.6). `fin: false` starts or continues a
+   * fragmented message; the call with `fin: true` (default) ends it. Bytes are
+   * taken as already valid UTF-8 and are not copied: do not modify them until
+   * taken from the output.
+   *
+   * @throws {UsageError} `FW_ERR_CLOSED` after our close frame; `FW_ERR_INVALID_STATE` when a binary fragmented message is in progress.
+   */
+  sendText(data: string | Uint8Array, fin = true): void {
+    this.#sendData(Opcode.Text, asBytes(data), fin);
+  }
+
+  /** Sends a binary message; see {@link Connection.sendText} for `fin`. */
+  sendBinary(data: Uint8Array, fin = true): void {
+    this.#sendData(Opcode.Binary, data, fin);
+  }
+
+  /** Sends a ping (RFC 6455 §5.5.2). @throws {UsageError} over 125 bytes, or after our close frame. */
+  ping(data?: Uint8Array | string): void {
+    this.#sendControl(Opcode.Ping, asBytes(data));
+  }
+
+  /** Sends an unsolicited pong (RFC 6455 §5.5.3). @throws {UsageError} over 125 bytes, or after our close frame. */
+  pong(data?: Uint8Array | string): void {
+    this.#sendControl(Opcode.Pong, asBytes(data));
+  }
+
+  /**
+   * Starts the close handshake (RFC 6455 §7.1.2). `code` must be 1000 or
+   * 3000-4999 (`isValidApiCloseCode`); without one the close frame has no
+   * body. Ignored when a close frame was already sent or the connection is closed.
+   *
+   * @throws {UsageError} `FW_ERR_INVALID_CLOSE_CODE_ARG`, `FW_ERR_REASON_TOO_LONG`.
+   */
+  close(code?: number, reason?: string): void {
+    if (code !== undefined && !isValidApiCloseCode(code)) {
+      throw new UsageError('FW_ERR_INVALID_CLOSE_CODE_ARG', `close code must be 1000 or 3000-4999, got ${code}`);
+    }
+    this.closeWithLibraryCode(code, reason);
+  }
+
+  /**
+   * Like {@link Connection.close} but accepts every code valid on the wire
+   * (RFC 6455 §7.4.1: 1000-1003, 1007-1014, 3000-4999), for the library's own
+   * decisions: 1001 on shutdown, 1008 for a policy, 1011 for an internal error.
+   *
+   * @throws {UsageError} `FW_ERR_INVALID_CLOSE_CODE_ARG`, `FW_ERR_REASON_TOO_LONG`.
+   */
+  closeWithLibraryCode(code?: number, reason = ''): void {
+    if (code !== undefined && !isValidWireCloseCode(code)) {
+      throw new UsageError('FW_ERR_INVALID_CLOSE_CODE_ARG', `close code ${code} may not be sent`);
+    }
+    const body = encodeClosePayload(code, reason); // validates the reason first
+    if (this.#closeSent || this.#state === 'closed') return;
+    this.#markTraffic();
+    this.#sendClose(body);
+  }
+
+  /** Bytes to write now, in order (header and payload may be separate entries). Empties the queue. */
+  takeOutput(): Uint8Array[] {
+    const out = this.#out;
+    if (out.length === 0) return [];
+    this.#out = [];
+    this.#outBytes = 0;
+    return out;
+  }
+
+  // ---- timers ----------------------------------------------------------------
+
+  /** Absolute time (clock of `now()`) at which {@link Connection.handleTimeout} must run next, or `undefined`. */
+  pollTimeout(): number | undefined {
+    if (this.#state === 'closed') return undefined;
+    let next = this.#closeDeadline;
+    if (this.#state === 'open') {
+      const heartbeat = this.#heartbeat;
+      if (heartbeat !== undefined) {
+        const due = this.#pingDeadline ?? this.#lastReceived + heartbeat.interval;
+        if (next === undefined || due < next) next = due;
+      }
+      if (this.#idleTimeout !== undefined) {
+        const due = this.#lastTraffic + this.#idleTimeout;
+        if (next === undefined || due < next) next = due;
+      }
+    }
+    return next;
+  }
+
+  /** Acts on every timer due at `now`: close timeout, heartbeat ping or dead peer, idle close. */
+  handleTimeout(now: number): void {
+    if (this.#state === 'closed') return;
+    if (this.#closeDeadline !== undefined && now >= this.#closeDeadline) {
+      // RFC 6455 §7.1.1: give up waiting for the peer and end the transport.
+      this.#closeTransport = true;
+      this.#decoder = undefined;
+      this.#finishClosed();
+      return;
+    }
+    if (this.#state !== 'open') return;
+    const heartbeat = this.#heartbeat;
+    if (heartbeat !== undefined) {
+      if (this.#pingDeadline !== undefined) {
+        if (now >= this.#pingDeadline) {
+          // Dead peer: nothing arrived since our ping. No close frame can
+          // help, end the transport and report an abnormal closure.
+          this.#closeTransport = true;
+          this.#decoder = undefined;
+          this.#emitClosed(CloseCode.Abnormal, '', false);
+          return;
+        }
+      } else if (now >= this.#lastReceived + heartbeat.interval) {
+        this.#writeFrame(Opcode.Ping, EMPTY, true, false);
+        this.#pingDeadline = now + heartbeat.timeout;
+      }
+    }
+    if (this.#idleTimeout !== undefined && now >= this.#lastTraffic + this.#idleTimeout) {
+      this.#sendClose(encodeClosePayload(CloseCode.GoingAway, 'idle timeout'));
+    }
+  }
+
+  // ---- receiving internals ---------------------------------------------------
+
+  #onControlFrame(frame: Frame): void {
+    // RFC 7692 §6: RSV1 is for the first frame of a data message only.
+    if (frame.rsv1) {
+      this.#fail(new ProtocolError('FW_ERR_UNEXPECTED_RSV', CloseCode.ProtocolError, 'RSV1 set on a control frame'));
+      return;
+    }
+    const payload = frame.payload;
+    switch (frame.opcode) {
+      case Opcode.Ping:
+        // RFC 6455 §5.5.2-3: answer with a pong echoing the payload, unless closing.
+        if (this.#autoPong && !this.#closeSent) this.#writeFrame(Opcode.Pong, payload, true, false);
+        this.#pushEvent(pingEvent(payload));
+        return;
+      case Opcode.Pong:
+        this.#pushEvent(pongEvent(payload));
+        return;
+      default:
+        this.#onCloseFrame(payload);
+    }
+  }
+
+  #onCloseFrame(payload: Uint8Array): void {
+    const parsed = parseClosePayload(payload);
+    if (parsed instanceof ProtocolError) {
+      this.#fail(parsed);
+      return;
+    }
+    this.#closeReceived = true;
+    this.#receivedCode = parsed.code;
+    this.#receivedReason = parsed.reason;
+    // STYLE.md lesson 11: nothing after a close frame is read.
+    this.#decoder = undefined;
+    this.#assembler.reset();
+    this.#pushEvent(closeEvent(parsed.code, parsed.reason));
+    if (!this.#closeSent) {
+      // RFC 6455 §5.5.1: reply with a close, echoing the status code.
+      this.#sendClose(parsed.code === CloseCode.NoStatus ? EMPTY : encodeClosePayload(parsed.code));
+    } else {
+      this.#handshakeDone();
+    }
+  }
+
+  #onAssembled(result: AssembledMessage | ProtocolError | undefined): void {
+    if (result === undefined) return;
+    if (result instanceof ProtocolError) {
+      this.#fail(result);
+      return;
+    }
+    if (result.type !== 'compressed') {
+      this.#pushEvent(result);
+      return;
+    }
+    const slot = new PendingSlot();
+    this.#events.push(slot);
+    this.#decodeJobs.push({ slot, message: result });
+    this.#runDecodes();
+  }
+
+  /** Runs extension decodes one at a time, in arrival order. */
+  #runDecodes(): void {
+    const extension = this.#extension!;
+    while (!this.#decoding && this.#decodeJobs.length > 0) {
+      const job = this.#decodeJobs[0]!;
+      let result: Uint8Array | Promise<Uint8Array>;
+      try {
+        result = extension.decode([job.message.payload], this.#maxMessageSize);
+      } catch (error) {
+        this.#decodeJobs.shift();
+        this.#settleDecode(job, extensionFailure(error, false));
+        continue;
+      }
+      if (!isPromise(result)) {
+        this.#decodeJobs.shift();
+        this.#settleDecode(job, result);
+        continue;
+      }
+      this.#decoding = true;
+      result.then(
+        (bytes) => this.#asyncDecodeDone(job, bytes),
+        (error: unknown) => this.#asyncDecodeDone(job, extensionFailure(error, false)),
+      );
+    }
+  }
+
+  #asyncDecodeDone(job: DecodeJob, result: Uint8Array | ProtocolError): void {
+    this.#decoding = false;
+    // Stale when the connection failed or closed meanwhile: the job was dropped.
+    if (this.#decodeJobs[0] === job) {
+      this.#decodeJobs.shift();
+      this.#settleDecode(job, result);
+      this.#runDecodes();
+    }
+    this.#maybeDispose();
+    this.#notify();
+  }
+
+  #settleDecode(job: DecodeJob, result: Uint8Array | ProtocolError): void {
+    let event: ConnectionEvent | ProtocolError;
+    if (result instanceof ProtocolError) event = result;
+    else if (result.length > this.#maxMessageSize) {
+      // Defensive: the extension was told the limit (RFC 7692 §8.1 "decompression bomb").
+      event = new ProtocolError('FW_ERR_MESSAGE_TOO_BIG', CloseCode.MessageTooBig, 'decompressed message too big');
+    } else if (job.message.binary) event = binaryEvent(result);
+    else {
+      try {
+        event = textEvent(fatalDecoder.decode(result));
+      } catch {
+        event = new ProtocolError('FW_ERR_INVALID_UTF8', CloseCode.InvalidPayload, 'text message is not valid UTF-8');
+      }
+    }
+    job.slot.settled = true;
+    if (event instanceof ProtocolError) {
+      this.#fail(event, job.slot);
+      return;
+    }
+    job.slot.event = event;
+  }
+
+  /**
+   * Fails the connection (RFC 6455 §7.1.7): our close frame with the error's
+   * code goes out first, then the error is reported once; input is
+   * discarded and the transport should end. With `slot`, the failure
+   * happened at that place in the event order: later events are dropped.
+   */
+  #fail(error: ProtocolError, slot?: PendingSlot): void {
+    if (this.#failure !== undefined || this.#state === 'closed') return;
+    this.#failure = error;
+    this.#decoder = undefined;
+    this.#assembler.reset();
+    if (slot !== undefined) {
+      // Messages after the failing one are dropped; earlier ones were delivered.
+      for (const job of this.#decodeJobs) job.slot.settled = true;
+      this.#decodeJobs = [];
+      slot.event = errorEvent(error);
+      const at = this.#events.indexOf(slot, this.#eventHead);
+      if (at >= 0) this.#events.length = at + 1;
+    } else {
+      this.#pushEvent(errorEvent(error));
+    }
+    if (!this.#closeSent) {
+      // Data still waiting on the extension will never be sent.
+      this.#sendQueue = [];
+      this.#sendQueueBytes = 0;
+      this.#sendClose(isValidWireCloseCode(error.closeCode) ? encodeClosePayload(error.closeCode) : EMPTY);
+    }
+    this.#state = 'closing';
+    this.#closeTransport = true;
+    this.#closeDeadline = this.#now() + this.#closeTimeout;
+  }
+
+  #pushEvent(event: ConnectionEvent): void {
+    this.#events.push(event);
+  }
+
+  #compactEvents(event: ConnectionEvent): ConnectionEvent {
+    if (this.#eventHead === this.#events.length) {
+      this.#events.length = 0;
+      this.#eventHead = 0;
+    } else if (this.#eventHead >= 1024 && this.#eventHead * 2 >= this.#events.length) {
+      this.#events = this.#events.slice(this.#eventHead);
+      this.#eventHead = 0;
+    }
+    return event;
+  }
+
+  // ---- closing internals -------------------------------------------------------
+
+  /** Queues our close frame (after data already queued, RFC 6455 §5.5.1) and starts the close timer. */
+  #sendClose(body: Uint8Array): void {
+    this.#closeSent = true;
+    if (this.#state === 'open') this.#state = 'closing';
+    if (this.#sendQueue.length > 0) this.#enqueue(Opcode.Close, body, true, false);
+    else this.#writeFrame(Opcode.Close, body, true, false);
+    if (this.#closeReceived) this.#handshakeDone();
+    else this.#closeDeadline = this.#now() + this.#closeTimeout;
+  }
+
+  /** Both close frames exchanged (RFC 6455 §7.1.1). */
+  #handshakeDone(): void {
+    // The server ends TCP first; the client waits for it, up to the close timeout.
+    if (!this.#client) this.#closeTransport = true;
+    this.#closeDeadline = this.#now() + this.#closeTimeout;
+  }
+
+  #finishClosed(): void {
+    if (this.#failure !== undefined) this.#emitClosed(this.#failure.closeCode, '', false);
+    else if (this.#closeSent && this.#closeReceived) this.#emitClosed(this.#receivedCode, this.#receivedReason, true);
+    else this.#emitClosed(CloseCode.Abnormal, '', false);
+  }
+
+  #emitClosed(code: number, reason: string, wasClean: boolean): void {
+    this.#state = 'closed';
+    this.#closeDeadline = undefined;
+    this.#pingDeadline = undefined;
+    this.#assembler.reset();
+    // Messages that arrived whole before the end are still decoded and
+    // delivered ahead of `closed`; data not yet sent never will be.
+    this.#sendQueue = [];
+    this.#sendQueueBytes = 0;
+    this.#pushEvent(closedEvent(code, reason, wasClean));
+    this.#maybeDispose();
+    this.#notify();
+  }
+
+  /** Releases the extension once closed and no extension call is in flight. */
+  #maybeDispose(): void {
+    if (this.#state !== 'closed' || this.#disposed || this.#decoding || this.#encoding) return;
+    if (this.#decodeJobs.length > 0) return;
+    this.#disposed = true;
+    this.#extension?.dispose();
+  }
+
+  // ---- sending internals -------------------------------------------------------
+
+  #assertCanSend(): void {
+    // RFC 6455 §5.5.1: nothing after our close frame.
+    if (this.#closeSent || this.#state === 'closed') {
+      throw new UsageError('FW_ERR_CLOSED', 'cannot send after the close frame');
+    }
+  }
+
+  #sendData(opcode: number, payload: Uint8Array, fin: boolean): void {
+    this.#assertCanSend();
+    let frameOpcode = opcode;
+    if (this.#sendingOpcode !== 0) {
+      if (this.#sendingOpcode !== opcode) {
+        throw new UsageError('FW_ERR_INVALID_STATE', 'a fragmented message of the other type is in progress');
+      }
+      frameOpcode = Opcode.Continuation; // RFC 6455 §5.4
+    }
+    const whole = fin && frameOpcode !== Opcode.Continuation;
+    this.#sendingOpcode = fin ? 0 : opcode;
+    this.#markTraffic();
+    // Our extension works on whole messages; fragments go uncompressed.
+    const compress = whole && this.#extension !== undefined;
+    if (!compress && this.#sendQueue.length === 0) {
+      this.#writeFrame(frameOpcode, payload, fin, false);
+      return;
+    }
+    this.#enqueue(frameOpcode, payload, fin, compress);
+  }
+
+  #sendControl(opcode: number, payload: Uint8Array): void {
+    this.#assertCanSend();
+    if (payload.length > MAX_CONTROL_PAYLOAD) {
+      throw new UsageError('FW_ERR_CONTROL_PAYLOAD_TOO_LONG', 'control frame payload must be at most 125 bytes');
+    }
+    this.#markTraffic();
+    // Control frames may overtake data waiting on the extension (RFC 6455 §5.4).
+    this.#writeFrame(opcode, payload, true, false);
+  }
+
+  #markTraffic(): void {
+    if (this.#idleTimeout !== undefined) this.#lastTraffic = this.#now();
+  }
+
+  #enqueue(opcode: number, payload: Uint8Array, fin: boolean, compress: boolean): void {
+    this.#sendQueue.push({ opcode, payload, fin, compress, rsv1: false, size: payload.length });
+    this.#sendQueueBytes += payload.length;
+    this.#pumpSendQueue();
+  }
+
+  /** Writes queued items in order, calling the extension's encode one message at a time. */
+  #pumpSendQueue(): void {
+    const queue = this.#sendQueue;
+    while (!this.#encoding && queue.length > 0) {
+      const item = queue[0]!;
+      if (item.compress) {
+        item.compress = false;
+        let result: Uint8Array | Promise<Uint8Array> | undefined;
+        try {
+          result = this.#extension!.encode(item.payload);
+        } catch (error) {
+          this.#fail(extensionFailure(error, true));
+          return;
+        }
+        if (isPromise(result)) {
+          this.#encoding = true;
+          result.then(
+            (bytes) => this.#asyncEncodeDone(item, bytes),
+            (error: unknown) => this.#asyncEncodeDone(item, extensionFailure(error, true)),
+          );
+          return;
+        }
+        if (result !== undefined) {
+          item.payload = result;
+          item.rsv1 = true; // RFC 7692 §6: RSV1 on the first frame of a compressed message
+        }
+      }
+      queue.shift();
+      this.#sendQueueBytes -= item.size;
+      this.#writeFrame(item.opcode, item.payload, item.fin, item.rsv1);
+    }
+  }
+
+  #asyncEncodeDone(item: OutgoingItem, result: Uint8Array | ProtocolError): void {
+    this.#encoding = false;
+    if (this.#sendQueue[0] === item) {
+      if (result instanceof ProtocolError) this.#fail(result);
+      else {
+        item.payload = result;
+        item.rsv1 = true;
+        this.#pumpSendQueue();
+      }
+    }
+    this.#maybeDispose();
+    this.#notify();
+  }
+
+  #writeFrame(opcode: number, payload: Uint8Array, fin: boolean, rsv1: boolean): void {
+    const mask = this.#client; // RFC 6455 §5.3: clients mask every frame
+    if (payload.length <= SINGLE_BUFFER_FRAME_LIMIT) {
+      const bytes = encodeFrameToBuffer({ opcode, payload, fin, rsv1, mask, randomSource: this.#random });
+      this.#out.push(bytes);
+      this.#outBytes += bytes.length;
+      return;
+    }
+    const [header, body] = encodeFrame({ opcode, payload, fin, rsv1, mask, randomSource: this.#random });
+    this.#out.push(header, body);
+    this.#outBytes += header.length + body.length;
+  }
+
+  #notify(): void {
+    const resolve = this.#resolvePending;
+    if (resolve === undefined) return;
+    this.#pendingPromise = undefined;
+    this.#resolvePending = undefined;
+    resolve();
+  }
+}

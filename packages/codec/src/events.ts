@@ -1,0 +1,103 @@
+/**
+ * The events a {@link Connection} reports, as frozen tagged unions
+ * (STYLE.md lesson 4). Pulled with `Connection.readEvent()`, never pushed.
+ *
+ * @module
+ */
+import type { ProtocolError } from './errors.js';
+
+/** A whole text message (RFC 6455 §5.6), already validated as UTF-8. */
+export interface TextEvent {
+  readonly type: 'text';
+  readonly data: string;
+}
+
+/** A whole binary message (RFC 6455 §5.6). */
+export interface BinaryEvent {
+  readonly type: 'binary';
+  readonly data: Uint8Array;
+}
+
+/** A ping arrived (RFC 6455 §5.5.2). With `autoPong` (the default) the pong was already queued. */
+export interface PingEvent {
+  readonly type: 'ping';
+  readonly data: Uint8Array;
+}
+
+/** A pong arrived (RFC 6455 §5.5.3). */
+export interface PongEvent {
+  readonly type: 'pong';
+  readonly data: Uint8Array;
+}
+
+/**
+ * The peer's close frame arrived (RFC 6455 §5.5.1). `code` is 1005 when the
+ * frame had no status code. Our reply was already queued unless we had sent
+ * a close first.
+ */
+export interface CloseEvent {
+  readonly type: 'close';
+  readonly code: number;
+  readonly reason: string;
+}
+
+/**
+ * The peer broke the protocol. Reported once; our close frame with
+ * `error.closeCode` was already queued (RFC 6455 §7.1.7), and later input is
+ * discarded.
+ */
+export interface ErrorEvent {
+  readonly type: 'error';
+  readonly error: ProtocolError;
+}
+
+/**
+ * Terminal, exactly once: the close handshake finished and the transport
+ * ended, a timeout gave up on the peer, or the transport ended abruptly
+ * (`code` 1006, RFC 6455 §7.1.5). `wasClean` is true only after a finished
+ * close handshake (§7.1.4).
+ */
+export interface ClosedEvent {
+  readonly type: 'closed';
+  readonly code: number;
+  readonly reason: string;
+  readonly wasClean: boolean;
+}
+
+/** Everything {@link Connection.readEvent} can return. */
+export type ConnectionEvent = TextEvent | BinaryEvent | PingEvent | PongEvent | CloseEvent | ErrorEvent | ClosedEvent;
+
+/** Builds a frozen {@link TextEvent}. */
+export function textEvent(data: string): TextEvent {
+  return Object.freeze({ type: 'text', data });
+}
+
+/** Builds a frozen {@link BinaryEvent}. */
+export function binaryEvent(data: Uint8Array): BinaryEvent {
+  return Object.freeze({ type: 'binary', data });
+}
+
+/** Builds a frozen {@link PingEvent}. */
+export function pingEvent(data: Uint8Array): PingEvent {
+  return Object.freeze({ type: 'ping', data });
+}
+
+/** Builds a frozen {@link PongEvent}. */
+export function pongEvent(data: Uint8Array): PongEvent {
+  return Object.freeze({ type: 'pong', data });
+}
+
+/** Builds a frozen {@link CloseEvent}. */
+export function closeEvent(code: number, reason: string): CloseEvent {
+  return Object.freeze({ type: 'close', code, reason });
+}
+
+/** Builds a frozen {@link ErrorEvent}. */
+export function errorEvent(error: ProtocolError): ErrorEvent {
+  return Object.freeze({ type: 'error', error });
+}
+
+/** Builds a frozen {@link ClosedEvent}. */
+export function closedEvent(code: number, reason: string, wasClean: boolean): ClosedEvent {
+  return Object.freeze({ type: 'closed', code, reason, wasClean });
+}

@@ -1,0 +1,207 @@
+/**
+ * Data frames to messages, RFC 6455 §5.4 and §5.6: enforces the continuation
+ * rules, the message size limit and incremental UTF-8, and joins the payload
+ * once (STYLE.md lesson 6).
+ *
+ * Memory is bounded by bytes, not by fragment count: fragments are copied
+ * into one buffer that grows by doubling, capped at the limit, so a flood of
+ * empty fragments costs nothing and a 4 MiB message in 65,536 pieces is fine.
+ * A message that arrives as one whole frame is delivered zero-copy.
+ *
+ * @module
+ */
+import { CloseCode } from './close-code.js';
+import { ProtocolError } from './errors.js';
+import { binaryEvent, textEvent, type BinaryEvent, type TextEvent } from './events.js';
+import type { FrameHeader } from './frame.js';
+import { Opcode } from './opcode.js';
+import type { Utf8Validator, Utf8ValidatorFactory } from './utf8.js';
+
+/**
+ * A whole message whose payload was sent with RSV1 (RFC 7692 §6): the bytes
+ * still need the negotiated extension's `decode`.
+ */
+export interface CompressedMessage {
+  readonly type: 'compressed';
+  readonly binary: boolean;
+  /** The joined, still encoded payload. */
+  readonly payload: Uint8Array;
+}
+
+/** What {@link MessageAssembler} produces when a message ends. */
+export type AssembledMessage = TextEvent | BinaryEvent | CompressedMessage;
+
+/** Options of {@link MessageAssembler}. */
+export interface MessageAssemblerOptions {
+  /** Largest message in bytes, counted across fragments (1009 beyond). Also bounds compressed bytes. */
+  maxMessageSize: number;
+  /** Makes the incremental validator for fragmented text. */
+  utf8: Utf8ValidatorFactory;
+}
+
+// WHATWG "fatal" decoding rejects overlongs, surrogates and > U+10FFFF like
+// RFC 3629, so for a message present in one piece it validates and decodes in
+// one call. ignoreBOM keeps a leading U+FEFF: it is message content.
+const fatalDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const lenientDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/** Smallest buffer allocated for a fragmented message. */
+const MIN_CAPACITY = 1024;
+
+function invalidUtf8(): ProtocolError {
+  return new ProtocolError('FW_ERR_INVALID_UTF8', CloseCode.InvalidPayload, 'text message is not valid UTF-8');
+}
+
+/**
+ * Assembles data frames into messages. Feed it either whole frames
+ * ({@link MessageAssembler.frame}) or streamed frames
+ * ({@link MessageAssembler.frameStart} then {@link MessageAssembler.frameData}
+ * pieces). Each call returns a finished message, a {@link ProtocolError}, or
+ * `undefined` while the message is still open. After an error the assembler
+ * must not be fed again.
+ */
+export class MessageAssembler {
+  readonly #maxMessageSize: number;
+  readonly #utf8Factory: Utf8ValidatorFactory;
+  #validator: Utf8Validator | undefined;
+  /** Opcode of the open message (Text or Binary), 0 when none is open. */
+  #opcode = 0;
+  #compressed = false;
+  /** FIN of the frame being streamed. */
+  #frameFin = false;
+  /** Message length once the current frame is complete. */
+  #frameEnd = 0;
+  #buffer: Uint8Array | undefined;
+  #length = 0;
+
+  constructor(options: MessageAssemblerOptions) {
+    this.#maxMessageSize = options.maxMessageSize;
+    this.#utf8Factory = options.utf8;
+  }
+
+  /** True while a fragmented message is open (RFC 6455 §5.4). */
+  get inMessage(): boolean {
+    return this.#opcode !== 0;
+  }
+
+  /** Bytes held for the open message (capacity of the join buffer). */
+  get bufferedBytes(): number {
+    return this.#buffer?.length ?? 0;
+  }
+
+  /** A whole data frame (opcode 0, 1 or 2) with its unmasked payload. */
+  frame(header: FrameHeader, payload: Uint8Array): AssembledMessage | ProtocolError | undefined {
+    // Fast path: a whole message in one frame, nothing open. Zero-copy.
+    if (this.#opcode === 0 && header.fin && header.opcode !== Opcode.Continuation) {
+      if (payload.length > this.#maxMessageSize) return this.#tooBig();
+      if (header.rsv1) return { type: 'compressed', binary: header.opcode === Opcode.Binary, payload };
+      if (header.opcode === Opcode.Binary) return binaryEvent(payload);
+      let text: string;
+      try {
+        text = fatalDecoder.decode(payload);
+      } catch {
+        return invalidUtf8();
+      }
+      return textEvent(text);
+    }
+    const error = this.frameStart(header);
+    if (error !== undefined) return error;
+    return this.frameData(payload, true);
+  }
+
+  /** The header of a data frame whose payload follows in {@link MessageAssembler.frameData} pieces. */
+  frameStart(header: FrameHeader): ProtocolError | undefined {
+    if (header.opcode === Opcode.Continuation) {
+      // RFC 6455 §5.4: a continuation needs an open message.
+      if (this.#opcode === 0) {
+        return new ProtocolError('FW_ERR_UNEXPECTED_CONTINUATION', CloseCode.ProtocolError, 'continuation frame without a message');
+      }
+      // RFC 7692 §6: RSV1 marks the first frame of a message only.
+      if (header.rsv1) {
+        return new ProtocolError('FW_ERR_UNEXPECTED_RSV', CloseCode.ProtocolError, 'RSV1 set on a continuation frame');
+      }
+    } else {
+      // RFC 6455 §5.4: no new data message until the open one is finished.
+      if (this.#opcode !== 0) {
+        return new ProtocolError('FW_ERR_EXPECTED_CONTINUATION', CloseCode.ProtocolError, 'new data frame inside a fragmented message');
+      }
+      this.#opcode = header.opcode;
+      this.#compressed = header.rsv1;
+      this.#length = 0;
+      if (header.opcode === Opcode.Text && !header.rsv1) this.#validator ??= this.#utf8Factory();
+    }
+    // Check the limit on the announced length, before any byte is buffered (STYLE.md lesson 8).
+    const total = this.#length + header.payloadLength;
+    if (total > this.#maxMessageSize) return this.#tooBig();
+    this.#frameFin = header.fin;
+    this.#frameEnd = total;
+    return undefined;
+  }
+
+  /** A piece of the current frame's payload; `last` on its final piece. */
+  frameData(data: Uint8Array, last: boolean): AssembledMessage | ProtocolError | undefined {
+    if (data.length > 0) {
+      // Fail fast: validate each piece as it arrives (RFC 6455 §8.1, STYLE.md lesson 7).
+      if (this.#validator !== undefined && this.#opcode === Opcode.Text && !this.#compressed) {
+        if (!this.#validator.update(data)) {
+          this.#validator.finish();
+          this.#reset();
+          return invalidUtf8();
+        }
+      }
+      const end = this.#length + data.length;
+      if (end > this.#maxMessageSize) return this.#tooBig();
+      this.#reserve(end);
+      this.#buffer!.set(data, this.#length);
+      this.#length = end;
+    }
+    if (!last || !this.#frameFin) return undefined;
+    return this.#finish();
+  }
+
+  /** Drops the open message, if any. */
+  reset(): void {
+    this.#validator?.finish();
+    this.#reset();
+  }
+
+  #finish(): AssembledMessage | ProtocolError {
+    const payload = this.#buffer === undefined ? new Uint8Array(0) : this.#buffer.subarray(0, this.#length);
+    const opcode = this.#opcode;
+    const compressed = this.#compressed;
+    this.#reset();
+    if (compressed) return { type: 'compressed', binary: opcode === Opcode.Binary, payload };
+    if (opcode === Opcode.Binary) return binaryEvent(payload);
+    // A sequence left open at FIN is invalid (RFC 6455 §8.1).
+    if (!this.#validator!.finish()) return invalidUtf8();
+    return textEvent(lenientDecoder.decode(payload));
+  }
+
+  #reserve(needed: number): void {
+    const buffer = this.#buffer;
+    if (buffer !== undefined && buffer.length >= needed) return;
+    // In the final frame the message's size is known: allocate it once.
+    // Otherwise double, capped at the limit, so growth is amortised and
+    // bounded by bytes actually received.
+    const capacity = this.#frameFin
+      ? this.#frameEnd
+      : Math.min(Math.max(needed, (buffer?.length ?? 0) * 2, MIN_CAPACITY), this.#maxMessageSize);
+    const next = new Uint8Array(capacity);
+    if (buffer !== undefined && this.#length > 0) next.set(buffer.subarray(0, this.#length));
+    this.#buffer = next;
+  }
+
+  #tooBig(): ProtocolError {
+    this.reset();
+    return new ProtocolError('FW_ERR_MESSAGE_TOO_BIG', CloseCode.MessageTooBig, `message exceeds ${this.#maxMessageSize} bytes`);
+  }
+
+  #reset(): void {
+    this.#opcode = 0;
+    this.#compressed = false;
+    this.#frameFin = false;
+    this.#frameEnd = 0;
+    this.#buffer = undefined;
+    this.#length = 0;
+  }
+}
