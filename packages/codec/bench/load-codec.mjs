@@ -1,0 +1,40 @@
+// Finds the codec build the benchmark measures: the built package
+// (../dist/index.js) when it already exports the frame layer, otherwise a
+// throwaway esbuild bundle of the frame files from ../src (so the benchmark
+// also runs on a fresh clone before `pnpm build`). `--src` forces the bundle.
+import { mkdtempSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const NEEDED = ['FrameDecoder', 'encodeFrame', 'encodeFrameToBuffer'];
+
+/** Returns `{ url, source }`: a module URL exporting the frame layer and where it came from. */
+export async function locateCodec({ forceSource = false } = {}) {
+  const dist = join(here, '..', 'dist', 'index.js');
+  if (!forceSource && existsSync(dist)) {
+    const url = pathToFileURL(dist).href;
+    const mod = await import(url);
+    if (NEEDED.every((name) => typeof mod[name] === 'function')) return { url, source: 'dist/index.js' };
+  }
+  const { build } = await import('esbuild');
+  const outfile = join(mkdtempSync(join(tmpdir(), 'fw-codec-bench-')), 'frame-layer.js');
+  await build({
+    stdin: {
+      contents: [
+        "export { FrameDecoder } from './frame-decoder.ts';",
+        "export { encodeFrame, encodeFrameToBuffer } from './frame.ts';",
+      ].join('\n'),
+      resolveDir: join(here, '..', 'src'),
+      loader: 'ts',
+    },
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2022',
+    logLevel: 'warning',
+  });
+  return { url: pathToFileURL(outfile).href, source: 'src (esbuild bundle)' };
+}
