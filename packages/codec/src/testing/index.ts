@@ -4,4 +4,17 @@
  *
  * @packageDocumentation
  */
-export {};
+export {
+  chunkBytes,
+  chunkSizesArbitrary,
+  concatBytes,
+  encodeFrameSpec,
+  frameArbitrary,
+  frameStreamArbitrary,
+  splitAt,
+  splitPointsArbitrary,
+} from './arbitraries-frame.js';
+export type { FrameArbitraryOptions, FrameSpec } from './arbitraries-frame.js';
+export { ManualClock } from './manual-clock.js';
+export { MemoryTransport, createMemoryTransportPair } from './memory-transport.js';
+export type { MemoryTransportOptions, MemoryTransportStats } from './memory-transport.js';
