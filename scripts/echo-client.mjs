@@ -1,0 +1,28 @@
+// `pnpm echo-client --runtime node|deno|bun URL [--ca PATH]`
+//
+// Dispatcher for the echo client every runtime provides (DESIGN.md, "Entry
+// points every runtime provides"): runs the runtime's echo client script as a
+// child process, stdout passed through, and exits with its code (0 after a
+// clean close, non-zero after a failed handshake or connection). `--ca PATH`
+// trusts an extra certificate for wss:// (the one `echo-server --tls` prints).
+import { parseArgs } from 'node:util';
+import { ensureBuilt, runChild, runtimeCommand } from './echo-server.mjs';
+
+const { values, positionals } = parseArgs({
+  options: {
+    runtime: { type: 'string', default: 'node' },
+    ca: { type: 'string' },
+  },
+  allowPositionals: true,
+  strict: true,
+});
+const url = positionals[0];
+if (url === undefined || positionals.length > 1) {
+  console.error('usage: pnpm echo-client --runtime node|deno|bun ws://127.0.0.1:PORT/path [--ca cert.pem]');
+  process.exit(2);
+}
+const command = runtimeCommand(values.runtime, 'echo-client');
+const args = [...command.args, url];
+if (values.ca !== undefined) args.push('--ca', values.ca);
+ensureBuilt();
+runChild(command.executable, args);
