@@ -1,0 +1,41 @@
+// `pnpm bench [--quick] [--servers ws-bu,bun-serve,...] [--skip-codec] [--skip-memory]`
+// Echo, idle-memory and permessage-deflate benchmarks of framewire beside ws,
+// Bun's and Deno's built-in servers, plus the codec micro-benchmark. Writes
+// bench/results/latest.md and latest.svg. See bench/README.md.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runBenchmarks } from '../bench/lib/runner.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const argv = process.argv.slice(2);
+const option = (name) => {
+  const at = argv.indexOf(`--${name}`);
+  return at >= 0 ? argv[at + 1] : undefined;
+};
+if (argv.includes('--help')) {
+  console.log('usage: pnpm bench [--quick] [--servers key,key] [--skip-codec] [--skip-memory]');
+  console.log('server keys: fw-node fw-bun fw-deno fw-deno-serve ws ws-bu bun-serve deno-serve floor-node floor-bun floor-deno');
+  process.exit(0);
+}
+if (process.platform !== 'linux') {
+  console.error('pnpm bench reads /proc for CPU time and memory: it runs on Linux only.');
+  process.exit(1);
+}
+try {
+  const results = await runBenchmarks({
+    root,
+    quick: argv.includes('--quick'),
+    only: option('servers')?.split(','),
+    skipCodec: argv.includes('--skip-codec'),
+    skipMemory: argv.includes('--skip-memory'),
+  });
+  for (const target of results.targets) {
+    const mark = target.verdict === 'pass' ? '✅' : target.verdict === 'fail' ? '❌' : 'n/a';
+    const value = target.ratio === undefined ? `n/a (${target.why})` : `${target.ratio.toFixed(2)}×`;
+    console.log(`${mark.padEnd(3)} ${target.group.padEnd(5)} ${target.label} ${target.compare === 'le' ? '≤' : '≥'} ${target.threshold}×: ${value}`);
+  }
+  process.exit(0);
+} catch (error) {
+  console.error(`bench failed: ${error.stack ?? error}`);
+  process.exit(1);
+}
