@@ -1,8 +1,9 @@
 // Finds the codec build the benchmark measures: the built package
-// (../dist/index.js) when it already exports the frame layer, otherwise a
-// throwaway esbuild bundle of the frame files from ../src (so the benchmark
-// also runs on a fresh clone before `pnpm build`). `--src` forces the bundle.
-import { mkdtempSync, existsSync } from 'node:fs';
+// (../dist/index.js) when it exports the frame layer and is newer than every
+// file in ../src, otherwise a throwaway esbuild bundle of the frame files
+// from ../src (so the benchmark runs on a fresh clone before `pnpm build` and
+// never measures a stale build). `--src` forces the bundle.
+import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -13,7 +14,7 @@ const NEEDED = ['FrameDecoder', 'encodeFrame', 'encodeFrameToBuffer'];
 /** Returns `{ url, source }`: a module URL exporting the frame layer and where it came from. */
 export async function locateCodec({ forceSource = false } = {}) {
   const dist = join(here, '..', 'dist', 'index.js');
-  if (!forceSource && existsSync(dist)) {
+  if (!forceSource && existsSync(dist) && statSync(dist).mtimeMs >= newestSource(join(here, '..', 'src'))) {
     const url = pathToFileURL(dist).href;
     const mod = await import(url);
     if (NEEDED.every((name) => typeof mod[name] === 'function')) return { url, source: 'dist/index.js' };
@@ -37,4 +38,13 @@ export async function locateCodec({ forceSource = false } = {}) {
     logLevel: 'warning',
   });
   return { url: pathToFileURL(outfile).href, source: 'src (esbuild bundle)' };
+}
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
+  }
+  return newest;
 }

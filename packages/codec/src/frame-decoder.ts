@@ -248,9 +248,13 @@ export class FrameDecoder {
 
     let maskKey: Uint8Array | undefined;
     if (masked) {
-      // The key bytes are never unmasked, so a view into the chunk stays
-      // valid; the spill buffer is reused, so copy from it.
-      maskKey = chunk === this.spill ? this.spill.slice(p, p + 4) : chunk.subarray(p, p + 4);
+      // A fresh 4-byte array is cheaper than a view (subarray) in V8 and
+      // does not keep the chunk alive.
+      maskKey = new Uint8Array(4);
+      maskKey[0] = chunk[p]!;
+      maskKey[1] = chunk[p + 1]!;
+      maskKey[2] = chunk[p + 2]!;
+      maskKey[3] = chunk[p + 3]!;
     }
 
     if (payloadLength === 0) {
@@ -277,8 +281,9 @@ export class FrameDecoder {
     }
     // The size is known and already checked against maxFrameSize: allocate
     // once, aligned like the first source bytes so maskInto can use words.
-    const shift = first === undefined ? 0 : (first.byteOffset + this.offset) & 3;
-    this.payload = new Uint8Array(payloadLength + shift).subarray(shift);
+    // (Small arrays stay unaligned: a view of one makes V8 move it off-heap.)
+    const shift = first === undefined || payloadLength < 256 ? 0 : (first.byteOffset + this.offset) & 3;
+    this.payload = shift === 0 ? new Uint8Array(payloadLength) : new Uint8Array(payloadLength + shift).subarray(shift);
     this.header = makeHeader(byte0, masked, maskKey, payloadLength);
     this.state = FILL;
     return this.fill();

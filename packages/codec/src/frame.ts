@@ -208,13 +208,43 @@ function checkFrame(opts: EncodeFrameOptions): void {
   }
 }
 
+// Keys for the default source are drawn 4 at a time from a pooled block,
+// like ws does: one random call per 1024 masked frames.
+const KEY_POOL_SIZE = 4096;
+const keyPool = new Uint8Array(KEY_POOL_SIZE);
+let keyPoolOffset = KEY_POOL_SIZE;
+/**
+ * Scratch for generated keys: written into the header and used for masking
+ * right away, so one shared array avoids an allocation per frame.
+ */
+const scratchKey = new Uint8Array(4);
+
+/**
+ * Picks the mask key: `opts.maskKey`, a new random key (in `scratchKey`,
+ * valid until the next call), or none.
+ */
 function resolveMaskKey(opts: EncodeFrameOptions): Uint8Array | undefined {
   if (opts.maskKey !== undefined) return opts.maskKey;
   if (opts.mask !== true) return undefined;
-  const key = new Uint8Array(4);
-  (opts.randomSource ?? defaultRandomSource)(key);
-  return key;
+  if (opts.randomSource !== undefined) {
+    opts.randomSource(scratchKey);
+    return scratchKey;
+  }
+  if (keyPoolOffset === KEY_POOL_SIZE) {
+    defaultRandomSource(keyPool);
+    keyPoolOffset = 0;
+  }
+  // Rotate the pooled bytes into the shared scratch key (no allocation).
+  scratchKey[0] = keyPool[keyPoolOffset]!;
+  scratchKey[1] = keyPool[keyPoolOffset + 1]!;
+  scratchKey[2] = keyPool[keyPoolOffset + 2]!;
+  scratchKey[3] = keyPool[keyPoolOffset + 3]!;
+  keyPoolOffset += 4;
+  return scratchKey;
 }
+
+/** Payloads at least this long are masked into a buffer aligned like the source. */
+const ALIGN_MIN = 256;
 
 /**
  * Encodes a frame as `[header, payload]` for a vectored write (write both,
@@ -237,10 +267,16 @@ export function encodeFrame(opts: EncodeFrameOptions): [header: Uint8Array, payl
   const header = new Uint8Array(frameHeaderSize(payload.length, maskKey !== undefined));
   putHeader(header, 0, firstByte(opts), payload.length, maskKey);
   if (maskKey === undefined) return [header, payload];
-  // Start the fresh buffer at the same offset modulo 4 as the source so that
-  // maskInto can take its word-aligned path on both sides.
-  const shift = payload.byteOffset & 3;
-  const masked = new Uint8Array(payload.length + shift).subarray(shift);
+  // Start a large fresh buffer at the same offset modulo 4 as the source so
+  // maskInto reads and writes aligned words. Not for small ones: a view of a
+  // small array makes V8 move it off its heap, which costs more than it saves.
+  let masked: Uint8Array;
+  if (payload.length >= ALIGN_MIN) {
+    const shift = payload.byteOffset & 3;
+    masked = new Uint8Array(payload.length + shift).subarray(shift);
+  } else {
+    masked = new Uint8Array(payload.length);
+  }
   maskInto(payload, masked, 0, maskKey, 0);
   return [header, masked];
 }

@@ -22,7 +22,7 @@ function placed(bytes: Uint8Array, offset: number): Uint8Array {
 }
 
 const keyArb = fc.uint8Array({ minLength: 4, maxLength: 4 });
-const dataArb = fc.uint8Array({ maxLength: 200 });
+const dataArb = fc.uint8Array({ maxLength: 300 });
 
 describe('mask (RFC 6455 §5.3)', () => {
   it('masks the RFC §5.7 "Hello" example with key 37 fa 21 3d', () => {
@@ -100,6 +100,21 @@ describe('maskInto', () => {
       }),
       params,
     );
+  });
+
+  it('handles a misaligned source that ends at the end of its ArrayBuffer', () => {
+    const key = new Uint8Array([0xde, 0xad, 0xbe, 0xef]);
+    for (let start = 0; start < 4; start++) {
+      for (const length of [72, 73, 100, 257]) {
+        const src = new Uint8Array(start + length).map((_, i) => i * 13).subarray(start);
+        expect(src.byteOffset + src.length).toBe(src.buffer.byteLength);
+        for (const dstOffset of [0, 1, 2, 3]) {
+          const dst = new Uint8Array(length + dstOffset);
+          maskInto(src, dst, dstOffset, key, start);
+          expect(dst.subarray(dstOffset)).toEqual(referenceMask(src, key, start));
+        }
+      }
+    }
   });
 
   it('refuses a destination that is too small, and a short key', () => {
