@@ -129,6 +129,18 @@ describe('encodeFrame: copies', () => {
     expect(new TextDecoder().decode(out.map((b, i) => b ^ k[i & 3]!))).toBe('Hello');
   });
 
+  it('gives each masked frame a fresh key from the pool, across pool refills', () => {
+    const keys = new Set<string>();
+    for (let i = 0; i < 2100; i++) {
+      const [header, out] = encodeFrame({ opcode: Opcode.Binary, payload: hello, mask: true });
+      const k = header.subarray(2, 6);
+      keys.add(hex(k));
+      expect(out.map((b, j) => b ^ k[j & 3]!)).toEqual(hello);
+    }
+    // 2100 random 32-bit keys: collisions are possible but a handful at most.
+    expect(keys.size).toBeGreaterThan(2090);
+  });
+
   it('refuses control frames over 125 bytes or fragmented, and bad opcodes or keys', () => {
     expect(() => encodeFrame({ opcode: Opcode.Ping, payload: new Uint8Array(126) })).toThrow(
       expect.objectContaining({ code: 'FW_ERR_CONTROL_PAYLOAD_TOO_LONG' }),
