@@ -45,6 +45,11 @@ function rawWindowBits(bits: number): number {
 
 const ignoreError = (): void => {};
 
+/** Buffer → plain Uint8Array view (no copy), so callers see the same type on every engine. */
+function plain(chunk: Uint8Array): Uint8Array {
+  return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
 class ZlibDeflater implements Deflater {
   #stream: zlib.DeflateRaw | undefined;
   #abort: ((error: Error) => void) | undefined;
@@ -76,7 +81,7 @@ class ZlibDeflater implements Deflater {
           }
           const chunks: Uint8Array[] = [];
           const onData = (chunk: Uint8Array): void => {
-            chunks.push(chunk);
+            chunks.push(plain(chunk));
           };
           const done = (error?: Error): void => {
             stream.off('data', onData);
@@ -167,7 +172,7 @@ class ZlibInflater implements Inflater {
               this.#discard();
               return;
             }
-            chunks.push(chunk);
+            chunks.push(plain(chunk));
           };
           const onError = (error: Error): void => {
             // Bytes after a BFINAL block (our appended 00 00 ff ff) are not an error.
