@@ -1,0 +1,105 @@
+// Shared helpers for the connection tests: encode frames as a peer would and
+// decode what a connection wrote.
+import { Connection, type ConnectionOptions, type Role } from '../src/connection.js';
+import type { ConnectionEvent } from '../src/events.js';
+import { encodeFrameToBuffer, type EncodeFrameOptions } from '../src/frame.js';
+import { FrameDecoder } from '../src/frame-decoder.js';
+import type { MessageExtension } from '../src/extension.js';
+
+export const enc = new TextEncoder();
+
+/** A frame as the peer of a connection with `role` sends it (masked towards a server). */
+export function peerFrame(role: Role, opts: Omit<EncodeFrameOptions, 'mask' | 'payload'> & { payload?: Uint8Array | string }): Uint8Array {
+  const payload = typeof opts.payload === 'string' ? enc.encode(opts.payload) : (opts.payload ?? new Uint8Array(0));
+  return encodeFrameToBuffer({ ...opts, payload, mask: role === 'server' });
+}
+
+export interface SentFrame {
+  opcode: number;
+  fin: boolean;
+  rsv1: boolean;
+  masked: boolean;
+  payload: Uint8Array;
+}
+
+/** Decodes bytes written by a connection with `role`. */
+export function decodeOutput(chunks: readonly Uint8Array[], role: Role): SentFrame[] {
+  const decoder = new FrameDecoder({ role: role === 'server' ? 'client' : 'server', maxFrameSize: Infinity, allowedRsv: { rsv1: true } });
+  for (const c of chunks) decoder.push(c.slice());
+  const out: SentFrame[] = [];
+  for (let r = decoder.read(); r !== undefined; r = decoder.read()) {
+    if (r.type === 'error') throw r.error;
+    if (r.type === 'frame') out.push({ opcode: r.frame.opcode, fin: r.frame.fin, rsv1: r.frame.rsv1, masked: r.frame.masked, payload: r.frame.payload });
+  }
+  return out;
+}
+
+/** All ready events. */
+export function drainEvents(c: Connection): ConnectionEvent[] {
+  const out: ConnectionEvent[] = [];
+  for (let e = c.readEvent(); e !== undefined; e = c.readEvent()) out.push(e);
+  return out;
+}
+
+/** A controllable clock. */
+export function manualNow(start = 0): { now: () => number; set: (t: number) => void; advance: (ms: number) => number } {
+  let t = start;
+  return { now: () => t, set: (v) => void (t = v), advance: (ms) => (t += ms) };
+}
+
+export function makeConnection(role: Role, options: Partial<ConnectionOptions> = {}): Connection {
+  return new Connection({ role, now: () => 0, ...options });
+}
+
+/** Tiny seeded PRNG (mulberry32) for delays and chunking inside tests. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A fake async extension: "compresses" by reversing the bytes, settling after
+ * a random microtask or macrotask delay, so ordering bugs show up.
+ */
+export function reversingExtension(random: () => number, opts: { minSize?: number } = {}): MessageExtension & { disposed: number; inFlight: number; maxInFlight: number } {
+  const delay = <T>(value: () => T): Promise<T> => {
+    const r = random();
+    return r < 0.3
+      ? Promise.resolve().then(value)
+      : new Promise<T>((resolve, reject) => setTimeout(() => { try { resolve(value()); } catch (e) { reject(e as Error); } }, Math.floor(r * 3)));
+  };
+  const ext = {
+    name: 'x-reverse',
+    disposed: 0,
+    inFlight: 0,
+    maxInFlight: 0,
+    decode(fragments: readonly Uint8Array[], maxSize: number): Promise<Uint8Array> {
+      ext.inFlight++;
+      ext.maxInFlight = Math.max(ext.maxInFlight, ext.inFlight);
+      const total = fragments.reduce((n, f) => n + f.length, 0);
+      const joined = new Uint8Array(total);
+      let at = 0;
+      for (const f of fragments) { joined.set(f, at); at += f.length; }
+      return delay(() => {
+        ext.inFlight--;
+        if (joined.length > maxSize) throw new Error('too big');
+        return joined.reverse();
+      });
+    },
+    encode(payload: Uint8Array): Promise<Uint8Array> | undefined {
+      if (payload.length < (opts.minSize ?? 0)) return undefined;
+      const copy = payload.slice();
+      return delay(() => copy.reverse());
+    },
+    dispose(): void {
+      ext.disposed++;
+    },
+  };
+  return ext;
+}
