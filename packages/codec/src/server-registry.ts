@@ -1,0 +1,170 @@
+import type { Scheduler } from './scheduler.js';
+import type { Session } from './session.js';
+
+/** Options of a {@link ServerRegistry}. */
+export interface ServerRegistryOptions {
+  /** For the shutdown timeout. */
+  scheduler: Scheduler;
+  /**
+   * Most sessions (open ones plus handshakes in progress) at once; upgrades
+   * beyond it are refused with 503 before any upgrade. Default: no limit.
+   */
+  maxConnections?: number;
+}
+
+/** Options of {@link ServerRegistry.shutdown}. */
+export interface ShutdownOptions {
+  /** How long to wait for close handshakes before terminating what is left (ms). Default 5000. */
+  timeout?: number;
+  /** Close reason sent with 1001. Default 'server shutting down'. */
+  reason?: string;
+}
+
+/** A slot held for one handshake in progress; see {@link ServerRegistry.reserve}. */
+export interface Reservation {
+  /** The handshake succeeded: the slot now belongs to `session`. */
+  commit(session: Session): void;
+  /** The handshake failed: give the slot back. Idempotent; ignored after commit. */
+  release(): void;
+}
+
+/**
+ * The set of sessions a server keeps: the count, a cap on connections, the
+ * iteration over clients and graceful shutdown. Shared by every adapter; the
+ * adapter only stops listening.
+ *
+ * Slots are reserved when a handshake starts ({@link ServerRegistry.reserve})
+ * so that concurrent handshakes cannot exceed `maxConnections`; the upgrade
+ * driver does this for you when given the registry.
+ *
+ * @example
+ * ```ts
+ * const registry = new ServerRegistry({ scheduler, maxConnections: 10_000 });
+ * // per upgrade: acceptWebSocket(transport, { scheduler, registry, ... })
+ * for (const client of registry) client.send('tick');
+ * process.on('SIGTERM', async () => { server.close(); await registry.shutdown({ timeout: 3000 }); });
+ * ```
+ */
+export class ServerRegistry implements Iterable<Session> {
+  readonly #scheduler: Scheduler;
+  readonly #max: number;
+  readonly #sessions = new Set<Session>();
+  #reserved = 0;
+  #shuttingDown: Promise<void> | undefined;
+  #shutdownReason = 'server shutting down';
+
+  constructor(options: ServerRegistryOptions) {
+    this.#scheduler = options.scheduler;
+    this.#max = options.maxConnections ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Sessions registered and not yet closed. */
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  /** Handshakes in progress holding a slot. */
+  get pending(): number {
+    return this.#reserved;
+  }
+
+  /** Is there no free slot (or is the server shutting down)? */
+  get full(): boolean {
+    return this.#shuttingDown !== undefined || this.#sessions.size + this.#reserved >= this.#max;
+  }
+
+  /** Has {@link ServerRegistry.shutdown} been called? */
+  get closing(): boolean {
+    return this.#shuttingDown !== undefined;
+  }
+
+  /** The open sessions, in the order they were added. */
+  [Symbol.iterator](): IterableIterator<Session> {
+    return this.#sessions.values();
+  }
+
+  /** The open sessions (a live, read-only view). */
+  get clients(): ReadonlySet<Session> {
+    return this.#sessions;
+  }
+
+  /**
+   * Hold a slot for a handshake that is starting. Returns `undefined` when
+   * the registry is full or shutting down: answer 503 without upgrading.
+   */
+  reserve(): Reservation | undefined {
+    if (this.full) return undefined;
+    this.#reserved++;
+    let state: 'held' | 'done' = 'held';
+    return {
+      commit: (session) => {
+        if (state !== 'held') return;
+        state = 'done';
+        this.#reserved--;
+        this.add(session);
+      },
+      release: () => {
+        if (state !== 'held') return;
+        state = 'done';
+        this.#reserved--;
+      },
+    };
+  }
+
+  /**
+   * Register a session (without a reservation; does not check the limit).
+   * It leaves the set when it closes. Added during shutdown, it is sent 1001
+   * at once.
+   */
+  add(session: Session): void {
+    if (this.#sessions.has(session) || session.readyState === 3) return;
+    this.#sessions.add(session);
+    void session.closed.then(() => this.#sessions.delete(session));
+    if (this.#shuttingDown !== undefined) session.goingAway(this.#shutdownReason);
+  }
+
+  /**
+   * Send `data` to every open session (skipping closing ones).
+   * @returns how many sessions it was sent to
+   */
+  broadcast(data: string | Uint8Array, options: { binary?: boolean } = {}): number {
+    let count = 0;
+    for (const session of this.#sessions) {
+      if (session.readyState !== 1) continue;
+      session.send(data, options);
+      count++;
+    }
+    return count;
+  }
+
+  /**
+   * Graceful shutdown: refuse new handshakes (stopping the listener is the
+   * adapter's job), send 1001 Going Away to every open session, wait for
+   * their close handshakes up to `timeout`, then terminate what is left.
+   * Resolves when every session is closed. Calling it again returns the same
+   * promise.
+   */
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    if (this.#shuttingDown !== undefined) return this.#shuttingDown;
+    this.#shutdownReason = options.reason ?? this.#shutdownReason;
+    const timeout = options.timeout ?? 5000;
+    const done = (async () => {
+      for (const session of this.#sessions) session.goingAway(this.#shutdownReason);
+      let timer: unknown;
+      const timedOut = new Promise<'timeout'>((resolve) => {
+        timer = this.#scheduler.setTimer(() => resolve('timeout'), timeout);
+      });
+      // Sessions may be added while we wait (handshakes that were in progress).
+      while (this.#sessions.size > 0) {
+        const all = Promise.all(Array.from(this.#sessions, (s) => s.closed));
+        if ((await Promise.race([all, timedOut])) === 'timeout') {
+          for (const session of this.#sessions) session.terminate();
+          await Promise.all(Array.from(this.#sessions, (s) => s.closed));
+        }
+      }
+      this.#scheduler.clearTimer(timer);
+    })();
+    this.#shuttingDown = done;
+    return done;
+  }
+}

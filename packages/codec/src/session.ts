@@ -1,0 +1,609 @@
+import type { Connection } from './connection.js';
+import type { ConnectionEvent } from './events.js';
+import { UsageError } from './errors.js';
+import { TimerSlot, type Scheduler } from './scheduler.js';
+import { TypedEmitter } from './session-emitter.js';
+import { Inbox, type SessionMessage } from './session-inbox.js';
+import type { Transport, TransportSink } from './transport.js';
+
+/** How binary messages are handed to the application. */
+export type BinaryType = 'uint8array' | 'arraybuffer';
+
+/** The outcome of a connection, as in the `close` event and {@link Session.closed}. */
+export interface CloseInfo {
+  /** The close code (1005 when the peer's close frame had none, 1006 for an abrupt end). */
+  readonly code: number;
+  /** The close reason, '' when none. */
+  readonly reason: string;
+  /** Did both sides exchange close frames before the transport ended? */
+  readonly wasClean: boolean;
+}
+
+/** Listener signatures of a {@link Session}. */
+export interface SessionEvents {
+  /** The session started (emitted once, on the microtask after construction). */
+  open: () => void;
+  /**
+   * A message arrived: text as a string, binary per {@link Session.binaryType}.
+   * Returning a promise holds the message as unconsumed until it settles
+   * (receive-side backpressure).
+   */
+  message: (data: SessionMessage, isBinary: boolean) => unknown;
+  /** A ping arrived (the pong was already queued by the connection). */
+  ping: (data: Uint8Array) => void;
+  /** A pong arrived. */
+  pong: (data: Uint8Array) => void;
+  /** The connection is closed; emitted exactly once. */
+  close: (info: CloseInfo) => void;
+  /** A protocol failure (a `ProtocolError`, whose close frame was already queued) or a transport error. */
+  error: (error: Error) => void;
+  /** The outgoing buffer fell below `highWaterMark` after `send()` returned `false`. */
+  drain: () => void;
+}
+
+/** Options of a {@link Session}; every limit is on by default. */
+export interface SessionOptions {
+  /** The negotiated subprotocol, '' when none. */
+  protocol?: string;
+  /** The negotiated `Sec-WebSocket-Extensions` value, '' when none. */
+  extensions?: string;
+  /** Initial {@link Session.binaryType}. Default `'uint8array'`. */
+  binaryType?: BinaryType;
+  /** `send()` returns `false` once {@link Session.bufferedAmount} reaches this. Default 1 MiB. */
+  highWaterMark?: number;
+  /**
+   * Hard limit on outgoing buffered bytes. When the application keeps
+   * sending past it while the peer does not read, the session fails the
+   * connection with close code 1008 (policy violation): the message that
+   * crossed the limit is still queued, later `send()` calls throw, and the
+   * transport is destroyed when the connection's close timeout runs out.
+   * Nothing is dropped silently. Default 16 MiB.
+   */
+  maxBufferedAmount?: number;
+  /** Unconsumed received messages at which reading from the transport pauses. Default 64. */
+  receiveHighWaterMessages?: number;
+  /** Unconsumed received bytes at which reading from the transport pauses. Default 16 MiB. */
+  receiveHighWaterBytes?: number;
+  /** After the connection closed, destroy a transport whose peer has not ended within this many ms. Default 2000. */
+  transportCloseTimeout?: number;
+  /** Bytes received before the session existed (after the handshake, in the same read). */
+  head?: Uint8Array;
+  /**
+   * Where exceptions thrown by listeners (and rejections of promises returned
+   * by `message` listeners) go. Default: rethrown asynchronously as an
+   * unhandled promise rejection, which ends a Node or Deno process like an
+   * uncaught exception in a `ws` listener would. The session itself keeps
+   * working either way.
+   */
+  onListenerError?: (error: unknown, event: keyof SessionEvents) => void;
+}
+
+/** What a {@link Session} is built from: a connection, a transport, a scheduler and options. */
+export interface SessionInit extends SessionOptions {
+  /** A fresh Connection whose `now` is `scheduler.now`. */
+  connection: Connection;
+  transport: Transport;
+  scheduler: Scheduler;
+}
+
+/** Values of {@link Session.readyState}, as in the WebSocket API. */
+export const ReadyState = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
+
+const MiB = 1024 * 1024;
+const textEncoder = new TextEncoder();
+
+/** Receive work is synchronous; user calls are batched into one flush per microtask. */
+const microtask = (fn: () => void): void => {
+  void Promise.resolve().then(fn);
+};
+
+/**
+ * One WebSocket connection bound to one {@link Transport}: the public API
+ * every adapter exposes unchanged.
+ *
+ * The session owns no protocol logic: the {@link Connection} decides, the
+ * session moves bytes, arms exactly one scheduler timer at the connection's
+ * `pollTimeout()`, applies backpressure in both directions and turns
+ * connection events into listener calls and an async iterator.
+ *
+ * - Writes: all output produced by one batch of work (one received chunk,
+ *   or every `send`/`ping`/`close` in one tick) goes to `transport.write` in
+ *   a single call.
+ * - Send backpressure: `send()` returns `false` at `highWaterMark`; wait for
+ *   `drained()` or the `drain` event. Past `maxBufferedAmount` the connection
+ *   fails with 1008.
+ * - Receive backpressure: messages are held while no consumer exists (no
+ *   `message` listener and no iterator), and while an iterator is not pulled
+ *   or a listener's promise is pending; past the receive high-water marks the
+ *   session calls `transport.pause()`, and `resume()` once half is consumed.
+ *   Every message is delivered exactly once, in order.
+ *
+ * @example
+ * ```ts
+ * session.on('message', (data, isBinary) => session.send(data, { binary: isBinary }));
+ * // or
+ * for await (const message of session) session.send(message);
+ * const { code } = await session.closed;
+ * ```
+ */
+export class Session extends TypedEmitter<SessionEvents> implements TransportSink, AsyncIterable<SessionMessage> {
+  /** How binary messages are delivered; may be changed at any time. */
+  binaryType: BinaryType;
+  /** The negotiated subprotocol, '' when none. */
+  readonly protocol: string;
+  /** The negotiated extensions header value, '' when none. */
+  readonly extensions: string;
+  /** Resolves once with the close outcome; never rejects. */
+  readonly closed: Promise<CloseInfo>;
+
+  readonly #connection: Connection;
+  readonly #transport: Transport;
+  readonly #scheduler: Scheduler;
+  readonly #highWaterMark: number;
+  readonly #maxBufferedAmount: number;
+  readonly #transportCloseTimeout: number;
+  readonly #onListenerError: ((error: unknown, event: keyof SessionEvents) => void) | undefined;
+  readonly #inbox: Inbox;
+  readonly #timer: TimerSlot;
+  readonly #graceTimer: TimerSlot;
+  #resolveClosed!: (info: CloseInfo) => void;
+  #head: Uint8Array | undefined;
+
+  #started = false;
+  #closeInfo: CloseInfo | undefined;
+  #closeRequested = false;
+  #terminated = false;
+  #transportEnded = false;
+  #transportDestroyed = false;
+  #eofReceived = false;
+  /** The transport refused bytes and has not called drain() yet. */
+  #congested = false;
+  #congestedBytes = 0;
+  #needDrain = false;
+  #drainWaiters: (() => void)[] = [];
+  #processing = false;
+  #again = false;
+  #awaitingPending = false;
+  #flushScheduled = false;
+  #deliverScheduled = false;
+
+  constructor(init: SessionInit) {
+    super();
+    this.#connection = init.connection;
+    this.#transport = init.transport;
+    this.#scheduler = init.scheduler;
+    this.binaryType = init.binaryType ?? 'uint8array';
+    this.protocol = init.protocol ?? '';
+    this.extensions = init.extensions ?? '';
+    this.#highWaterMark = init.highWaterMark ?? 1 * MiB;
+    this.#maxBufferedAmount = init.maxBufferedAmount ?? 16 * MiB;
+    this.#transportCloseTimeout = init.transportCloseTimeout ?? 2000;
+    this.#onListenerError = init.onListenerError;
+    this.#head = init.head;
+    this.#inbox = new Inbox(
+      {
+        highWaterMessages: init.receiveHighWaterMessages ?? 64,
+        highWaterBytes: init.receiveHighWaterBytes ?? 16 * MiB,
+      },
+      (paused) => this.#setReading(!paused),
+    );
+    this.#timer = new TimerSlot(this.#scheduler, () => {
+      this.#connection.handleTimeout(this.#scheduler.now());
+      this.#process();
+    });
+    this.#graceTimer = new TimerSlot(this.#scheduler, () => this.#destroyTransport());
+    this.closed = new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+    microtask(() => this.#start());
+  }
+
+  // ---- state ------------------------------------------------------------
+
+  /** 1 open, 2 closing, 3 closed (see {@link ReadyState}). */
+  get readyState(): number {
+    if (this.#closeInfo !== undefined) return ReadyState.CLOSED;
+    return this.#connection.state === 'open' && !this.#terminated ? ReadyState.OPEN : ReadyState.CLOSING;
+  }
+
+  /**
+   * Outgoing bytes not yet accepted by the peer's side: bytes queued in the
+   * connection plus, while the transport is congested (its last `write`
+   * returned `false` and it has not drained), the bytes it holds.
+   */
+  get bufferedAmount(): number {
+    const inTransport = this.#congested ? (this.#transport.bufferedAmount ?? this.#congestedBytes) : 0;
+    return this.#connection.bufferedAmount + inTransport;
+  }
+
+  /** Is reading from the transport paused because the application is behind? */
+  get receivePaused(): boolean {
+    return this.#inbox.paused;
+  }
+
+  // ---- sending ----------------------------------------------------------
+
+  /**
+   * Send a message. A string is sent as text, bytes as binary; `binary`
+   * overrides (a string is then sent as its UTF-8 bytes, bytes as text must be
+   * valid UTF-8). `fin: false` sends a fragment; continue the message with
+   * more `send` calls of the same type. The bytes are not copied: do not
+   * change them until the session has written them (`drained()`).
+   *
+   * @returns `false` when {@link Session.bufferedAmount} reached `highWaterMark`:
+   *   wait for `drained()` or `drain` before sending more. Nothing is dropped.
+   * @throws UsageError once the connection is closing or closed.
+   */
+  send(data: string | Uint8Array | ArrayBuffer | ArrayBufferView, options: { binary?: boolean; fin?: boolean } = {}): boolean {
+    this.#assertOpen();
+    const fin = options.fin ?? true;
+    if (typeof data === 'string') {
+      if (options.binary === true) this.#connection.sendBinary(textEncoder.encode(data), fin);
+      else this.#connection.sendText(data, fin);
+    } else {
+      const bytes = toBytes(data);
+      if (options.binary === false) this.#connection.sendText(bytes, fin);
+      else this.#connection.sendBinary(bytes, fin);
+    }
+    this.#scheduleFlush();
+    const amount = this.bufferedAmount;
+    if (amount > this.#maxBufferedAmount) {
+      // The peer is not reading while we keep sending: policy violation.
+      this.#fail(1008, 'outgoing buffer limit exceeded');
+      return false;
+    }
+    if (amount >= this.#highWaterMark) {
+      this.#needDrain = true;
+      return false;
+    }
+    return true;
+  }
+
+  /** Resolves when {@link Session.bufferedAmount} is below `highWaterMark` (at once if it is), or when the session closes. */
+  drained(): Promise<void> {
+    if (this.bufferedAmount < this.#highWaterMark || this.#closeInfo !== undefined) return Promise.resolve();
+    this.#needDrain = true;
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  /** Send a ping (payload ≤ 125 bytes). @throws UsageError once closing. */
+  ping(data?: Uint8Array | string): void {
+    this.#assertOpen();
+    this.#connection.ping(data);
+    this.#scheduleFlush();
+  }
+
+  /** Send an unsolicited pong (payload ≤ 125 bytes). @throws UsageError once closing. */
+  pong(data?: Uint8Array | string): void {
+    this.#assertOpen();
+    this.#connection.pong(data);
+    this.#scheduleFlush();
+  }
+
+  /**
+   * Start the close handshake (RFC 6455 §7.1.2). `code` is 1000 or
+   * 3000-4999 (default 1000); `reason` at most 123 UTF-8 bytes. A second call
+   * while closing is ignored. The `close` event follows the peer's answer, or
+   * the connection's close timeout.
+   * @throws UsageError for a code or reason the API does not allow.
+   */
+  close(code?: number, reason?: string): void {
+    if (this.#closeRequested || this.#closeInfo !== undefined || this.#terminated) return;
+    if (this.#connection.state !== 'open') return;
+    this.#connection.close(code, reason);
+    this.#closeRequested = true;
+    this.#scheduleFlush();
+  }
+
+  /** Destroy the transport now, without a close handshake; `close` reports 1006. */
+  terminate(): void {
+    if (this.#closeInfo !== undefined || this.#terminated) return;
+    this.#terminated = true;
+    this.#destroyTransport();
+    this.#connection.receiveEof();
+    this.#process();
+    this.#finish({ code: 1006, reason: '', wasClean: false });
+  }
+
+  /** Messages as an async iterator; ends after the connection closed and held messages were taken. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<SessionMessage, undefined> {
+    return this.#inbox.iterator();
+  }
+
+  // ---- TransportSink ----------------------------------------------------
+
+  /** Bytes from the transport. Never throws. */
+  receive(chunk: Uint8Array): void {
+    this.#start();
+    if (this.#closeInfo !== undefined && this.#connection.state === 'closed') return;
+    this.#connection.receive(chunk);
+    this.#process();
+  }
+
+  /** The transport ended or failed. Never throws; idempotent. */
+  receiveEof(error?: unknown): void {
+    this.#start();
+    if (this.#eofReceived) return;
+    this.#eofReceived = true;
+    this.#graceTimer.clear();
+    if (error !== undefined && this.#closeInfo === undefined) {
+      this.#emitError(error instanceof Error ? error : new Error(String(error)));
+    }
+    if (this.#closeInfo !== undefined) return;
+    this.#connection.receiveEof();
+    this.#process();
+    // A connection that did not report `closed` on EOF still ends here.
+    this.#finish({ code: 1006, reason: '', wasClean: false });
+  }
+
+  /** The transport can take more bytes. Never throws. */
+  drain(): void {
+    this.#congested = false;
+    this.#congestedBytes = 0;
+    this.#process();
+  }
+
+  // ---- internals --------------------------------------------------------
+
+  protected override reportListenerError(error: unknown, event: keyof SessionEvents): void {
+    if (this.#onListenerError !== undefined) {
+      try {
+        this.#onListenerError(error, event);
+      } catch (inner) {
+        void Promise.reject(inner);
+      }
+      return;
+    }
+    // ws-like: the application's bug surfaces as an unhandled error, outside our call stack.
+    void Promise.reject(error);
+  }
+
+  protected override listenerAdded(event: keyof SessionEvents): void {
+    if (event === 'message' && this.#inbox.size > 0) this.#scheduleDeliverHeld();
+  }
+
+  #start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.emit('open', []);
+    const head = this.#head;
+    this.#head = undefined;
+    if (head !== undefined && head.length > 0) this.receive(head);
+    else this.#process();
+  }
+
+  #assertOpen(): void {
+    if (this.#terminated || this.#closeInfo !== undefined) {
+      throw new UsageError('FW_ERR_CLOSED', 'the WebSocket is closed');
+    }
+  }
+
+  /** Fail the connection with a library close code (1001, 1008...). */
+  #fail(code: number, reason: string): void {
+    if (this.#connection.state === 'open') {
+      this.#connection.closeWithLibraryCode(code, reason);
+      this.#closeRequested = true;
+    }
+    this.#scheduleFlush();
+  }
+
+  /**
+   * Start the close handshake with 1001 Going Away (RFC 6455 §7.4.1): the
+   * server is shutting down or the client is leaving. Used by
+   * `ServerRegistry.shutdown`. Ignored once closing.
+   */
+  goingAway(reason = 'going away'): void {
+    if (this.#closeInfo !== undefined || this.#terminated) return;
+    this.#fail(1001, reason);
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    microtask(() => {
+      this.#flushScheduled = false;
+      this.#process();
+    });
+  }
+
+  /** Read every connection event, write the output in one call, re-arm the timer. */
+  #process(): void {
+    if (this.#processing) {
+      this.#again = true;
+      return;
+    }
+    this.#processing = true;
+    try {
+      do {
+        this.#again = false;
+        this.#readEvents();
+        this.#flush();
+      } while (this.#again);
+    } finally {
+      this.#processing = false;
+    }
+    this.#afterWork();
+  }
+
+  #readEvents(): void {
+    if (this.#awaitingPending) return;
+    for (;;) {
+      const event = this.#connection.readEvent();
+      if (event === undefined) break;
+      this.#handle(event);
+    }
+    const pending = this.#connection.pending();
+    if (pending !== undefined) {
+      // Async extension work (inflate/deflate): continue once it settles.
+      this.#awaitingPending = true;
+      pending.then(
+        () => {
+          this.#awaitingPending = false;
+          this.#process();
+        },
+        (error: unknown) => {
+          this.#awaitingPending = false;
+          this.#emitError(error instanceof Error ? error : new Error(String(error)));
+          this.#process();
+        },
+      );
+    }
+  }
+
+  #handle(event: ConnectionEvent): void {
+    switch (event.type) {
+      case 'text':
+        this.#deliver(event.data, false, event.data.length);
+        break;
+      case 'binary':
+        this.#deliver(this.#binary(event.data), true, event.data.length);
+        break;
+      case 'ping':
+        this.emit('ping', [event.data]);
+        break;
+      case 'pong':
+        this.emit('pong', [event.data]);
+        break;
+      case 'close':
+        break; // the connection echoes it; `closed` follows
+      case 'error':
+        this.#emitError(event.error);
+        break;
+      case 'closed':
+        this.#finish({ code: event.code, reason: event.reason, wasClean: event.wasClean });
+        break;
+    }
+  }
+
+  #binary(data: Uint8Array): Uint8Array | ArrayBuffer {
+    if (this.binaryType === 'uint8array') return data;
+    const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+    return (whole ? data.buffer : data.slice().buffer) as ArrayBuffer;
+  }
+
+  #deliver(data: SessionMessage, isBinary: boolean, size: number): void {
+    const listeners = this.listenerCount('message');
+    const iterating = this.#inbox.iterating;
+    if (listeners > 0) {
+      if (this.#inbox.size > 0 && !iterating) {
+        // Messages held for a late listener go first: this one must not overtake them.
+        this.#inbox.push(data, isBinary, size);
+        this.#scheduleDeliverHeld();
+        return;
+      }
+      this.#dispatch(data, isBinary, size);
+    }
+    if (listeners === 0 || iterating) this.#inbox.push(data, isBinary, size);
+  }
+
+  #dispatch(data: SessionMessage, isBinary: boolean, size: number): void {
+    this.emit('message', [data, isBinary], (result) => {
+      if (isThenable(result)) this.#inbox.track(result, size, (error) => this.reportListenerError(error, 'message'));
+    });
+  }
+
+  /** Hand held messages to listeners that were added after they arrived. */
+  #scheduleDeliverHeld(): void {
+    if (this.#deliverScheduled) return;
+    this.#deliverScheduled = true;
+    microtask(() => {
+      this.#deliverScheduled = false;
+      while (this.listenerCount('message') > 0 && !this.#inbox.iterating) {
+        const held = this.#inbox.shift();
+        if (held === undefined) break;
+        this.#dispatch(held.data, held.isBinary, sizeOf(held.data));
+      }
+    });
+  }
+
+  #emitError(error: Error): void {
+    this.emit('error', [error]);
+  }
+
+  #flush(): void {
+    const chunks = this.#connection.takeOutput();
+    if (chunks.length > 0 && !this.#transportDestroyed && !this.#transportEnded) {
+      const ok = this.#transport.write(chunks);
+      if (!ok || this.#congested) {
+        this.#congested = true;
+        for (const c of chunks) this.#congestedBytes += c.length;
+      }
+    }
+    if (this.#connection.closeTransport) this.#endTransport();
+  }
+
+  #afterWork(): void {
+    if (this.#closeInfo !== undefined) {
+      this.#timer.clear();
+      if (!this.#transportEnded && !this.#transportDestroyed) this.#endTransport();
+    } else {
+      this.#timer.set(this.#connection.pollTimeout());
+    }
+    if (this.#needDrain && this.bufferedAmount < this.#highWaterMark) {
+      this.#needDrain = false;
+      this.#resolveDrainWaiters();
+      if (this.#closeInfo === undefined) this.emit('drain', []);
+    }
+  }
+
+  #resolveDrainWaiters(): void {
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  #endTransport(): void {
+    if (this.#transportEnded || this.#transportDestroyed) return;
+    this.#transportEnded = true;
+    this.#transport.end();
+    // The peer should close its side now; if it never does, do not leak the transport.
+    if (!this.#eofReceived) this.#graceTimer.set(this.#scheduler.now() + this.#transportCloseTimeout);
+  }
+
+  #destroyTransport(): void {
+    this.#graceTimer.clear();
+    if (this.#transportDestroyed) return;
+    this.#transportDestroyed = true;
+    this.#transport.destroy();
+  }
+
+  #setReading(reading: boolean): void {
+    if (this.#transportDestroyed) return;
+    if (reading) this.#transport.resume();
+    else this.#transport.pause();
+  }
+
+  /** The connection is closed: report once, release timers and waiters. */
+  #finish(info: CloseInfo): void {
+    if (this.#closeInfo !== undefined) return;
+    this.#closeInfo = this.#terminated ? { code: 1006, reason: '', wasClean: false } : info;
+    this.#timer.clear();
+    this.#inbox.close();
+    this.#resolveDrainWaiters();
+    this.#needDrain = false;
+    // Keep reading so the peer's EOF arrives; the inbox no longer matters.
+    if (this.#inbox.paused) this.#setReading(true);
+    if (!this.#transportEnded && !this.#transportDestroyed && !this.#processing) this.#endTransport();
+    this.#resolveClosed(this.#closeInfo);
+    this.emit('close', [this.#closeInfo]);
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+function toBytes(data: Uint8Array | ArrayBuffer | ArrayBufferView): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  throw new UsageError('FW_ERR_INVALID_ARGUMENT', 'send() takes a string, an ArrayBuffer or an ArrayBufferView');
+}
+
+function sizeOf(data: SessionMessage): number {
+  return typeof data === 'string' ? data.length : data.byteLength;
+}
