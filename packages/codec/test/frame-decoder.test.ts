@@ -233,6 +233,15 @@ describe('chunking and copies', () => {
     expect(f.payload[299]).toBe(299 & 0xff);
   });
 
+  it('holds at most the frame being filled: spanning payload bytes move into it as they arrive', () => {
+    const decoder = new FrameDecoder({ role: 'server', maxFrameSize: 1000 });
+    decoder.push(masked.slice(0, 108)); // 8 header bytes + 100 payload bytes
+    expect(decoder.read()).toBeUndefined();
+    expect(decoder.bufferedBytes).toBe(0); // copied (unmasked) into the payload buffer
+    decoder.push(masked.slice(108));
+    expect(onlyFrame(readAll(decoder)).payload).toEqual(new Uint8Array(300).map((_, i) => i));
+  });
+
   it('ignores empty chunks and handles many tiny chunks without loss', () => {
     const decoder = new FrameDecoder({ role: 'client', maxFrameSize: 1 << 20 });
     const frame = encodeFrameToBuffer({ opcode: Opcode.Binary, payload: new Uint8Array(5000).fill(7) });
