@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The control client: ws connecting to URL (offering permessage-deflate),
 // echoing every message with its type. Prints the close code; exits 0 after
-// a clean close (code 1000), non-zero after a failed handshake or connection.
+// a clean close (close frames exchanged, any code), non-zero after a failed
+// handshake or a failed connection (an error, or 1006: no close frame).
 // Usage: node drivers/ws-echo-client.mjs ws://127.0.0.1:PORT/case/<id>
 import WebSocket from 'ws';
 
@@ -15,6 +16,6 @@ ws.on('error', (err) => {
 });
 ws.on('close', (code) => {
   console.log(`close ${code}`);
-  process.exit(!failed && code === 1000 ? 0 : 1);
+  process.exit(!failed && code !== 1006 ? 0 : 1);
 });
 setTimeout(() => process.exit(2), 60_000).unref();

@@ -3,8 +3,9 @@ import type { Case } from '../case.js';
 import { bytesOf, Opcode } from '../frames.js';
 import { binary, text } from '../judge.js';
 import { informational } from '../verdict.js';
-import { asciiText, cutPayload, echoCase, failCase, fragments, noiseBytes } from './kinds.js';
+import { asciiText, cutPayload, ECHO_RULES, echoCase, failCase, fragments, noiseBytes } from './kinds.js';
 
+const LIMIT_RULES = `${ECHO_RULES} Non-strict also: refused with 1008/1009 by a size or fragment-count limit (RFC 6455 §10.4).`;
 const LENGTHS = [0, 1, 125, 126, 127, 128, 65535, 65536];
 const KIB64 = 65536;
 const MIB16 = 16 * 1024 * 1024;
@@ -158,6 +159,8 @@ export function framingCases(): Case[] {
       title: `64 KiB binary message in frames of ${size} bytes`,
       rfc: 'RFC 6455 §5.4',
       timeoutMs: 10_000,
+      limitOk: true,
+      rules: LIMIT_RULES,
       async play(w) {
         const data = noiseBytes(KIB64, size);
         await w.sendBatch(fragments(Opcode.binary, cutPayload(data, size)));
@@ -172,6 +175,8 @@ export function framingCases(): Case[] {
       title: `64 KiB text message in frames of ${size} bytes`,
       rfc: 'RFC 6455 §5.4',
       timeoutMs: 10_000,
+      limitOk: true,
+      rules: LIMIT_RULES,
       async play(w) {
         const data = bytesOf(asciiText(KIB64));
         await w.sendBatch(fragments(Opcode.text, cutPayload(data, size)));
@@ -186,6 +191,8 @@ export function framingCases(): Case[] {
       title: `16 MiB binary message in frames of ${size} bytes`,
       rfc: 'RFC 6455 §5.4',
       timeoutMs: 30_000,
+      limitOk: true,
+      rules: LIMIT_RULES,
       async play(w) {
         const data = noiseBytes(MIB16, 3);
         await w.sendBatch(fragments(Opcode.binary, cutPayload(data, size)));

@@ -1,9 +1,11 @@
 // The common shapes of cases: "echo this", "fail on this", "fail fast on this",
 // plus payload generators. Keeps each area file a list of data.
 import type { Area, Case, CaseContext, Mode, OpenOptions } from '../case.js';
+import { CaseEnd } from '../case.js';
 import type { Expected } from '../judge.js';
 import { echoThenClose, expectFailFast, expectFailure } from '../judge.js';
 import type { Outcome } from '../verdict.js';
+import { nonStrict } from '../verdict.js';
 import type { FrameSpec } from '../frames.js';
 import type { Wire } from '../wire.js';
 
@@ -32,6 +34,8 @@ interface Common {
   readonly timeoutMs?: number;
   readonly open?: OpenOptions;
   readonly rules?: string;
+  /** A close with 1008/1009 instead of the echo is a size or count limit: non-strict, not fail (RFC 6455 §10.4). */
+  readonly limitOk?: boolean;
 }
 
 /** A case whose peer must answer as listed, then close cleanly. `play` sends and returns what to expect. */
@@ -47,7 +51,14 @@ export function echoCase(def: Common & { readonly play: (w: Wire, ctx: CaseConte
     async run(ctx): Promise<Outcome> {
       const wire = await ctx.open(def.open);
       const expected = await def.play(wire, ctx);
-      return echoThenClose(ctx, wire, expected);
+      try {
+        return await echoThenClose(ctx, wire, expected);
+      } catch (err) {
+        if (def.limitOk && err instanceof CaseEnd && /got close 100[89]/.test(err.outcome.reason)) {
+          return nonStrict(`refused by an implementation limit (RFC 6455 §10.4): ${err.outcome.reason}`);
+        }
+        throw err;
+      }
     },
   };
 }
