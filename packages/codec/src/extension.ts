@@ -33,12 +33,13 @@ export interface MessageExtension {
    * in order. Must stop and fail with `ProtocolError('FW_ERR_MESSAGE_TOO_BIG',
    * 1009)` once the output would exceed `maxSize`; other bad input fails with
    * a `ProtocolError` carrying its close code (1007 for corrupt data). Any
-   * other thrown value is treated as an internal error (1011).
+   * other thrown or rejected value is treated as corrupt data (1007).
    */
   decode(fragments: readonly Uint8Array[], maxSize: number): Uint8Array | Promise<Uint8Array>;
   /**
    * Encodes one outgoing message. Returns `undefined` to send it as-is
-   * (without RSV1), for example below a compression threshold.
+   * (without RSV1), for example below a compression threshold. A throw or
+   * rejection fails the connection with 1011 (internal error).
    */
   encode(payload: Uint8Array): Uint8Array | Promise<Uint8Array> | undefined;
   /** Releases resources (zlib contexts). Called once when the connection is closed. */
