@@ -45,6 +45,12 @@ function rawWindowBits(bits: number): number {
 
 const ignoreError = (): void => {};
 
+/** The error a stream failed with, if any (`errored` is public since Node 18; Deno sets it before emitting). */
+function failureOf(stream: zlib.DeflateRaw | zlib.InflateRaw): Error | undefined {
+  if (stream.errored) return stream.errored;
+  return stream.destroyed ? new Error('node:zlib stream destroyed') : undefined;
+}
+
 /** Buffer → plain Uint8Array view (no copy), so callers see the same type on every engine. */
 function plain(chunk: Uint8Array): Uint8Array {
   return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -96,7 +102,8 @@ class ZlibDeflater implements Deflater {
           stream.write(data);
           // RFC 7692 §7.2.1: end the message on a byte boundary with an empty stored block.
           stream.flush(Z_SYNC_FLUSH, () => {
-            if (this.#abort === done) done();
+            // Deno runs this callback before it emits 'error': ask the stream.
+            if (this.#abort === done) done(failureOf(stream));
           });
         }),
     );
@@ -190,7 +197,10 @@ class ZlibInflater implements Inflater {
             if (chunk.length > 0) stream.write(chunk);
           }
           stream.flush(Z_SYNC_FLUSH, () => {
-            finish({ ok: true, chunks, length, streamEnd: this.#ended });
+            // Deno runs this callback before it emits 'error': ask the stream.
+            const failure = failureOf(stream);
+            if (failure !== undefined) onError(failure);
+            else finish({ ok: true, chunks, length, streamEnd: this.#ended });
           });
         }),
     );
