@@ -35,3 +35,64 @@ export type {
   FrameResult,
   FrameStartResult,
 } from './frame-decoder.js';
+
+// UTF-8 (RFC 3629), injectable validator
+export { defaultUtf8ValidatorFactory, isValidUtf8, utf8ValidatorFromWholeBuffer } from './utf8.js';
+export type { Utf8Validator, Utf8ValidatorFactory } from './utf8.js';
+
+// Opening handshake (RFC 6455 §4)
+export { WEBSOCKET_GUID, computeAcceptKey, generateKey, isValidKey } from './accept-key.js';
+export { DEFAULT_HEAD_LIMITS } from './http-head.js';
+export type { HeadLimits, HttpVersion, RequestHead, ResponseHead } from './http-head.js';
+export { HttpHeaders } from './header-tokens.js';
+export type { HeaderInit } from './header-tokens.js';
+export { ServerHandshake, acceptUpgrade, getQueryParam, originAllowed, parseQuery, rejectUpgrade } from './handshake-server.js';
+export type {
+  AcceptOptions,
+  OriginPolicy,
+  RejectOptions,
+  ServerHandshakeOptions,
+  ServerHandshakeResult,
+  UpgradeRequest,
+} from './handshake-server.js';
+export { ClientHandshake, parseWebSocketUrl } from './handshake-client.js';
+export type { ClientHandshakeOptions, ClientHandshakeResult, UpgradeResponse, WebSocketTarget } from './handshake-client.js';
+export { HandshakeError } from './handshake-error.js';
+export type { HandshakeErrorCode } from './handshake-error.js';
+export { parseExtensions, serializeExtensions } from './extension-header.js';
+export type { ExtensionOffer, HeaderParseResult } from './extension-header.js';
+export { parseSubprotocols, selectSubprotocol, serializeSubprotocols } from './subprotocol.js';
+
+// Extensions: permessage-deflate (RFC 7692) and the pluggable compressor
+export type { MessageExtension } from './extension.js';
+export type { Compressor, Deflater, DeflaterOptions, InflateFailure, InflateResult, Inflater, InflaterOptions } from './compressor.js';
+export {
+  PERMESSAGE_DEFLATE,
+  acceptDeflateResponse,
+  formatDeflateOffer,
+  formatDeflateOffers,
+  formatDeflateResponse,
+  isWindowBits,
+  parseDeflateOffer,
+  selectDeflateOffer,
+} from './permessage-deflate.js';
+export type { DeflateOffer, DeflateParameters, DeflateSelection, DeflateServerPolicy, ExtensionElement } from './permessage-deflate.js';
+export { DEFAULT_DEFLATE_THRESHOLD, createDeflateExtension, permessageDeflate } from './deflate-extension.js';
+export type { DeflateExtensionOptions, PerMessageDeflateNegotiator, PerMessageDeflateOptions } from './deflate-extension.js';
+export { pakoCompressor } from './deflate-pako.js';
+
+// Connection: the sans-I/O state machine (RFC 6455 §5-§7)
+export { MAX_CLOSE_REASON_BYTES, encodeClosePayload, parseClosePayload } from './close-payload.js';
+export type { ClosePayload } from './close-payload.js';
+export { Connection, DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE } from './connection.js';
+export type { ConnectionOptions, ConnectionState, Role } from './connection.js';
+export type { BinaryEvent, CloseEvent, ClosedEvent, ConnectionEvent, ErrorEvent, PingEvent, PongEvent, TextEvent } from './events.js';
+
+// Session: one Connection bound to one Transport and a Scheduler
+export type { Transport, TransportSink } from './transport.js';
+export type { Scheduler } from './scheduler.js';
+export { ReadyState, Session } from './session.js';
+export type { BinaryType, CloseInfo, SessionEvents, SessionInit, SessionOptions } from './session.js';
+export type { SessionMessage } from './session-inbox.js';
+export { ServerRegistry } from './server-registry.js';
+export type { Reservation, ServerRegistryOptions, ShutdownOptions } from './server-registry.js';
