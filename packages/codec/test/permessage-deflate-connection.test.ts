@@ -1,0 +1,187 @@
+// RFC 7692 §6 through the real Connection: RSV1 only when the extension is
+// active, only on the first frame of a message, never on control frames;
+// compressed messages in and out; bombs and corrupt data; dispose on close.
+import { describe, expect, it } from 'vitest';
+import type { Compressor } from '../src/compressor.js';
+import { Connection } from '../src/connection.js';
+import type { ConnectionEvent } from '../src/events.js';
+import { createDeflateExtension } from '../src/deflate-extension.js';
+import { pakoCompressor } from '../src/deflate-pako.js';
+import type { MessageExtension } from '../src/extension.js';
+import { encodeFrameToBuffer } from '../src/frame.js';
+import { FrameDecoder } from '../src/frame-decoder.js';
+import { zlibCompressor } from '../src/zlib/index.js';
+import { DEFAULT_PARAMS, jsonLike } from './deflate-helpers.js';
+
+const engines: Record<string, () => Compressor> = { pako: pakoCompressor, zlib: () => zlibCompressor() };
+const MASK = Uint8Array.of(1, 2, 3, 4);
+
+function server(extension?: MessageExtension, maxMessageSize?: number) {
+  return new Connection({ role: 'server', now: () => 0, extension, ...(maxMessageSize === undefined ? {} : { maxMessageSize }) });
+}
+
+/** A frame as a client sends it (masked). */
+function clientFrame(opcode: number, payload: Uint8Array, opts: { fin?: boolean; rsv1?: boolean } = {}) {
+  return encodeFrameToBuffer({ opcode, payload, fin: opts.fin ?? true, rsv1: opts.rsv1 ?? false, maskKey: MASK });
+}
+
+/** Every event the connection produces, waiting for async extension work. */
+async function events(conn: Connection): Promise<ConnectionEvent[]> {
+  const out: ConnectionEvent[] = [];
+  for (;;) {
+    const event = conn.readEvent();
+    if (event !== undefined) {
+      out.push(event);
+      continue;
+    }
+    const pending = conn.pending();
+    if (pending === undefined) return out;
+    await pending;
+  }
+}
+
+/** The frames the connection wrote, as a client would decode them. */
+async function framesOut(conn: Connection) {
+  while (conn.pending() !== undefined) await conn.pending();
+  const decoder = new FrameDecoder({ role: 'client', maxFrameSize: Infinity, allowedRsv: { rsv1: true } });
+  for (const chunk of conn.takeOutput()) decoder.push(chunk.slice());
+  const frames = [];
+  for (let item = decoder.read(); item !== undefined; item = decoder.read()) {
+    if (item.type !== 'frame') throw new Error(item.type);
+    frames.push(item.frame);
+  }
+  return frames;
+}
+
+function closeCodeOf(list: ConnectionEvent[]): number | undefined {
+  const failure = list.find((e) => e.type === 'error');
+  return failure?.type === 'error' ? failure.error.closeCode : undefined;
+}
+
+describe('RSV1 rules (RFC 7692 §6, RFC 6455 §5.2)', () => {
+  it('RSV1 without a negotiated extension fails with 1002', async () => {
+    const conn = server();
+    conn.receive(clientFrame(0x1, new Uint8Array([0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]), { rsv1: true }));
+    expect(closeCodeOf(await events(conn))).toBe(1002);
+  });
+
+  it.each(Object.keys(engines))('%s: RSV1 on a continuation frame fails with 1002', async (engine) => {
+    const ext = createDeflateExtension({ role: 'server', params: DEFAULT_PARAMS, compressor: engines[engine]!() });
+    const conn = server(ext);
+    conn.receive(clientFrame(0x1, Uint8Array.of(0xf2, 0x48), { fin: false, rsv1: true }));
+    conn.receive(clientFrame(0x0, Uint8Array.of(0xcd, 0xc9, 0xc9, 0x07, 0x00), { rsv1: true }));
+    expect(closeCodeOf(await events(conn))).toBe(1002);
+  });
+
+  it.each(Object.keys(engines))('%s: RSV1 on a control frame fails with 1002', async (engine) => {
+    const ext = createDeflateExtension({ role: 'server', params: DEFAULT_PARAMS, compressor: engines[engine]!() });
+    const conn = server(ext);
+    conn.receive(clientFrame(0x9, Uint8Array.of(0), { rsv1: true }));
+    expect(closeCodeOf(await events(conn))).toBe(1002);
+  });
+});
+
+describe.each(Object.keys(engines))('%s engine inside a Connection', (engine) => {
+  const make = (threshold = 0, maxMessageSize?: number) =>
+    server(createDeflateExtension({ role: 'server', params: DEFAULT_PARAMS, compressor: engines[engine]!(), threshold }), maxMessageSize);
+
+  it('inflates a compressed message split over frames, RSV1 on the first only, with a ping between', async () => {
+    const conn = make();
+    const hello = Uint8Array.of(0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00);
+    conn.receive(clientFrame(0x1, hello.subarray(0, 3), { fin: false, rsv1: true }));
+    conn.receive(clientFrame(0x9, Uint8Array.of(1)));
+    conn.receive(clientFrame(0x0, hello.subarray(3)));
+    // Context takeover: the second "Hello" refers back to the first (RFC 7692 §7.2.3.2).
+    conn.receive(clientFrame(0x1, Uint8Array.of(0xf2, 0x00, 0x11, 0x00, 0x00), { rsv1: true }));
+    // An uncompressed message (RSV1 clear) passes through untouched.
+    conn.receive(clientFrame(0x1, new TextEncoder().encode('plain')));
+    const list = await events(conn);
+    expect(list.map((e) => e.type)).toEqual(['ping', 'text', 'text', 'text']);
+    expect(list.filter((e) => e.type === 'text').map((e) => (e as { data: string }).data)).toEqual(['Hello', 'Hello', 'plain']);
+  });
+
+  it('sends RSV1 on the first frame of a compressed message only, never on control frames, not below the threshold', async () => {
+    const conn = make(64);
+    const big = jsonLike(1, 5000);
+    conn.sendBinary(big.subarray(0, 2000), false);
+    conn.sendBinary(big.subarray(2000), true);
+    conn.ping(Uint8Array.of(9));
+    conn.sendText('tiny');
+    conn.sendBinary(big);
+    const frames = await framesOut(conn);
+    // Fragmented sends are whole frames; whatever the framing, RSV1 is on data starts only.
+    const starts = frames.filter((f) => f.opcode !== 0x0 && f.opcode < 0x8);
+    for (const f of frames) {
+      if (f.opcode >= 0x8 || f.opcode === 0x0) expect(f.rsv1).toBe(false);
+    }
+    const tiny = starts.find((f) => f.payload.length === 4);
+    expect(tiny?.rsv1).toBe(false);
+    expect(frames.find((f) => f.opcode === 0x9)?.rsv1).toBe(false);
+    // The peer can inflate what we sent.
+    const peer = createDeflateExtension({ role: 'client', params: DEFAULT_PARAMS, compressor: pakoCompressor() });
+    const compressedWhole = starts.filter((f) => f.rsv1 && f.fin);
+    const last = compressedWhole[compressedWhole.length - 1]!;
+    // Feed every compressed message in order to keep the peer's context in step.
+    const messages: Uint8Array[][] = [];
+    let current: Uint8Array[] | undefined;
+    for (const f of frames) {
+      if (f.opcode >= 0x8) continue;
+      if (f.opcode !== 0x0) current = f.rsv1 ? [] : undefined;
+      current?.push(f.payload);
+      if (f.fin && current) {
+        messages.push(current);
+        current = undefined;
+      }
+    }
+    const inflated = [];
+    for (const m of messages) inflated.push(await peer.decode(m, 1 << 20));
+    expect(inflated[inflated.length - 1]).toEqual(big);
+    expect(last.rsv1).toBe(true);
+    peer.dispose();
+  });
+
+  it('a compressed message that inflates past maxMessageSize closes with 1009', async () => {
+    const conn = make(0, 64 * 1024);
+    const sender = createDeflateExtension({ role: 'client', params: DEFAULT_PARAMS, compressor: pakoCompressor(), threshold: 0 });
+    const bomb = (await sender.encode(new Uint8Array(1 << 20)))!;
+    expect(bomb.length).toBeLessThan(2048);
+    conn.receive(clientFrame(0x2, bomb, { rsv1: true }));
+    expect(closeCodeOf(await events(conn))).toBe(1009);
+    sender.dispose();
+  });
+
+  it('corrupt compressed data closes with 1007', async () => {
+    const conn = make();
+    conn.receive(clientFrame(0x2, Uint8Array.of(0xff, 0xff, 0xff), { rsv1: true }));
+    expect(closeCodeOf(await events(conn))).toBe(1007);
+  });
+});
+
+describe('dispose', () => {
+  it('the Connection releases the compressor contexts once closed', async () => {
+    let disposed = 0;
+    const base = pakoCompressor();
+    const counting: Compressor = {
+      name: 'counting',
+      createDeflater: (o) => {
+        const d = base.createDeflater(o);
+        return { deflate: (x) => d.deflate(x), reset: () => d.reset(), dispose: () => (disposed++, d.dispose()) };
+      },
+      createInflater: (o) => {
+        const i = base.createInflater(o);
+        return { inflate: (x, m) => i.inflate(x, m), reset: () => i.reset(), dispose: () => (disposed++, i.dispose()) };
+      },
+    };
+    const conn = server(createDeflateExtension({ role: 'server', params: DEFAULT_PARAMS, compressor: counting, threshold: 0 }));
+    conn.sendText('x'.repeat(100));
+    conn.receive(clientFrame(0x1, Uint8Array.of(0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00), { rsv1: true }));
+    await events(conn);
+    expect(disposed).toBe(0);
+    conn.close(1000);
+    conn.receive(clientFrame(0x8, Uint8Array.of(0x03, 0xe8)));
+    conn.receiveEof();
+    await events(conn);
+    expect(conn.state).toBe('closed');
+    expect(disposed).toBe(2);
+  });
+});
