@@ -21,7 +21,15 @@ import {
   type ConnectionEvent,
 } from './events.js';
 import type { MessageExtension } from './extension.js';
-import { encodeFrame, encodeFrameToBuffer, MAX_CONTROL_PAYLOAD, SINGLE_BUFFER_FRAME_LIMIT, type Frame } from './frame.js';
+import {
+  encodeFrame,
+  frameHeaderSize,
+  MAX_CONTROL_PAYLOAD,
+  SINGLE_BUFFER_FRAME_LIMIT,
+  writeFrameHeader,
+  type Frame,
+} from './frame.js';
+import { maskInto } from './mask.js';
 import { FrameDecoder } from './frame-decoder.js';
 import { MessageAssembler, type AssembledMessage, type CompressedMessage } from './message-assembler.js';
 import { Opcode } from './opcode.js';
@@ -70,7 +78,30 @@ export const DEFAULT_CLOSE_TIMEOUT = 5000;
 
 const EMPTY = new Uint8Array(0);
 const textEncoder = new TextEncoder();
+/** Shared buffer for encoding outgoing text; 3 bytes per UTF-16 unit is the UTF-8 worst case. */
+const scratch = new Uint8Array(48 * 1024);
+const SCRATCH_STRING_LIMIT = scratch.length / 3;
 const fatalDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+// Output buffers for small frames are carved from shared slabs: allocating
+// one small typed array per frame costs more than encoding the frame. A slab
+// region is handed out once and never reused, so callers own what
+// takeOutput() returns; they must not transfer (detach) its ArrayBuffer.
+const SLAB_SIZE = 64 * 1024;
+let slab = new Uint8Array(SLAB_SIZE);
+let slabOffset = 0;
+
+function allocateOutput(size: number): Uint8Array {
+  if (size > SLAB_SIZE >>> 2) return new Uint8Array(size);
+  if (slabOffset + size > SLAB_SIZE) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabOffset = 0;
+  }
+  const bytes = slab.subarray(slabOffset, slabOffset + size);
+  // Keep regions 8-byte aligned so masking can use its word path.
+  slabOffset = (slabOffset + size + 7) & ~7;
+  return bytes;
+}
 
 /** An event whose value is still being computed by the extension. */
 class PendingSlot {
@@ -158,6 +189,8 @@ export class Connection {
   readonly #extension: MessageExtension | undefined;
   /** Whether timers need to know when bytes move (skips clock reads otherwise). */
   readonly #tracksTime: boolean;
+  /** Reused mask key buffer: its bytes are copied into each frame header. */
+  readonly #maskKey = new Uint8Array(4);
 
   /** `undefined` once input is discarded (after a close frame or a failure, STYLE.md lesson 11). */
   #decoder: FrameDecoder | undefined;
@@ -353,6 +386,16 @@ export class Connection {
    * @throws {UsageError} `FW_ERR_CLOSED` after our close frame; `FW_ERR_INVALID_STATE` when a binary fragmented message is in progress.
    */
   sendText(data: string | Uint8Array, fin = true): void {
+    if (typeof data === 'string' && data.length <= SCRATCH_STRING_LIMIT) {
+      // TextEncoder.encode allocates and is slow for short strings;
+      // encodeInto a reused scratch buffer is several times faster. The
+      // frame encoder copies small payloads into the frame, so the scratch
+      // bytes are only passed on directly when they will be copied at once.
+      const written = textEncoder.encodeInto(data, scratch).written;
+      const direct = written <= SINGLE_BUFFER_FRAME_LIMIT && this.#sendQueue.length === 0 && this.#extension === undefined;
+      this.#sendData(Opcode.Text, direct ? scratch.subarray(0, written) : scratch.slice(0, written), fin);
+      return;
+    }
     this.#sendData(Opcode.Text, asBytes(data), fin);
   }
 
@@ -776,8 +819,18 @@ export class Connection {
 
   #writeFrame(opcode: number, payload: Uint8Array, fin: boolean, rsv1: boolean): void {
     const mask = this.#client; // RFC 6455 §5.3: clients mask every frame
-    if (payload.length <= SINGLE_BUFFER_FRAME_LIMIT) {
-      const bytes = encodeFrameToBuffer({ opcode, payload, fin, rsv1, mask, randomSource: this.#random });
+    const length = payload.length;
+    if (length <= SINGLE_BUFFER_FRAME_LIMIT) {
+      // Small frames: header and payload in one buffer carved from a slab.
+      let maskKey: Uint8Array | undefined;
+      if (mask) {
+        maskKey = this.#maskKey;
+        this.#random(maskKey);
+      }
+      const bytes = allocateOutput(frameHeaderSize(length, mask) + length);
+      const headerSize = writeFrameHeader(bytes, 0, { opcode, fin, rsv1, payloadLength: length, maskKey });
+      if (maskKey !== undefined) maskInto(payload, bytes, headerSize, maskKey, 0);
+      else bytes.set(payload, headerSize);
       this.#out.push(bytes);
       this.#outBytes += bytes.length;
       return;
