@@ -3,7 +3,9 @@
 // ws servers configured with every parameter ws supports.
 import net from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { ClientOptions as WsClientOptions } from 'ws';
+import { computeAcceptKey } from '../src/accept-key.js';
 import type { PerMessageDeflateOptions as WsDeflateOptions } from 'ws';
 import { Connection } from '../src/connection.js';
 import type { ConnectionEvent } from '../src/events.js';
@@ -257,5 +259,108 @@ describe('raw frames against ws (no Connection)', () => {
     expect(bytes[0]).toBe(0x88);
     expect((bytes[2]! << 8) | bytes[3]!).toBe(1002);
     extension.dispose();
+  });
+});
+
+describe('ws client against our server-side negotiation', () => {
+  const netServers: net.Server[] = [];
+  afterEach(async () => {
+    await Promise.all(netServers.splice(0).map((s) => new Promise<void>((r) => s.close(() => r()))));
+  });
+
+  /**
+   * A hand-driven server on 127.0.0.1: reads the upgrade request, lets
+   * permessageDeflate() choose, answers 101, then echoes through a server
+   * Connection with the negotiated extension.
+   */
+  async function ourEchoServer(options: PerMessageDeflateOptions): Promise<{ port: number; responses: string[] }> {
+    const responses: string[] = [];
+    const negotiator = permessageDeflate({ threshold: 0, compressor: zlibCompressor(), ...options });
+    const server = net.createServer((socket) => {
+      sockets.push(socket);
+      let head = Buffer.alloc(0);
+      const onHead = (chunk: Buffer) => {
+        head = Buffer.concat([head, chunk]);
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        socket.off('data', onHead);
+        const lines = head.subarray(0, end).toString('latin1').split('\r\n');
+        const header = (name: string) =>
+          lines.filter((l) => l.toLowerCase().startsWith(`${name}:`)).map((l) => l.slice(name.length + 1).trim());
+        const parsed = parseExtensions(header('sec-websocket-extensions'));
+        const negotiated = parsed.ok ? negotiator.negotiateServer(parsed.value) : undefined;
+        responses.push(negotiated?.response ?? '');
+        socket.write(
+          'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+            `Sec-WebSocket-Accept: ${computeAcceptKey(header('sec-websocket-key')[0]!)}\r\n` +
+            (negotiated ? `Sec-WebSocket-Extensions: ${negotiated.response}\r\n` : '') +
+            '\r\n',
+        );
+        const conn = new Connection({ role: 'server', now: () => performance.now(), extension: negotiated?.extension });
+        let chain = Promise.resolve();
+        const pump = async () => {
+          for (;;) {
+            const event = conn.readEvent();
+            if (event === undefined) {
+              const pending = conn.pending();
+              if (pending === undefined) break;
+              await pending;
+              continue;
+            }
+            if (event.type === 'text') conn.sendText(event.data);
+            else if (event.type === 'binary') conn.sendBinary(event.data);
+          }
+          while (conn.pending() !== undefined) await conn.pending();
+          for (const out of conn.takeOutput()) socket.write(out);
+          if (conn.closeTransport) socket.end();
+        };
+        const feed = (bytes: Uint8Array) => {
+          conn.receive(bytes);
+          chain = chain.then(pump);
+        };
+        socket.on('data', (c: Buffer) => feed(new Uint8Array(c)));
+        socket.on('end', () => {
+          conn.receiveEof();
+          chain = chain.then(pump);
+        });
+        const rest = head.subarray(end + 4);
+        if (rest.length > 0) feed(new Uint8Array(rest));
+      };
+      socket.on('data', onHead);
+    });
+    netServers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    return { port: (server.address() as net.AddressInfo).port, responses };
+  }
+
+  const rows: ReadonlyArray<[string, WsClientOptions['perMessageDeflate'], PerMessageDeflateOptions, RegExp]> = [
+    ['defaults', {}, {}, /^permessage-deflate$/],
+    ['ws asks server_no_context_takeover', { serverNoContextTakeover: true }, {}, /server_no_context_takeover/],
+    ['ws promises client_no_context_takeover', { clientNoContextTakeover: true }, {}, /client_no_context_takeover/],
+    ['ws asks server_max_window_bits=9', { serverMaxWindowBits: 9 }, {}, /server_max_window_bits=9/],
+    ['ws caps client_max_window_bits=10', { clientMaxWindowBits: 10 }, {}, /client_max_window_bits=10/],
+    ['our policy limits the client window to 8', {}, { clientMaxWindowBits: 8 }, /client_max_window_bits=8/],
+    ['our policy: no takeover either way, 9-bit server window', {}, { serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 9 }, /^(?=.*server_no_context_takeover)(?=.*client_no_context_takeover)(?=.*server_max_window_bits=9)/],
+  ];
+
+  it.each(rows)('%s', async (_name, wsOptions, ours, expected) => {
+    const { port, responses } = await ourEchoServer(ours);
+    const client = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: { threshold: 0, ...(wsOptions as object) } });
+    const sent = messages();
+    const received: (string | Buffer)[] = [];
+    await new Promise<void>((resolve, reject) => {
+      client.on('error', reject);
+      client.on('open', () => {
+        for (const m of sent) client.send(m, { binary: typeof m !== 'string' });
+      });
+      client.on('message', (data: Buffer, isBinary: boolean) => {
+        received.push(isBinary ? data : data.toString('utf8'));
+        if (received.length === sent.length) client.close(1000);
+      });
+      client.on('close', () => resolve());
+    });
+    expect(responses[0]).toMatch(expected);
+    expect(client.extensions).toMatch(/permessage-deflate/);
+    expect(received.map((r) => (typeof r === 'string' ? r : new Uint8Array(r)))).toEqual(sent);
   });
 });

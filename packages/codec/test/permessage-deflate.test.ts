@@ -13,6 +13,7 @@ import {
 import type { DeflateOffer, DeflateParameters, DeflateServerPolicy } from '../src/permessage-deflate.js';
 import { permessageDeflate } from '../src/deflate-extension.js';
 import { pakoCompressor } from '../src/deflate-pako.js';
+import type { ExtensionNegotiator } from '../src/upgrade.js';
 import { fuzzRuns } from './deflate-helpers.js';
 
 function header(value: string) {
@@ -338,6 +339,11 @@ describe('every client offer × server policy (property, fixed seed)', () => {
 });
 
 describe('permessageDeflate() negotiator', () => {
+  it('is an ExtensionNegotiator for the upgrade drivers', () => {
+    const negotiator: ExtensionNegotiator = permessageDeflate({ threshold: 1024 });
+    expect(negotiator.name).toBe('permessage-deflate');
+  });
+
   it('negotiates end to end and builds working extensions for both roles', async () => {
     const client = permessageDeflate({ serverMaxWindowBits: 10, clientNoContextTakeover: true, threshold: 0 });
     const server = permessageDeflate({ clientMaxWindowBits: 9, compressor: pakoCompressor(), threshold: 0 });
