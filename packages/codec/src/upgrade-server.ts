@@ -1,0 +1,412 @@
+/**
+ * The server upgrade driver: reads an HTTP upgrade request from a
+ * {@link Transport}, asks the application, negotiates extensions, writes the
+ * 101 or the refusal and hands the transport to a new {@link Session}. Every
+ * adapter uses it unchanged; an adapter only wires its socket to
+ * {@link ServerUpgrade}'s sink methods.
+ *
+ * @module
+ */
+import { Connection } from './connection.js';
+import { UsageError } from './errors.js';
+import type { HeaderInit } from './header-tokens.js';
+import {
+  acceptUpgrade,
+  originAllowed,
+  rejectUpgrade,
+  ServerHandshake,
+  type OriginPolicy,
+  type UpgradeRequest,
+} from './handshake-server.js';
+import type { MessageExtension } from './extension.js';
+import type { Reservation, ServerRegistry } from './server-registry.js';
+import { TimerSlot } from './scheduler.js';
+import { Session } from './session.js';
+import { selectSubprotocol } from './subprotocol.js';
+import type { Transport, TransportSink } from './transport.js';
+import { concatBytes, DEFAULT_HANDSHAKE_TIMEOUT, sessionOptions, type UpgradeOptions } from './upgrade.js';
+
+/** The application's answer to an upgrade request; build it with {@link accept} or {@link reject}. */
+export type AcceptDecision =
+  | { readonly type: 'accept'; readonly protocol?: string | undefined; readonly headers?: HeaderInit | undefined }
+  | {
+      readonly type: 'reject';
+      readonly status: number;
+      readonly headers?: HeaderInit | undefined;
+      readonly body?: string | Uint8Array | undefined;
+    };
+
+/** Decides whether to upgrade; may be async (a token lookup). A thrown error refuses with 500. */
+export type AcceptHook = (request: UpgradeRequest) => AcceptDecision | Promise<AcceptDecision>;
+
+/** Accept the upgrade, optionally choosing a subprotocol (one the client offered) and adding response headers. */
+export function accept(options: { protocol?: string | undefined; headers?: HeaderInit | undefined } = {}): AcceptDecision {
+  return Object.freeze({ type: 'accept', ...options });
+}
+
+/** Refuse the upgrade with an HTTP status (e.g. 401, 403), optional headers and body. */
+export function reject(
+  status: number,
+  options: { headers?: HeaderInit | undefined; body?: string | Uint8Array | undefined } = {},
+): AcceptDecision {
+  return Object.freeze({ type: 'reject', status, ...options });
+}
+
+/**
+ * An accept hook that lets in only allowed origins (403 otherwise); see
+ * `originAllowed` for the policy forms.
+ *
+ * @example `accept: allowOrigins(['https://app.example'])`
+ */
+export function allowOrigins(policy: OriginPolicy, options: { allowMissing?: boolean } = {}): AcceptHook {
+  return (request) => (originAllowed(request, policy, options) ? accept() : reject(403));
+}
+
+/**
+ * An accept hook that requires a bearer token: from `Authorization: Bearer
+ * <token>`, or from the query parameter `queryParam` (browsers cannot set
+ * headers on a WebSocket). 401 with `WWW-Authenticate: Bearer` when missing or
+ * refused by `verify`.
+ *
+ * @example `accept: bearerToken((token) => sessions.has(token), { queryParam: 'token' })`
+ */
+export function bearerToken(
+  verify: (token: string, request: UpgradeRequest) => boolean | Promise<boolean>,
+  options: { queryParam?: string } = {},
+): AcceptHook {
+  const refuse = reject(401, { headers: { 'WWW-Authenticate': 'Bearer' } });
+  return async (request) => {
+    let token: string | undefined;
+    const auth = request.headers.get('authorization');
+    const match = auth === undefined ? null : /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(auth);
+    if (match !== null) token = match[1];
+    else if (options.queryParam !== undefined) {
+      for (const [name, value] of request.queryParams) {
+        if (name === options.queryParam) {
+          token = value;
+          break;
+        }
+      }
+    }
+    if (token === undefined || token.length === 0) return refuse;
+    return (await verify(token, request)) ? accept() : refuse;
+  };
+}
+
+/**
+ * Run hooks in order: the first refusal wins; otherwise accept with the
+ * last chosen subprotocol and every hook's headers.
+ *
+ * @example `accept: allOf(allowOrigins(['https://app.example']), bearerToken(check))`
+ */
+export function allOf(...hooks: AcceptHook[]): AcceptHook {
+  return async (request) => {
+    let protocol: string | undefined;
+    const headers: Array<readonly [string, string]> = [];
+    for (const hook of hooks) {
+      const decision = await hook(request);
+      if (decision.type === 'reject') return decision;
+      if (decision.protocol !== undefined) protocol = decision.protocol;
+      if (decision.headers !== undefined) headers.push(...headerPairs(decision.headers));
+    }
+    return accept({ protocol, headers });
+  };
+}
+
+function headerPairs(init: HeaderInit): Array<readonly [string, string]> {
+  if (typeof (init as Iterable<unknown>)[Symbol.iterator] === 'function') return [...(init as Iterable<readonly [string, string]>)];
+  const out: Array<readonly [string, string]> = [];
+  for (const [name, value] of Object.entries(init as Record<string, string | readonly string[]>)) {
+    if (typeof value === 'string') out.push([name, value]);
+    else for (const v of value) out.push([name, v]);
+  }
+  return out;
+}
+
+/** Options of {@link acceptWebSocket}. */
+export interface ServerUpgradeOptions extends UpgradeOptions {
+  /** Decide per request (origin, auth, path). Default: accept every valid request. */
+  accept?: AcceptHook;
+  /**
+   * Subprotocols we speak, in our preference order, used when the accept
+   * hook does not choose one; or a function choosing among the offers.
+   */
+  protocols?: readonly string[] | ((offered: readonly string[], request: UpgradeRequest) => string | undefined);
+  /** The server's connection set: full → 503 before the hook; accepted sessions are added. */
+  registry?: ServerRegistry;
+  /** Bytes already read from the transport (e.g. a request head an HTTP server parsed, re-encoded, plus its `head`). */
+  initialBytes?: Uint8Array;
+  /** After a refusal was written, destroy a transport the client has not closed within this many ms. Default 2000. */
+  rejectCloseTimeout?: number;
+}
+
+/** How a server upgrade ended. {@link ServerUpgrade.result} never rejects. */
+export type ServerUpgradeResult =
+  /** The 101 was written; the session owns the transport. */
+  | { readonly type: 'accepted'; readonly session: Session; readonly request: UpgradeRequest }
+  /**
+   * An error response was written and the transport ended: an invalid request
+   * (400, 405, 426, 431...), the hook's refusal, 503 when the registry was
+   * full, 500 when the hook threw (`error`).
+   */
+  | {
+      readonly type: 'rejected';
+      readonly status: number;
+      readonly reason: string;
+      readonly request: UpgradeRequest | undefined;
+      readonly error?: unknown;
+    }
+  /** No response could be written: the handshake timed out or the transport ended first. */
+  | { readonly type: 'failed'; readonly reason: 'timeout' | 'eof'; readonly request: UpgradeRequest | undefined; readonly error?: unknown };
+
+/**
+ * Drives one server-side upgrade over a transport: wire the transport's
+ * events to it (it forwards them to the session once upgraded) and await
+ * {@link ServerUpgrade.result}.
+ *
+ * @example In an adapter
+ * ```ts
+ * const upgrade = acceptWebSocket(transport, { scheduler, registry, accept: allowOrigins(['https://app.example']) });
+ * socket.on('data', (chunk) => upgrade.receive(chunk));
+ * socket.on('end', () => upgrade.receiveEof());
+ * socket.on('drain', () => upgrade.drain());
+ * const result = await upgrade.result;
+ * if (result.type === 'accepted') server.emit('connection', result.session, result.request);
+ * ```
+ */
+export class ServerUpgrade implements TransportSink {
+  /** Settles once with the outcome; never rejects. */
+  readonly result: Promise<ServerUpgradeResult>;
+  readonly #transport: Transport;
+  readonly #options: ServerUpgradeOptions;
+  readonly #handshake: ServerHandshake;
+  readonly #timer: TimerSlot;
+  readonly #closeTimer: TimerSlot;
+  #resolve!: (result: ServerUpgradeResult) => void;
+  #state: 'reading' | 'deciding' | 'upgraded' | 'done' = 'reading';
+  #request: UpgradeRequest | undefined;
+  #reservation: Reservation | undefined;
+  /** Bytes after the request head, kept for the session. */
+  #early: Uint8Array[] = [];
+  #session: Session | undefined;
+  #paused = false;
+
+  constructor(transport: Transport, options: ServerUpgradeOptions) {
+    this.#transport = transport;
+    this.#options = options;
+    this.#handshake = new ServerHandshake(options.headLimits ?? {});
+    this.result = new Promise((resolve) => {
+      this.#resolve = resolve;
+    });
+    const scheduler = options.scheduler;
+    this.#timer = new TimerSlot(scheduler, () => this.#timeout());
+    this.#closeTimer = new TimerSlot(scheduler, () => this.#transport.destroy());
+    this.#timer.set(scheduler.now() + (options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT));
+    if (options.initialBytes !== undefined && options.initialBytes.length > 0) this.receive(options.initialBytes);
+  }
+
+  /** The parsed request, once complete. */
+  get request(): UpgradeRequest | undefined {
+    return this.#request;
+  }
+
+  /** The session, once upgraded. */
+  get session(): Session | undefined {
+    return this.#session;
+  }
+
+  receive(chunk: Uint8Array): void {
+    switch (this.#state) {
+      case 'upgraded':
+        this.#session!.receive(chunk);
+        return;
+      case 'deciding':
+        this.#early.push(chunk); // the transport is paused; at most a read or two land here
+        return;
+      case 'done':
+        return;
+      case 'reading':
+        break;
+    }
+    const r = this.#handshake.receive(chunk);
+    if (r.type === 'need-more') return;
+    if (r.type === 'reject') {
+      this.#refuse(r.status, r.response, r.reason, undefined);
+      return;
+    }
+    this.#request = r.request;
+    if (r.rest.length > 0) this.#early.push(r.rest);
+    this.#decide(r.request);
+  }
+
+  receiveEof(error?: unknown): void {
+    if (this.#state === 'upgraded') {
+      this.#session!.receiveEof(error);
+      return;
+    }
+    this.#closeTimer.clear();
+    if (this.#state === 'done') return;
+    this.#fail('eof', error);
+  }
+
+  drain(): void {
+    if (this.#state === 'upgraded') this.#session!.drain();
+  }
+
+  #decide(request: UpgradeRequest): void {
+    const registry = this.#options.registry;
+    if (registry !== undefined) {
+      this.#reservation = registry.reserve();
+      if (this.#reservation === undefined) {
+        this.#refuse(503, rejectUpgrade(503, { headers: { 'Retry-After': '5' } }), 'server full', request);
+        return;
+      }
+    }
+    this.#state = 'deciding';
+    this.#setPaused(true);
+    const hook = this.#options.accept;
+    let decision: AcceptDecision | Promise<AcceptDecision>;
+    try {
+      decision = hook === undefined ? accept() : hook(request);
+    } catch (error) {
+      this.#internalError(request, error);
+      return;
+    }
+    if (typeof (decision as { then?: unknown }).then === 'function') {
+      (decision as Promise<AcceptDecision>).then(
+        (d) => this.#apply(request, d),
+        (error: unknown) => this.#internalError(request, error),
+      );
+    } else this.#apply(request, decision as AcceptDecision);
+  }
+
+  #apply(request: UpgradeRequest, decision: AcceptDecision): void {
+    if (this.#state !== 'deciding') return; // timed out or the client left meanwhile
+    if (decision.type === 'reject') {
+      let response: Uint8Array;
+      try {
+        response = rejectUpgrade(decision.status, { headers: decision.headers, body: decision.body });
+      } catch (error) {
+        this.#internalError(request, error);
+        return;
+      }
+      this.#refuse(decision.status, response, 'refused by the accept hook', request);
+      return;
+    }
+    const protocol = decision.protocol ?? this.#chooseProtocol(request);
+    let extension: MessageExtension | undefined;
+    let extensionsHeader: string | undefined;
+    for (const negotiator of this.#options.extensions ?? []) {
+      const negotiated = negotiator.negotiateServer(request.extensions);
+      if (negotiated !== undefined) {
+        extension = negotiated.extension;
+        extensionsHeader = negotiated.response;
+        break; // one per-message extension per connection (RSV1)
+      }
+    }
+    let response: Uint8Array;
+    try {
+      response = acceptUpgrade(request, { protocol, extensions: extensionsHeader, headers: decision.headers });
+    } catch (error) {
+      extension?.dispose();
+      this.#internalError(request, error);
+      return;
+    }
+    this.#upgrade(request, response, protocol, extension, extensionsHeader);
+  }
+
+  #chooseProtocol(request: UpgradeRequest): string | undefined {
+    const protocols = this.#options.protocols;
+    if (protocols === undefined || request.protocols.length === 0) return undefined;
+    if (typeof protocols === 'function') return protocols(request.protocols, request);
+    // Server policy: our preference order (RFC 6455 §4.2.2 item 5.4).
+    return selectSubprotocol(request.protocols, protocols);
+  }
+
+  #upgrade(
+    request: UpgradeRequest,
+    response: Uint8Array,
+    protocol: string | undefined,
+    extension: MessageExtension | undefined,
+    extensionsHeader: string | undefined,
+  ): void {
+    const options = this.#options;
+    const scheduler = options.scheduler;
+    this.#timer.clear();
+    this.#transport.write([response]);
+    const connection = new Connection({
+      ...options.connection,
+      role: 'server',
+      now: () => scheduler.now(),
+      extension,
+    });
+    const session = new Session({
+      ...sessionOptions(options),
+      connection,
+      transport: this.#transport,
+      scheduler,
+      protocol: protocol ?? '',
+      extensions: extensionsHeader ?? '',
+      ...(this.#early.length > 0 ? { head: concatBytes(this.#early) } : {}),
+    });
+    this.#early = [];
+    this.#session = session;
+    this.#state = 'upgraded';
+    this.#reservation?.commit(session);
+    this.#setPaused(false);
+    this.#resolve({ type: 'accepted', session, request });
+  }
+
+  #internalError(request: UpgradeRequest, error: unknown): void {
+    if (this.#state !== 'deciding') return;
+    this.#refuse(500, rejectUpgrade(500), 'the accept hook failed', request, error);
+  }
+
+  /** Write an error response and end the transport. */
+  #refuse(status: number, response: Uint8Array, reason: string, request: UpgradeRequest | undefined, error?: unknown): void {
+    this.#finish();
+    this.#transport.write([response]);
+    this.#transport.end();
+    const scheduler = this.#options.scheduler;
+    this.#closeTimer.set(scheduler.now() + (this.#options.rejectCloseTimeout ?? 2000));
+    this.#setPaused(false); // read until the client closes, so its FIN is seen
+    this.#resolve({ type: 'rejected', status, reason, request, ...(error !== undefined ? { error } : {}) });
+  }
+
+  #timeout(): void {
+    if (this.#state !== 'reading' && this.#state !== 'deciding') return;
+    this.#fail('timeout');
+  }
+
+  #fail(reason: 'timeout' | 'eof', error?: unknown): void {
+    this.#finish();
+    this.#transport.destroy();
+    this.#resolve({ type: 'failed', reason, request: this.#request, ...(error !== undefined ? { error } : {}) });
+  }
+
+  #finish(): void {
+    this.#state = 'done';
+    this.#timer.clear();
+    this.#early = [];
+    this.#reservation?.release();
+  }
+
+  #setPaused(paused: boolean): void {
+    if (paused === this.#paused) return;
+    this.#paused = paused;
+    if (paused) this.#transport.pause();
+    else this.#transport.resume();
+  }
+}
+
+/**
+ * Start a server upgrade on `transport`. See {@link ServerUpgrade}.
+ *
+ * @throws UsageError when `options.scheduler` is missing.
+ */
+export function acceptWebSocket(transport: Transport, options: ServerUpgradeOptions): ServerUpgrade {
+  if (options === undefined || options.scheduler === undefined) {
+    throw new UsageError('FW_ERR_INVALID_ARGUMENT', 'acceptWebSocket needs options.scheduler');
+  }
+  return new ServerUpgrade(transport, options);
+}
