@@ -67,10 +67,13 @@ export function prng(seed: number): () => number {
  * A fake async extension: "compresses" by reversing the bytes, settling after
  * a random microtask or macrotask delay, so ordering bugs show up.
  */
-export function reversingExtension(random: () => number, opts: { minSize?: number } = {}): MessageExtension & { disposed: number; inFlight: number; maxInFlight: number } {
+export function reversingExtension(
+  random: () => number,
+  opts: { minSize?: number; microtasksOnly?: boolean } = {},
+): MessageExtension & { disposed: number; inFlight: number; maxInFlight: number } {
   const delay = <T>(value: () => T): Promise<T> => {
     const r = random();
-    return r < 0.3
+    return r < 0.3 || opts.microtasksOnly === true
       ? Promise.resolve().then(value)
       : new Promise<T>((resolve, reject) => setTimeout(() => { try { resolve(value()); } catch (e) { reject(e as Error); } }, Math.floor(r * 3)));
   };

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Connection, type Role } from '../src/connection.js';
 import type { ConnectionEvent } from '../src/events.js';
-import { prng } from './connection-helpers.js';
+import { prng, reversingExtension } from './connection-helpers.js';
 
 const RUNS = Number(process.env.FW_SIM_RUNS ?? 300);
 const SEED = 0x51a;
@@ -240,6 +240,74 @@ describe('client and server over a re-chunking, delaying pipe', () => {
           expect(live.conn.closeTransport).toBe(true);
           expect(now).toBeLessThanOrEqual(deadline);
           expect(dead.conn.state).toBe('open');
+        },
+      ),
+      { seed: SEED, numRuns: RUNS },
+    );
+  });
+});
+
+describe('the same pair with an async per-message extension', () => {
+  it('keeps every message and ping in order across async encodes and decodes (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(opArb, { maxLength: 6 }),
+        fc.array(opArb, { maxLength: 6 }),
+        fc.constantFrom<Role>('client', 'server'),
+        fc.integer(),
+        async (clientOps, serverOps, closer, seed) => {
+          const random = prng(seed);
+          const c2s = new Pipe();
+          const s2c = new Pipe();
+          const ext = (): ReturnType<typeof reversingExtension> => reversingExtension(prng(seed ^ 0x55), { minSize: 3, microtasksOnly: true });
+          const client = new Side(new Connection({ role: 'client', now: () => 0, extension: ext() }), clientOps, c2s);
+          const server = new Side(new Connection({ role: 'server', now: () => 0, extension: ext() }), serverOps, s2c);
+          const deliver = (pipe: Pipe, to: Side): void => {
+            if (pipe.size === 0) return;
+            to.conn.receive(pipe.take(1 + Math.floor(random() * 60)));
+            to.flush();
+          };
+          const busy = (): boolean => client.conn.pending() !== undefined || server.conn.pending() !== undefined;
+          let closed = false;
+          for (let guard = 0; guard < 100_000; guard++) {
+            const r = random();
+            if (r < 0.15 && !client.done) client.step();
+            else if (r < 0.3 && !server.done) server.step();
+            else if (r < 0.55) deliver(c2s, server);
+            else if (r < 0.8) deliver(s2c, client);
+            else {
+              await Promise.resolve();
+              client.flush();
+              server.flush();
+            }
+            if (!closed && client.done && server.done) {
+              closed = true;
+              (closer === 'client' ? client : server).conn.close(1000);
+              client.flush();
+              server.flush();
+            }
+            if (closed && c2s.size === 0 && s2c.size === 0) {
+              if (!busy()) break;
+              await new Promise((resolve) => setImmediate(resolve));
+              client.flush();
+              server.flush();
+            }
+          }
+          client.conn.receiveEof();
+          server.conn.receiveEof();
+          for (let i = 0; i < 10 && busy(); i++) await new Promise((resolve) => setImmediate(resolve));
+          client.flush();
+          server.flush();
+          // Pings may overtake messages waiting on the extension (RFC 6455
+          // §5.4 lets control frames go between), so data and pings are each
+          // checked for order on their own.
+          const data = (events: string[]): string[] => events.filter((e) => /^(text|binary):/.test(e));
+          const pings = (events: string[]): string[] => events.filter((e) => e.startsWith('ping:'));
+          expect(data(server.events)).toEqual(data(expectedFrom(clientOps)));
+          expect(data(client.events)).toEqual(data(expectedFrom(serverOps)));
+          expect(pings(server.events)).toEqual(pings(expectedFrom(clientOps)));
+          expect(pings(client.events)).toEqual(pings(expectedFrom(serverOps)));
+          for (const side of [client, server]) expect(side.events.at(-1)).toBe('closed:1000:true');
         },
       ),
       { seed: SEED, numRuns: RUNS },
