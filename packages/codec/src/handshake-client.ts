@@ -185,7 +185,7 @@ export class ClientHandshake {
   readonly #parser: HeadParser<ResponseHead>;
   readonly #maxErrorBody: number;
   /** Set while reading the body of a non-101 response. */
-  #failing: { head: ResponseHead; expected: number; chunks: Uint8Array[]; size: number } | undefined;
+  #failing: { head: ResponseHead; expected: number; chunked: boolean; chunks: Uint8Array[]; size: number } | undefined;
   #final: ClientHandshakeResult | undefined;
 
   /**
@@ -266,7 +266,8 @@ export class ClientHandshake {
     if (head.status !== 101) {
       // Keep the start of the body so a 401 or a redirect explains itself.
       const expected = bodyLength(head, this.#maxErrorBody);
-      this.#failing = { head, expected, chunks: [], size: 0 };
+      const chunked = hasToken(head.headers.getAll('transfer-encoding'), 'chunked');
+      this.#failing = { head, expected, chunked, chunks: [], size: 0 };
       return this.#collectBody(rest);
     }
     const checked = this.#validate(head);
@@ -289,7 +290,10 @@ export class ClientHandshake {
       failing.chunks.push(bytes.slice(0, take));
       failing.size += take;
     }
-    return failing.size >= failing.expected ? this.#statusError() : NEED_MORE;
+    if (failing.size >= failing.expected || (failing.chunked && endsChunkedBody(failing.chunks))) {
+      return this.#statusError();
+    }
+    return NEED_MORE;
   }
 
   #statusError(): ClientHandshakeResult {
@@ -361,10 +365,29 @@ export class ClientHandshake {
   }
 }
 
+// RFC 7230 §4.1: a chunked body ends with the last-chunk "0" CRLF and an
+// empty trailer CRLF. Seeing it means a keep-alive server is done talking.
+// (Data that itself ends in "0" CRLF can end it early: harmless, the body is
+// only a diagnostic.)
+const CHUNKED_END = [0x30, 0x0d, 0x0a, 0x0d, 0x0a];
+
+function endsChunkedBody(chunks: readonly Uint8Array[]): boolean {
+  let matched = 0;
+  for (let c = chunks.length - 1; c >= 0 && matched < CHUNKED_END.length; c--) {
+    const chunk = chunks[c]!;
+    for (let i = chunk.length - 1; i >= 0 && matched < CHUNKED_END.length; i--) {
+      if (chunk[i] !== CHUNKED_END[CHUNKED_END.length - 1 - matched]) return false;
+      matched++;
+    }
+  }
+  return matched === CHUNKED_END.length;
+}
+
 /**
  * How many body bytes to wait for from a non-101 response, capped: by
  * `Content-Length`; none for 1xx/204/304; until EOF (or the cap) when the
- * length is unknown. A chunked body is kept raw, as it arrives.
+ * length is unknown. A chunked body is kept raw, as it arrives, and ends at
+ * its last chunk.
  */
 function bodyLength(head: ResponseHead, cap: number): number {
   const { status, headers } = head;

@@ -222,6 +222,14 @@ describe('ClientHandshake: the response', () => {
     ]);
   });
 
+  it('keeps a chunked body raw and finishes at its last chunk', () => {
+    const hs = client();
+    expect(hs.receive(enc('HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nnope\r\n')).type).toBe('need-more');
+    expect(hs.receive(enc('0\r\n')).type).toBe('need-more');
+    const r = hs.receive(enc('\r\n'));
+    expect(r.type === 'failed' && [r.error.status, dec(r.error.body)]).toEqual([403, '4\r\nnope\r\n0\r\n\r\n']);
+  });
+
   it('finishes at once for a status without a body', () => {
     const r = client().receive(enc('HTTP/1.1 204 No Content\r\n\r\n'));
     expect(r.type === 'failed' && r.error.status).toBe(204);
