@@ -292,7 +292,8 @@ export class Connection {
    * {@link Connection.receiveEof} once the transport has ended.
    */
   get closeTransport(): boolean {
-    return this.#closeTransport;
+    // Not while our close frame still waits behind data on the extension.
+    return this.#closeTransport && this.#sendQueue.length === 0;
   }
 
   // ---- input --------------------------------------------------------------

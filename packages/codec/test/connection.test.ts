@@ -272,6 +272,17 @@ describe('Connection: extensions', () => {
     expect(s.bufferedAmount).toBe(0);
   });
 
+  it('as a server, asks to end the transport only once the echoed close is written behind pending data', async () => {
+    const ext = reversingExtension(prng(9));
+    const s = makeConnection('server', { extension: ext });
+    s.sendText('pending message');
+    s.receive(peerFrame('server', { opcode: Opcode.Close, payload: new Uint8Array([0x03, 0xe8]) }));
+    expect(s.closeTransport).toBe(false);
+    await settle(s);
+    expect(s.closeTransport).toBe(true);
+    expect(decodeOutput(s.takeOutput(), 'server').map((f) => f.opcode)).toEqual([Opcode.Text, Opcode.Close]);
+  });
+
   it('rejects RSV1 on a continuation frame and on control frames (1002)', () => {
     const ext = reversingExtension(prng(1));
     const a = makeConnection('server', { extension: ext });
