@@ -6,6 +6,7 @@
 //
 //   node bench/deflate.bench.mjs            full run
 //   node bench/deflate.bench.mjs --quick    short run
+//   node bench/deflate.bench.mjs --size 1024   another message size (default 16 KiB)
 import { build } from 'esbuild';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,7 +17,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const quick = process.argv.includes('--quick');
-const MESSAGE_SIZE = 16 * 1024;
+const sizeArg = process.argv.indexOf('--size');
+const MESSAGE_SIZE = sizeArg > 0 ? Number(process.argv[sizeArg + 1]) : 16 * 1024;
 const ROUNDS = quick ? 3 : 5;
 const PER_ROUND = quick ? 400 : 1500;
 
@@ -123,7 +125,7 @@ async function measure(make) {
   return { perSecond: best, ratio: wireBytes / inBytes };
 }
 
-console.log(`permessage-deflate round trip, 16 KiB JSON-like text, context takeover; ws ${wsVersion}; node ${process.version}${quick ? '; --quick' : ''}`);
+console.log(`permessage-deflate round trip, ${MESSAGE_SIZE} B JSON-like text, context takeover; ws ${wsVersion}; node ${process.version}${quick ? '; --quick' : ''}`);
 // Alternate the subjects so a noisy neighbour hurts them alike.
 const results = { 'framewire (node:zlib)': [], 'ws PerMessageDeflate': [], 'framewire (pako)': [] };
 const makers = { 'framewire (node:zlib)': () => framewire(zlibCompressor), 'ws PerMessageDeflate': ws, 'framewire (pako)': () => framewire(pakoCompressor) };

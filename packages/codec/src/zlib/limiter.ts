@@ -33,23 +33,29 @@ export class ZlibLimiter {
 
   /** Runs `job` once a slot is free; the slot is released when its promise settles. */
   run<T>(job: () => Promise<T>): Promise<T> {
+    // Fast path, no extra promise: a free slot and nobody waiting.
+    if (this.#running < this.#concurrency) return this.#start(job);
     return new Promise<T>((resolve, reject) => {
-      const start = (): void => {
-        this.#running++;
-        let settled: Promise<T>;
-        try {
-          settled = job();
-        } catch (error) {
-          settled = Promise.reject(error as Error);
-        }
-        settled.then(resolve, reject).finally(() => {
-          this.#running--;
-          this.#queue.shift()?.();
-        });
-      };
-      if (this.#running < this.#concurrency) start();
-      else this.#queue.push(start);
+      this.#queue.push(() => {
+        this.#start(job).then(resolve, reject);
+      });
     });
+  }
+
+  #start<T>(job: () => Promise<T>): Promise<T> {
+    this.#running++;
+    let settled: Promise<T>;
+    try {
+      settled = job();
+    } catch (error) {
+      settled = Promise.reject(error as Error);
+    }
+    const release = (): void => {
+      this.#running--;
+      this.#queue.shift()?.();
+    };
+    settled.then(release, release);
+    return settled;
   }
 }
 
