@@ -1,4 +1,4 @@
-// `pnpm bench [--quick] [--servers ws-bu,bun-serve,...] [--skip-codec] [--skip-memory]`
+// `pnpm bench [--quick] [--servers ws-bu,bun-serve,...] [--skip-codec] [--skip-memory] [--skip-echo]`
 // Echo, idle-memory and permessage-deflate benchmarks of framewire beside ws,
 // Bun's and Deno's built-in servers, plus the codec micro-benchmark. Writes
 // bench/results/latest.md and latest.svg. See bench/README.md.
@@ -13,7 +13,7 @@ const option = (name) => {
   return at >= 0 ? argv[at + 1] : undefined;
 };
 if (argv.includes('--help')) {
-  console.log('usage: pnpm bench [--quick] [--servers key,key] [--skip-codec] [--skip-memory]');
+  console.log('usage: pnpm bench [--quick] [--servers key,key] [--skip-codec] [--skip-memory] [--skip-echo]');
   console.log('server keys: fw-node fw-bun fw-deno fw-deno-serve ws ws-bu bun-serve deno-serve floor-node floor-bun floor-deno');
   process.exit(0);
 }
@@ -28,6 +28,7 @@ try {
     only: option('servers')?.split(','),
     skipCodec: argv.includes('--skip-codec'),
     skipMemory: argv.includes('--skip-memory'),
+    skipEcho: argv.includes('--skip-echo'),
   });
   for (const target of results.targets) {
     const mark = target.verdict === 'pass' ? '✅' : target.verdict === 'fail' ? '❌' : 'n/a';

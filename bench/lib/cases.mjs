@@ -18,6 +18,6 @@ export const DEFLATE_CASES = [
 
 /** Run lengths. `--quick` must finish in under 3 minutes on 2 cores. */
 export const MODES = {
-  quick: { reps: 3, warmupMs: 150, durationMs: 400, maxMessages: 20_000_000, idleConnections: 1000, memoryReps: 3, settleMs: 1200 },
-  full: { reps: 5, warmupMs: 300, durationMs: 1200, maxMessages: 100_000_000, idleConnections: 5000, memoryReps: 3, settleMs: 3000 },
+  quick: { reps: 3, warmupMs: 100, durationMs: 350, maxMessages: 20_000_000, idleConnections: 1000, memoryReps: 3, settleMs: 800 },
+  full: { reps: 5, warmupMs: 300, durationMs: 1000, maxMessages: 100_000_000, idleConnections: 5000, memoryReps: 3, settleMs: 2000 },
 };

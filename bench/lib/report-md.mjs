@@ -30,7 +30,7 @@ function targetsSection(results) {
   const lines = ['## Targets (framewire ÷ peer, medians)', '', '| area | target | measured | result |', '|---|---|---|---|'];
   for (const target of results.targets) {
     const sign = target.compare === 'le' ? '≤' : '≥';
-    const measured = target.ratio === undefined ? `n/a (${target.why})` : ratioText(target.ratio);
+    const measured = target.ratio === undefined ? `n/a (${target.why})` : `${ratioText(target.ratio)}${target.where ? ` (${target.where})` : ''}`;
     const mark = target.verdict === 'pass' ? '✅' : target.verdict === 'fail' ? '❌' : 'n/a';
     lines.push(`| ${target.group} | ${target.label} ${sign} ${target.threshold}× | ${measured} | ${mark} |`);
   }

@@ -50,7 +50,9 @@ async function launch(root, def) {
     return { handle, port };
   } catch (error) {
     await stopChild(handle, 500);
-    const detail = (handle.output.stderr || handle.output.stdout).trim().split('\n').slice(-3).join(' | ');
+    // The message, not the stack: drop "at ..." frames and Node's version footer.
+    const lines = (handle.output.stderr || handle.output.stdout).split('\n').map((line) => line.trim());
+    const detail = lines.filter((line) => line && !line.startsWith('at ') && !/^Node\.js v/.test(line)).slice(-2).join(' | ');
     return { error: `${error.message}${detail ? `: ${detail}` : ''}` };
   }
 }
@@ -142,9 +144,9 @@ async function measureIdleMemory(root, def, loadgens, connections, mode) {
 
 /**
  * The whole run.
- * @param {{ root: string, quick: boolean, only?: string[], skipCodec?: boolean, skipMemory?: boolean }} opts
+ * @param {{ root: string, quick: boolean, only?: string[], skipCodec?: boolean, skipMemory?: boolean, skipEcho?: boolean }} opts
  */
-export async function runBenchmarks({ root, quick, only, skipCodec = false, skipMemory = false }) {
+export async function runBenchmarks({ root, quick, only, skipCodec = false, skipMemory = false, skipEcho = false }) {
   const started = Date.now();
   const mode = { ...MODES[quick ? 'quick' : 'full'] };
   const binaries = runtimeBinaries(root);
@@ -218,7 +220,7 @@ export async function runBenchmarks({ root, quick, only, skipCodec = false, skip
     // bufferutil is left out to keep the run short (bufferutil only masks).
     return server.def.deflate !== 'n/a' && server.def.key !== 'ws' && (server.def.deflate === 'yes' || !testCase.deflate);
   };
-  for (let rep = 0; rep < mode.reps; rep++) {
+  for (let rep = 0; rep < (skipEcho ? 0 : mode.reps); rep++) {
     log(`bench: echo repetition ${rep + 1}/${mode.reps}`);
     for (const testCase of cases) {
       for (const server of running) {

@@ -12,7 +12,12 @@ async function writeAll(conn, bytes) {
 async function serve(conn) {
   conn.setNoDelay(true);
   const echo = new FloorEcho();
-  const buffer = new Uint8Array(64 * 1024);
+  // A read holds its buffer while the connection idles, so idle connections
+  // read into 4 KiB; a read that fills its buffer switches to 64 KiB until a
+  // read comes back short. (conn.readable would pin 64 KiB per connection.)
+  const small = new Uint8Array(4096);
+  let large;
+  let buffer = small;
   try {
     for (;;) {
       const n = await conn.read(buffer);
@@ -20,6 +25,8 @@ async function serve(conn) {
       const out = echo.receive(buffer.subarray(0, n));
       if (out !== undefined) await writeAll(conn, out);
       if (echo.closed) break;
+      if (n === buffer.length) buffer = large ??= new Uint8Array(64 * 1024);
+      else if (n < small.length) buffer = small;
     }
   } catch {
     // a reset peer ends the connection; nothing to report in a benchmark

@@ -11,7 +11,8 @@ let poolOffset = 0;
  */
 export const defaultRandomSource: RandomSource = (bytes) => {
   if (bytes.length > POOL_SIZE) {
-    crypto.getRandomValues(bytes);
+    // Node's typings accept only ArrayBuffer-backed views; any view works at run time.
+    crypto.getRandomValues(bytes as Uint8Array<ArrayBuffer>);
     return;
   }
   if (poolOffset + bytes.length > pool.length) {
