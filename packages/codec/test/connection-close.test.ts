@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Connection } from '../src/connection.js';
-import { UsageError } from '../src/errors.js';
+import { encodeClosePayload, parseClosePayload } from '../src/close-payload.js';
+import { ProtocolError, UsageError } from '../src/errors.js';
 import { Opcode } from '../src/opcode.js';
 import { decodeOutput, drainEvents, makeConnection, manualNow, peerFrame } from './connection-helpers.js';
 
@@ -169,5 +170,35 @@ describe('timers as data', () => {
     const frames = decodeOutput(c.takeOutput(), 'server');
     expect(frames.map((f) => [f.opcode, codeOf(f.payload)])).toEqual([[8, 1001]]);
     expect(c.pollTimeout()).toBe(1700);
+  });
+});
+
+describe('close payload (RFC 6455 §5.5.1)', () => {
+  it('round-trips code and reason', () => {
+    for (const [code, reason] of [[1000, ''], [1001, 'bye'], [4999, 'é😀'], [3000, 'x'.repeat(123)]] as const) {
+      expect(parseClosePayload(encodeClosePayload(code, reason))).toEqual({ code, reason });
+    }
+    expect(encodeClosePayload()).toEqual(new Uint8Array(0));
+    expect(parseClosePayload(new Uint8Array(0))).toEqual({ code: 1005, reason: '' });
+  });
+
+  it('returns (never throws) a ProtocolError with the right close code for bad bodies', () => {
+    const cases: [number[], number][] = [
+      [[0x03], 1002],
+      [[0x03, 0xed], 1002], // 1005
+      [[0x13, 0x88], 1002], // 5000
+      [[0x03, 0xe8, 0xc0, 0xaf], 1007],
+    ];
+    for (const [bytes, code] of cases) {
+      const result = parseClosePayload(Uint8Array.from(bytes));
+      expect(result).toBeInstanceOf(ProtocolError);
+      expect((result as ProtocolError).closeCode).toBe(code);
+    }
+  });
+
+  it('refuses to encode a reason over 123 bytes or a reason without a code', () => {
+    expect(() => encodeClosePayload(1000, 'x'.repeat(124))).toThrow(UsageError);
+    expect(() => encodeClosePayload(undefined, 'x')).toThrow(UsageError);
+    expect(() => encodeClosePayload(70000)).toThrow(UsageError);
   });
 });
