@@ -242,7 +242,8 @@ export class MemoryTransport implements Transport {
       writer.#writerBlocked = false;
       writer.#sink?.drain();
     }
-    if (pipe.queue.length === 0 && (pipe.ended || this.#destroyed) && !pipe.eofDelivered) {
+    // Like a socket: a paused end sees the EOF only once resumed (unless destroyed).
+    if (pipe.queue.length === 0 && (this.#destroyed || (pipe.ended && !this.#paused)) && !pipe.eofDelivered) {
       pipe.eofDelivered = true;
       sink.receiveEof();
     }
