@@ -21,7 +21,11 @@ export interface CloseInfo {
 
 /** Listener signatures of a {@link Session}. */
 export interface SessionEvents {
-  /** The session started (emitted once, on the microtask after construction). */
+  /**
+   * The session started (once, on the microtask after construction). Sessions
+   * handed out by the upgrade drivers are already open; listen for it only
+   * when you construct a Session yourself.
+   */
   open: () => void;
   /**
    * A message arrived: text as a string, binary per {@link Session.binaryType}.
@@ -426,28 +430,27 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   }
 
   #readEvents(): void {
-    if (this.#awaitingPending) return;
     for (;;) {
       const event = this.#connection.readEvent();
       if (event === undefined) break;
       this.#handle(event);
     }
+    if (this.#awaitingPending) return;
     const pending = this.#connection.pending();
-    if (pending !== undefined) {
-      // Async extension work (inflate/deflate): continue once it settles.
-      this.#awaitingPending = true;
-      pending.then(
-        () => {
-          this.#awaitingPending = false;
-          this.#process();
-        },
-        (error: unknown) => {
-          this.#awaitingPending = false;
-          this.#emitError(error instanceof Error ? error : new Error(String(error)));
-          this.#process();
-        },
-      );
-    }
+    if (pending === undefined) return;
+    // Async extension work (inflate/deflate): continue once it settles.
+    this.#awaitingPending = true;
+    pending.then(
+      () => {
+        this.#awaitingPending = false;
+        this.#process();
+      },
+      (error: unknown) => {
+        this.#awaitingPending = false;
+        this.#emitError(error instanceof Error ? error : new Error(String(error)));
+        this.#process();
+      },
+    );
   }
 
   #handle(event: ConnectionEvent): void {

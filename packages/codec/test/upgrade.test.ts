@@ -361,3 +361,50 @@ describe('upgrade: server and client drivers over a memory transport', () => {
     expect(session.extensions).toBe('');
   });
 });
+
+describe('upgrade property: any chunking of handshake and frames', () => {
+  it('upgrades and delivers every message in order', async () => {
+    const fc = (await import('fast-check')).default;
+    const runs = Number(process.env['FW_FUZZ_RUNS'] ?? 10_000);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.string({ maxLength: 20 }), { maxLength: 6 }),
+        fc.subarray(['a', 'b', 'c']),
+        async (sizes, messages, offered) => {
+          const clock = new ManualClock();
+          let k = 0;
+          const { serverUpgrade, clientUpgrade } = connect({
+            clock,
+            server: { protocols: ['c', 'b'] },
+            client: { protocols: offered },
+            transport: {
+              rechunk: (bytes) => {
+                const out: Uint8Array[] = [];
+                for (let at = 0; at < bytes.length; ) {
+                  const n = sizes[k++ % sizes.length]!;
+                  out.push(bytes.subarray(at, at + n));
+                  at += n;
+                }
+                return out;
+              },
+            },
+          });
+          const client = await clientUpgrade.session;
+          for (const m of messages) client.send(m);
+          const result = await serverUpgrade.result;
+          if (result.type !== 'accepted') throw new Error(result.type);
+          const expected = offered.includes('c') ? 'c' : offered.includes('b') ? 'b' : '';
+          expect(result.session.protocol).toBe(expected);
+          expect(client.protocol).toBe(expected);
+          const got: SessionMessage[] = [];
+          result.session.on('message', (m) => got.push(m));
+          await settle(1);
+          expect(got).toEqual(messages);
+          client.terminate();
+        },
+      ),
+      { numRuns: runs, seed: 4244 },
+    );
+  });
+});
