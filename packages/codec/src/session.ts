@@ -4,94 +4,11 @@ import { UsageError } from './errors.js';
 import { TimerSlot, type Scheduler } from './scheduler.js';
 import { TypedEmitter } from './session-emitter.js';
 import { Inbox, type SessionMessage } from './session-inbox.js';
+import { ReadyState, type BinaryType, type CloseInfo, type SessionEvents, type SessionInit } from './session-types.js';
 import type { Transport, TransportSink } from './transport.js';
 
-/** How binary messages are handed to the application. */
-export type BinaryType = 'uint8array' | 'arraybuffer';
-
-/** The outcome of a connection, as in the `close` event and {@link Session.closed}. */
-export interface CloseInfo {
-  /** The close code (1005 when the peer's close frame had none, 1006 for an abrupt end). */
-  readonly code: number;
-  /** The close reason, '' when none. */
-  readonly reason: string;
-  /** Did both sides exchange close frames before the transport ended? */
-  readonly wasClean: boolean;
-}
-
-/** Listener signatures of a {@link Session}. */
-export interface SessionEvents {
-  /**
-   * The session started (once, on the microtask after construction). Sessions
-   * handed out by the upgrade drivers are already open; listen for it only
-   * when you construct a Session yourself.
-   */
-  open: () => void;
-  /**
-   * A message arrived: text as a string, binary per {@link Session.binaryType}.
-   * Returning a promise holds the message as unconsumed until it settles
-   * (receive-side backpressure).
-   */
-  message: (data: SessionMessage, isBinary: boolean) => unknown;
-  /** A ping arrived (the pong was already queued by the connection). */
-  ping: (data: Uint8Array) => void;
-  /** A pong arrived. */
-  pong: (data: Uint8Array) => void;
-  /** The connection is closed; emitted exactly once. */
-  close: (info: CloseInfo) => void;
-  /** A protocol failure (a `ProtocolError`, whose close frame was already queued) or a transport error. */
-  error: (error: Error) => void;
-  /** The outgoing buffer fell below `highWaterMark` after `send()` returned `false`. */
-  drain: () => void;
-}
-
-/** Options of a {@link Session}; every limit is on by default. */
-export interface SessionOptions {
-  /** The negotiated subprotocol, '' when none. */
-  protocol?: string;
-  /** The negotiated `Sec-WebSocket-Extensions` value, '' when none. */
-  extensions?: string;
-  /** Initial {@link Session.binaryType}. Default `'uint8array'`. */
-  binaryType?: BinaryType;
-  /** `send()` returns `false` once {@link Session.bufferedAmount} reaches this. Default 1 MiB. */
-  highWaterMark?: number;
-  /**
-   * Hard limit on outgoing buffered bytes. When the application keeps
-   * sending past it while the peer does not read, the session fails the
-   * connection with close code 1008 (policy violation): the message that
-   * crossed the limit is still queued, later `send()` calls throw, and the
-   * transport is destroyed when the connection's close timeout runs out.
-   * Nothing is dropped silently. Default 16 MiB.
-   */
-  maxBufferedAmount?: number;
-  /** Unconsumed received messages at which reading from the transport pauses. Default 64. */
-  receiveHighWaterMessages?: number;
-  /** Unconsumed received bytes at which reading from the transport pauses. Default 16 MiB. */
-  receiveHighWaterBytes?: number;
-  /** After the connection closed, destroy a transport whose peer has not ended within this many ms. Default 2000. */
-  transportCloseTimeout?: number;
-  /** Bytes received before the session existed (after the handshake, in the same read). */
-  head?: Uint8Array;
-  /**
-   * Where exceptions thrown by listeners (and rejections of promises returned
-   * by `message` listeners) go. Default: rethrown asynchronously as an
-   * unhandled promise rejection, which ends a Node or Deno process like an
-   * uncaught exception in a `ws` listener would. The session itself keeps
-   * working either way.
-   */
-  onListenerError?: (error: unknown, event: keyof SessionEvents) => void;
-}
-
-/** What a {@link Session} is built from: a connection, a transport, a scheduler and options. */
-export interface SessionInit extends SessionOptions {
-  /** A fresh Connection whose `now` is `scheduler.now`. */
-  connection: Connection;
-  transport: Transport;
-  scheduler: Scheduler;
-}
-
-/** Values of {@link Session.readyState}, as in the WebSocket API. */
-export const ReadyState = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
+export { ReadyState } from './session-types.js';
+export type { BinaryType, CloseInfo, SessionEvents, SessionInit, SessionOptions } from './session-types.js';
 
 const MiB = 1024 * 1024;
 const textEncoder = new TextEncoder();
@@ -318,14 +235,20 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
 
   /** Bytes from the transport. Never throws. */
   receive(chunk: Uint8Array): void {
-    this.#start();
-    if (this.#closeInfo !== undefined && this.#connection.state === 'closed') return;
-    this.#connection.receive(chunk);
-    this.#process();
+    this.#guard(() => {
+      this.#start();
+      if (this.#closeInfo !== undefined && this.#connection.state === 'closed') return;
+      this.#connection.receive(chunk);
+      this.#process();
+    });
   }
 
   /** The transport ended or failed. Never throws; idempotent. */
   receiveEof(error?: unknown): void {
+    this.#guard(() => this.#receiveEof(error));
+  }
+
+  #receiveEof(error: unknown): void {
     this.#start();
     if (this.#eofReceived) return;
     this.#eofReceived = true;
@@ -342,9 +265,30 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
 
   /** The transport can take more bytes. Never throws. */
   drain(): void {
-    this.#congested = false;
-    this.#congestedBytes = 0;
-    this.#process();
+    this.#guard(() => {
+      this.#congested = false;
+      this.#congestedBytes = 0;
+      this.#process();
+    });
+  }
+
+  /**
+   * The transport-facing methods never throw: an unexpected exception (a bug,
+   * not peer input, which the connection turns into events) is reported as
+   * an `error` event and the transport is destroyed.
+   */
+  #guard(work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.#processing = false;
+      this.#emitError(error instanceof Error ? error : new Error(String(error)));
+      if (this.#closeInfo === undefined) {
+        this.#terminated = true;
+        this.#destroyTransport();
+        this.#finish({ code: 1006, reason: '', wasClean: false });
+      }
+    }
   }
 
   // ---- internals --------------------------------------------------------

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { Connection } from '../src/connection.js';
 import { ProtocolError } from '../src/errors.js';
+import { Session } from '../src/session.js';
+import { ManualClock } from '../src/testing/manual-clock.js';
+import { createMemoryTransportPair } from '../src/testing/memory-transport.js';
 import type { MessageExtension } from '../src/extension.js';
 import type { CloseInfo } from '../src/session.js';
 import type { SessionMessage } from '../src/session-inbox.js';
@@ -67,6 +71,23 @@ describe('Session: errors', () => {
     } finally {
       process.off('unhandledRejection', onUnhandled);
     }
+  });
+
+  it('never throws from receive: an internal bug becomes an error event and a terminated session', async () => {
+    class Broken extends Connection {
+      override receive(): void {
+        throw new Error('internal bug');
+      }
+    }
+    const clock = new ManualClock();
+    const [end] = createMemoryTransportPair();
+    const session = new Session({ connection: new Broken({ role: 'server', now: () => clock.now() }), transport: end, scheduler: clock });
+    const errors: Error[] = [];
+    session.on('error', (e) => errors.push(e));
+    expect(() => session.receive(Uint8Array.of(1, 2, 3))).not.toThrow();
+    expect(errors.map((e) => e.message)).toEqual(['internal bug']);
+    expect(end.destroyed).toBe(true);
+    expect(await session.closed).toEqual({ code: 1006, reason: '', wasClean: false });
   });
 
   it('emits open once, before any message', async () => {
