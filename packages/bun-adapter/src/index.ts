@@ -1,8 +1,40 @@
 /**
- * @framewire/bun-adapter: framewire servers and clients on bun.
+ * @framewire/bun-adapter: framewire WebSocket servers and clients on Bun.
+ *
+ * A thin layer: Bun's TCP and TLS sockets (`Bun.listen`, `Bun.connect`) on
+ * one side, the codec's upgrade drivers and `Session` on the other. Every
+ * protocol decision is the codec's. The API is the one of
+ * `@framewire/node-adapter` (without its Node-only attach mode), so code
+ * moves between the two by changing the import.
+ *
  * @packageDocumentation
  */
-export { CloseCode } from '@framewire/codec';
+export { WebSocketServer } from './server.js';
+export type { AcceptHook, AddressInfo, CloseOptions, ServerEvents, ServerOptions, UpgradeContext } from './server.js';
+export { bunUtf8 } from './limits.js';
+export type { ConnectionLimits } from './limits.js';
+export { connect } from './client.js';
+export type { ConnectOptions } from './client.js';
+export { ConnectError, HandshakeStatusError } from './errors.js';
+export type { ConnectErrorCode } from './errors.js';
+export { BunSocketTransport } from './socket-transport.js';
+export { bunScheduler } from './bun-scheduler.js';
+
+// The codec names users need with the adapter, so one import suffices.
+export {
+  CloseCode,
+  ReadyState,
+  Session,
+  UsageError,
+  accept,
+  allOf,
+  allowOrigins,
+  bearerToken,
+  getQueryParam,
+  originAllowed,
+  reject,
+} from '@framewire/codec';
+export type { AcceptDecision, CloseInfo, SessionMessage, UpgradeRequest } from '@framewire/codec';
 
 /** The runtime this adapter binds the codec to. */
 export const runtime = 'bun';

@@ -1,0 +1,64 @@
+import { isUtf8 } from 'node:buffer';
+import { utf8ValidatorFromWholeBuffer, type SessionOptions, type UpgradeConnectionOptions } from '@framewire/codec';
+
+/** The UTF-8 validator hook every connection gets: Bun's native `buffer.isUtf8`. */
+export const bunUtf8 = utf8ValidatorFromWholeBuffer(isUtf8);
+
+/** Options shared by {@link WebSocketServer} and `connect()`: limits and timers, with safe defaults. */
+export interface ConnectionLimits {
+  /** Largest message in bytes, after decompression (1009 beyond). Default 16 MiB. */
+  maxPayload?: number;
+  /** Largest frame payload (1009 beyond). Default `maxPayload`. */
+  maxFrameSize?: number;
+  /** `send()` returns `false` once this many bytes are buffered. Default 1 MiB. */
+  highWaterMark?: number;
+  /**
+   * Outgoing bytes a peer that does not read may hold up; past it the
+   * connection is closed with 1008 (policy violation). Default 16 MiB.
+   */
+  maxBufferedAmount?: number;
+  /** Ms to wait for the peer's close frame after ours. Default 5000. */
+  closeTimeout?: number;
+  /** Ping after `interval` ms of silence; 1006 when no answer within `timeout`. Off by default. */
+  heartbeat?: { interval: number; timeout: number };
+  /** Close with 1001 after this many ms without traffic. Off by default. */
+  idleTimeout?: number;
+  /** Binary messages as `Uint8Array` (default) or `ArrayBuffer`. */
+  binaryType?: 'uint8array' | 'arraybuffer';
+  /** Largest request/response head in bytes (431 beyond). Codec default. */
+  maxHeaderBytes?: number;
+  /** Where listener exceptions go. Default: an unhandled rejection, like `ws`. */
+  onListenerError?: (error: unknown, event: string) => void;
+}
+
+const MiB = 1024 * 1024;
+
+/** Connection-level settings from the shared limit options. @internal */
+export function connectionSettings(options: ConnectionLimits): UpgradeConnectionOptions {
+  const settings: UpgradeConnectionOptions = { utf8: bunUtf8, maxMessageSize: options.maxPayload ?? 16 * MiB };
+  if (options.maxFrameSize !== undefined) settings.maxFrameSize = options.maxFrameSize;
+  if (options.closeTimeout !== undefined) settings.closeTimeout = options.closeTimeout;
+  if (options.heartbeat !== undefined) settings.heartbeat = options.heartbeat;
+  if (options.idleTimeout !== undefined) settings.idleTimeout = options.idleTimeout;
+  return settings;
+}
+
+/** Session-level settings from the shared limit options. @internal */
+export function sessionSettings(options: ConnectionLimits): Omit<SessionOptions, 'protocol' | 'extensions' | 'head'> {
+  return {
+    ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}),
+    ...(options.maxBufferedAmount !== undefined ? { maxBufferedAmount: options.maxBufferedAmount } : {}),
+    ...(options.binaryType !== undefined ? { binaryType: options.binaryType } : {}),
+    ...(options.onListenerError !== undefined ? { onListenerError: options.onListenerError } : {}),
+  };
+}
+
+/** The headers of `connect` a refused handshake reported, names lower-cased, repeats joined. @internal */
+export function headerRecord(pairs: Iterable<readonly [string, string]> | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of pairs ?? []) {
+    const key = name.toLowerCase();
+    headers[key] = key in headers ? `${headers[key]}, ${value}` : value;
+  }
+  return headers;
+}
