@@ -44,12 +44,23 @@ export function accept(options: { protocol?: string | undefined; headers?: Heade
   return Object.freeze({ type: 'accept', ...options });
 }
 
-/** Refuse the upgrade with an HTTP status (e.g. 401, 403), optional headers and body. */
+/** What {@link reject} takes: the status, optional headers and body. */
+export interface RejectDecisionInit {
+  readonly status: number;
+  readonly headers?: HeaderInit | undefined;
+  readonly body?: string | Uint8Array | undefined;
+}
+
+/**
+ * Refuse the upgrade with an HTTP status (e.g. 401, 403), optional headers
+ * and body: `reject(403)` or `reject({ status: 401, headers: { 'WWW-Authenticate': 'Bearer' } })`.
+ */
 export function reject(
-  status: number,
+  init: number | RejectDecisionInit,
   options: { headers?: HeaderInit | undefined; body?: string | Uint8Array | undefined } = {},
 ): AcceptDecision {
-  return Object.freeze({ type: 'reject', status, ...options });
+  const full: RejectDecisionInit = typeof init === 'number' ? { status: init, ...options } : init;
+  return Object.freeze({ type: 'reject', ...full });
 }
 
 /**

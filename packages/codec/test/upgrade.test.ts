@@ -221,7 +221,7 @@ describe('upgrade: server and client drivers over a memory transport', () => {
     const clock = new ManualClock();
     const { clientUpgrade } = connect({
       clock,
-      server: { accept: () => reject(409, { headers: { 'X-Why': 'busy' }, body: 'try later' }) },
+      server: { accept: () => reject({ status: 409, headers: { 'X-Why': 'busy' }, body: 'try later' }) },
     });
     const error = (await clientUpgrade.session.catch((e: unknown) => e)) as HandshakeError;
     expect(error.status).toBe(409);
