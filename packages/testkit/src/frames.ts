@@ -185,7 +185,15 @@ export class FrameParser {
   private peek(n: number): Buffer {
     const first = this.chunks[0];
     if (first && first.length >= n) return first.subarray(0, n);
-    return Buffer.concat(this.chunks).subarray(0, n);
+    // Gather only the few chunks the header needs, so byte-by-byte input stays linear.
+    const parts: Buffer[] = [];
+    let have = 0;
+    for (const chunk of this.chunks) {
+      parts.push(chunk);
+      have += chunk.length;
+      if (have >= n) break;
+    }
+    return Buffer.concat(parts, have).subarray(0, n);
   }
 
   private take(n: number): Buffer {
