@@ -52,6 +52,8 @@ export class ServerRegistry implements Iterable<Session> {
   #reserved = 0;
   #shuttingDown: Promise<void> | undefined;
   #shutdownReason = 'server shutting down';
+  /** Resolvers waiting for the next change (a session left, a reservation ended). */
+  #changeWaiters: (() => void)[] = [];
 
   constructor(options: ServerRegistryOptions) {
     this.#scheduler = options.scheduler;
@@ -102,11 +104,13 @@ export class ServerRegistry implements Iterable<Session> {
         state = 'done';
         this.#reserved--;
         this.add(session);
+        this.#notify();
       },
       release: () => {
         if (state !== 'held') return;
         state = 'done';
         this.#reserved--;
+        this.#notify();
       },
     };
   }
@@ -119,7 +123,10 @@ export class ServerRegistry implements Iterable<Session> {
   add(session: Session): void {
     if (this.#sessions.has(session) || session.readyState === 3) return;
     this.#sessions.add(session);
-    void session.closed.then(() => this.#sessions.delete(session));
+    void session.closed.then(() => {
+      this.#sessions.delete(session);
+      this.#notify();
+    });
     if (this.#shuttingDown !== undefined) session.goingAway(this.#shutdownReason);
   }
 
@@ -139,10 +146,10 @@ export class ServerRegistry implements Iterable<Session> {
 
   /**
    * Graceful shutdown: refuse new handshakes (stopping the listener is the
-   * adapter's job), send 1001 Going Away to every open session, wait for
-   * their close handshakes up to `timeout`, then terminate what is left.
-   * Resolves when every session is closed. Calling it again returns the same
-   * promise.
+   * adapter's job), send 1001 Going Away to every open session and to those
+   * whose handshake was in progress, wait for their close handshakes up to
+   * `timeout`, then terminate what is left. Resolves when every session is
+   * closed. Calling it again returns the same promise.
    */
   shutdown(options: ShutdownOptions = {}): Promise<void> {
     if (this.#shuttingDown !== undefined) return this.#shuttingDown;
@@ -151,20 +158,31 @@ export class ServerRegistry implements Iterable<Session> {
     const done = (async () => {
       for (const session of this.#sessions) session.goingAway(this.#shutdownReason);
       let timer: unknown;
-      const timedOut = new Promise<'timeout'>((resolve) => {
-        timer = this.#scheduler.setTimer(() => resolve('timeout'), timeout);
+      let timedOut = false;
+      const deadline = new Promise<void>((resolve) => {
+        timer = this.#scheduler.setTimer(() => {
+          timedOut = true;
+          resolve();
+        }, timeout);
       });
-      // Sessions may be added while we wait (handshakes that were in progress).
-      while (this.#sessions.size > 0) {
-        const all = Promise.all(Array.from(this.#sessions, (s) => s.closed));
-        if ((await Promise.race([all, timedOut])) === 'timeout') {
-          for (const session of this.#sessions) session.terminate();
-          await Promise.all(Array.from(this.#sessions, (s) => s.closed));
-        }
+      // Handshakes in progress are waited for until the deadline; sessions always.
+      while (this.#sessions.size > 0 || (!timedOut && this.#reserved > 0)) {
+        if (timedOut) for (const session of this.#sessions) session.terminate();
+        await Promise.race([this.#changed(), deadline]);
       }
-      this.#scheduler.clearTimer(timer);
+      if (!timedOut) this.#scheduler.clearTimer(timer);
     })();
     this.#shuttingDown = done;
     return done;
+  }
+
+  #changed(): Promise<void> {
+    return new Promise((resolve) => this.#changeWaiters.push(resolve));
+  }
+
+  #notify(): void {
+    const waiters = this.#changeWaiters;
+    this.#changeWaiters = [];
+    for (const w of waiters) w();
   }
 }

@@ -110,3 +110,36 @@ describe('ServerRegistry', () => {
     expect((await late!.client.closed).code).toBe(1001);
   });
 });
+
+describe('ServerRegistry: handshakes in progress at shutdown', () => {
+  it('waits for a reserved handshake and sends it 1001 once it commits', async () => {
+    const clock = new ManualClock();
+    const registry = new ServerRegistry({ scheduler: clock });
+    const reservation = registry.reserve()!;
+    let resolved = false;
+    const done = registry.shutdown({ timeout: 1000 }).then(() => {
+      resolved = true;
+    });
+    await settle();
+    expect(resolved).toBe(false);
+    const [p] = pairs(clock, 1);
+    reservation.commit(p!.server);
+    await done;
+    expect((await p!.client.closed).code).toBe(1001);
+  });
+
+  it('stops waiting for a handshake that never finishes at the timeout', async () => {
+    const clock = new ManualClock();
+    const registry = new ServerRegistry({ scheduler: clock });
+    registry.reserve();
+    let resolved = false;
+    const done = registry.shutdown({ timeout: 1000 }).then(() => {
+      resolved = true;
+    });
+    await settle();
+    expect(resolved).toBe(false);
+    clock.advance(1000);
+    await done;
+    expect(registry.pending).toBe(1);
+  });
+});
