@@ -179,3 +179,69 @@ describe('over TCP with ws as the peer', () => {
     expect(await session.closed).toEqual({ code: 1000, reason: 'done', wasClean: true });
   });
 });
+
+describe('over TCP: backpressure both ways', () => {
+  it('a slow iterator pauses the socket; every message arrives once, in order', async () => {
+    let serverSession: Session | undefined;
+    const sessionReady = new Promise<Session>((resolve) => {
+      const server = net.createServer((socket) => {
+        const upgrade = acceptWebSocket(socketTransport(socket), { scheduler, receiveHighWaterMessages: 16 });
+        wire(socket, upgrade);
+        void upgrade.result.then((r) => {
+          if (r.type === 'accepted') resolve((serverSession = r.session));
+        });
+        cleanups.push(() => void socket.destroy());
+      });
+      cleanups.push(() => new Promise<void>((done) => server.close(() => done())));
+      void listen(server).then((port) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+        cleanups.push(() => ws.terminate());
+        ws.once('open', () => {
+          for (let i = 0; i < 3000; i++) ws.send(`m${i} ${'.'.repeat(100)}`);
+        });
+      });
+    });
+    const session = await sessionReady;
+    const got: string[] = [];
+    let sawPause = false;
+    for await (const m of session) {
+      got.push((m as string).split(' ')[0]!);
+      if (session.receivePaused) sawPause = true;
+      if (got.length % 100 === 0) await new Promise((r) => setTimeout(r, 1));
+      if (got.length === 3000) break;
+    }
+    expect(sawPause).toBe(true);
+    expect(got).toEqual(Array.from({ length: 3000 }, (_, i) => `m${i}`));
+    expect(serverSession!.receivePaused).toBe(false);
+  });
+
+  it('send returns false while the peer does not read; drained() resolves once it reads', async () => {
+    const { port, sessions } = await echoServer({ highWaterMark: 256 * 1024, maxBufferedAmount: 64 * 1024 * 1024 });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+    cleanups.push(() => ws.terminate());
+    await new Promise((resolve) => ws.once('open', resolve));
+    for (let i = 0; i < 100 && sessions.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    const session = sessions[0]!;
+    ws.pause(); // the client stops reading
+    const chunk = new Uint8Array(64 * 1024);
+    let sent = 0;
+    let refused = false;
+    for (; sent < 2000; ) {
+      sent++;
+      if (!session.send(chunk)) {
+        refused = true;
+        break;
+      }
+      if (sent % 16 === 0) await new Promise((r) => setTimeout(r, 1));
+    }
+    expect(refused).toBe(true);
+    expect(session.bufferedAmount).toBeGreaterThanOrEqual(256 * 1024);
+    let received = 0;
+    ws.on('message', () => received++);
+    const drained = session.drained();
+    ws.resume();
+    await drained;
+    for (let i = 0; i < 400 && received < sent; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(received).toBe(sent);
+  });
+});
