@@ -19,11 +19,15 @@ export interface Outcome {
   readonly reason: string;
 }
 
-/** Shorthands. */
+/** A pass outcome. */
 export const pass = (reason = 'as expected'): Outcome => ({ verdict: 'pass', reason });
+/** A non-strict outcome (allowed, not ideal). */
 export const nonStrict = (reason: string): Outcome => ({ verdict: 'non-strict', reason });
+/** A fail outcome (against the RFC). */
 export const fail = (reason: string): Outcome => ({ verdict: 'fail', reason });
+/** An unimplemented outcome (optional feature absent). */
 export const unimplemented = (reason: string): Outcome => ({ verdict: 'unimplemented', reason });
+/** An informational outcome (behaviour the RFC leaves open). */
 export const informational = (reason: string): Outcome => ({ verdict: 'informational', reason });
 
 const RANK: Record<Verdict, number> = { pass: 0, informational: 1, unimplemented: 2, 'non-strict': 3, fail: 4 };
