@@ -102,7 +102,7 @@ describe('Session property: any chunking and delay', () => {
           client.terminate();
         },
       ),
-      { numRuns: Math.ceil(RUNS / 10), seed: 4243 },
+      { numRuns: RUNS, seed: 4243 },
     );
   });
 });
