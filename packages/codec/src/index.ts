@@ -96,3 +96,11 @@ export type { BinaryType, CloseInfo, SessionEvents, SessionInit, SessionOptions 
 export type { SessionMessage } from './session-inbox.js';
 export { ServerRegistry } from './server-registry.js';
 export type { Reservation, ServerRegistryOptions, ShutdownOptions } from './server-registry.js';
+
+// Upgrade drivers: the opening handshake over a Transport, shared by every adapter
+export { DEFAULT_HANDSHAKE_TIMEOUT } from './upgrade.js';
+export type { ExtensionNegotiator, UpgradeConnectionOptions, UpgradeOptions } from './upgrade.js';
+export { ServerUpgrade, accept, acceptWebSocket, allOf, allowOrigins, bearerToken, reject } from './upgrade-server.js';
+export type { AcceptDecision, AcceptHook, RejectDecisionInit, ServerUpgradeOptions, ServerUpgradeResult } from './upgrade-server.js';
+export { ClientUpgrade, HandshakeTimeoutError, connectWebSocket } from './upgrade-client.js';
+export type { ClientUpgradeOptions } from './upgrade-client.js';
