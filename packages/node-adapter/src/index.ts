@@ -1,8 +1,36 @@
 /**
- * @framewire/node-adapter: framewire servers and clients on node.
+ * @framewire/node-adapter: framewire WebSocket servers and clients on Node.
+ *
+ * A thin layer: Node sockets, TLS and http servers on one side, the codec's
+ * upgrade drivers and `Session` on the other. Every protocol decision is the
+ * codec's.
+ *
  * @packageDocumentation
  */
-export { CloseCode } from '@framewire/codec';
+export { WebSocketServer, nodeUtf8 } from './server.js';
+export type { AcceptHook, CloseOptions, ConnectionLimits, ServerEvents, ServerOptions, UpgradeContext } from './server.js';
+export { connect } from './client.js';
+export type { ConnectOptions } from './client.js';
+export { ConnectError, HandshakeStatusError } from './errors.js';
+export type { ConnectErrorCode } from './errors.js';
+export { SocketTransport } from './socket-transport.js';
+export { nodeScheduler } from './node-scheduler.js';
+
+// The codec names users need with the adapter, so one import suffices.
+export {
+  CloseCode,
+  ReadyState,
+  Session,
+  UsageError,
+  accept,
+  allOf,
+  allowOrigins,
+  bearerToken,
+  getQueryParam,
+  originAllowed,
+  reject,
+} from '@framewire/codec';
+export type { AcceptDecision, CloseInfo, SessionMessage, UpgradeRequest } from '@framewire/codec';
 
 /** The runtime this adapter binds the codec to. */
 export const runtime = 'node';

@@ -1,0 +1,17 @@
+import { performance } from 'node:perf_hooks';
+import type { Scheduler } from '@framewire/codec';
+
+/**
+ * The codec's clock and timers on Node: `performance.now()` (monotonic) and
+ * `setTimeout`. Timers are `unref`ed so an idle timer never keeps the
+ * process alive by itself; open sockets and servers do that.
+ */
+export const nodeScheduler: Scheduler = {
+  now: () => performance.now(),
+  setTimer: (callback, delayMs) => {
+    const handle = setTimeout(callback, delayMs);
+    handle.unref();
+    return handle;
+  },
+  clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};

@@ -1,0 +1,169 @@
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer as WsServer } from 'ws';
+import { ConnectError, HandshakeStatusError, UsageError, connect, type Session } from '../src/index.js';
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+
+/** A ws echo server (the control peer) on a free port. */
+async function wsEchoServer(options: ConstructorParameters<typeof WsServer>[0] = {}): Promise<{ wss: WsServer; port: number }> {
+  const wss = new WsServer({ host: '127.0.0.1', port: 0, ...options });
+  wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
+  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close(() => resolve());
+      }),
+  );
+  return { wss, port: (wss.address() as AddressInfo).port };
+}
+
+function nextMessage(session: Session): Promise<{ data: unknown; isBinary: boolean }> {
+  return new Promise((resolve) => {
+    const listener = (data: unknown, isBinary: boolean): void => {
+      session.off('message', listener);
+      resolve({ data, isBinary });
+    };
+    session.on('message', listener);
+  });
+}
+
+async function expectConnectError(promise: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConnectError);
+    return error as ConnectError;
+  }
+  throw new Error('connect() unexpectedly succeeded');
+}
+
+/** A TCP server that accepts and then does `onSocket`. */
+async function rawServer(onSocket: (socket: import('node:net').Socket) => void): Promise<{ server: NetServer; port: number }> {
+  const server = createNetServer((socket) => {
+    socket.on('error', () => {});
+    onSocket(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const sockets = new Set<import('node:net').Socket>();
+  server.on('connection', (s) => sockets.add(s));
+  cleanups.push(() => new Promise<void>((resolve) => {
+    for (const s of sockets) s.destroy();
+    server.close(() => resolve());
+  }));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+describe('connect() against ws', () => {
+  it('echoes text and binary, offers permessage-deflate and closes cleanly', async () => {
+    const { port } = await wsEchoServer({ perMessageDeflate: true });
+    const ws = await connect(`ws://127.0.0.1:${port}/echo`);
+    cleanups.push(() => ws.terminate());
+    expect(ws.extensions).toContain('permessage-deflate');
+    ws.send('hello ✓');
+    expect(await nextMessage(ws)).toEqual({ data: 'hello ✓', isBinary: false });
+    const bytes = new Uint8Array(200_000).map((_, i) => i % 7);
+    ws.send(bytes);
+    const echoed = await nextMessage(ws);
+    expect(echoed.isBinary).toBe(true);
+    expect(Buffer.compare(Buffer.from(echoed.data as Uint8Array), Buffer.from(bytes))).toBe(0);
+    ws.close(1000, 'bye');
+    expect(await ws.closed).toEqual({ code: 1000, reason: 'bye', wasClean: true });
+  });
+
+  it('sends subprotocols, headers and origin; reports the chosen subprotocol', async () => {
+    const { wss, port } = await wsEchoServer({ handleProtocols: (protocols) => (protocols.has('b') ? 'b' : false) });
+    const seen = new Promise<{ origin: string | undefined; auth: string | undefined }>((resolve) =>
+      wss.once('connection', (_ws, req) => resolve({ origin: req.headers.origin, auth: req.headers.authorization })),
+    );
+    const ws = await connect(`ws://127.0.0.1:${port}/`, {
+      protocols: ['a', 'b'],
+      headers: { Authorization: 'Bearer t' },
+      origin: 'https://me.example',
+      perMessageDeflate: false,
+    });
+    cleanups.push(() => ws.terminate());
+    expect(ws.protocol).toBe('b');
+    expect(ws.extensions).toBe('');
+    expect(await seen).toEqual({ origin: 'https://me.example', auth: 'Bearer t' });
+  });
+
+  it('sees the server close code', async () => {
+    const { wss, port } = await wsEchoServer();
+    wss.on('connection', (client) => client.close(4001, 'go away'));
+    const ws = await connect(`ws://127.0.0.1:${port}/`);
+    expect(await ws.closed).toEqual({ code: 4001, reason: 'go away', wasClean: true });
+  });
+
+  it('reports 1006 when the server drops the socket', async () => {
+    const { wss, port } = await wsEchoServer();
+    wss.on('connection', (client) => setTimeout(() => client.terminate(), 20));
+    const ws = await connect(`ws://127.0.0.1:${port}/`);
+    expect(await ws.closed).toEqual({ code: 1006, reason: '', wasClean: false });
+  });
+});
+
+describe('connect() errors are typed', () => {
+  it('refused connection', async () => {
+    const { server, port } = await rawServer(() => {});
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const error = await expectConnectError(connect(`ws://127.0.0.1:${port}/`));
+    expect(error.code).toBe('FW_ERR_CONNECTION_FAILED');
+    expect((error.cause as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+  });
+
+  it('non-101 status with status, headers and body', async () => {
+    const { port } = await wsEchoServer({ verifyClient: (_info, cb) => cb(false, 401, 'Unauthorized', { 'X-Why': 'token' }) });
+    const error = await expectConnectError(connect(`ws://127.0.0.1:${port}/`));
+    expect(error).toBeInstanceOf(HandshakeStatusError);
+    expect(error.code).toBe('FW_ERR_HANDSHAKE_STATUS');
+    const status = error as HandshakeStatusError;
+    expect(status.status).toBe(401);
+    expect(status.headers['x-why']).toBe('token');
+  });
+
+  it('handshake timeout against a server that never answers', async () => {
+    const { port } = await rawServer(() => {});
+    const started = Date.now();
+    const error = await expectConnectError(connect(`ws://127.0.0.1:${port}/`, { handshakeTimeout: 200 }));
+    expect(error.code).toBe('FW_ERR_HANDSHAKE_TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('abort signal', async () => {
+    const { port } = await rawServer(() => {});
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const error = await expectConnectError(connect(`ws://127.0.0.1:${port}/`, { signal: controller.signal }));
+    expect(error.code).toBe('FW_ERR_ABORTED');
+    const already = await expectConnectError(connect(`ws://127.0.0.1:${port}/`, { signal: AbortSignal.abort() }));
+    expect(already.code).toBe('FW_ERR_ABORTED');
+  });
+
+  it('connection closed during the handshake', async () => {
+    const { port } = await rawServer((socket) => socket.once('data', () => socket.destroy()));
+    const error = await expectConnectError(connect(`ws://127.0.0.1:${port}/`));
+    expect(error.code).toBe('FW_ERR_CONNECTION_CLOSED');
+  });
+
+  it('invalid 101 response (bad accept key)', async () => {
+    const { port } = await rawServer((socket) =>
+      socket.once('data', () =>
+        socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n'),
+      ),
+    );
+    const error = await expectConnectError(connect(`ws://127.0.0.1:${port}/`));
+    expect(error.code).toBe('FW_ERR_HANDSHAKE_INVALID');
+  });
+
+  it('invalid URL; local misuse throws a UsageError', async () => {
+    expect((await expectConnectError(connect('ftp://x/'))).code).toBe('FW_ERR_INVALID_URL');
+    const { port } = await wsEchoServer();
+    await expect(connect(`ws://127.0.0.1:${port}/`, { headers: { 'Sec-WebSocket-Key': 'x' } })).rejects.toBeInstanceOf(UsageError);
+  });
+});

@@ -1,0 +1,171 @@
+// Interop with implementations written by others, over loopback: Node's
+// built-in WebSocket client (Node 22+), Python's `websockets` (Debian
+// python3-websockets) and headless Chromium (Debian chromium) opening the
+// demo page. A missing peer skips LOUDLY instead of failing.
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import * as adapter from '../src/index.js';
+import { WebSocketServer, type Session } from '../src/index.js';
+// @ts-expect-error: plain JS example module, no types
+import { startChatDemo } from '../examples/chat/chat-server.mjs';
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+
+async function echoServer(options: ConstructorParameters<typeof WebSocketServer>[0] = {}): Promise<{ server: WebSocketServer; port: number }> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, ...options });
+  server.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.readyState === 1 && ws.send(data, { binary: isBinary })));
+  const { port } = await server.listen();
+  cleanups.push(() => server.close({ timeout: 300 }));
+  return { server, port };
+}
+
+function skipLoudly(what: string): void {
+  console.warn(`\n!!! SKIPPED: ${what}\n`);
+}
+
+// ---- Node's built-in WebSocket (undici) -----------------------------------
+
+// Node 22+ has a global WebSocket; Node 20 has it behind --experimental-websocket.
+const nativeFlags = typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'function' ? [] : ['--experimental-websocket'];
+const hasNativeWebSocket =
+  spawnSync(process.execPath, [...nativeFlags, '-e', "process.exit(typeof WebSocket === 'function' ? 0 : 1)"], { stdio: 'ignore' }).status === 0;
+if (!hasNativeWebSocket) skipLoudly(`Node ${process.version} has no built-in WebSocket client: native-client interop`);
+
+describe.skipIf(!hasNativeWebSocket)(`Node's built-in WebSocket client (${process.version} ${nativeFlags.join(' ')})`, () => {
+  it('talks to our server: text, binary, close code', async () => {
+    const { server, port } = await echoServer({ perMessageDeflate: true });
+    const seen = new Promise<Session>((resolve) => server.once('connection', resolve));
+    const script = fileURLToPath(new URL('./fixtures/native-ws-client.mjs', import.meta.url));
+    const output = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, [...nativeFlags, script, `ws://127.0.0.1:${port}/native`], { timeout: 20_000 }, (error, stdout, stderr) => {
+        if (error !== null && stdout === '') reject(new Error(`${error.message}\n${stderr}`));
+        else resolve(stdout);
+      });
+    });
+    const report = JSON.parse(output.trim().split('\n').pop()!) as Record<string, unknown>;
+    expect(report).toMatchObject({ ok: true, text_ok: true, binary_ok: true, close_code: 4002, was_clean: true });
+    expect(report.extensions).toContain('permessage-deflate');
+    expect(await (await seen).closed).toEqual({ code: 4002, reason: 'native bye', wasClean: true });
+  });
+});
+
+// ---- Python websockets ------------------------------------------------------
+
+const python = '/usr/bin/python3';
+const hasPythonWebsockets = existsSync(python) && spawnSync(python, ['-c', 'import websockets'], { stdio: 'ignore' }).status === 0;
+if (!hasPythonWebsockets) skipLoudly('/usr/bin/python3 with the websockets module is missing (apt-get install python3-websockets): Python interop');
+
+describe.skipIf(!hasPythonWebsockets)('Python websockets client', () => {
+  it('echoes text and binary through our server with permessage-deflate, closes with 1000', async () => {
+    const { server, port } = await echoServer({ perMessageDeflate: true });
+    const seen = new Promise<Session>((resolve) => server.once('connection', resolve));
+    const script = fileURLToPath(new URL('./fixtures/python_echo_client.py', import.meta.url));
+    const output = await new Promise<string>((resolve, reject) => {
+      execFile(python, [script, `ws://127.0.0.1:${port}/py`], { timeout: 20_000 }, (error, stdout, stderr) => {
+        if (error !== null && stdout === '') reject(new Error(`${error.message}\n${stderr}`));
+        else resolve(stdout);
+      });
+    });
+    const report = JSON.parse(output.trim().split('\n').pop()!) as Record<string, unknown>;
+    expect(report).toMatchObject({ ok: true, text_ok: true, binary_ok: true, close_code: 1000 });
+    expect(report.extensions).toEqual(['permessage-deflate']);
+    const session = await seen;
+    expect(session.extensions).toContain('permessage-deflate');
+    expect((await session.closed).code).toBe(1000);
+  });
+});
+
+// ---- Headless Chromium on the demo page --------------------------------------
+
+const chromiumPath = '/usr/bin/chromium';
+const hasChromium = existsSync(chromiumPath);
+if (!hasChromium) skipLoudly(`${chromiumPath} is missing (apt-get install chromium): browser interop`);
+
+describe.skipIf(!hasChromium)('headless Chromium on the demo page', () => {
+  type Browser = import('playwright-core').Browser;
+  let browser: Browser;
+  let demo: { url: string; port: number; chat: WebSocketServer; echo: WebSocketServer; close(timeout?: number): Promise<void> };
+
+  beforeAll(async () => {
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-features=LocalNetworkAccessChecks',
+      ],
+    });
+    demo = await startChatDemo(adapter, { host: '127.0.0.1', port: 0 });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await demo?.close(500);
+  });
+
+  it('serves the chat page whose WebSocket joins /chat and receives broadcasts', async () => {
+    const page = await browser.newPage();
+    cleanups.push(() => page.close());
+    await page.goto(demo.url);
+    await page.waitForFunction(() => (window as unknown as { chat: WebSocket }).chat.readyState === 1);
+    expect(demo.chat.connectionCount).toBe(1);
+    await page.fill('#text', 'hello from chromium');
+    await page.click('button');
+    await page.waitForFunction(() => document.getElementById('log')!.textContent!.includes('hello from chromium'));
+  });
+
+  it('sends text and binary through /echo and sees close codes in both directions', async () => {
+    const page = await browser.newPage();
+    cleanups.push(() => page.close());
+    await page.goto(demo.url);
+    const result = await page.evaluate(async () => {
+      const ws = new WebSocket(`ws://${location.host}/echo`);
+      ws.binaryType = 'arraybuffer';
+      const next = (): Promise<MessageEvent> => new Promise((resolve) => ws.addEventListener('message', resolve, { once: true }));
+      await new Promise((resolve, reject) => {
+        ws.onopen = resolve;
+        ws.onerror = reject;
+      });
+      ws.send('text ✓ '.repeat(300));
+      const text = (await next()).data as string;
+      ws.send(new Uint8Array([0, 1, 2, 250, 255]));
+      const binary = Array.from(new Uint8Array((await next()).data as ArrayBuffer));
+      const closed = new Promise<{ code: number; reason: string; wasClean: boolean }>((resolve) =>
+        ws.addEventListener('close', (e) => resolve({ code: e.code, reason: e.reason, wasClean: e.wasClean })),
+      );
+      ws.close(4000, 'browser bye');
+      return { text, binary, extensions: ws.extensions, close: await closed };
+    });
+    expect(result.text).toBe('text ✓ '.repeat(300));
+    expect(result.binary).toEqual([0, 1, 2, 250, 255]);
+    expect(result.extensions).toContain('permessage-deflate');
+    expect(result.close).toEqual({ code: 4000, reason: '', wasClean: true });
+  });
+
+  it('sees the server close code (server closes with 4321)', async () => {
+    const page = await browser.newPage();
+    cleanups.push(() => page.close());
+    await page.goto(demo.url);
+    const serverSide = new Promise<Session>((resolve) => demo.echo.once('connection', resolve));
+    const closedInPage = page.evaluate(
+      () =>
+        new Promise<{ code: number; reason: string }>((resolve) => {
+          const ws = new WebSocket(`ws://${location.host}/echo`);
+          ws.onclose = (e) => resolve({ code: e.code, reason: e.reason });
+        }),
+    );
+    const session = await serverSide;
+    session.close(4321, 'server says bye');
+    expect(await closedInPage).toEqual({ code: 4321, reason: 'server says bye' });
+  });
+});
