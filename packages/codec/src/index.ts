@@ -104,3 +104,4 @@ export { ServerUpgrade, accept, acceptWebSocket, allOf, allowOrigins, bearerToke
 export type { AcceptDecision, AcceptHook, RejectDecisionInit, ServerUpgradeOptions, ServerUpgradeResult } from './upgrade-server.js';
 export { ClientUpgrade, HandshakeTimeoutError, connectWebSocket } from './upgrade-client.js';
 export type { ClientUpgradeOptions } from './upgrade-client.js';
+export { TimerSlot } from './scheduler.js';
