@@ -17,6 +17,10 @@ export interface ConnectionLimits {
    * connection is closed with 1008 (policy violation). Default 16 MiB.
    */
   maxBufferedAmount?: number;
+  /** Unconsumed received messages at which reading pauses (receive backpressure). Default 64. */
+  receiveHighWaterMessages?: number;
+  /** Unconsumed received bytes at which reading pauses. Default 16 MiB. */
+  receiveHighWaterBytes?: number;
   /** Ms to wait for the peer's close frame after ours. Default 5000. */
   closeTimeout?: number;
   /** Ping after `interval` ms of silence; 1006 when no answer within `timeout`. Off by default. */
@@ -49,6 +53,8 @@ export function sessionSettings(options: ConnectionLimits): Omit<SessionOptions,
     ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}),
     ...(options.maxBufferedAmount !== undefined ? { maxBufferedAmount: options.maxBufferedAmount } : {}),
     ...(options.binaryType !== undefined ? { binaryType: options.binaryType } : {}),
+    ...(options.receiveHighWaterMessages !== undefined ? { receiveHighWaterMessages: options.receiveHighWaterMessages } : {}),
+    ...(options.receiveHighWaterBytes !== undefined ? { receiveHighWaterBytes: options.receiveHighWaterBytes } : {}),
     ...(options.onListenerError !== undefined ? { onListenerError: options.onListenerError } : {}),
   };
 }

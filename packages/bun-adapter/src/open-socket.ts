@@ -50,7 +50,8 @@ export function openSocket(options: OpenSocketOptions): Promise<BunSocketTranspo
       hostname: host,
       port,
       allowHalfOpen: true,
-      ...(secure ? { tls: { ...options.tls } } : {}),
+      // Never an empty object: Bun 1.4 treats `tls: {}` as plain TCP (no TLS at all).
+      ...(secure ? { tls: { rejectUnauthorized: true, ...options.tls } } : {}),
       socket: {
         ...socketHandlers,
         open: (socket: Socket<SocketData>) => {
