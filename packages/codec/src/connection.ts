@@ -302,6 +302,12 @@ export class Connection {
    * Bytes from the transport, in any chunking. Takes ownership of `chunk`
    * (payloads are unmasked in place and delivered as views of it). Never
    * throws on peer input.
+   *
+   * Parsing is lazy: frames are decoded as {@link Connection.readEvent} pulls
+   * events, so whatever the application sends in answer to one message goes
+   * out before our reaction to the frames after it (an automatic pong, or the
+   * close frame for a protocol error), as a peer expects. Pull events after
+   * every `receive`; until then the bytes wait in the decoder.
    */
   receive(chunk: Uint8Array): void {
     const decoder = this.#decoder;
@@ -313,8 +319,15 @@ export class Connection {
       this.#pingDeadline = undefined; // any bytes prove the peer alive
     }
     decoder.push(chunk);
+  }
+
+  /** Decodes frames until one yields an event (or a pending slot) or the input runs out. */
+  #parse(): void {
+    const decoder = this.#decoder;
+    if (decoder === undefined) return;
+    const queued = this.#events.length;
     // Stop as soon as the decoder is swapped out (close frame or failure).
-    while (this.#decoder === decoder) {
+    while (this.#decoder === decoder && this.#events.length === queued) {
       const item = decoder.read();
       if (item === undefined) return;
       switch (item.type) {
@@ -342,6 +355,12 @@ export class Connection {
    */
   receiveEof(): void {
     if (this.#state === 'closed') return;
+    // Bytes that arrived before the end still count: decode them first.
+    while (this.#decoder !== undefined && this.#decoder.bufferedBytes > 0) {
+      const queued = this.#events.length;
+      this.#parse();
+      if (this.#events.length === queued) break;
+    }
     this.#decoder = undefined;
     this.#closeTransport = true;
     this.#finishClosed();
@@ -349,8 +368,14 @@ export class Connection {
 
   /** The next ready event, in order, or `undefined`. See {@link Connection.pending} for async extensions. */
   readEvent(): ConnectionEvent | undefined {
-    const events = this.#events;
-    while (this.#eventHead < events.length) {
+    for (;;) {
+      const events = this.#events;
+      if (this.#eventHead === events.length) {
+        // Queue empty: decode more input, if any, and look again.
+        this.#parse();
+        if (this.#eventHead === this.#events.length) return undefined;
+        continue;
+      }
       const item = events[this.#eventHead]!;
       if (item instanceof PendingSlot) {
         if (!item.settled) return undefined;
@@ -361,7 +386,6 @@ export class Connection {
       events[this.#eventHead++] = undefined;
       return this.#compactEvents(item);
     }
-    return undefined;
   }
 
   /**

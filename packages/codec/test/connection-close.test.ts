@@ -25,9 +25,9 @@ describe('close handshake (RFC 6455 §7.1)', () => {
     expect(s.pollTimeout()).toBe(1100);
     expect(s.closeTransport).toBe(false);
     s.receive(peerFrame('server', { opcode: Opcode.Close, payload: closeBody(1000) }));
+    expect(drainEvents(s)).toEqual([{ type: 'close', code: 1000, reason: '' }]);
     expect(s.takeOutput()).toEqual([]); // no second close frame
     expect(s.closeTransport).toBe(true);
-    expect(drainEvents(s)).toEqual([{ type: 'close', code: 1000, reason: '' }]);
     s.receiveEof();
     expect(drainEvents(s)).toEqual([{ type: 'closed', code: 1000, reason: '', wasClean: true }]);
     expect(s.state).toBe('closed');
@@ -94,8 +94,8 @@ describe('protocol failure (RFC 6455 §7.1.7)', () => {
     s.receive(peerFrame('server', { opcode: 0x3 }));
     s.receive(peerFrame('server', { opcode: Opcode.Text, payload: 'ignored' }));
     s.receive(peerFrame('server', { opcode: 0x4 }));
-    expect(decodeOutput(s.takeOutput(), 'server').map((f) => [f.opcode, codeOf(f.payload)])).toEqual([[8, 1002]]);
     const events = drainEvents(s);
+    expect(decodeOutput(s.takeOutput(), 'server').map((f) => [f.opcode, codeOf(f.payload)])).toEqual([[8, 1002]]);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ type: 'error', error: { code: 'FW_ERR_RESERVED_OPCODE', closeCode: 1002 } });
     expect(s.closeTransport).toBe(true);

@@ -103,8 +103,9 @@ class Side {
     this.flush();
   }
   flush(): void {
-    this.out.write(this.conn.takeOutput());
+    // Events first: parsing is lazy, so automatic replies appear as events are read.
     for (let e = this.conn.readEvent(); e !== undefined; e = this.conn.readEvent()) this.events.push(describe_(e));
+    this.out.write(this.conn.takeOutput());
   }
 }
 

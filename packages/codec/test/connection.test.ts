@@ -115,6 +115,7 @@ describe('Connection: receiving', () => {
   it('answers pings automatically, or not with autoPong: false', () => {
     const on = makeConnection('server');
     on.receive(peerFrame('server', { opcode: Opcode.Ping, payload: 'x' }));
+    expect(drainEvents(on).map((e) => e.type)).toEqual(['ping']);
     expect(decodeOutput(on.takeOutput(), 'server').map((f) => [f.opcode, f.masked])).toEqual([[Opcode.Pong, false]]);
     const off = makeConnection('server', { autoPong: false });
     off.receive(peerFrame('server', { opcode: Opcode.Ping, payload: 'x' }));
@@ -277,6 +278,7 @@ describe('Connection: extensions', () => {
     const s = makeConnection('server', { extension: ext });
     s.sendText('pending message');
     s.receive(peerFrame('server', { opcode: Opcode.Close, payload: new Uint8Array([0x03, 0xe8]) }));
+    expect(drainEvents(s).map((e) => e.type)).toEqual(['close']);
     expect(s.closeTransport).toBe(false);
     await settle(s);
     expect(s.closeTransport).toBe(true);
@@ -331,5 +333,28 @@ describe('Connection: extensions', () => {
     c.receive(rsvFrame(new Uint8Array(6), { fin: false }));
     c.receive(rsvFrame(new Uint8Array(6), { opcode: Opcode.Continuation, rsv1: false }));
     expect(drainEvents(c)).toMatchObject([{ type: 'error', error: { closeCode: 1009 } }]);
+  });
+});
+
+describe('Connection: lazy parsing keeps replies in order', () => {
+  it("sends the application's answer to a message before failing on the frame after it", () => {
+    const s = makeConnection('server');
+    const bytes = [peerFrame('server', { opcode: Opcode.Text, payload: 'hi' }), peerFrame('server', { opcode: 0x3 })];
+    s.receive(new Uint8Array([...bytes[0]!, ...bytes[1]!]));
+    const first = s.readEvent();
+    expect(first).toEqual({ type: 'text', data: 'hi' });
+    s.sendText('hi'); // the echo is still allowed: the bad frame is not parsed yet
+    expect(s.readEvent()).toMatchObject({ type: 'error', error: { closeCode: 1002 } });
+    expect(decodeOutput(s.takeOutput(), 'server').map((f) => f.opcode)).toEqual([Opcode.Text, Opcode.Close]);
+  });
+
+  it('answers a ping that follows a message after the echo of that message', () => {
+    const s = makeConnection('server');
+    s.receive(peerFrame('server', { opcode: Opcode.Text, payload: 'a' }));
+    s.receive(peerFrame('server', { opcode: Opcode.Ping, payload: 'p' }));
+    expect(s.readEvent()).toEqual({ type: 'text', data: 'a' });
+    s.sendText('a');
+    expect(s.readEvent()).toMatchObject({ type: 'ping' });
+    expect(decodeOutput(s.takeOutput(), 'server').map((f) => f.opcode)).toEqual([Opcode.Text, Opcode.Pong]);
   });
 });
