@@ -318,6 +318,47 @@ describe('backpressure and abrupt ends', () => {
     expect(dataFrames).toBe(sent); // nothing silently dropped
   });
 
+  it('a slow consumer on the server pauses the Bun socket: the client sees backpressure, then gets everything in order', async () => {
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0, receiveHighWaterMessages: 4 });
+    onCleanup(() => server.close({ timeout: 300 }));
+    const { port } = await server.listen();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const got: number[] = [];
+    server.on('connection', (ws) => {
+      // Returning a promise holds reading until it settles (receive backpressure).
+      ws.on('message', (data) => {
+        got.push(new DataView((data as Uint8Array).buffer, (data as Uint8Array).byteOffset).getUint32(0));
+        return gate;
+      });
+    });
+    const client = await connect(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false, maxBufferedAmount: 256 * 1024 * 1024 });
+    const count = 400;
+    let maxBuffered = 0;
+    for (let i = 0; i < count; i++) {
+      const message = new Uint8Array(64 * 1024);
+      new DataView(message.buffer).setUint32(0, i);
+      client.send(message);
+      maxBuffered = Math.max(maxBuffered, client.bufferedAmount);
+    }
+    await Bun.sleep(100);
+    expect(got.length).toBeLessThan(count / 4); // a few reads land before the pause takes hold
+    // The server stopped reading, so the kernel buffers filled and our client queued the rest.
+    expect(client.bufferedAmount).toBeGreaterThan(1024 * 1024);
+    release();
+    await within(
+      (async () => {
+        while (got.length < count) await Bun.sleep(5);
+      })(),
+      10_000,
+      'every message',
+    );
+    expect(got).toEqual(Array.from({ length: count }, (_, i) => i));
+    await within(client.drained(), 2000, 'client drained');
+    client.close();
+    await client.closed;
+  });
+
   it('an abrupt end of the client is 1006 on the server', async () => {
     const { server, port } = await echoServer();
     const seen = nextConnection(server);
