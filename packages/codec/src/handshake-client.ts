@@ -285,12 +285,15 @@ export class ClientHandshake {
 
   #collectBody(bytes: Uint8Array): ClientHandshakeResult {
     const failing = this.#failing!;
-    const take = Math.min(bytes.length, failing.expected - failing.size);
+    // Unknown length (expected 0, not chunked): keep what arrived with the head.
+    const wanted = failing.expected === 0 && !failing.chunked ? this.#maxErrorBody : failing.expected;
+    const take = Math.min(bytes.length, wanted - failing.size);
     if (take > 0) {
       failing.chunks.push(bytes.slice(0, take));
       failing.size += take;
     }
-    if (failing.size >= failing.expected || (failing.chunked && endsChunkedBody(failing.chunks))) {
+    const unknownLength = !failing.chunked && failing.expected === 0;
+    if (failing.size >= failing.expected || unknownLength || (failing.chunked && endsChunkedBody(failing.chunks))) {
       return this.#statusError();
     }
     return NEED_MORE;
@@ -385,9 +388,10 @@ function endsChunkedBody(chunks: readonly Uint8Array[]): boolean {
 
 /**
  * How many body bytes to wait for from a non-101 response, capped: by
- * `Content-Length`; none for 1xx/204/304; until EOF (or the cap) when the
- * length is unknown. A chunked body is kept raw, as it arrives, and ends at
- * its last chunk.
+ * `Content-Length`; none for 1xx/204/304. A chunked body is kept raw, as it
+ * arrives, and ends at its last chunk. When the length is unknown the client
+ * keeps what came with the head and fails at once: waiting for EOF would let
+ * a server that keeps the connection open hold the client forever.
  */
 function bodyLength(head: ResponseHead, cap: number): number {
   const { status, headers } = head;
@@ -397,5 +401,5 @@ function bodyLength(head: ResponseHead, cap: number): number {
     if (/^\d+$/.test(length)) return Math.min(cap, Number(length));
     return 0; // malformed: do not wait for a body we cannot delimit
   }
-  return cap;
+  return hasToken(headers.getAll('transfer-encoding'), 'chunked') ? cap : 0;
 }

@@ -116,7 +116,16 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
-    microtask(() => this.#start());
+    if (init.head !== undefined && init.head.length > 0) {
+      // Frames that came in the same packet as the handshake wait until a
+      // message consumer attaches (or one turn of the event loop), so code
+      // that attaches listeners after `await connect()` (several microtasks
+      // later) can answer the first messages before the frames after them
+      // are read.
+      this.#scheduler.setTimer(() => this.#start(), 0);
+    } else {
+      microtask(() => this.#start());
+    }
   }
 
   // ---- state ------------------------------------------------------------
@@ -228,6 +237,7 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
 
   /** Messages as an async iterator; ends after the connection closed and held messages were taken. */
   [Symbol.asyncIterator](): AsyncIterableIterator<SessionMessage, undefined> {
+    if (!this.#started) microtask(() => this.#start());
     return this.#inbox.iterator();
   }
 
@@ -307,6 +317,8 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   }
 
   protected override listenerAdded(event: keyof SessionEvents): void {
+    // A consumer is here: frames that came with the handshake need not wait any longer.
+    if (event === 'message' && !this.#started) microtask(() => this.#start());
     if (event === 'message' && this.#inbox.size > 0) this.#scheduleDeliverHeld();
   }
 
