@@ -12,9 +12,13 @@ describe('matrix', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fw-matrix-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('the shipped config enables only the ws control', () => {
+  it('the shipped config enables the ws control and drives framewire through the echo entry points', () => {
     const config = JSON.parse(readFileSync(join(pkgDir, 'testkit.matrix.json'), 'utf8')) as MatrixConfig;
-    expect(config.targets.filter((t) => t.enabled !== false).map((t) => t.name)).toEqual(['ws']);
+    expect(config.targets.filter((t) => t.enabled !== false).map((t) => t.name)).toContain('ws');
+    for (const t of config.targets.filter((x) => x.name.startsWith('framewire-'))) {
+      const runtime = t.name.slice('framewire-'.length);
+      expect(t.server?.command).toBe(`node scripts/echo-server.mjs --runtime ${runtime} --port {port}`);
+    }
     expect(config.targets.map((t) => t.name)).toEqual(expect.arrayContaining(['framewire-node', 'framewire-deno', 'framewire-deno-serve', 'framewire-bun']));
   });
 
