@@ -14,7 +14,7 @@ export { defaultRandomSource } from './random.js';
 export type { RandomSource } from './random.js';
 
 // Frame layer (RFC 6455 §5)
-export { mask, maskInto, unmask } from './mask.js';
+export { mask, maskInto, setNativeMask, unmask, type NativeMask } from './mask.js';
 export {
   MAX_CONTROL_PAYLOAD,
   SINGLE_BUFFER_FRAME_LIMIT,

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors.js';
-import { mask, maskInto, unmask } from '../src/mask.js';
+import { createRequire } from 'node:module';
+import { mask, maskInto, setNativeMask, unmask, type NativeMask } from '../src/mask.js';
 
 const runs = Number(process.env.FW_FUZZ_RUNS ?? 10000);
 const params = { seed: 0x5eed, numRuns: runs };
@@ -121,5 +122,57 @@ describe('maskInto', () => {
     expect(() => maskInto(new Uint8Array(10), new Uint8Array(12), 3, new Uint8Array(4))).toThrow(UsageError);
     expect(() => maskInto(new Uint8Array(10), new Uint8Array(12), -1, new Uint8Array(4))).toThrow(UsageError);
     expect(() => maskInto(new Uint8Array(1), new Uint8Array(1), 0, new Uint8Array(2))).toThrow(UsageError);
+  });
+});
+
+describe('setNativeMask (an optional accelerator such as bufferutil)', () => {
+  const bigArb = fc.uint8Array({ minLength: 250, maxLength: 700 });
+
+  /** Runs `body` with `fn` plugged in, always unplugging it afterwards. */
+  function withNative(fn: NativeMask, body: () => void): void {
+    setNativeMask(fn);
+    try {
+      body();
+    } finally {
+      setNativeMask(undefined);
+    }
+  }
+
+  it('is used for long payloads only, with the key rotated to the key offset', () => {
+    const calls: { length: number; key: number[] }[] = [];
+    const spy: NativeMask = (source, key, output, offset, length) => {
+      calls.push({ length, key: [...key] });
+      for (let i = 0; i < length; i++) output[offset + i] = source[i]! ^ key[i & 3]!;
+    };
+    const key = new Uint8Array([1, 2, 3, 4]);
+    withNative(spy, () => {
+      mask(new Uint8Array(100), key); // short: stays in JS
+      mask(new Uint8Array(300), key, 1);
+      maskInto(new Uint8Array(256), new Uint8Array(260), 4, key, 6);
+    });
+    expect(calls).toEqual([
+      { length: 300, key: [2, 3, 4, 1] },
+      { length: 256, key: [3, 4, 1, 2] },
+    ]);
+    mask(new Uint8Array(300), key); // unplugged again
+    expect(calls.length).toBe(2);
+  });
+
+  it('gives the byte-by-byte result with bufferutil plugged in', () => {
+    // bufferutil is a dev dependency only; the codec never requires it.
+    const bufferUtil = createRequire(import.meta.url)('bufferutil') as { mask: NativeMask };
+    withNative(bufferUtil.mask, () => {
+      fc.assert(
+        fc.property(bigArb, fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.nat(7), fc.nat(3), (data, key, keyOffset, align) => {
+          const view = placed(data, align);
+          mask(view, key, keyOffset);
+          expect(view).toEqual(referenceMask(data, key, keyOffset));
+          const dst = new Uint8Array(data.length + align);
+          maskInto(data, dst, align, key, keyOffset);
+          expect(dst.subarray(align)).toEqual(referenceMask(data, key, keyOffset));
+        }),
+        params,
+      );
+    });
   });
 });
