@@ -95,7 +95,11 @@ export async function runClientSuite(opts: ClientRunOptions): Promise<RunReport>
         const raw = async (): Promise<RawConnection> => {
           while (slot.connections.length === 0) {
             const left = deadline - performance.now();
-            if (left <= 0 || child.exitCode !== null) throw new CaseEnd(fail(child.exitCode !== null ? `the client exited (${child.exitCode}) without connecting` : 'the client did not connect in time'));
+            if (left <= 0 || child.exitCode !== null) {
+              // The client's own words explain a failure to start (a crash, a refused connection).
+              if (output.trim() !== '') trace.add('*', `client output: ${output.trim().slice(-600)}`);
+              throw new CaseEnd(fail(child.exitCode !== null ? `the client exited (${child.exitCode}) without connecting` : 'the client did not connect in time'));
+            }
             await new Promise<void>((resolve) => {
               slot.waiter = resolve;
               setTimeout(resolve, Math.min(left, 50));
