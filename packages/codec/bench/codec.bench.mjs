@@ -8,7 +8,20 @@
 // ws picks the native `bufferutil` add-on by itself; WS_NO_BUFFER_UTIL=1
 // turns it off. The parent runs one child per setting, one after the other,
 // and prints MB/s of payload and the ratio framewire / ws for each case.
+// Time is CPU time of the process (user + system), not wall time: on a
+// shared machine it barely moves when a neighbour takes the core.
+//
+// Each main row measures the form a real sender uses, as Connection does:
+// one buffer (encodeFrameToBuffer) up to SINGLE_BUFFER_FRAME_LIMIT (16 KiB),
+// header + payload (encodeFrame) above; ws's Sender.frame with `readOnly`
+// likewise returns one merged buffer for a masked frame. Rows with a
+// suffix are variants: the other encoder form, and, in the bufferutil run,
+// the codec with bufferutil plugged in through setNativeMask (what the Node
+// adapter can do when bufferutil is installed). Pure TypeScript stays in
+// the main rows. With FW_BENCH_JSON set, the main rows are also written there
+// as { rows: [{ op, size, peer, ratio, masked }] } for bench/lib/codec-bench.mjs.
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,12 +53,22 @@ async function parent() {
     }
     runs.push(JSON.parse(result.stdout));
   }
+  if (process.env.FW_BENCH_JSON) {
+    const rows = [];
+    for (const run of runs) {
+      for (const c of run.cases) {
+        if (c.variant) continue;
+        rows.push({ op: c.op, size: c.size, peer: run.wsNative ? 'ws+bufferutil' : 'ws', ratio: c.fw / c.ws, masked: c.masked });
+      }
+    }
+    writeFileSync(process.env.FW_BENCH_JSON, JSON.stringify({ rows }, null, 2));
+  }
   for (const run of runs) {
     console.log(`\nws ${run.wsNative ? 'WITH bufferutil' : 'WITHOUT bufferutil (WS_NO_BUFFER_UTIL=1)'}`);
-    console.log(`${'case'.padEnd(34)} ${'framewire MB/s'.padStart(14)} ${'ws MB/s'.padStart(10)} ${'ratio'.padStart(7)}`);
+    console.log(`${'case'.padEnd(42)} ${'framewire MB/s'.padStart(14)} ${'ws MB/s'.padStart(10)} ${'ratio'.padStart(7)}`);
     for (const c of run.cases) {
       const ratio = c.fw / c.ws;
-      console.log(`${c.name.padEnd(34)} ${c.fw.toFixed(0).padStart(14)} ${c.ws.toFixed(0).padStart(10)} ${(ratio.toFixed(2) + 'x').padStart(7)}`);
+      console.log(`${c.name.padEnd(42)} ${c.fw.toFixed(0).padStart(14)} ${c.ws.toFixed(0).padStart(10)} ${(ratio.toFixed(2) + 'x').padStart(7)}`);
     }
   }
 }
@@ -62,6 +85,15 @@ async function child() {
   // Same module instance the Receiver uses (absolute path bypasses the exports map).
   const bufferUtil = require(join(dirname(require.resolve('ws')), 'lib', 'buffer-util.js'));
   const wsNative = bufferUtil.unmask.name !== '_unmask';
+  /** Runs `fn` with bufferutil's native mask plugged into the codec (setNativeMask). */
+  const withNativeMask = (fn) => {
+    codec.setNativeMask(require('bufferutil').mask);
+    try {
+      return fn();
+    } finally {
+      codec.setNativeMask(undefined);
+    }
+  };
   const caseTime = quick ? 300 : 1500; // ms per implementation per case
   const cases = [];
 
@@ -111,7 +143,11 @@ async function child() {
       if (frames !== count) throw new Error(`ws decoded ${frames}/${count}`);
     };
     const [fw, wsRate] = compare(fwPass, wsPass, fresh, size * count, caseTime);
-    cases.push({ name: `decode masked ${label}`, fw, ws: wsRate });
+    cases.push({ name: `decode masked ${label}`, op: 'decode', size, masked: true, fw, ws: wsRate });
+    if (wsNative && size >= 64 * 1024) {
+      const [fwN, wsN] = withNativeMask(() => compare(fwPass, wsPass, fresh, size * count, caseTime));
+      cases.push({ name: `decode masked ${label} (native mask hook)`, variant: true, fw: fwN, ws: wsN });
+    }
   }
 
   for (const masked of [true, false]) {
@@ -119,7 +155,10 @@ async function child() {
       const payload = Buffer.alloc(size, 0x62);
       const reps = Math.max(1, Math.ceil(256 * 1024 / size));
       let sink = 0;
-      const fwPass = () => {
+      const onePass = () => {
+        for (let i = 0; i < reps; i++) sink += codec.encodeFrameToBuffer({ opcode: 2, payload, mask: masked }).length;
+      };
+      const pairPass = () => {
         for (let i = 0; i < reps; i++) {
           const [header, body] = codec.encodeFrame({ opcode: 2, payload, mask: masked });
           sink += header.length + body.length;
@@ -131,14 +170,20 @@ async function child() {
           sink += list[0].length;
         }
       };
-      const [fw, wsRate] = compare(fwPass, wsPass, () => undefined, size * reps, caseTime);
-      cases.push({ name: `encode ${masked ? 'masked' : 'unmasked'} ${label}`, fw, ws: wsRate });
-      if (masked && size <= 1024) {
-        const fwSingle = () => {
-          for (let i = 0; i < reps; i++) sink += codec.encodeFrameToBuffer({ opcode: 2, payload, mask: true }).length;
-        };
-        const [fw1, ws1] = compare(fwSingle, wsPass, () => undefined, size * reps, caseTime);
-        cases.push({ name: `encode masked ${label} (one buffer)`, fw: fw1, ws: ws1 });
+      // Unmasked frames: the payload is never copied (header written
+      // separately), for both; masked ones follow the Connection's choice.
+      const single = masked && size <= codec.SINGLE_BUFFER_FRAME_LIMIT;
+      const mainPass = single ? onePass : pairPass;
+      const name = `encode ${masked ? 'masked' : 'unmasked'} ${label}`;
+      const [fw, wsRate] = compare(mainPass, wsPass, () => undefined, size * reps, caseTime);
+      cases.push({ name, op: 'encode', size, masked, fw, ws: wsRate });
+      if (masked) {
+        const [fw2, ws2] = compare(single ? pairPass : onePass, wsPass, () => undefined, size * reps, caseTime);
+        cases.push({ name: `${name} (${single ? 'header + payload' : 'one buffer'})`, variant: true, fw: fw2, ws: ws2 });
+      }
+      if (masked && wsNative && size >= 64 * 1024) {
+        const [fwN, wsN] = withNativeMask(() => compare(mainPass, wsPass, () => undefined, size * reps, caseTime));
+        cases.push({ name: `${name} (native mask hook)`, variant: true, fw: fwN, ws: wsN });
       }
       if (sink === -1) console.error(sink); // keep results alive
     }
@@ -146,9 +191,16 @@ async function child() {
   process.stdout.write(JSON.stringify({ wsNative, cases }));
 }
 
+/** CPU time of this process in ms (user + system; includes GC helper threads). */
+function cpuNow() {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 /**
  * Alternates passes of the two implementations (so drift and GC hit both
- * alike) until each has run about `ms` milliseconds; returns MB/s of payload.
+ * alike) until each has used about `ms` ms of CPU; returns MB/s of payload
+ * per CPU second.
  */
 function compare(fwPass, wsPass, prepare, bytesPerPass, ms) {
   // Warm up both (JIT) before timing.
@@ -162,14 +214,14 @@ function compare(fwPass, wsPass, prepare, bytesPerPass, ms) {
   let wsBytes = 0;
   while (fwTime < ms || wsTime < ms) {
     let input = prepare();
-    let t0 = performance.now();
+    let t0 = cpuNow();
     fwPass(input);
-    fwTime += performance.now() - t0;
+    fwTime += cpuNow() - t0;
     fwBytes += bytesPerPass;
     input = prepare();
-    t0 = performance.now();
+    t0 = cpuNow();
     wsPass(input);
-    wsTime += performance.now() - t0;
+    wsTime += cpuNow() - t0;
     wsBytes += bytesPerPass;
   }
   return [fwBytes / fwTime / 1000, wsBytes / wsTime / 1000];

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const NEEDED = ['FrameDecoder', 'encodeFrame', 'encodeFrameToBuffer', 'mask', 'maskInto'];
+const NEEDED = ['FrameDecoder', 'encodeFrame', 'encodeFrameToBuffer', 'mask', 'maskInto', 'setNativeMask'];
 
 /** Returns `{ url, source }`: a module URL exporting the frame layer and where it came from. */
 export async function locateCodec({ forceSource = false } = {}) {
@@ -25,8 +25,8 @@ export async function locateCodec({ forceSource = false } = {}) {
     stdin: {
       contents: [
         "export { FrameDecoder } from './frame-decoder.ts';",
-        "export { encodeFrame, encodeFrameToBuffer } from './frame.ts';",
-        "export { mask, maskInto } from './mask.ts';",
+        "export { encodeFrame, encodeFrameToBuffer, SINGLE_BUFFER_FRAME_LIMIT } from './frame.ts';",
+        "export { mask, maskInto, setNativeMask } from './mask.ts';",
       ].join('\n'),
       resolveDir: join(here, '..', 'src'),
       loader: 'ts',

@@ -21,15 +21,7 @@ import {
   type ConnectionEvent,
 } from './events.js';
 import type { MessageExtension } from './extension.js';
-import {
-  encodeFrame,
-  frameHeaderSize,
-  MAX_CONTROL_PAYLOAD,
-  SINGLE_BUFFER_FRAME_LIMIT,
-  writeFrameHeader,
-  type Frame,
-} from './frame.js';
-import { maskInto } from './mask.js';
+import { encodeFrame, MAX_CONTROL_PAYLOAD, nextMaskKey, SINGLE_BUFFER_FRAME_LIMIT, writeFrame, type Frame } from './frame.js';
 import { FrameDecoder } from './frame-decoder.js';
 import { MessageAssembler, type AssembledMessage, type CompressedMessage } from './message-assembler.js';
 import { Opcode } from './opcode.js';
@@ -82,26 +74,6 @@ const textEncoder = new TextEncoder();
 const scratch = new Uint8Array(48 * 1024);
 const SCRATCH_STRING_LIMIT = scratch.length / 3;
 const fatalDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-// Output buffers for small frames are carved from shared slabs: allocating
-// one small typed array per frame costs more than encoding the frame. A slab
-// region is handed out once and never reused, so callers own what
-// takeOutput() returns; they must not transfer (detach) its ArrayBuffer.
-const SLAB_SIZE = 64 * 1024;
-let slab = new Uint8Array(SLAB_SIZE);
-let slabOffset = 0;
-
-function allocateOutput(size: number): Uint8Array {
-  if (size > SLAB_SIZE >>> 2) return new Uint8Array(size);
-  if (slabOffset + size > SLAB_SIZE) {
-    slab = new Uint8Array(SLAB_SIZE);
-    slabOffset = 0;
-  }
-  const bytes = slab.subarray(slabOffset, slabOffset + size);
-  // Keep regions 8-byte aligned so masking can use its word path.
-  slabOffset = (slabOffset + size + 7) & ~7;
-  return bytes;
-}
 
 /** An event whose value is still being computed by the extension. */
 class PendingSlot {
@@ -189,8 +161,6 @@ export class Connection {
   readonly #extension: MessageExtension | undefined;
   /** Whether timers need to know when bytes move (skips clock reads otherwise). */
   readonly #tracksTime: boolean;
-  /** Reused mask key buffer: its bytes are copied into each frame header. */
-  readonly #maskKey = new Uint8Array(4);
 
   /** `undefined` once input is discarded (after a close frame or a failure, STYLE.md lesson 11). */
   #decoder: FrameDecoder | undefined;
@@ -846,16 +816,10 @@ export class Connection {
     const mask = this.#client; // RFC 6455 §5.3: clients mask every frame
     const length = payload.length;
     if (length <= SINGLE_BUFFER_FRAME_LIMIT) {
-      // Small frames: header and payload in one buffer carved from a slab.
-      let maskKey: Uint8Array | undefined;
-      if (mask) {
-        maskKey = this.#maskKey;
-        this.#random(maskKey);
-      }
-      const bytes = allocateOutput(frameHeaderSize(length, mask) + length);
-      const headerSize = writeFrameHeader(bytes, 0, { opcode, fin, rsv1, payloadLength: length, maskKey });
-      if (maskKey !== undefined) maskInto(payload, bytes, headerSize, maskKey, 0);
-      else bytes.set(payload, headerSize);
+      // Small frames: header and payload in one buffer carved from a shared
+      // slab (frame.ts), no options object or key allocation per frame.
+      const byte0 = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode; // RFC 6455 §5.2
+      const bytes = writeFrame(byte0, payload, mask ? nextMaskKey(this.#random) : undefined);
       this.#out.push(bytes);
       this.#outBytes += bytes.length;
       return;
