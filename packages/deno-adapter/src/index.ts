@@ -1,8 +1,46 @@
 /**
- * @framewire/deno-adapter: framewire servers and clients on deno.
+ * @framewire/deno-adapter: framewire WebSocket servers and clients on Deno.
+ *
+ * Two paths. The raw-TCP `WebSocketServer` (`Deno.listen`/`Deno.listenTls`)
+ * and `connect()` (`Deno.connect`/`Deno.connectTls`) hand every byte to the
+ * codec: the full feature set, with the API of `@framewire/node-adapter`.
+ * `ServeUpgrader` brings the codec's handshake policy to `Deno.serve`
+ * handlers and wraps `Deno.upgradeWebSocket` in the same connection API,
+ * with the limits Deno imposes on that path (see the README).
+ *
  * @packageDocumentation
  */
-export { CloseCode } from '@framewire/codec';
+export { WebSocketServer } from './server.js';
+export type { AcceptHook, AddressInfo, CloseOptions, ServerEvents, ServerOptions, ServerTlsOptions, UpgradeContext } from './server.js';
+export type { FetchHandler, FetchInfo } from './http-fallback.js';
+export type { ConnectionLimits } from './limits.js';
+export { connect } from './client.js';
+export type { ClientTlsOptions, ConnectOptions } from './client.js';
+export { ConnectError, HandshakeStatusError } from './errors.js';
+export type { ConnectErrorCode } from './errors.js';
+export { ConnTransport, released } from './conn-transport.js';
+export type { ConnTransportOptions } from './conn-transport.js';
+export { denoScheduler } from './deno-scheduler.js';
+export { ServeUpgrader, isWebSocketRequest } from './serve.js';
+export type { ServeAcceptHook, ServeUpgradeContext, ServeUpgraderEvents, ServeUpgraderOptions } from './serve.js';
+export { ServeSocket } from './serve-socket.js';
+export type { ServeSocketEvents, ServeSocketOptions } from './serve-socket.js';
+
+// The codec names users need with the adapter, so one import suffices.
+export {
+  CloseCode,
+  ReadyState,
+  Session,
+  UsageError,
+  accept,
+  allOf,
+  allowOrigins,
+  bearerToken,
+  getQueryParam,
+  originAllowed,
+  reject,
+} from '@framewire/codec';
+export type { AcceptDecision, CloseInfo, SessionMessage, UpgradeRequest } from '@framewire/codec';
 
 /** The runtime this adapter binds the codec to. */
 export const runtime = 'deno';

@@ -1,0 +1,90 @@
+// The Deno echo server behind `pnpm echo-server --runtime deno|deno-serve --port N [--tls]`
+// (DESIGN.md "Entry points every runtime provides"): 127.0.0.1:N, every path,
+// echoes every message with its type, messages up to 64 MiB, prints READY
+// once listening, closes gracefully on SIGINT/SIGTERM.
+//   raw TCP (default): framewire's WebSocketServer on Deno.listen(Tls), with permessage-deflate.
+//   --serve:           Deno.serve + framewire's ServeUpgrader (Deno frames the bytes; no permessage-deflate).
+// Usage: deno run --allow-net=127.0.0.1 --allow-read echo-server.ts --port N [--cert cert.pem --key key.pem] [--serve]
+import { parseArgs } from 'node:util';
+import { ServeUpgrader, WebSocketServer, isWebSocketRequest } from '../dist/index.js';
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    port: { type: 'string', default: '9001' },
+    cert: { type: 'string' },
+    key: { type: 'string' },
+    serve: { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+const MiB = 1024 * 1024;
+const port = Number(values.port);
+const tls =
+  values.cert !== undefined && values.key !== undefined
+    ? { cert: Deno.readTextFileSync(values.cert), key: Deno.readTextFileSync(values.key) }
+    : undefined;
+
+/** Echo with the same type; returning the drain promise holds reading while our echo is not sent. */
+interface EchoSocket {
+  readonly readyState: number;
+  send(data: string | Uint8Array | ArrayBuffer, options?: { binary?: boolean }): boolean;
+  drained(): Promise<void>;
+}
+const echo = (ws: EchoSocket) => (data: string | Uint8Array | ArrayBuffer, isBinary: boolean) => {
+  if (ws.readyState !== 1) return undefined;
+  return ws.send(data, { binary: isBinary }) ? undefined : ws.drained();
+};
+
+let stop: () => Promise<void>;
+if (values.serve) {
+  const upgrader = new ServeUpgrader({ maxPayload: 64 * MiB, highWaterMark: 16 * MiB });
+  upgrader.on('connection', (ws) => {
+    ws.on('message', echo(ws));
+    ws.on('error', () => {}); // reported through the close code
+  });
+  const abort = new AbortController();
+  const ready = Promise.withResolvers<void>();
+  const server = Deno.serve(
+    { hostname: '127.0.0.1', port, signal: abort.signal, onListen: () => ready.resolve(), ...(tls !== undefined ? { cert: tls.cert, key: tls.key } : {}) },
+    (request) => (isWebSocketRequest(request) ? upgrader.upgrade(request) : new Response('framewire echo server (Deno.serve)\n')),
+  );
+  await ready.promise;
+  stop = async () => {
+    await upgrader.close({ timeout: 2000 });
+    abort.abort();
+    await server.finished;
+  };
+} else {
+  const server = new WebSocketServer({
+    host: '127.0.0.1',
+    port,
+    ...(tls !== undefined ? { tls } : {}),
+    perMessageDeflate: true,
+    maxPayload: 64 * MiB,
+    // An echo holds at most one message plus its frames in flight.
+    maxBufferedAmount: 256 * MiB,
+    fetch: () => new Response('framewire echo server (Deno raw TCP)\n'),
+  });
+  server.on('connection', (ws) => {
+    ws.on('message', echo(ws));
+    ws.on('error', () => {}); // protocol errors already end in a close code
+  });
+  try {
+    await server.listen();
+  } catch (error) {
+    console.error(`echo-server: cannot listen on 127.0.0.1:${port}: ${(error as Error).message}`);
+    Deno.exit(1);
+  }
+  stop = () => server.close({ timeout: 2000 });
+}
+console.log('READY');
+
+let stopping = false;
+const onSignal = (): void => {
+  if (stopping) return;
+  stopping = true;
+  void stop().then(() => Deno.exit(0));
+};
+Deno.addSignalListener('SIGINT', onSignal);
+Deno.addSignalListener('SIGTERM', onSignal);

@@ -1,0 +1,324 @@
+import type { Session, Transport, TransportSink } from '@framewire/codec';
+
+/** The transport of every session this adapter made, for {@link released}. */
+const transports = new WeakMap<Session, ConnTransport>();
+
+/**
+ * Resolves once the TCP/TLS connection under `session` (from `connect()` or
+ * a `WebSocketServer`) is closed. The `close` event comes when the close
+ * handshake ends; the socket is released a moment later, after the peer's
+ * FIN. Await it before a `Deno.test` ends so its resource sanitizer sees
+ * nothing left open. Resolves at once for other sessions.
+ */
+export function released(session: Session): Promise<void> {
+  return transports.get(session)?.released ?? Promise.resolve();
+}
+
+/** @internal Remember which transport carries `session`. */
+export function trackTransport(session: Session, transport: ConnTransport): void {
+  transports.set(session, transport);
+}
+
+/** Tuning of a {@link ConnTransport}; the defaults suit both idle and busy connections. */
+export interface ConnTransportOptions {
+  /**
+   * Read buffer of an idle connection, in bytes. A pending `conn.read` holds
+   * its buffer for as long as the peer is silent, so this is most of the
+   * adapter's memory per idle connection. Default 4096.
+   */
+  minReadSize?: number;
+  /** Largest read buffer, used while reads keep filling their buffer. Default 65536. */
+  maxReadSize?: number;
+  /** `write` reports backpressure (returns `false`) once this many bytes are queued. Default 65536. */
+  writeHighWaterMark?: number;
+}
+
+/** Small chunks (a frame header and its payload, many small frames) are joined up to this size into one `conn.write`. */
+const COALESCE_BYTES = 64 * 1024;
+
+/**
+ * A codec {@link Transport} over a `Deno.Conn` (TCP or TLS), read with
+ * `conn.read(buffer)` and written with `conn.write`.
+ *
+ * Reading: one read in flight while not paused. The buffer starts at
+ * `minReadSize` and grows ×4 up to `maxReadSize` while reads fill it; a read
+ * that comes back less than a quarter full brings it back to `minReadSize`,
+ * so an idle connection holds only the small buffer. (Reading through
+ * `conn.readable` would pin 64 KiB per idle connection.) The codec takes
+ * ownership of every chunk and may unmask it in place, so a buffer is never
+ * reused while the codec may hold it: a read that filled at least half its
+ * buffer hands the buffer over (a view, no copy) and the next read gets a new
+ * one; a smaller read is copied out and the buffer is reused.
+ *
+ * Writing: `conn.write` is asynchronous and may write part of a buffer. Chunks
+ * are queued in order with one write in flight (small ones joined, a partial
+ * write continued), so nothing is lost or reordered; `write` returns `false`
+ * while more than `writeHighWaterMark` bytes are queued and the sink's
+ * `drain()` is called once the queue is empty again.
+ *
+ * `end()` writes the queue out, then half-closes (`conn.closeWrite()`, a FIN)
+ * and keeps reading until the peer ends too; the conn is closed once both
+ * directions are done, or at once by `destroy()`.
+ */
+export class ConnTransport implements Transport {
+  readonly conn: Deno.Conn;
+  readonly #minRead: number;
+  readonly #maxRead: number;
+  readonly #highWaterMark: number;
+  #sink: TransportSink | undefined;
+  // read side
+  #reading = false;
+  #paused = false;
+  #resumeRead: (() => void) | undefined;
+  #peerEnded = false;
+  // write side
+  #queue: Uint8Array[] = [];
+  #queued = 0;
+  #writing = false;
+  #owesDrain = false;
+  #endRequested = false;
+  #writeShut = false;
+  #closed = false;
+  #eofSent = false;
+  #resolveReleased!: () => void;
+  /** Resolves once the conn is closed (both directions done, failed or destroyed). */
+  readonly released: Promise<void> = new Promise((resolve) => (this.#resolveReleased = resolve));
+
+  constructor(conn: Deno.Conn, options: ConnTransportOptions = {}) {
+    this.conn = conn;
+    this.#minRead = options.minReadSize ?? 4096;
+    this.#maxRead = Math.max(this.#minRead, options.maxReadSize ?? 64 * 1024);
+    this.#highWaterMark = options.writeHighWaterMark ?? 64 * 1024;
+    // Small frames (pongs, close frames, chat messages) must not wait for Nagle.
+    if ('setNoDelay' in conn && typeof conn.setNoDelay === 'function') {
+      try {
+        (conn as Deno.TcpConn).setNoDelay(true);
+      } catch {
+        // not a TCP socket underneath; nothing to tune
+      }
+    }
+  }
+
+  /** Bytes accepted by `write` and not yet taken by the operating system. */
+  get bufferedAmount(): number {
+    return this.#queued;
+  }
+
+  /** Has the conn been closed (both directions done, or destroyed)? */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Route received bytes and the end of the stream to `sink` (replacing the
+   * previous one) and start reading when not already.
+   */
+  attach(sink: TransportSink): void {
+    this.#sink = sink;
+    if (!this.#reading && !this.#closed && !this.#peerEnded) void this.#readLoop();
+  }
+
+  write(chunks: readonly Uint8Array[]): boolean {
+    // After end() or close the bytes go nowhere, as on a Node socket.
+    if (this.#closed || this.#endRequested) return true;
+    for (const chunk of chunks) {
+      if (chunk.length === 0) continue;
+      this.#queue.push(chunk);
+      this.#queued += chunk.length;
+    }
+    if (!this.#writing && this.#queued > 0) void this.#pump();
+    if (this.#queued > this.#highWaterMark) {
+      this.#owesDrain = true;
+      return false;
+    }
+    return true;
+  }
+
+  end(): void {
+    if (this.#closed || this.#endRequested) return;
+    this.#endRequested = true;
+    if (!this.#writing) void this.#shutdown();
+  }
+
+  destroy(): void {
+    if (this.#closed) return;
+    this.#markClosed();
+    try {
+      this.conn.close();
+    } catch {
+      // already closed by Deno
+    }
+    this.#eof(undefined);
+  }
+
+  pause(): void {
+    this.#paused = true;
+  }
+
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    const wake = this.#resumeRead;
+    this.#resumeRead = undefined;
+    wake?.();
+  }
+
+  // ---- reading ------------------------------------------------------------
+
+  async #readLoop(): Promise<void> {
+    this.#reading = true;
+    let size = this.#minRead;
+    let buffer: Uint8Array | undefined;
+    try {
+      for (;;) {
+        if (this.#paused) {
+          // No read in flight while paused: the kernel's window fills and the peer slows down.
+          await new Promise<void>((resolve) => (this.#resumeRead = resolve));
+          continue;
+        }
+        if (this.#closed) return;
+        buffer ??= new Uint8Array(size);
+        let n: number | null;
+        try {
+          n = await this.conn.read(buffer);
+        } catch (error) {
+          this.#readFailed(error);
+          return;
+        }
+        if (this.#closed) return;
+        if (n === null) {
+          this.#peerEnded = true;
+          this.#eof(undefined);
+          // Both directions done: release the conn.
+          if (this.#writeShut) this.#closeConn();
+          return;
+        }
+        if (n === 0) continue;
+        let chunk: Uint8Array;
+        if (n * 2 >= buffer.length) {
+          chunk = buffer.subarray(0, n); // the codec owns it now
+          buffer = undefined;
+        } else {
+          chunk = buffer.slice(0, n); // copy out; the buffer is reused
+        }
+        // Grow while reads fill the buffer; back to small after a short read (idle).
+        let next = size;
+        if (n === size) next = Math.min(size * 4, this.#maxRead);
+        else if (n * 4 < size) next = this.#minRead;
+        if (next !== size) {
+          size = next;
+          buffer = undefined;
+        }
+        this.#sink?.receive(chunk);
+      }
+    } finally {
+      this.#reading = false;
+      this.#checkReleased();
+    }
+  }
+
+  /** Released once closed with no read or write still in flight (Deno's op sanitizer sees none left). */
+  #checkReleased(): void {
+    if (this.#closed && !this.#reading && !this.#writing) this.#resolveReleased();
+  }
+
+  #readFailed(error: unknown): void {
+    if (this.#closed) return; // our own close() interrupted the read
+    this.#markClosed();
+    try {
+      this.conn.close();
+    } catch {
+      // already closed
+    }
+    this.#eof(error);
+  }
+
+  #eof(error: unknown): void {
+    if (this.#eofSent && error === undefined) return;
+    this.#eofSent = true;
+    this.#sink?.receiveEof(error);
+  }
+
+  // ---- writing ------------------------------------------------------------
+
+  async #pump(): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        const chunk = this.#take();
+        let at = 0;
+        try {
+          while (at < chunk.length) at += await this.conn.write(at === 0 ? chunk : chunk.subarray(at));
+        } catch (error) {
+          this.#readFailed(error);
+          return;
+        }
+        this.#queued -= chunk.length;
+        if (this.#owesDrain && this.#queued <= this.#highWaterMark / 2) {
+          this.#owesDrain = false;
+          this.#sink?.drain();
+        }
+      }
+    } finally {
+      this.#writing = false;
+      this.#checkReleased();
+    }
+    if (this.#endRequested) await this.#shutdown();
+  }
+
+  /** The next chunk to write: the queue's head, joined with following small chunks. */
+  #take(): Uint8Array {
+    const queue = this.#queue;
+    const first = queue[0]!;
+    let total = first.length;
+    let count = 1;
+    while (count < queue.length && total + queue[count]!.length <= COALESCE_BYTES) total += queue[count++]!.length;
+    if (count === 1) {
+      queue.shift();
+      return first;
+    }
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const c of queue.splice(0, count)) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
+  }
+
+  /** Half-close once the queue is written; close outright when the peer has ended too. */
+  async #shutdown(): Promise<void> {
+    if (this.#writeShut || this.#closed || this.#queue.length > 0) return;
+    this.#writeShut = true;
+    if (this.#peerEnded) {
+      this.#closeConn();
+      return;
+    }
+    try {
+      await this.conn.closeWrite();
+    } catch {
+      // the peer is gone already; the read side reports it
+      this.#closeConn();
+    }
+  }
+
+  #closeConn(): void {
+    if (this.#closed) return;
+    this.#markClosed();
+    try {
+      this.conn.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  #markClosed(): void {
+    this.#closed = true;
+    this.#queue = [];
+    this.#queued = 0;
+    const wake = this.#resumeRead;
+    this.#resumeRead = undefined;
+    wake?.();
+    this.#checkReleased();
+  }
+}

@@ -1,0 +1,294 @@
+import { UsageError, isValidApiCloseCode, type BinaryType, type CloseInfo, type SessionMessage } from '@framewire/codec';
+
+/** Listener signatures of a {@link ServeSocket}: those of the codec's `Session`. */
+export interface ServeSocketEvents {
+  /** A message arrived: text as a string, binary per `binaryType`. */
+  message: (data: SessionMessage, isBinary: boolean) => unknown;
+  /** Never emitted on this path: Deno answers pings itself and reports no pongs. Kept for the Session's shape. */
+  ping: (data: Uint8Array) => void;
+  /** Never emitted on this path (see `ping`). */
+  pong: (data: Uint8Array) => void;
+  /** The connection is closed; emitted exactly once. */
+  close: (info: CloseInfo) => void;
+  /** A message over `maxPayload`, or an error Deno reported. */
+  error: (error: Error) => void;
+  /** `bufferedAmount` fell below `highWaterMark` after `send()` returned `false`. */
+  drain: () => void;
+}
+
+/** Options of a {@link ServeSocket}. */
+export interface ServeSocketOptions {
+  /** Negotiated subprotocol. */
+  protocol: string;
+  /** Largest message; larger ones close the connection with 1009 (checked after Deno received the whole message). */
+  maxPayload: number;
+  /** `send()` returns `false` once `bufferedAmount` reaches this. */
+  highWaterMark: number;
+  binaryType: BinaryType;
+  /** Where listener exceptions go. Default: an unhandled rejection. */
+  onListenerError?: ((error: unknown, event: string) => void) | undefined;
+}
+
+/** How often `drained()` looks at Deno's `bufferedAmount` (Deno's WebSocket has no drain event). */
+const DRAIN_POLL_MS = 5;
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A `Deno.upgradeWebSocket` socket behind the codec `Session`'s API:
+ * `send`, `close`, `on('message')`, async iteration, `closed`,
+ * `bufferedAmount`, `drained()`. Deno frames the bytes on this path, so what
+ * it does not expose cannot be offered: `ping()`/`pong()` throw, `fin: false`
+ * throws, there is no permessage-deflate and no receive backpressure (see
+ * the package README's guarantees table).
+ */
+export class ServeSocket implements AsyncIterable<SessionMessage> {
+  /** How binary messages are delivered; may be changed at any time. */
+  binaryType: BinaryType;
+  /** The negotiated subprotocol, '' when none. */
+  readonly protocol: string;
+  /** Always '' (Deno negotiates no extension). */
+  readonly extensions = '';
+  /** Resolves once with the close outcome; never rejects. */
+  readonly closed: Promise<CloseInfo>;
+  /** Deno's WebSocket underneath. */
+  readonly socket: WebSocket;
+  readonly #options: ServeSocketOptions;
+  readonly #listeners = new Map<keyof ServeSocketEvents, { fn: (...args: never[]) => unknown; once: boolean }[]>();
+  #resolveClosed!: (info: CloseInfo) => void;
+  #closeInfo: CloseInfo | undefined;
+  #held: { data: SessionMessage; isBinary: boolean }[] = [];
+  #waiters: ((result: IteratorResult<SessionMessage, undefined>) => void)[] = [];
+  #needDrain = false;
+  #drainTimer: number | undefined;
+
+  constructor(socket: WebSocket, options: ServeSocketOptions) {
+    this.socket = socket;
+    this.#options = options;
+    this.protocol = options.protocol;
+    this.binaryType = options.binaryType;
+    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    socket.binaryType = 'arraybuffer';
+    socket.onmessage = (event) => this.#onMessage(event.data as string | ArrayBuffer);
+    socket.onerror = (event) => this.#emit('error', [new Error((event as ErrorEvent).message ?? 'WebSocket error')]);
+    // Deno reports 0 when it dropped the connection without a close frame (e.g. a frame over its 64 MiB cap).
+    socket.onclose = (event) => this.#finish({ code: event.code === 0 ? 1006 : event.code, reason: event.reason, wasClean: event.wasClean });
+  }
+
+  /** 0 connecting, 1 open, 2 closing, 3 closed. */
+  get readyState(): number {
+    return this.#closeInfo !== undefined ? 3 : this.socket.readyState;
+  }
+
+  /** Bytes Deno has queued and not yet written. */
+  get bufferedAmount(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  /**
+   * Send a message: a string as text, bytes as binary (`binary` overrides).
+   * @returns `false` once `bufferedAmount` reached `highWaterMark`: wait for `drained()`.
+   * @throws UsageError once closing, for `fin: false` (Deno cannot send fragments) or bytes sent as text that are not UTF-8.
+   */
+  send(data: string | Uint8Array | ArrayBuffer | ArrayBufferView, options: { binary?: boolean; fin?: boolean } = {}): boolean {
+    if (this.readyState !== 1) throw new UsageError('FW_ERR_CLOSED', 'the WebSocket is not open');
+    if (options.fin === false) throw new UsageError('FW_ERR_INVALID_ARGUMENT', 'Deno.upgradeWebSocket cannot send fragments (fin: false)');
+    if (typeof data === 'string') this.socket.send(options.binary === true ? textEncoder.encode(data) : data);
+    else {
+      const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      if (options.binary === false) {
+        let text: string;
+        try {
+          text = textDecoder.decode(bytes);
+        } catch {
+          throw new UsageError('FW_ERR_INVALID_ARGUMENT', 'text messages must be valid UTF-8');
+        }
+        this.socket.send(text);
+      } else this.socket.send(bytes as Uint8Array<ArrayBuffer>);
+    }
+    if (this.bufferedAmount >= this.#options.highWaterMark) {
+      this.#needDrain = true;
+      this.#pollDrain();
+      return false;
+    }
+    return true;
+  }
+
+  /** Resolves when `bufferedAmount` is below `highWaterMark` (at once if it is), or when the socket closes. */
+  drained(): Promise<void> {
+    if (this.bufferedAmount < this.#options.highWaterMark || this.#closeInfo !== undefined) return Promise.resolve();
+    this.#needDrain = true;
+    this.#pollDrain();
+    return new Promise((resolve) => {
+      const onDone = (): void => {
+        this.off('drain', onDone);
+        this.off('close', onDone);
+        resolve();
+      };
+      this.on('drain', onDone);
+      this.on('close', onDone);
+    });
+  }
+
+  /** Not available: Deno.upgradeWebSocket has no ping API (it pings by itself with `idleTimeout`). @throws UsageError */
+  ping(_data?: Uint8Array | string): void {
+    throw new UsageError('FW_ERR_INVALID_STATE', 'Deno.upgradeWebSocket has no ping API; use the raw-TCP WebSocketServer for ping()');
+  }
+
+  /** Not available (see `ping`). @throws UsageError */
+  pong(_data?: Uint8Array | string): void {
+    throw new UsageError('FW_ERR_INVALID_STATE', 'Deno.upgradeWebSocket has no pong API; use the raw-TCP WebSocketServer for pong()');
+  }
+
+  /**
+   * Start the close handshake: `code` 1000 or 3000-4999 (default 1000),
+   * `reason` at most 123 UTF-8 bytes. Ignored once closing.
+   * @throws UsageError for a code or reason the API does not allow.
+   */
+  close(code = 1000, reason = ''): void {
+    if (!isValidApiCloseCode(code)) throw new UsageError('FW_ERR_INVALID_CLOSE_CODE_ARG', `close code must be 1000 or 3000-4999, got ${code}`);
+    if (textEncoder.encode(reason).length > 123) throw new UsageError('FW_ERR_REASON_TOO_LONG', 'close reason must be at most 123 UTF-8 bytes');
+    this.#closeWith(code, reason);
+  }
+
+  /** Close with 1001 Going Away (server shutdown). Ignored once closing. */
+  goingAway(reason = 'going away'): void {
+    this.#closeWith(1001, reason);
+  }
+
+  /**
+   * Deno has no abort for this socket: this starts Deno's close (1001) and
+   * reports `close` 1006 at once; Deno releases the connection when its own
+   * close ends.
+   */
+  terminate(): void {
+    this.#closeWith(1001, 'terminated');
+    this.#finish({ code: 1006, reason: '', wasClean: false });
+  }
+
+  /** Add `listener` for `event`. */
+  on<K extends keyof ServeSocketEvents>(event: K, listener: ServeSocketEvents[K]): this {
+    return this.#add(event, listener, false);
+  }
+
+  /** Add `listener` for the next `event` only. */
+  once<K extends keyof ServeSocketEvents>(event: K, listener: ServeSocketEvents[K]): this {
+    return this.#add(event, listener, true);
+  }
+
+  /** Remove `listener` from `event`. */
+  off<K extends keyof ServeSocketEvents>(event: K, listener: ServeSocketEvents[K]): this {
+    const list = this.#listeners.get(event);
+    const i = list?.findIndex((entry) => entry.fn === listener) ?? -1;
+    if (i >= 0) list!.splice(i, 1);
+    return this;
+  }
+
+  /** Number of listeners for `event`. */
+  listenerCount(event: keyof ServeSocketEvents): number {
+    return this.#listeners.get(event)?.length ?? 0;
+  }
+
+  /** Messages as an async iterator; ends after the socket closed and held messages were taken. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<SessionMessage, undefined> {
+    const next = (): Promise<IteratorResult<SessionMessage, undefined>> => {
+      const held = this.#held.shift();
+      if (held !== undefined) return Promise.resolve({ done: false, value: held.data });
+      if (this.#closeInfo !== undefined) return Promise.resolve({ done: true, value: undefined });
+      return new Promise((resolve) => this.#waiters.push(resolve));
+    };
+    const iterator: AsyncIterableIterator<SessionMessage, undefined> = {
+      next,
+      return: () => Promise.resolve({ done: true, value: undefined }),
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
+  #closeWith(code: number, reason: string): void {
+    if (this.#closeInfo !== undefined || this.socket.readyState >= 2) return;
+    try {
+      this.socket.close(code, reason);
+    } catch {
+      // Deno refused (already closing); the close event follows anyway
+    }
+  }
+
+  #onMessage(raw: string | ArrayBuffer): void {
+    const isBinary = typeof raw !== 'string';
+    const size = isBinary ? raw.byteLength : textEncoder.encode(raw).length;
+    if (size > this.#options.maxPayload) {
+      // RFC 6455 §7.4.1: 1009, message too big. Deno has already read it whole.
+      this.#emit('error', [new Error(`message of ${size} bytes over maxPayload ${this.#options.maxPayload}`)]);
+      this.#closeWith(1009, 'message too big');
+      return;
+    }
+    const data: SessionMessage = !isBinary ? raw : this.binaryType === 'arraybuffer' ? raw : new Uint8Array(raw);
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) {
+      waiter({ done: false, value: data });
+      return;
+    }
+    if (this.listenerCount('message') > 0) this.#emit('message', [data, isBinary]);
+    else this.#held.push({ data, isBinary });
+  }
+
+  #pollDrain(): void {
+    if (this.#drainTimer !== undefined) return;
+    this.#drainTimer = setInterval(() => {
+      if (this.#closeInfo === undefined && this.bufferedAmount >= this.#options.highWaterMark) return;
+      clearInterval(this.#drainTimer);
+      this.#drainTimer = undefined;
+      if (this.#needDrain && this.#closeInfo === undefined) {
+        this.#needDrain = false;
+        this.#emit('drain', []);
+      }
+    }, DRAIN_POLL_MS) as unknown as number;
+  }
+
+  #finish(info: CloseInfo): void {
+    if (this.#closeInfo !== undefined) return;
+    this.#closeInfo = info;
+    if (this.#drainTimer !== undefined) clearInterval(this.#drainTimer);
+    this.#drainTimer = undefined;
+    for (const waiter of this.#waiters.splice(0)) waiter({ done: true, value: undefined });
+    this.#resolveClosed(info);
+    this.#emit('close', [info]);
+  }
+
+  #add(event: keyof ServeSocketEvents, fn: (...args: never[]) => unknown, once: boolean): this {
+    let list = this.#listeners.get(event);
+    if (list === undefined) this.#listeners.set(event, (list = []));
+    list.push({ fn, once });
+    // Messages that arrived before the first listener go to it, in order.
+    if (event === 'message' && this.#held.length > 0) {
+      queueMicrotask(() => {
+        while (this.listenerCount('message') > 0 && this.#held.length > 0) {
+          const held = this.#held.shift()!;
+          this.#emit('message', [held.data, held.isBinary]);
+        }
+      });
+    }
+    return this;
+  }
+
+  #emit<K extends keyof ServeSocketEvents>(event: K, args: Parameters<ServeSocketEvents[K]>): void {
+    const list = this.#listeners.get(event);
+    if (list === undefined) return;
+    for (const entry of list.slice()) {
+      if (entry.once) list.splice(list.indexOf(entry), 1);
+      try {
+        const result = (entry.fn as (...a: unknown[]) => unknown)(...args);
+        if (result instanceof Promise) result.catch((error: unknown) => this.#listenerError(error, event));
+      } catch (error) {
+        this.#listenerError(error, event);
+      }
+    }
+  }
+
+  #listenerError(error: unknown, event: string): void {
+    const hook = this.#options.onListenerError;
+    if (hook !== undefined) hook(error, event);
+    else void Promise.reject(error);
+  }
+}

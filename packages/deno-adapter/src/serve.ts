@@ -1,0 +1,245 @@
+import { EventEmitter } from 'node:events';
+import {
+  HeadParser,
+  ServerHandshake,
+  rejectUpgrade,
+  selectSubprotocol,
+  type AcceptDecision,
+  type HeaderInit,
+  type ResponseHead,
+  type UpgradeRequest,
+} from '@framewire/codec';
+import type { CloseOptions } from './server.js';
+import { ServeSocket } from './serve-socket.js';
+
+/** Where a `Deno.serve` upgrade came from, handed to the accept hook. */
+export interface ServeUpgradeContext {
+  /** The `Request` Deno.serve handed to your handler. */
+  readonly request: Request;
+  /** The handler's second argument (remote address...), when you pass it to `upgrade`. */
+  readonly info: unknown;
+}
+
+/** The accept hook of the `Deno.serve` path: the same decisions as the raw-TCP server's. */
+export type ServeAcceptHook = (request: UpgradeRequest, context: ServeUpgradeContext) => AcceptDecision | Promise<AcceptDecision>;
+
+/** Options of {@link ServeUpgrader}: the subset of the server's options this path can honour. */
+export interface ServeUpgraderOptions {
+  /** Decide per request (origin, auth, path) before the upgrade. */
+  accept?: ServeAcceptHook;
+  /** Subprotocols we speak in our preference order, or a function choosing among the offers. */
+  protocols?: readonly string[] | ((offered: readonly string[], request: UpgradeRequest) => string | undefined);
+  /** Paths taken (exact match, query ignored); other paths get 404. Default: every path. */
+  path?: string | readonly string[];
+  /**
+   * Largest message in bytes: a larger one closes the connection with 1009.
+   * Checked after Deno received the whole message, and Deno itself drops a
+   * connection whose frame exceeds 64 MiB without a close frame. Default 16 MiB.
+   */
+  maxPayload?: number;
+  /** `send()` returns `false` once Deno's `bufferedAmount` reaches this. Default 1 MiB. */
+  highWaterMark?: number;
+  /**
+   * Deno's own heartbeat (`Deno.upgradeWebSocket`'s `idleTimeout`, seconds):
+   * Deno pings after this much silence and closes when no pong follows.
+   * 0 turns it off. Default: Deno's (120 s).
+   */
+  idleTimeout?: number;
+  /** Most connections at once; more get 503 before the upgrade. Default: no limit. */
+  maxConnections?: number;
+  /** Binary messages as `Uint8Array` (default) or `ArrayBuffer`. */
+  binaryType?: 'uint8array' | 'arraybuffer';
+  /** Largest request head re-checked by the codec (431 beyond). Codec default. */
+  maxHeaderBytes?: number;
+  /** Where listener exceptions go. Default: an unhandled rejection. */
+  onListenerError?: (error: unknown, event: string) => void;
+}
+
+/** Events of a {@link ServeUpgrader}, as those of `WebSocketServer`. */
+export interface ServeUpgraderEvents {
+  connection: [socket: ServeSocket, request: UpgradeRequest];
+  rejected: [status: number, reason: string];
+  close: [];
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * framewire's handshake policy for `Deno.serve` handlers: the codec checks
+ * the request (RFC 6455 §4.2.1), your accept hook decides (origin, auth,
+ * path, 401/403 with headers), the subprotocol is chosen by server policy,
+ * and `Deno.upgradeWebSocket` is wrapped in the `Session` API
+ * ({@link ServeSocket}). Deno frames the bytes on this path: see the README
+ * for what holds here and what needs the raw-TCP `WebSocketServer`.
+ *
+ * @example
+ * ```ts
+ * const ws = new ServeUpgrader({ accept: allowOrigins(['https://app.example']), protocols: ['chat'] });
+ * ws.on('connection', (socket) => socket.on('message', (data) => socket.send(data)));
+ * Deno.serve((request, info) => (isWebSocketRequest(request) ? ws.upgrade(request, info) : new Response('hello')));
+ * ```
+ */
+export class ServeUpgrader extends EventEmitter<ServeUpgraderEvents> {
+  readonly #options: ServeUpgraderOptions;
+  readonly #paths: ReadonlySet<string> | undefined;
+  readonly #clients = new Set<ServeSocket>();
+  #pending = 0;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: ServeUpgraderOptions = {}) {
+    super();
+    this.#options = options;
+    const path = options.path;
+    this.#paths = path === undefined ? undefined : new Set(typeof path === 'string' ? [path] : path);
+  }
+
+  /** Open connections (a live, read-only set). */
+  get clients(): ReadonlySet<ServeSocket> {
+    return this.#clients;
+  }
+
+  /** Number of open connections. */
+  get connectionCount(): number {
+    return this.#clients.size;
+  }
+
+  /**
+   * Answer a `Deno.serve` request: the 101 response of an accepted upgrade
+   * (the socket is handed to 'connection' listeners), or the refusal
+   * (400/405/426 from the codec's checks, 404 for another path, 503 when
+   * full or closing, your hook's status, 500 when the hook threw).
+   */
+  async upgrade(request: Request, info?: unknown): Promise<Response> {
+    if (this.#closing !== undefined) return this.#refuse(503, 'server closing', { 'Retry-After': '5' });
+    const checked = checkRequest(request, this.#options.maxHeaderBytes);
+    if (checked.type === 'reject') {
+      this.emit('rejected', checked.status, checked.reason);
+      return checked.response;
+    }
+    const upgradeRequest = checked.request;
+    if (this.#paths !== undefined && !this.#paths.has(upgradeRequest.path)) return this.#refuse(404, 'no server for this path');
+    const max = this.#options.maxConnections ?? Number.POSITIVE_INFINITY;
+    if (this.#clients.size + this.#pending >= max) return this.#refuse(503, 'server full', { 'Retry-After': '5' });
+    this.#pending++;
+    let decision: AcceptDecision;
+    try {
+      const hook = this.#options.accept;
+      decision = hook === undefined ? { type: 'accept' } : await hook(upgradeRequest, { request, info });
+    } catch {
+      this.#pending--;
+      return this.#refuse(500, 'the accept hook failed');
+    }
+    this.#pending--;
+    if (decision.type === 'reject') {
+      this.emit('rejected', decision.status, 'refused by the accept hook');
+      return responseFromBytes(rejectUpgrade(decision.status, { headers: decision.headers, body: decision.body }));
+    }
+    if (this.#closing !== undefined) return this.#refuse(503, 'server closing');
+    const protocol = decision.protocol ?? this.#chooseProtocol(upgradeRequest);
+    const idleTimeout = this.#options.idleTimeout;
+    const { socket, response } = Deno.upgradeWebSocket(request, {
+      ...(protocol !== undefined ? { protocol } : {}),
+      ...(idleTimeout !== undefined ? { idleTimeout } : {}),
+    });
+    for (const [name, value] of headerPairs(decision.headers)) response.headers.append(name, value);
+    const wrapped = new ServeSocket(socket, {
+      protocol: protocol ?? '',
+      maxPayload: this.#options.maxPayload ?? 16 * MiB,
+      highWaterMark: this.#options.highWaterMark ?? 1 * MiB,
+      binaryType: this.#options.binaryType ?? 'uint8array',
+      onListenerError: this.#options.onListenerError,
+    });
+    this.#clients.add(wrapped);
+    void wrapped.closed.then(() => this.#clients.delete(wrapped));
+    // Listeners attach before the first message: Deno opens the socket after the 101 is sent.
+    socket.addEventListener('open', () => this.emit('connection', wrapped, upgradeRequest), { once: true });
+    return response;
+  }
+
+  /**
+   * Graceful shutdown: refuse new upgrades (503), send 1001 to every open
+   * connection, wait up to `timeout` for their close handshakes, then give up
+   * on the rest (reported as 1006). Stopping `Deno.serve` is yours.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    this.#closing ??= (async () => {
+      for (const client of this.#clients) client.goingAway(options.reason ?? 'server shutting down');
+      let timer: number | undefined;
+      const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, options.timeout ?? 5000) as unknown as number));
+      await Promise.race([Promise.all([...this.#clients].map((c) => c.closed)), deadline]);
+      clearTimeout(timer);
+      for (const client of this.#clients) client.terminate();
+      this.emit('close');
+    })();
+    return this.#closing;
+  }
+
+  #chooseProtocol(request: UpgradeRequest): string | undefined {
+    const protocols = this.#options.protocols;
+    if (protocols === undefined || request.protocols.length === 0) return undefined;
+    if (typeof protocols === 'function') return protocols(request.protocols, request);
+    return selectSubprotocol(request.protocols, protocols);
+  }
+
+  #refuse(status: number, reason: string, headers?: Record<string, string>): Response {
+    this.emit('rejected', status, reason);
+    return responseFromBytes(rejectUpgrade(status, headers !== undefined ? { headers } : {}));
+  }
+}
+
+/** Does `request` ask for a WebSocket upgrade (`Upgrade: websocket`)? Route it to {@link ServeUpgrader.upgrade}. */
+export function isWebSocketRequest(request: Request): boolean {
+  const upgrade = request.headers.get('upgrade');
+  return upgrade !== null && upgrade.split(',').some((token) => token.trim().toLowerCase() === 'websocket');
+}
+
+type Checked = { type: 'request'; request: UpgradeRequest } | { type: 'reject'; status: number; reason: string; response: Response };
+
+/**
+ * Run the codec's request checks on a `Request`: it is re-encoded as the
+ * HTTP/1.1 head it came in as (Deno keeps header values, joins repeats with
+ * commas) and read by the codec's `ServerHandshake`, so both server paths
+ * apply the same rules.
+ */
+function checkRequest(request: Request, maxHeaderBytes: number | undefined): Checked {
+  const url = new URL(request.url);
+  let head = `${request.method} ${url.pathname}${url.search} HTTP/1.1\r\n`;
+  if (!request.headers.has('host')) head += `host: ${url.host}\r\n`;
+  for (const [name, value] of request.headers) head += `${name}: ${value}\r\n`;
+  head += '\r\n';
+  const handshake = new ServerHandshake(maxHeaderBytes !== undefined ? { maxHeaderBytes } : {});
+  const result = handshake.receive(latin1(head));
+  if (result.type === 'request') return { type: 'request', request: result.request };
+  if (result.type === 'reject') return { type: 'reject', status: result.status, reason: result.reason, response: responseFromBytes(result.response) };
+  return { type: 'reject', status: 400, reason: 'incomplete request', response: responseFromBytes(rejectUpgrade(400)) };
+}
+
+/** The codec's refusal bytes as a `Response` (status, headers, body), so its statuses and headers reach Deno.serve's client as written. */
+function responseFromBytes(bytes: Uint8Array): Response {
+  const parsed = new HeadParser<ResponseHead>('response').push(bytes);
+  if (parsed.type !== 'head') return new Response('Internal Server Error', { status: 500 });
+  const headers = new Headers();
+  for (const [name, value] of parsed.head.headers) {
+    // Deno.serve frames the body and manages the connection itself.
+    const lower = name.toLowerCase();
+    if (lower !== 'content-length' && lower !== 'connection') headers.append(name, value);
+  }
+  return new Response(parsed.rest.slice() as BodyInit, { status: parsed.head.status, statusText: parsed.head.statusText, headers });
+}
+
+function latin1(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
+  return out;
+}
+
+function headerPairs(init: HeaderInit | undefined): Array<readonly [string, string]> {
+  if (init === undefined) return [];
+  if (typeof (init as Iterable<unknown>)[Symbol.iterator] === 'function') return [...(init as Iterable<readonly [string, string]>)];
+  const out: Array<readonly [string, string]> = [];
+  for (const [name, value] of Object.entries(init as Record<string, string | readonly string[]>)) {
+    if (typeof value === 'string') out.push([name, value]);
+    else for (const v of value) out.push([name, v]);
+  }
+  return out;
+}
