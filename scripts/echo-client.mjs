@@ -24,5 +24,5 @@ if (url === undefined || positionals.length > 1) {
 const command = runtimeCommand(values.runtime, 'echo-client');
 const args = [...command.args, url];
 if (values.ca !== undefined) args.push('--ca', values.ca);
-ensureBuilt();
+ensureBuilt(command.folder);
 runChild(command.executable, args);

@@ -48,21 +48,25 @@ export function runtimeCommand(runtime, program) {
     console.error(`${program}: runtime ${runtime} not available yet (${script} is missing)`);
     process.exit(2);
   }
-  return { executable: entry.executable(), args: [...entry.pre, script, ...entry.post] };
+  return { executable: entry.executable(), args: [...entry.pre, script, ...entry.post], folder: entry.folder };
 }
 
 /**
- * Build the workspace packages through the local turbo when any package's
- * dist is missing (a fresh clone right after `pnpm install`). turbo's output
- * goes to stderr so stdout stays clean for harnesses waiting for READY.
+ * Build the packages a runtime's scripts import (the codec and the runtime's
+ * adapter) through the local turbo when their dist is missing (a fresh clone
+ * right after `pnpm install`). turbo's output goes to stderr so stdout stays
+ * clean for harnesses waiting for READY.
  */
-export function ensureBuilt() {
-  const packages = ['codec', 'node-adapter'];
-  const missing = packages.filter((name) => !existsSync(join(root, 'packages', name, 'dist', 'index.js')));
+export function ensureBuilt(folder = 'node-adapter') {
+  const packages = ['codec', folder];
+  const missing = packages.filter(
+    (name) => existsSync(join(root, 'packages', name, 'package.json')) && !existsSync(join(root, 'packages', name, 'dist', 'index.js')),
+  );
   if (missing.length === 0) return;
-  console.error(`building packages (dist missing for ${missing.join(', ')})...`);
+  console.error(`building ${missing.join(', ')} (dist missing)...`);
   const turbo = join(root, 'node_modules', '.bin', 'turbo');
-  const result = spawnSync(turbo, ['run', 'build', '--output-logs=errors-only'], {
+  const filters = missing.map((name) => `--filter=@framewire/${name}`);
+  const result = spawnSync(turbo, ['run', 'build', ...filters, '--output-logs=errors-only'], {
     cwd: root,
     stdio: ['ignore', 2, 2],
   });
@@ -143,7 +147,7 @@ function main() {
     console.log(`# TLS: self-signed certificate ${cert.certPath} (clients pass it as their CA, e.g. echo-client --ca ${cert.certPath})`);
     args.push('--cert', cert.certPath, '--key', cert.keyPath);
   }
-  ensureBuilt();
+  ensureBuilt(command.folder);
   runChild(command.executable, args);
 }
 
