@@ -68,6 +68,7 @@ export class ConnTransport implements Transport {
   #sink: TransportSink | undefined;
   // read side
   #reading = false;
+  #readSize: number;
   #paused = false;
   #resumeRead: (() => void) | undefined;
   #peerEnded = false;
@@ -88,6 +89,7 @@ export class ConnTransport implements Transport {
     this.conn = conn;
     this.#minRead = options.minReadSize ?? 4096;
     this.#maxRead = Math.max(this.#minRead, options.maxReadSize ?? 64 * 1024);
+    this.#readSize = this.#minRead;
     this.#highWaterMark = options.writeHighWaterMark ?? 64 * 1024;
     // Small frames (pongs, close frames, chat messages) must not wait for Nagle.
     if ('setNoDelay' in conn && typeof conn.setNoDelay === 'function') {
@@ -102,6 +104,11 @@ export class ConnTransport implements Transport {
   /** Bytes accepted by `write` and not yet taken by the operating system. */
   get bufferedAmount(): number {
     return this.#queued;
+  }
+
+  /** Size of the buffer the next read uses (grows with traffic, back to `minReadSize` when idle). */
+  get readBufferSize(): number {
+    return this.#readSize;
   }
 
   /** Has the conn been closed (both directions done, or destroyed)? */
@@ -167,16 +174,16 @@ export class ConnTransport implements Transport {
 
   async #readLoop(): Promise<void> {
     this.#reading = true;
-    let size = this.#minRead;
     let buffer: Uint8Array | undefined;
     try {
       for (;;) {
+        if (this.#closed) return;
         if (this.#paused) {
           // No read in flight while paused: the kernel's window fills and the peer slows down.
           await new Promise<void>((resolve) => (this.#resumeRead = resolve));
           continue;
         }
-        if (this.#closed) return;
+        const size = this.#readSize;
         buffer ??= new Uint8Array(size);
         let n: number | null;
         try {
@@ -206,7 +213,7 @@ export class ConnTransport implements Transport {
         if (n === size) next = Math.min(size * 4, this.#maxRead);
         else if (n * 4 < size) next = this.#minRead;
         if (next !== size) {
-          size = next;
+          this.#readSize = next;
           buffer = undefined;
         }
         this.#sink?.receive(chunk);

@@ -200,6 +200,8 @@ export async function selfSignedCert(): Promise<{ cert: string; key: string; cer
     args: [
       'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
       '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      // rustls (Deno) refuses a CA certificate used as the server's own (CaUsedAsEndEntity).
+      '-addext', 'basicConstraints=critical,CA:FALSE',
       '-keyout', keyPath, '-out', certPath,
     ],
     stdout: 'null',
