@@ -255,6 +255,9 @@ export function nextMaskKey(source: RandomSource | undefined): Uint8Array {
   return scratchKey;
 }
 
+/** Up to this many payload bytes are copied by a loop rather than `set()`. */
+const SMALL_COPY = 32;
+
 /** Payloads at least this long are masked into a buffer aligned like the source. */
 const ALIGN_MIN = 256;
 
@@ -356,7 +359,12 @@ export function writeFrame(byte0: number, payload: Uint8Array, maskKey: Uint8Arr
   const headerSize = frameHeaderSize(length, maskKey !== undefined);
   const out = allocateFrameBuffer(headerSize + length, headerSize, payload.byteOffset);
   putHeader(out, 0, byte0, length, maskKey);
-  if (maskKey === undefined) out.set(payload, headerSize);
-  else maskInto(payload, out, headerSize, maskKey, 0);
+  if (maskKey !== undefined) maskInto(payload, out, headerSize, maskKey, 0);
+  else if (length > SMALL_COPY) out.set(payload, headerSize);
+  else {
+    // TypedArray.prototype.set is a builtin call costing more than copying
+    // a few bytes by hand.
+    for (let i = 0; i < length; i++) out[headerSize + i] = payload[i]!;
+  }
   return out;
 }
