@@ -26,7 +26,7 @@ export function echo(server: WebSocketServer): void {
 
 /** Close a session (if open) and wait until its socket is released. */
 export async function closeSession(session: Session): Promise<void> {
-  if (session.readyState === 1) session.close();
+  if (session.readyState === 1) session.close(1000);
   await session.closed;
   await released(session);
 }
@@ -152,7 +152,11 @@ export async function runNode(script: string, args: string[], timeoutMs = 30_000
 }
 
 /** A Node child that prints a line (e.g. `PORT 1234`, `READY`) before serving; stopped with `stop()`. */
-export async function spawnNodeServer(script: string, args: string[], readyPattern: RegExp): Promise<{ match: RegExpMatchArray; stop: () => Promise<string> }> {
+export async function spawnNodeServer(
+  script: string,
+  args: string[],
+  readyPattern: RegExp,
+): Promise<{ match: RegExpMatchArray; output: () => string; stop: () => Promise<string> }> {
   const child = new Deno.Command('node', { args: [script, ...args], cwd: repoRoot, stdout: 'piped', stderr: 'inherit' }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let seen = '';
@@ -178,6 +182,7 @@ export async function spawnNodeServer(script: string, args: string[], readyPatte
   })();
   return {
     match,
+    output: () => seen,
     stop: async () => {
       try {
         child.kill('SIGTERM');
