@@ -218,7 +218,11 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
     const onSocket = (socket: Socket): void => this.handleSocket(socket);
     const listener =
       this.#options.tls !== undefined
-        ? createTlsServer({ ALPNProtocols: ['http/1.1'], ...this.#options.tls }, onSocket)
+        ? createTlsServer(
+            // The TLS handshake gets the same deadline as the HTTP one (Node's default is 120 s).
+            { ALPNProtocols: ['http/1.1'], handshakeTimeout: this.#options.handshakeTimeout ?? 10_000, ...this.#options.tls },
+            onSocket,
+          )
         : createNetServer(onSocket);
     // A client that fails the TLS handshake is only a log line, never a crash.
     listener.on('tlsClientError', () => {});
