@@ -260,6 +260,24 @@ describe('limits', () => {
     expect((await closed).code).toBe(1009);
   });
 
+  it('heartbeat: a peer that answers pings stays, a silent one is closed with 1006', async () => {
+    const { server, port } = await echoServer({ heartbeat: { interval: 100, timeout: 150 } });
+    const sessions: Session[] = [];
+    server.on('connection', (ws) => sessions.push(ws));
+    const alive = await wsClient(`ws://127.0.0.1:${port}/`); // ws answers pings itself
+    const silent = await rawConnect(port);
+    silent.on('error', () => {});
+    cleanups.push(() => silent.destroy());
+    silent.write(upgradeRequest('/'));
+    await waitFor(() => sessions.length === 2);
+    const dead = sessions[1]!;
+    const started = Date.now();
+    expect(await dead.closed).toEqual({ code: 1006, reason: '', wasClean: false });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(sessions[0]!.readyState).toBe(1);
+    expect(alive.readyState).toBe(WebSocket.OPEN);
+  });
+
   it('answers 400 for a request that is not a valid upgrade', async () => {
     const { port } = await echoServer();
     const socket = await rawConnect(port);
