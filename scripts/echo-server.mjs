@@ -10,8 +10,8 @@
 // Each runtime's script takes `--port N [--cert PATH --key PATH]` (server) or
 // `URL [--ca PATH]` (client):
 //   node        packages/node-adapter/bin/echo-{server,client}.mjs         (node)
-//   deno        packages/deno-adapter/bin/echo-{server,client}.ts          (deno run -A)
-//   deno-serve  packages/deno-adapter/bin/echo-server.ts --serve           (deno run -A)
+//   deno        packages/deno-adapter/bin/echo-{server,client}.ts          (deno run --allow-net=127.0.0.1 --allow-read)
+//   deno-serve  packages/deno-adapter/bin/echo-server.ts --serve           (deno run --allow-net=127.0.0.1 --allow-read)
 //   bun         packages/bun-adapter/bin/echo-{server,client}.ts           (bun run)
 //
 // The helpers are exported for scripts/echo-client.mjs and scripts/start.mjs.
@@ -25,10 +25,19 @@ import { parseArgs } from 'node:util';
 /** Repository root (this file lives in scripts/). */
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
+// The real Deno binary from the npm package: node_modules/.bin/deno is a Node
+// wrapper (spawnSync) that forwards no signal, so SIGTERM would orphan the server.
+const denoBinary = () => {
+  const real = join(root, 'node_modules', 'deno', 'deno');
+  return existsSync(real) ? real : join(root, 'node_modules/.bin/deno');
+};
+// Narrowest permissions: loopback only; read for the repository (modules) and the --tls certificate.
+const denoRun = () => ['run', '--allow-net=127.0.0.1', `--allow-read=${root},${tmpdir()}`, '--no-prompt'];
+
 const runtimes = {
   node: { folder: 'node-adapter', ext: 'mjs', executable: () => process.execPath, pre: [], post: [] },
-  deno: { folder: 'deno-adapter', ext: 'ts', executable: () => join(root, 'node_modules/.bin/deno'), pre: ['run', '-A'], post: [] },
-  'deno-serve': { folder: 'deno-adapter', ext: 'ts', executable: () => join(root, 'node_modules/.bin/deno'), pre: ['run', '-A'], post: ['--serve'], serverOnly: true },
+  deno: { folder: 'deno-adapter', ext: 'ts', executable: denoBinary, pre: denoRun(), post: [] },
+  'deno-serve': { folder: 'deno-adapter', ext: 'ts', executable: denoBinary, pre: denoRun(), post: ['--serve'], serverOnly: true },
   bun: { folder: 'bun-adapter', ext: 'ts', executable: () => join(root, 'node_modules/.bin/bun'), pre: ['run'], post: [] },
 };
 
@@ -90,6 +99,8 @@ export function makeSelfSignedCert() {
     [
       'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
       '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      // Not a CA: rustls (Deno's TLS) refuses a CA certificate as a server's own.
+      '-addext', 'basicConstraints=critical,CA:FALSE',
       '-keyout', keyPath, '-out', certPath,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
