@@ -24,17 +24,17 @@ export interface ConnTransportOptions {
   /**
    * Read buffer of an idle connection, in bytes. A pending `conn.read` holds
    * its buffer for as long as the peer is silent, so this is most of the
-   * adapter's memory per idle connection. Default 4096.
+   * adapter's memory per idle connection. Default 512.
    */
   minReadSize?: number;
-  /** Largest read buffer, used while reads keep filling their buffer. Default 65536. */
+  /** Largest read buffer, used while reads keep filling their buffer. Default 262144. */
   maxReadSize?: number;
   /** `write` reports backpressure (returns `false`) once this many bytes are queued. Default 65536. */
   writeHighWaterMark?: number;
 }
 
 /** Small chunks (a frame header and its payload, many small frames) are joined up to this size into one `conn.write`. */
-const COALESCE_BYTES = 64 * 1024;
+const COALESCE_BYTES = 256 * 1024;
 
 /**
  * A codec {@link Transport} over a `Deno.Conn` (TCP or TLS), read with
@@ -87,8 +87,8 @@ export class ConnTransport implements Transport {
 
   constructor(conn: Deno.Conn, options: ConnTransportOptions = {}) {
     this.conn = conn;
-    this.#minRead = options.minReadSize ?? 4096;
-    this.#maxRead = Math.max(this.#minRead, options.maxReadSize ?? 64 * 1024);
+    this.#minRead = options.minReadSize ?? 512;
+    this.#maxRead = Math.max(this.#minRead, options.maxReadSize ?? 256 * 1024);
     this.#readSize = this.#minRead;
     this.#highWaterMark = options.writeHighWaterMark ?? 64 * 1024;
     // Small frames (pongs, close frames, chat messages) must not wait for Nagle.

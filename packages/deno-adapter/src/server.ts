@@ -329,6 +329,9 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
     transport.attach(upgrade);
     void upgrade.result.then((result) => {
       if (result.type === 'accepted') {
+        // From now on bytes go straight to the session, so the driver, the
+        // parsed head and the handshake parser can be collected (memory per idle connection).
+        transport.attach(result.session);
         trackTransport(result.session, transport);
         this.emit('connection', result.session, result.request);
       } else if (result.type === 'rejected') {
