@@ -13,6 +13,7 @@
 export { WebSocketServer } from './server.js';
 export type { AcceptHook, AddressInfo, CloseOptions, ServerEvents, ServerOptions, ServerTlsOptions, UpgradeContext } from './server.js';
 export type { FetchHandler, FetchInfo } from './http-fallback.js';
+export { denoUtf8 } from './limits.js';
 export type { ConnectionLimits } from './limits.js';
 export { connect } from './client.js';
 export type { ClientTlsOptions, ConnectOptions } from './client.js';

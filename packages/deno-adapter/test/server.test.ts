@@ -285,3 +285,26 @@ Deno.test('an idle connection delivers nothing and holds no timer (sanitizers)',
   await closeSession(ws);
   await server.close();
 });
+
+Deno.test('invalid UTF-8 in a text message closes with 1007 (native validator hook)', async () => {
+  const { server, port } = await startServer();
+  const connected = once<[Session]>(server, 'connection');
+  const raw = await RawClient.open(port);
+  await raw.write(upgradeRequest('/'));
+  const [session] = await connected;
+  session.on('error', () => {});
+  await raw.write(clientFrame(0x1, new Uint8Array([0x68, 0xc3, 0x28])));
+  const info = await session.closed;
+  assert.equal(info.code, 1007);
+  // Our close frame carries 1007 (0x03ef) to the client.
+  const closeFrame = (): boolean => {
+    const bytes = raw.bytes;
+    const at = bytes.lastIndexOf(0x88);
+    return at > 0 && bytes[at + 2] === 0x03 && bytes[at + 3] === 0xef;
+  };
+  await waitFor(closeFrame, 5000, 'a close frame with 1007');
+  raw.close();
+  await raw.done;
+  await released(session);
+  await server.close();
+});
