@@ -6,6 +6,7 @@
 // Usage: bun run bin/echo-client.ts ws://host:port/path [--ca cert.pem]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ECHO_OPTIONS, echoCloseLine, echoExitCode, echoFailureLine, echoListener } from '@framewire/codec';
 import { connect, type Session } from '../src/index.js';
 
 const { values, positionals } = parseArgs({
@@ -18,26 +19,18 @@ if (url === undefined) {
   console.error('usage: bun run echo-client.ts ws://host:port/path [--ca cert.pem]');
   process.exit(2);
 }
-const MiB = 1024 * 1024;
 
 let ws: Session;
 try {
   ws = await connect(url, {
-    perMessageDeflate: true,
-    maxPayload: 64 * MiB,
-    maxBufferedAmount: 256 * MiB,
+    ...ECHO_OPTIONS,
     ...(values.ca !== undefined ? { tls: { ca: readFileSync(values.ca, 'utf8') } } : {}),
   });
 } catch (error) {
-  const e = error as { code?: string; status?: number; message: string };
-  const status = e.status !== undefined ? ` (HTTP ${e.status})` : '';
-  console.log(`FAILED ${e.code ?? 'ERROR'}${status}: ${e.message}`);
+  console.log(echoFailureLine(error));
   process.exit(1);
 }
-ws.on('message', (data, isBinary) => {
-  if (ws.readyState !== 1) return undefined;
-  return ws.send(data, { binary: isBinary }) ? undefined : ws.drained();
-});
+ws.on('message', echoListener(ws));
 ws.on('error', () => {}); // reported through the close code
 const closeOnSignal = (): void => {
   if (ws.readyState === 1) ws.close(1000, 'client stopping');
@@ -45,6 +38,6 @@ const closeOnSignal = (): void => {
 process.on('SIGINT', closeOnSignal);
 process.on('SIGTERM', closeOnSignal);
 
-const { code, reason, wasClean } = await ws.closed;
-console.log(`CLOSE ${code}${reason !== '' ? ` ${reason}` : ''}`);
-process.exit(wasClean ? 0 : 1);
+const closed = await ws.closed;
+console.log(echoCloseLine(closed));
+process.exit(echoExitCode(closed));

@@ -7,13 +7,13 @@
 // codec needs to be built.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ECHO_OPTIONS, ECHO_READY_LINE, echoListener } from '@framewire/codec';
 import { WebSocketServer } from '../src/index.js';
 
 const { values } = parseArgs({
   options: { port: { type: 'string', default: '9001' }, cert: { type: 'string' }, key: { type: 'string' } },
   strict: true,
 });
-const MiB = 1024 * 1024;
 const tls =
   values.cert !== undefined && values.key !== undefined
     ? { cert: readFileSync(values.cert, 'utf8'), key: readFileSync(values.key, 'utf8') }
@@ -23,18 +23,10 @@ const server = new WebSocketServer({
   host: '127.0.0.1',
   port: Number(values.port),
   ...(tls !== undefined ? { tls } : {}),
-  perMessageDeflate: true,
-  maxPayload: 64 * MiB,
-  // An echo holds at most one message plus its frames in flight.
-  maxBufferedAmount: 256 * MiB,
+  ...ECHO_OPTIONS,
 });
 server.on('connection', (ws) => {
-  // Returning the drain promise pauses reading while our echo is not sent:
-  // backpressure end to end, memory bounded by one message.
-  ws.on('message', (data, isBinary) => {
-    if (ws.readyState !== 1) return undefined;
-    return ws.send(data, { binary: isBinary }) ? undefined : ws.drained();
-  });
+  ws.on('message', echoListener(ws));
   ws.on('error', () => {}); // protocol errors already end in a close code
 });
 
@@ -44,7 +36,7 @@ try {
   console.error(`echo-server: cannot listen on 127.0.0.1:${values.port}: ${(error as Error).message}`);
   process.exit(1);
 }
-console.log('READY');
+console.log(ECHO_READY_LINE);
 
 let stopping = false;
 const stop = async (): Promise<void> => {

@@ -11,18 +11,19 @@
  */
 export { WebSocketServer } from './server.js';
 export type { AcceptHook, AddressInfo, CloseOptions, ServerEvents, ServerOptions, UpgradeContext } from './server.js';
-export { bunUtf8 } from './limits.js';
-export type { ConnectionLimits } from './limits.js';
+export { bunUtf8 } from './bun-runtime.js';
 export { connect } from './client.js';
 export type { ConnectOptions } from './client.js';
-export { ConnectError, HandshakeStatusError } from './errors.js';
-export type { ConnectErrorCode } from './errors.js';
 export { BunSocketTransport } from './socket-transport.js';
 export { bunScheduler } from './bun-scheduler.js';
 
-// The codec names users need with the adapter, so one import suffices.
+// The codec names users need with the adapter, so one import suffices. The
+// connect errors are the codec's, shared by every adapter: `instanceof
+// ConnectError` holds whichever adapter threw it.
 export {
   CloseCode,
+  ConnectError,
+  HandshakeStatusError,
   ReadyState,
   Session,
   UsageError,
@@ -34,7 +35,7 @@ export {
   originAllowed,
   reject,
 } from '@framewire/codec';
-export type { AcceptDecision, CloseInfo, SessionMessage, UpgradeRequest } from '@framewire/codec';
+export type { AcceptDecision, CloseInfo, ConnectErrorCode, ConnectionLimits, SessionMessage, UpgradeRequest } from '@framewire/codec';
 
 /** The runtime this adapter binds the codec to. */
 export const runtime = 'bun';

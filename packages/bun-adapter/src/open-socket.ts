@@ -1,5 +1,5 @@
 import type { Socket, TLSOptions } from 'bun';
-import { ConnectError } from './errors.js';
+import { ConnectError, type AbortSignalLike } from '@framewire/codec';
 import { BunSocketTransport, socketHandlers, type SocketData } from './socket-transport.js';
 
 /** Where and how {@link openSocket} connects. */
@@ -10,7 +10,7 @@ export interface OpenSocketOptions {
   secure: boolean;
   /** TLS options (`ca`, `cert`, `key`, `rejectUnauthorized`, `servername`...). */
   tls?: TLSOptions | undefined;
-  signal?: AbortSignal | undefined;
+  signal?: AbortSignalLike | undefined;
 }
 
 /**

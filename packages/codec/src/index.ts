@@ -105,3 +105,37 @@ export type { AcceptDecision, AcceptHook, RejectDecisionInit, ServerUpgradeOptio
 export { ClientUpgrade, HandshakeTimeoutError, connectWebSocket } from './upgrade-client.js';
 export type { ClientUpgradeOptions } from './upgrade-client.js';
 export { TimerSlot } from './scheduler.js';
+
+// Adapter toolkit: what every runtime adapter shares (DESIGN.md "Adapters are thin")
+export {
+  DEFAULT_ADAPTER_HANDSHAKE_TIMEOUT,
+  DEFAULT_MAX_PAYLOAD,
+  connectionSettings,
+  deflateNegotiators,
+  sessionSettings,
+  upgradeOptions,
+} from './adapter/adapter-options.js';
+export type {
+  AbortSignalLike,
+  AdapterAcceptHook,
+  AdapterRuntime,
+  ClientOfferOptions,
+  ConnectionLimits,
+  ServerPolicyOptions,
+} from './adapter/adapter-options.js';
+export { ConnectError, HandshakeStatusError, connectErrorFrom, headerRecord } from './adapter/connect-errors.js';
+export type { ConnectErrorCode } from './adapter/connect-errors.js';
+export { ServerCore, listenAddress } from './adapter/server-core.js';
+export type {
+  AttachableTransport,
+  ListenAddress,
+  ServerCloseOptions,
+  ServerCoreCloseSteps,
+  ServerCoreEvents,
+  ServerCoreUpgradeInit,
+  ServerEventMap,
+} from './adapter/server-core.js';
+export { connectTransport } from './adapter/client-core.js';
+export type { ConnectFlow } from './adapter/client-core.js';
+export { ECHO_OPTIONS, ECHO_READY_LINE, echoCloseLine, echoExitCode, echoFailureLine, echoListener } from './adapter/echo.js';
+export type { EchoData, EchoSocket } from './adapter/echo.js';

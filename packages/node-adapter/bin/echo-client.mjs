@@ -5,6 +5,7 @@
 // handshake or connection.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ECHO_OPTIONS, echoCloseLine, echoExitCode, echoFailureLine, echoListener } from '@framewire/codec';
 import { connect } from '../dist/index.js';
 
 const { values, positionals } = parseArgs({
@@ -17,25 +18,18 @@ if (url === undefined) {
   console.error('usage: node echo-client.mjs ws://host:port/path [--ca cert.pem]');
   process.exit(2);
 }
-const MiB = 1024 * 1024;
 
 let ws;
 try {
   ws = await connect(url, {
-    perMessageDeflate: true,
-    maxPayload: 64 * MiB,
-    maxBufferedAmount: 256 * MiB,
+    ...ECHO_OPTIONS,
     ...(values.ca !== undefined ? { tls: { ca: readFileSync(values.ca) } } : {}),
   });
 } catch (error) {
-  const status = error.status !== undefined ? ` (HTTP ${error.status})` : '';
-  console.log(`FAILED ${error.code ?? 'ERROR'}${status}: ${error.message}`);
+  console.log(echoFailureLine(error));
   process.exit(1);
 }
-ws.on('message', (data, isBinary) => {
-  if (ws.readyState !== 1) return undefined;
-  return ws.send(data, { binary: isBinary }) ? undefined : ws.drained();
-});
+ws.on('message', echoListener(ws));
 ws.on('error', () => {}); // reported through the close code
 const closeOnSignal = () => {
   if (ws.readyState === 1) ws.close(1000, 'client stopping');
@@ -43,6 +37,6 @@ const closeOnSignal = () => {
 process.on('SIGINT', closeOnSignal);
 process.on('SIGTERM', closeOnSignal);
 
-const { code, reason, wasClean } = await ws.closed;
-console.log(`CLOSE ${code}${reason !== '' ? ` ${reason}` : ''}`);
-process.exit(wasClean ? 0 : 1);
+const closed = await ws.closed;
+console.log(echoCloseLine(closed));
+process.exit(echoExitCode(closed));

@@ -5,13 +5,13 @@
 // Usage: node echo-server.mjs --port N [--cert cert.pem --key key.pem]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ECHO_OPTIONS, ECHO_READY_LINE, echoListener } from '@framewire/codec';
 import { WebSocketServer } from '../dist/index.js';
 
 const { values } = parseArgs({
   options: { port: { type: 'string', default: '9001' }, cert: { type: 'string' }, key: { type: 'string' } },
   strict: true,
 });
-const MiB = 1024 * 1024;
 const tls =
   values.cert !== undefined && values.key !== undefined
     ? { cert: readFileSync(values.cert), key: readFileSync(values.key) }
@@ -21,18 +21,10 @@ const server = new WebSocketServer({
   host: '127.0.0.1',
   port: Number(values.port),
   ...(tls !== undefined ? { tls } : {}),
-  perMessageDeflate: true,
-  maxPayload: 64 * MiB,
-  // An echo holds at most one message plus its frames in flight.
-  maxBufferedAmount: 256 * MiB,
+  ...ECHO_OPTIONS,
 });
 server.on('connection', (ws) => {
-  // Returning the drain promise pauses reading while our echo is not sent:
-  // backpressure end to end, memory bounded by one message.
-  ws.on('message', (data, isBinary) => {
-    if (ws.readyState !== 1) return undefined;
-    return ws.send(data, { binary: isBinary }) ? undefined : ws.drained();
-  });
+  ws.on('message', echoListener(ws));
   ws.on('error', () => {}); // protocol errors already end in a close code
 });
 
@@ -42,7 +34,7 @@ try {
   console.error(`echo-server: cannot listen on 127.0.0.1:${values.port}: ${error.message}`);
   process.exit(1);
 }
-console.log('READY');
+console.log(ECHO_READY_LINE);
 
 let stopping = false;
 const stop = async () => {

@@ -8,17 +8,19 @@
  * @packageDocumentation
  */
 export { WebSocketServer, nodeUtf8 } from './server.js';
-export type { AcceptHook, CloseOptions, ConnectionLimits, ServerEvents, ServerOptions, UpgradeContext } from './server.js';
+export type { AcceptHook, CloseOptions, ServerEvents, ServerOptions, UpgradeContext } from './server.js';
 export { connect } from './client.js';
 export type { ConnectOptions } from './client.js';
-export { ConnectError, HandshakeStatusError } from './errors.js';
-export type { ConnectErrorCode } from './errors.js';
 export { SocketTransport } from './socket-transport.js';
 export { nodeScheduler } from './node-scheduler.js';
 
-// The codec names users need with the adapter, so one import suffices.
+// The codec names users need with the adapter, so one import suffices. The
+// connect errors are the codec's, shared by every adapter: `instanceof
+// ConnectError` holds whichever adapter threw it.
 export {
   CloseCode,
+  ConnectError,
+  HandshakeStatusError,
   ReadyState,
   Session,
   UsageError,
@@ -30,7 +32,7 @@ export {
   originAllowed,
   reject,
 } from '@framewire/codec';
-export type { AcceptDecision, CloseInfo, SessionMessage, UpgradeRequest } from '@framewire/codec';
+export type { AcceptDecision, CloseInfo, ConnectErrorCode, ConnectionLimits, SessionMessage, UpgradeRequest } from '@framewire/codec';
 
 /** The runtime this adapter binds the codec to. */
 export const runtime = 'node';

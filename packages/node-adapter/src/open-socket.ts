@@ -1,6 +1,6 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import { ConnectError } from './errors.js';
+import { ConnectError, type AbortSignalLike } from '@framewire/codec';
 
 /** Where and how {@link openSocket} connects. */
 export interface OpenSocketOptions {
@@ -10,7 +10,7 @@ export interface OpenSocketOptions {
   secure: boolean;
   /** TLS options (ca, cert, key, rejectUnauthorized, servername...). */
   tls?: TlsConnectionOptions | undefined;
-  signal?: AbortSignal | undefined;
+  signal?: AbortSignalLike | undefined;
 }
 
 // Node's TLS verification and handshake failures, by error code.

@@ -1,0 +1,189 @@
+/**
+ * The options every adapter's server and `connect()` take (limits, timers,
+ * permessage-deflate, subprotocols, the accept hook) and the one mapping from
+ * them to the codec's upgrade, session and connection options. An adapter
+ * adds only its runtime's fields (listen address, TLS material) and passes
+ * its runtime hooks in an {@link AdapterRuntime}.
+ *
+ * @module
+ */
+import type { Compressor } from '../compressor.js';
+import { permessageDeflate, type PerMessageDeflateOptions } from '../deflate-extension.js';
+import type { UpgradeRequest } from '../handshake-server.js';
+import type { HeaderInit } from '../header-tokens.js';
+import type { Scheduler } from '../scheduler.js';
+import type { SessionOptions } from '../session.js';
+import type { AcceptDecision } from '../upgrade-server.js';
+import type { ExtensionNegotiator, UpgradeConnectionOptions, UpgradeOptions } from '../upgrade.js';
+import type { Utf8ValidatorFactory } from '../utf8.js';
+
+const MiB = 1024 * 1024;
+
+/** Default `maxPayload` of every adapter: 16 MiB. */
+export const DEFAULT_MAX_PAYLOAD = 16 * MiB;
+
+/** Default handshake deadline of every adapter's server and client: 10 s. */
+export const DEFAULT_ADAPTER_HANDSHAKE_TIMEOUT = 10_000;
+
+/** Options shared by an adapter's `WebSocketServer` and `connect()`: limits and timers, with safe defaults. */
+export interface ConnectionLimits {
+  /** Largest message in bytes, after decompression (1009 beyond). Default 16 MiB. */
+  maxPayload?: number;
+  /** Largest frame payload (1009 beyond). Default `maxPayload`. */
+  maxFrameSize?: number;
+  /** `send()` returns `false` once this many bytes are buffered. Default 1 MiB. */
+  highWaterMark?: number;
+  /**
+   * Outgoing bytes a peer that does not read may hold up; past it the
+   * connection is closed with 1008 (policy violation). Default 16 MiB.
+   */
+  maxBufferedAmount?: number;
+  /** Unconsumed received messages at which reading pauses (receive backpressure). Default 64. */
+  receiveHighWaterMessages?: number;
+  /** Unconsumed received bytes at which reading pauses. Default 16 MiB. */
+  receiveHighWaterBytes?: number;
+  /** Ms to wait for the peer's close frame after ours. Default 5000. */
+  closeTimeout?: number;
+  /** Ping after `interval` ms of silence; 1006 when no answer within `timeout`. Off by default. */
+  heartbeat?: { interval: number; timeout: number };
+  /** Close with 1001 after this many ms without traffic. Off by default. */
+  idleTimeout?: number;
+  /** Binary messages as `Uint8Array` (default) or `ArrayBuffer`. */
+  binaryType?: 'uint8array' | 'arraybuffer';
+  /** Largest request/response head in bytes (431 beyond). Codec default. */
+  maxHeaderBytes?: number;
+  /** Where listener exceptions go. Default: an unhandled rejection, like `ws`. */
+  onListenerError?: (error: unknown, event: string) => void;
+}
+
+/**
+ * Decides on an upgrade before anything is sent back: return the codec's
+ * `accept({ protocol?, headers? })` or `reject(status, { headers?, body? })`.
+ * May be async; a hook that throws answers 500. It sees the parsed request
+ * (path, query, headers, origin, offered subprotocols and extensions) and the
+ * adapter's `Context` (its socket or connection).
+ *
+ * @example Origin allow-list and token auth, one line each
+ * ```ts
+ * accept: allowOrigins(['https://app.example']),
+ * accept: bearerToken((token) => token === TOKEN, { queryParam: 'token' }),
+ * accept: (req) => (getQueryParam(req, 'token') === TOKEN ? accept() : reject(401)),
+ * ```
+ */
+export type AdapterAcceptHook<Context> = (request: UpgradeRequest, context: Context) => AcceptDecision | Promise<AcceptDecision>;
+
+/** What an adapter's `WebSocketServer` decides about upgrades, whatever the runtime. */
+export interface ServerPolicyOptions<Context> extends ConnectionLimits {
+  /**
+   * Paths this server takes (exact match on the path, query ignored).
+   * Default: every path. Other paths get 404.
+   */
+  path?: string | readonly string[];
+  /** The accept hook (origin checks, auth). */
+  accept?: AdapterAcceptHook<Context>;
+  /**
+   * Subprotocols we speak, in our preference order, or a function that picks
+   * one of the offered ones (`undefined`: none).
+   */
+  protocols?: readonly string[] | ((offered: readonly string[], request: UpgradeRequest) => string | undefined);
+  /** Negotiate permessage-deflate (RFC 7692). Off by default, as in `ws`. `true` uses the adapter's compressor with the codec's defaults. */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /** Ms a client has to send a complete upgrade request (slowloris guard). Default 10000. */
+  handshakeTimeout?: number;
+  /** Most connections at once (open plus handshaking); more get 503. Default: no limit. */
+  maxConnections?: number;
+}
+
+/**
+ * The part of `AbortSignal` the connect flow uses, so the codec needs no DOM
+ * types: a real `AbortSignal` fits it.
+ */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+/** What an adapter's `connect()` offers, whatever the runtime. */
+export interface ClientOfferOptions extends ConnectionLimits {
+  /** Subprotocols to offer, in preference order; the chosen one is `session.protocol`. */
+  protocols?: readonly string[];
+  /** Extra request headers (`Authorization`, `Cookie`...). */
+  headers?: HeaderInit;
+  /** The `Origin` header to send. */
+  origin?: string;
+  /** Ms for TCP connect, TLS and the opening handshake together. Default 10000. */
+  handshakeTimeout?: number;
+  /** Abort the attempt (before the connection is open). */
+  signal?: AbortSignalLike;
+  /** Offer permessage-deflate (RFC 7692) with the adapter's compressor. Default `true`, like `ws`; `false` to not offer it. */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+}
+
+/** The runtime hooks an adapter brings (DESIGN.md: speed-ups enter through injectable hooks). */
+export interface AdapterRuntime {
+  /** Clock and timers. */
+  readonly scheduler: Scheduler;
+  /** The permessage-deflate compressor (e.g. `zlibCompressor` from `@framewire/codec/zlib`); default pako. */
+  readonly compressor?: (() => Compressor) | undefined;
+  /** A native UTF-8 validator; default the codec's portable one. */
+  readonly utf8?: Utf8ValidatorFactory | undefined;
+}
+
+/** Connection-level settings (limits, timers, UTF-8 hook) from the shared options. */
+export function connectionSettings(options: ConnectionLimits, runtime: AdapterRuntime): UpgradeConnectionOptions {
+  const settings: UpgradeConnectionOptions = { maxMessageSize: options.maxPayload ?? DEFAULT_MAX_PAYLOAD };
+  if (runtime.utf8 !== undefined) settings.utf8 = runtime.utf8;
+  if (options.maxFrameSize !== undefined) settings.maxFrameSize = options.maxFrameSize;
+  if (options.closeTimeout !== undefined) settings.closeTimeout = options.closeTimeout;
+  if (options.heartbeat !== undefined) settings.heartbeat = options.heartbeat;
+  if (options.idleTimeout !== undefined) settings.idleTimeout = options.idleTimeout;
+  return settings;
+}
+
+/** Session-level settings (backpressure, binary type, listener errors) from the shared options. */
+export function sessionSettings(options: ConnectionLimits): Omit<SessionOptions, 'protocol' | 'extensions' | 'head'> {
+  return {
+    ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}),
+    ...(options.maxBufferedAmount !== undefined ? { maxBufferedAmount: options.maxBufferedAmount } : {}),
+    ...(options.binaryType !== undefined ? { binaryType: options.binaryType } : {}),
+    ...(options.receiveHighWaterMessages !== undefined ? { receiveHighWaterMessages: options.receiveHighWaterMessages } : {}),
+    ...(options.receiveHighWaterBytes !== undefined ? { receiveHighWaterBytes: options.receiveHighWaterBytes } : {}),
+    ...(options.onListenerError !== undefined ? { onListenerError: options.onListenerError } : {}),
+  };
+}
+
+/**
+ * The extension negotiators for a `perMessageDeflate` option: none for
+ * `false`, permessage-deflate (RFC 7692) with the runtime's compressor for
+ * `true` or an options object; `undefined` means `enabledByDefault`.
+ */
+export function deflateNegotiators(
+  setting: boolean | PerMessageDeflateOptions | undefined,
+  enabledByDefault: boolean,
+  runtime: AdapterRuntime,
+): ExtensionNegotiator[] {
+  const deflate = setting ?? enabledByDefault;
+  if (deflate === false) return [];
+  const compressor = runtime.compressor?.();
+  return [permessageDeflate({ ...(compressor !== undefined ? { compressor } : {}), ...(deflate === true ? {} : deflate) })];
+}
+
+/**
+ * The upgrade-driver options both roles share: session settings, the
+ * scheduler, head limits and connection settings (`connection` may be given
+ * when computed once, as a server does).
+ */
+export function upgradeOptions(
+  options: ConnectionLimits,
+  runtime: AdapterRuntime,
+  connection: UpgradeConnectionOptions = connectionSettings(options, runtime),
+): UpgradeOptions {
+  return {
+    ...sessionSettings(options),
+    scheduler: runtime.scheduler,
+    ...(options.maxHeaderBytes !== undefined ? { headLimits: { maxHeaderBytes: options.maxHeaderBytes } } : {}),
+    connection,
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * The runtime-neutral `connect()` of every adapter: URL check, one deadline
+ * over TCP, TLS and the opening handshake, the caller's abort signal, the
+ * client upgrade (RFC 6455 §4.1) and the mapping of every failure to a
+ * {@link ConnectError}. The adapter supplies only how to open a transport.
+ *
+ * @module
+ */
+import { parseWebSocketUrl, type WebSocketTarget } from '../handshake-client.js';
+import type { Session } from '../session.js';
+import { connectWebSocket, type ClientUpgrade } from '../upgrade-client.js';
+import {
+  DEFAULT_ADAPTER_HANDSHAKE_TIMEOUT,
+  deflateNegotiators,
+  upgradeOptions,
+  type AbortSignalLike,
+  type AdapterRuntime,
+  type ClientOfferOptions,
+} from './adapter-options.js';
+import { ConnectError, connectErrorFrom } from './connect-errors.js';
+import type { AttachableTransport } from './server-core.js';
+
+/** How {@link connectTransport} reaches the server on one runtime. */
+export interface ConnectFlow<T extends AttachableTransport> {
+  /** The runtime hooks: scheduler (for the deadline), compressor, UTF-8 validator. */
+  readonly runtime: AdapterRuntime;
+  /**
+   * Open TCP (and TLS for `target.secure`, handshake done) to `target`.
+   * Rejects with a {@link ConnectError}: `FW_ERR_ABORTED` once `signal`
+   * fired (the flow turns it into a timeout or an abort), else
+   * `FW_ERR_CONNECTION_FAILED` or `FW_ERR_TLS`.
+   */
+  open(target: WebSocketTarget, signal: AbortSignalLike): Promise<T>;
+  /** The handshake succeeded: bookkeeping before the session is handed out. */
+  opened?(session: Session, transport: T): void;
+  /** The handshake failed (the transport is being destroyed): wait for what must settle first. */
+  failed?(transport: T): Promise<void> | void;
+}
+
+/**
+ * The combined signal of one connect attempt: fires on the caller's signal or
+ * on the deadline, and tells which. The codec has no `AbortController`
+ * (DESIGN.md: no runtime globals), so it is this small.
+ */
+class AttemptSignal implements AbortSignalLike {
+  aborted = false;
+  reason: unknown = undefined;
+  timedOut = false;
+  readonly #listeners = new Set<() => void>();
+  readonly #parent: AbortSignalLike | undefined;
+  readonly #onParentAbort = (): void => this.abort(this.#parent?.reason);
+
+  constructor(parent: AbortSignalLike | undefined) {
+    this.#parent = parent;
+    if (parent === undefined) return;
+    if (parent.aborted) this.abort(parent.reason);
+    else parent.addEventListener('abort', this.#onParentAbort, { once: true });
+  }
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    if (!this.aborted) this.#listeners.add(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    this.#listeners.delete(listener);
+  }
+
+  abort(reason: unknown, timedOut = false): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.timedOut = timedOut;
+    const listeners = [...this.#listeners];
+    this.#listeners.clear();
+    for (const listener of listeners) listener();
+  }
+
+  /** Stop following the caller's signal (the attempt is over). */
+  detach(): void {
+    this.#parent?.removeEventListener('abort', this.#onParentAbort);
+  }
+}
+
+/**
+ * Open a WebSocket connection to a `ws://` or `wss://` URL with the
+ * adapter's `flow.open`, run the client handshake and resolve with the
+ * `Session`. Rejects with a {@link ConnectError} whose `code` says why:
+ * `FW_ERR_INVALID_URL`, `FW_ERR_CONNECTION_FAILED`, `FW_ERR_TLS`,
+ * `FW_ERR_HANDSHAKE_STATUS` (a `HandshakeStatusError`), `FW_ERR_HANDSHAKE_INVALID`,
+ * `FW_ERR_HANDSHAKE_TIMEOUT`, `FW_ERR_CONNECTION_CLOSED`, `FW_ERR_ABORTED`.
+ * A bad header, origin or subprotocol is local misuse: the codec's
+ * `UsageError` is thrown as is.
+ *
+ * @example An adapter's connect()
+ * ```ts
+ * export function connect(url: string | URL, options: ConnectOptions = {}): Promise<Session> {
+ *   return connectTransport(url, options, { runtime, open: (target, signal) => openMyTransport(target, options.tls, signal) });
+ * }
+ * ```
+ */
+export async function connectTransport<T extends AttachableTransport>(
+  url: string | { readonly href: string },
+  options: ClientOfferOptions,
+  flow: ConnectFlow<T>,
+): Promise<Session> {
+  const href = typeof url === 'string' ? url : url.href; // a URL object
+  let target: WebSocketTarget;
+  try {
+    target = parseWebSocketUrl(href);
+  } catch (error) {
+    throw new ConnectError('FW_ERR_INVALID_URL', (error as Error).message, { cause: error });
+  }
+  const { scheduler } = flow.runtime;
+  const timeoutMs = options.handshakeTimeout ?? DEFAULT_ADAPTER_HANDSHAKE_TIMEOUT;
+  // One deadline covers TCP, TLS and the HTTP exchange.
+  const signal = new AttemptSignal(options.signal);
+  const timer = scheduler.setTimer(() => signal.abort(undefined, true), timeoutMs);
+  const failure = (): ConnectError =>
+    signal.timedOut
+      ? new ConnectError('FW_ERR_HANDSHAKE_TIMEOUT', `no WebSocket handshake with ${href} within ${timeoutMs} ms`)
+      : new ConnectError('FW_ERR_ABORTED', 'connect() was aborted', { cause: options.signal?.reason });
+  try {
+    let transport: T;
+    try {
+      transport = await flow.open(target, signal);
+    } catch (error) {
+      if (error instanceof ConnectError && error.code === 'FW_ERR_ABORTED') throw failure();
+      throw error;
+    }
+    let upgrade: ClientUpgrade;
+    try {
+      upgrade = connectWebSocket(transport, {
+        ...upgradeOptions(options, flow.runtime),
+        target,
+        handshakeTimeout: timeoutMs + 1000, // our own deadline (which includes TCP and TLS) fires first
+        ...(options.protocols !== undefined ? { protocols: options.protocols } : {}),
+        ...(options.headers !== undefined ? { headers: options.headers } : {}),
+        ...(options.origin !== undefined ? { origin: options.origin } : {}),
+        extensions: deflateNegotiators(options.perMessageDeflate, true, flow.runtime),
+      });
+    } catch (error) {
+      transport.destroy(); // a bad header, origin or subprotocol: local misuse, thrown as is
+      throw error;
+    }
+    transport.attach(upgrade);
+    const onAbort = (): void => transport.destroy();
+    signal.addEventListener('abort', onAbort);
+    try {
+      const session = await upgrade.session;
+      flow.opened?.(session, transport);
+      return session;
+    } catch (error) {
+      await flow.failed?.(transport);
+      if (signal.aborted) throw failure();
+      throw connectErrorFrom(href, error as Error, target.secure);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  } finally {
+    scheduler.clearTimer(timer);
+    signal.detach();
+  }
+}

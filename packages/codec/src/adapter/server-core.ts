@@ -1,0 +1,205 @@
+/**
+ * The runtime-neutral half of every adapter's `WebSocketServer`: the
+ * connection registry, the path filter, the accept hook with the adapter's
+ * context, the upgrade options, the server events and the graceful close.
+ * The adapter keeps only its listener and sockets: it turns each incoming
+ * connection into a transport and hands it to {@link ServerCore.upgrade}.
+ *
+ * @module
+ */
+import type { UpgradeRequest } from '../handshake-server.js';
+import { ServerRegistry, type ShutdownOptions } from '../server-registry.js';
+import type { Session } from '../session.js';
+import type { Transport, TransportSink } from '../transport.js';
+import { acceptWebSocket, reject, type AcceptDecision, type ServerUpgrade, type ServerUpgradeResult } from '../upgrade-server.js';
+import type { ExtensionNegotiator, UpgradeOptions } from '../upgrade.js';
+import {
+  DEFAULT_ADAPTER_HANDSHAKE_TIMEOUT,
+  deflateNegotiators,
+  upgradeOptions,
+  type AdapterRuntime,
+  type ServerPolicyOptions,
+} from './adapter-options.js';
+
+/** The address a server listens on (the fields of Node's `AddressInfo`). */
+export interface ListenAddress {
+  address: string;
+  family: string;
+  port: number;
+}
+
+/** A {@link ListenAddress} for a bound hostname and port. */
+export function listenAddress(hostname: string, port: number): ListenAddress {
+  return { address: hostname, family: hostname.includes(':') ? 'IPv6' : 'IPv4', port };
+}
+
+/** Events of every adapter's `WebSocketServer` (an `EventEmitter` event map), by listen-address type. */
+export interface ServerEventMap<Address = ListenAddress> {
+  /** A client connected. */
+  connection: [session: Session, request: UpgradeRequest];
+  /** The server listens. */
+  listening: [address: Address];
+  /** An upgrade was refused (status and why), for logging. */
+  rejected: [status: number, reason: string];
+  /** A server-level error (listen or accept failure). Connection errors go to each session's 'error'. */
+  error: [error: Error];
+  /** `close()` finished. */
+  close: [];
+}
+
+/** Options of an adapter's `WebSocketServer.close()`. */
+export interface ServerCloseOptions extends ShutdownOptions {
+  /** Ms to wait for close handshakes after 1001 before destroying what is left. Default 5000. */
+  timeout?: number;
+  /** Close reason sent with 1001. */
+  reason?: string;
+}
+
+/** Where {@link ServerCore} reports: the adapter forwards these to its server's events. */
+export interface ServerCoreEvents {
+  connection(session: Session, request: UpgradeRequest): void;
+  rejected(status: number, reason: string): void;
+  close(): void;
+}
+
+/** A transport an adapter can wire to a sink (the upgrade driver, then the session). */
+export interface AttachableTransport extends Transport {
+  attach(sink: TransportSink): void;
+}
+
+/** Per-connection details of {@link ServerCore.upgrade}. */
+export interface ServerCoreUpgradeInit {
+  /** Bytes already read from the connection (a request head the runtime parsed, or a sniffed first read). */
+  initialBytes?: Uint8Array | undefined;
+  /** Apply the `path` filter (404 on other paths). Default `true`; `false` when a router already matched. */
+  filterPath?: boolean;
+  /** Called with the result before the server events are emitted (transport bookkeeping). */
+  onResult?: (result: ServerUpgradeResult) => void;
+}
+
+/** What {@link ServerCore.close} runs around the registry's shutdown. */
+export interface ServerCoreCloseSteps {
+  /** Stop accepting, at once; a returned promise is awaited after the sessions closed. */
+  stop?: () => Promise<void> | void;
+  /** After the sessions closed and `stop` finished: release what the adapter still holds. */
+  release?: () => Promise<void> | void;
+}
+
+/**
+ * The shared bookkeeping of an adapter's server (see the module comment).
+ *
+ * @example Inside an adapter's server
+ * ```ts
+ * this.#core = new ServerCore(options, { scheduler, compressor: zlibCompressor }, {
+ *   connection: (session, request) => this.emit('connection', session, request),
+ *   rejected: (status, reason) => this.emit('rejected', status, reason),
+ *   close: () => this.emit('close'),
+ * });
+ * // per accepted socket:
+ * this.#core.upgrade(new MyTransport(socket), { socket });
+ * ```
+ */
+export class ServerCore<Context> {
+  readonly #options: ServerPolicyOptions<Context>;
+  readonly #events: ServerCoreEvents;
+  readonly #registry: ServerRegistry;
+  readonly #paths: ReadonlySet<string> | undefined;
+  readonly #base: UpgradeOptions & { extensions: readonly ExtensionNegotiator[] };
+  #closing: Promise<void> | undefined;
+
+  constructor(options: ServerPolicyOptions<Context>, runtime: AdapterRuntime, events: ServerCoreEvents) {
+    this.#options = options;
+    this.#events = events;
+    this.#registry = new ServerRegistry({
+      scheduler: runtime.scheduler,
+      ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
+    });
+    const path = options.path;
+    this.#paths = path === undefined ? undefined : new Set(typeof path === 'string' ? [path] : path);
+    // Negotiators and connection settings are computed once and shared by every connection.
+    this.#base = {
+      ...upgradeOptions(options, runtime),
+      handshakeTimeout: options.handshakeTimeout ?? DEFAULT_ADAPTER_HANDSHAKE_TIMEOUT,
+      extensions: deflateNegotiators(options.perMessageDeflate, false, runtime),
+    };
+  }
+
+  /** Open connections (a live, read-only set). */
+  get clients(): ReadonlySet<Session> {
+    return this.#registry.clients;
+  }
+
+  /** Number of open connections. */
+  get size(): number {
+    return this.#registry.size;
+  }
+
+  /** Handshakes in progress. */
+  get pending(): number {
+    return this.#registry.pending;
+  }
+
+  /** `close()` was called: new connections get 503. */
+  get closing(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** The handshake deadline in ms (also a good TLS-handshake deadline). */
+  get handshakeTimeout(): number {
+    return this.#base.handshakeTimeout ?? DEFAULT_ADAPTER_HANDSHAKE_TIMEOUT;
+  }
+
+  /** Whether `pathname` is one this server takes (every path when `path` was not given). */
+  matches(pathname: string): boolean {
+    return this.#paths === undefined || this.#paths.has(pathname);
+  }
+
+  /**
+   * Run the opening handshake (RFC 6455 §4.2) on a new connection's transport:
+   * path filter, accept hook with `context`, registry, extensions and limits.
+   * Emits `connection` or `rejected` when it settles.
+   */
+  upgrade(transport: AttachableTransport, context: Context, init: ServerCoreUpgradeInit = {}): ServerUpgrade {
+    const hook = this.#options.accept;
+    const paths = init.filterPath === false ? undefined : this.#paths;
+    const protocols = this.#options.protocols;
+    const upgrade = acceptWebSocket(transport, {
+      ...this.#base,
+      registry: this.#registry,
+      ...(protocols !== undefined ? { protocols } : {}),
+      ...(paths !== undefined || hook !== undefined
+        ? {
+            accept: (request: UpgradeRequest): AcceptDecision | Promise<AcceptDecision> => {
+              if (paths !== undefined && !paths.has(request.path)) return reject(404);
+              return hook === undefined ? { type: 'accept' } : hook(request, context);
+            },
+          }
+        : {}),
+      ...(init.initialBytes !== undefined ? { initialBytes: init.initialBytes } : {}),
+    });
+    transport.attach(upgrade);
+    void upgrade.result.then((result) => {
+      init.onResult?.(result);
+      if (result.type === 'accepted') this.#events.connection(result.session, result.request);
+      else if (result.type === 'rejected') this.#events.rejected(result.status, result.reason);
+    });
+    return upgrade;
+  }
+
+  /**
+   * Graceful shutdown, once (later calls return the same promise): `stop`
+   * accepting, send 1001 to every open connection, wait up to `timeout` for
+   * their close handshakes (RFC 6455 §7.1.2) then destroy what is left,
+   * `release` the adapter's leftovers, emit `close`.
+   */
+  close(options: ServerCloseOptions = {}, steps: ServerCoreCloseSteps = {}): Promise<void> {
+    this.#closing ??= (async () => {
+      const stopped = steps.stop?.();
+      await this.#registry.shutdown(options);
+      await stopped;
+      await steps.release?.();
+      this.#events.close();
+    })();
+    return this.#closing;
+  }
+}
