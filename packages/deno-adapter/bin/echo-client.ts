@@ -5,6 +5,7 @@
 // handshake or connection.
 // Usage: deno run --allow-net=127.0.0.1 --allow-read echo-client.ts ws://127.0.0.1:9001/ [--ca cert.pem]
 import { parseArgs } from 'node:util';
+import { ECHO_OPTIONS, echoCloseLine, echoExitCode, echoFailureLine, echoListener } from '@framewire/codec';
 import { connect, type Session } from '../dist/index.js';
 
 const { values, positionals } = parseArgs({ args: Deno.args, options: { ca: { type: 'string' } }, allowPositionals: true, strict: true });
@@ -13,26 +14,18 @@ if (url === undefined) {
   console.error('usage: deno run echo-client.ts ws://host:port/path [--ca cert.pem]');
   Deno.exit(2);
 }
-const MiB = 1024 * 1024;
 
 let ws: Session;
 try {
   ws = await connect(url, {
-    perMessageDeflate: true,
-    maxPayload: 64 * MiB,
-    maxBufferedAmount: 256 * MiB,
+    ...ECHO_OPTIONS,
     ...(values.ca !== undefined ? { tls: { caCerts: [Deno.readTextFileSync(values.ca)] } } : {}),
   });
 } catch (error) {
-  const e = error as { code?: string; status?: number; message: string };
-  const status = e.status !== undefined ? ` (HTTP ${e.status})` : '';
-  console.log(`FAILED ${e.code ?? 'ERROR'}${status}: ${e.message}`);
+  console.log(echoFailureLine(error));
   Deno.exit(1);
 }
-ws.on('message', (data, isBinary) => {
-  if (ws.readyState !== 1) return undefined;
-  return ws.send(data, { binary: isBinary }) ? undefined : ws.drained();
-});
+ws.on('message', echoListener(ws));
 ws.on('error', () => {}); // reported through the close code
 const closeOnSignal = (): void => {
   if (ws.readyState === 1) ws.close(1000, 'client stopping');
@@ -40,6 +33,6 @@ const closeOnSignal = (): void => {
 Deno.addSignalListener('SIGINT', closeOnSignal);
 Deno.addSignalListener('SIGTERM', closeOnSignal);
 
-const { code, reason, wasClean } = await ws.closed;
-console.log(`CLOSE ${code}${reason !== '' ? ` ${reason}` : ''}`);
-Deno.exit(wasClean ? 0 : 1);
+const closed = await ws.closed;
+console.log(echoCloseLine(closed));
+Deno.exit(echoExitCode(closed));

@@ -6,6 +6,7 @@
 //   --serve:           Deno.serve + framewire's ServeUpgrader (Deno frames the bytes; no permessage-deflate).
 // Usage: deno run --allow-net=127.0.0.1 --allow-read echo-server.ts --port N [--cert cert.pem --key key.pem] [--serve]
 import { parseArgs } from 'node:util';
+import { ECHO_OPTIONS, ECHO_READY_LINE, echoListener } from '@framewire/codec';
 import { ServeUpgrader, WebSocketServer, isWebSocketRequest } from '../dist/index.js';
 
 const { values } = parseArgs({
@@ -25,22 +26,11 @@ const tls =
     ? { cert: Deno.readTextFileSync(values.cert), key: Deno.readTextFileSync(values.key) }
     : undefined;
 
-/** Echo with the same type; returning the drain promise holds reading while our echo is not sent. */
-interface EchoSocket {
-  readonly readyState: number;
-  send(data: string | Uint8Array | ArrayBuffer, options?: { binary?: boolean }): boolean;
-  drained(): Promise<void>;
-}
-const echo = (ws: EchoSocket) => (data: string | Uint8Array | ArrayBuffer, isBinary: boolean) => {
-  if (ws.readyState !== 1) return undefined;
-  return ws.send(data, { binary: isBinary }) ? undefined : ws.drained();
-};
-
 let stop: () => Promise<void>;
 if (values.serve) {
-  const upgrader = new ServeUpgrader({ maxPayload: 64 * MiB, highWaterMark: 16 * MiB });
+  const upgrader = new ServeUpgrader({ maxPayload: ECHO_OPTIONS.maxPayload, highWaterMark: 16 * MiB });
   upgrader.on('connection', (ws) => {
-    ws.on('message', echo(ws));
+    ws.on('message', echoListener(ws));
     ws.on('error', () => {}); // reported through the close code
   });
   const abort = new AbortController();
@@ -60,14 +50,11 @@ if (values.serve) {
     host: '127.0.0.1',
     port,
     ...(tls !== undefined ? { tls } : {}),
-    perMessageDeflate: true,
-    maxPayload: 64 * MiB,
-    // An echo holds at most one message plus its frames in flight.
-    maxBufferedAmount: 256 * MiB,
+    ...ECHO_OPTIONS,
     fetch: () => new Response('framewire echo server (Deno raw TCP)\n'),
   });
   server.on('connection', (ws) => {
-    ws.on('message', echo(ws));
+    ws.on('message', echoListener(ws));
     ws.on('error', () => {}); // protocol errors already end in a close code
   });
   try {
@@ -78,7 +65,7 @@ if (values.serve) {
   }
   stop = () => server.close({ timeout: 2000 });
 }
-console.log('READY');
+console.log(ECHO_READY_LINE);
 
 let stopping = false;
 const onSignal = (): void => {

@@ -1,18 +1,6 @@
-import {
-  HandshakeError,
-  connectWebSocket,
-  parseWebSocketUrl,
-  permessageDeflate,
-  type HeaderInit,
-  type PerMessageDeflateOptions,
-  type Session,
-  type WebSocketTarget,
-} from '@framewire/codec';
-import { zlibCompressor } from '@framewire/codec/zlib';
+import { ConnectError, connectTransport, type AbortSignalLike, type ClientOfferOptions, type Session, type WebSocketTarget } from '@framewire/codec';
 import { ConnTransport, trackTransport } from './conn-transport.js';
-import { denoScheduler } from './deno-scheduler.js';
-import { ConnectError, HandshakeStatusError } from './errors.js';
-import { connectionSettings, headerRecord, sessionSettings, type ConnectionLimits } from './limits.js';
+import { denoRuntime, type ConnectionLimits } from './deno-runtime.js';
 
 /** TLS settings of {@link connect} for wss://. */
 export interface ClientTlsOptions {
@@ -20,22 +8,12 @@ export interface ClientTlsOptions {
   caCerts?: string[];
 }
 
-/** Options of {@link connect}. */
-export interface ConnectOptions extends ConnectionLimits {
-  /** Subprotocols to offer, in preference order; the chosen one is `session.protocol`. */
-  protocols?: readonly string[];
-  /** Extra request headers (`Authorization`, `Cookie`...). */
-  headers?: HeaderInit;
-  /** The `Origin` header to send. */
-  origin?: string;
+/** Options of {@link connect}: the codec's shared client options plus Deno's TLS and I/O options. */
+export interface ConnectOptions extends ClientOfferOptions, ConnectionLimits {
   /** TLS options for wss://. */
   tls?: ClientTlsOptions;
-  /** Ms for TCP connect, TLS and the opening handshake together. Default 10000. */
-  handshakeTimeout?: number;
   /** Abort the attempt (before the connection is open). */
   signal?: AbortSignal;
-  /** Offer permessage-deflate (RFC 7692) with node:zlib. Default `true`, like `ws`; `false` to not offer it. */
-  perMessageDeflate?: boolean | PerMessageDeflateOptions;
 }
 
 /**
@@ -57,71 +35,18 @@ export interface ConnectOptions extends ConnectionLimits {
  * ws.send('hello');
  * ```
  */
-export async function connect(url: string | URL, options: ConnectOptions = {}): Promise<Session> {
-  const href = String(url);
-  let target: WebSocketTarget;
-  try {
-    target = parseWebSocketUrl(href);
-  } catch (error) {
-    throw new ConnectError('FW_ERR_INVALID_URL', (error as Error).message, { cause: error });
-  }
-  const timeoutMs = options.handshakeTimeout ?? 10_000;
-  // One deadline covers TCP, TLS and the HTTP exchange.
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), timeoutMs);
-  const signal = options.signal !== undefined ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
-  const failure = (): ConnectError =>
-    deadline.signal.aborted
-      ? new ConnectError('FW_ERR_HANDSHAKE_TIMEOUT', `no WebSocket handshake with ${href} within ${timeoutMs} ms`)
-      : new ConnectError('FW_ERR_ABORTED', 'connect() was aborted', { cause: options.signal?.reason });
-  try {
-    const conn = await openConn(target, options.tls, signal, failure);
-    const transport = new ConnTransport(conn, options.io);
-    const deflate = options.perMessageDeflate ?? true;
-    let upgrade;
-    try {
-      upgrade = connectWebSocket(transport, {
-        ...sessionSettings(options),
-        scheduler: denoScheduler,
-        target,
-        handshakeTimeout: timeoutMs + 1000, // our own deadline (which includes TCP and TLS) fires first
-        ...(options.protocols !== undefined ? { protocols: options.protocols } : {}),
-        ...(options.headers !== undefined ? { headers: options.headers } : {}),
-        ...(options.origin !== undefined ? { origin: options.origin } : {}),
-        extensions: deflate === false ? [] : [permessageDeflate({ compressor: zlibCompressor(), ...(deflate === true ? {} : deflate) })],
-        ...(options.maxHeaderBytes !== undefined ? { headLimits: { maxHeaderBytes: options.maxHeaderBytes } } : {}),
-        connection: connectionSettings(options),
-      });
-    } catch (error) {
-      transport.destroy(); // a bad header, origin or subprotocol: local misuse, thrown as is
-      throw error;
-    }
-    transport.attach(upgrade);
-    const onAbort = (): void => transport.destroy();
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      const session = await upgrade.session;
-      trackTransport(session, transport);
-      return session;
-    } catch (error) {
-      await transport.released;
-      if (signal.aborted) throw failure();
-      throw handshakeFailure(href, error as Error, target.secure);
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-    }
-  } finally {
-    clearTimeout(timer);
-  }
+export function connect(url: string | URL, options: ConnectOptions = {}): Promise<Session> {
+  return connectTransport(url, options, {
+    runtime: denoRuntime,
+    open: async (target, signal) => new ConnTransport(await openConn(target, options.tls, signal), options.io),
+    opened: (session, transport) => trackTransport(session, transport),
+    failed: (transport) => transport.released,
+  });
 }
 
 /** TCP (and TLS, handshake done) to the target, or a {@link ConnectError}. */
-async function openConn(
-  target: WebSocketTarget,
-  tls: ClientTlsOptions | undefined,
-  signal: AbortSignal,
-  failure: () => ConnectError,
-): Promise<Deno.Conn> {
+async function openConn(target: WebSocketTarget, tls: ClientTlsOptions | undefined, signal: AbortSignalLike): Promise<Deno.Conn> {
+  const failure = (): ConnectError => new ConnectError('FW_ERR_ABORTED', 'connect() was aborted', { cause: signal.reason });
   if (signal.aborted) throw failure();
   const hostname = target.host.startsWith('[') ? target.host.slice(1, -1) : target.host;
   let opened: Promise<Deno.Conn> = target.secure
@@ -162,20 +87,4 @@ async function openConn(
     }
   }
   return conn;
-}
-
-function handshakeFailure(href: string, error: Error, secure: boolean): ConnectError {
-  if ((error as { code?: unknown }).code === 'FW_ERR_HANDSHAKE_TIMEOUT') {
-    return new ConnectError('FW_ERR_HANDSHAKE_TIMEOUT', error.message, { cause: error });
-  }
-  if (error instanceof HandshakeError && error.code === 'FW_ERR_HANDSHAKE_EOF') {
-    return new ConnectError('FW_ERR_CONNECTION_CLOSED', `${href} closed the connection during the handshake`, { cause: error });
-  }
-  if (error instanceof HandshakeError && error.code === 'FW_ERR_HANDSHAKE_STATUS' && error.status !== undefined) {
-    return new HandshakeStatusError(error.status, headerRecord(error.headers), error.body, `${href} answered ${error.status} instead of 101`);
-  }
-  if (secure && !(error instanceof HandshakeError)) {
-    return new ConnectError('FW_ERR_TLS', `TLS failure with ${href}: ${error.message}`, { cause: error });
-  }
-  return new ConnectError('FW_ERR_HANDSHAKE_INVALID', `invalid handshake response from ${href}: ${error.message}`, { cause: error });
 }

@@ -13,12 +13,10 @@
 export { WebSocketServer } from './server.js';
 export type { AcceptHook, AddressInfo, CloseOptions, ServerEvents, ServerOptions, ServerTlsOptions, UpgradeContext } from './server.js';
 export type { FetchHandler, FetchInfo } from './http-fallback.js';
-export { denoUtf8 } from './limits.js';
-export type { ConnectionLimits } from './limits.js';
+export { denoUtf8 } from './deno-runtime.js';
+export type { ConnectionLimits } from './deno-runtime.js';
 export { connect } from './client.js';
 export type { ClientTlsOptions, ConnectOptions } from './client.js';
-export { ConnectError, HandshakeStatusError } from './errors.js';
-export type { ConnectErrorCode } from './errors.js';
 export { ConnTransport, released } from './conn-transport.js';
 export type { ConnTransportOptions } from './conn-transport.js';
 export { denoScheduler } from './deno-scheduler.js';
@@ -27,9 +25,13 @@ export type { ServeAcceptHook, ServeUpgradeContext, ServeUpgraderEvents, ServeUp
 export { ServeSocket } from './serve-socket.js';
 export type { ServeSocketEvents, ServeSocketOptions } from './serve-socket.js';
 
-// The codec names users need with the adapter, so one import suffices.
+// The codec names users need with the adapter, so one import suffices. The
+// connect errors are the codec's, shared by every adapter: `instanceof
+// ConnectError` holds whichever adapter threw it.
 export {
   CloseCode,
+  ConnectError,
+  HandshakeStatusError,
   ReadyState,
   Session,
   UsageError,
@@ -41,7 +43,7 @@ export {
   originAllowed,
   reject,
 } from '@framewire/codec';
-export type { AcceptDecision, CloseInfo, SessionMessage, UpgradeRequest } from '@framewire/codec';
+export type { AcceptDecision, CloseInfo, ConnectErrorCode, SessionMessage, UpgradeRequest } from '@framewire/codec';
 
 /** The runtime this adapter binds the codec to. */
 export const runtime = 'deno';

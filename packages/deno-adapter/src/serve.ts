@@ -5,6 +5,7 @@ import {
   rejectUpgrade,
   selectSubprotocol,
   type AcceptDecision,
+  type AdapterAcceptHook,
   type HeaderInit,
   type ResponseHead,
   type UpgradeRequest,
@@ -21,7 +22,7 @@ export interface ServeUpgradeContext {
 }
 
 /** The accept hook of the `Deno.serve` path: the same decisions as the raw-TCP server's. */
-export type ServeAcceptHook = (request: UpgradeRequest, context: ServeUpgradeContext) => AcceptDecision | Promise<AcceptDecision>;
+export type ServeAcceptHook = AdapterAcceptHook<ServeUpgradeContext>;
 
 /** Options of {@link ServeUpgrader}: the subset of the server's options this path can honour. */
 export interface ServeUpgraderOptions {

@@ -1,22 +1,19 @@
 import { EventEmitter } from 'node:events';
 import {
-  ServerRegistry,
-  acceptWebSocket,
-  permessageDeflate,
-  reject,
+  ServerCore,
+  listenAddress,
   rejectUpgrade,
-  type AcceptDecision,
-  type ExtensionNegotiator,
-  type PerMessageDeflateOptions,
+  type AdapterAcceptHook,
+  type ListenAddress,
+  type ServerCloseOptions,
+  type ServerEventMap,
+  type ServerPolicyOptions,
   type Session,
-  type UpgradeConnectionOptions,
-  type UpgradeRequest,
 } from '@framewire/codec';
-import { zlibCompressor } from '@framewire/codec/zlib';
 import { ConnTransport, trackTransport } from './conn-transport.js';
+import { denoRuntime, type ConnectionLimits } from './deno-runtime.js';
 import { denoScheduler } from './deno-scheduler.js';
 import { RequestSniffer, serveHttp, type FetchHandler, type FirstRequest } from './http-fallback.js';
-import { connectionSettings, sessionSettings, type ConnectionLimits } from './limits.js';
 
 /** Where an upgrade came from, handed to the accept hook. */
 export interface UpgradeContext {
@@ -27,27 +24,15 @@ export interface UpgradeContext {
 }
 
 /**
- * Decides on an upgrade before anything is sent back: return the codec's
- * `accept({ protocol?, headers? })` or `reject(status, { headers?, body? })`.
- * May be async; a hook that throws answers 500. It sees the parsed request
- * (path, query, headers, origin, offered subprotocols and extensions) and the
- * Deno connection.
- *
- * @example Origin allow-list and token auth, one line each
- * ```ts
- * accept: allowOrigins(['https://app.example']),
- * accept: bearerToken((token) => token === TOKEN, { queryParam: 'token' }),
- * accept: (req) => (getQueryParam(req, 'token') === TOKEN ? accept() : reject(401)),
- * ```
+ * Decides on an upgrade before anything is sent back (the codec's
+ * `AdapterAcceptHook`): return `accept({ protocol?, headers? })` or
+ * `reject(status, { headers?, body? })`, maybe async; a hook that throws
+ * answers 500. It sees the parsed request and the Deno connection.
  */
-export type AcceptHook = (request: UpgradeRequest, context: UpgradeContext) => AcceptDecision | Promise<AcceptDecision>;
+export type AcceptHook = AdapterAcceptHook<UpgradeContext>;
 
 /** The address a server listens on (the fields of Node's `AddressInfo`). */
-export interface AddressInfo {
-  address: string;
-  family: string;
-  port: number;
-}
+export type AddressInfo = ListenAddress;
 
 /** TLS material for wss://, PEM text as `Deno.listenTls` takes it. */
 export interface ServerTlsOptions {
@@ -57,32 +42,14 @@ export interface ServerTlsOptions {
   key: string;
 }
 
-/** Options of {@link WebSocketServer}. */
-export interface ServerOptions extends ConnectionLimits {
+/** Options of {@link WebSocketServer}: the codec's shared server options plus where to listen and the plain-HTTP handler. */
+export interface ServerOptions extends ServerPolicyOptions<UpgradeContext>, ConnectionLimits {
   /** The port to listen on (0 picks one); call {@link WebSocketServer.listen}. */
   port?: number;
   /** The address to bind. Default '127.0.0.1'. */
   host?: string;
   /** Serve wss:// (`Deno.listenTls`) with this certificate and key. */
   tls?: ServerTlsOptions;
-  /**
-   * Paths this server takes (exact match on the path, query ignored).
-   * Default: every path. Other paths get 404.
-   */
-  path?: string | readonly string[];
-  /** The accept hook (origin checks, auth). */
-  accept?: AcceptHook;
-  /**
-   * Subprotocols we speak, in our preference order, or a function that picks
-   * one of the offered ones (`undefined`: none).
-   */
-  protocols?: readonly string[] | ((offered: readonly string[], request: UpgradeRequest) => string | undefined);
-  /** Negotiate permessage-deflate (RFC 7692). Off by default, as in `ws`. `true` uses node:zlib with the codec's defaults. */
-  perMessageDeflate?: boolean | PerMessageDeflateOptions;
-  /** Ms a client has to send a complete upgrade request (slowloris guard). Default 10000. */
-  handshakeTimeout?: number;
-  /** Most connections at once (open plus handshaking); more get 503. Default: no limit. */
-  maxConnections?: number;
   /**
    * Requests that are not WebSocket upgrades go here (a `Request` in, a
    * `Response` out, as with `Deno.serve`); the connection closes after the
@@ -93,27 +60,11 @@ export interface ServerOptions extends ConnectionLimits {
   maxBodyBytes?: number;
 }
 
-/** Events of a {@link WebSocketServer}. */
-export interface ServerEvents {
-  /** A client connected. */
-  connection: [session: Session, request: UpgradeRequest];
-  /** The server listens. */
-  listening: [address: AddressInfo];
-  /** An upgrade was refused (status and why), for logging. */
-  rejected: [status: number, reason: string];
-  /** A server-level error (the accept loop failed). Connection errors go to each session's 'error'. */
-  error: [error: Error];
-  /** {@link WebSocketServer.close} finished. */
-  close: [];
-}
+/** Events of a {@link WebSocketServer}: `connection`, `listening`, `rejected`, `error`, `close`. */
+export type ServerEvents = ServerEventMap<AddressInfo>;
 
-/** Options of {@link WebSocketServer.close}. */
-export interface CloseOptions {
-  /** Ms to wait for close handshakes after 1001 before destroying what is left. Default 5000. */
-  timeout?: number;
-  /** Close reason sent with 1001. */
-  reason?: string;
-}
+/** Options of {@link WebSocketServer.close}: `timeout` (ms, default 5000) and the 1001 `reason`. */
+export type CloseOptions = ServerCloseOptions;
 
 /** After a plain HTTP response, a client that keeps its side open is dropped after this long. */
 const HTTP_LINGER_MS = 2000;
@@ -135,10 +86,7 @@ const HTTP_LINGER_MS = 2000;
  */
 export class WebSocketServer extends EventEmitter<ServerEvents> {
   readonly #options: ServerOptions;
-  readonly #registry: ServerRegistry;
-  readonly #paths: ReadonlySet<string> | undefined;
-  readonly #extensions: readonly ExtensionNegotiator[];
-  readonly #connection: UpgradeConnectionOptions;
+  readonly #core: ServerCore<UpgradeContext>;
   /** Every conn not yet released, so close() can wait for (or drop) them all. */
   readonly #transports = new Set<ConnTransport>();
   /** Conns whose first request is still being read. */
@@ -146,38 +94,30 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
   #listener: Deno.Listener<Deno.Conn, Deno.NetAddr> | undefined;
   #acceptLoop: Promise<void> | undefined;
   #address: AddressInfo | undefined;
-  #closing: Promise<void> | undefined;
 
   constructor(options: ServerOptions = {}) {
     super();
     this.#options = options;
-    this.#registry = new ServerRegistry({
-      scheduler: denoScheduler,
-      ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
+    this.#core = new ServerCore(options, denoRuntime, {
+      connection: (session, request) => this.emit('connection', session, request),
+      rejected: (status, reason) => this.emit('rejected', status, reason),
+      close: () => this.emit('close'),
     });
-    const path = options.path;
-    this.#paths = path === undefined ? undefined : new Set(typeof path === 'string' ? [path] : path);
-    const deflate = options.perMessageDeflate;
-    this.#extensions =
-      deflate === undefined || deflate === false
-        ? []
-        : [permessageDeflate({ compressor: zlibCompressor(), ...(deflate === true ? {} : deflate) })];
-    this.#connection = connectionSettings(options);
   }
 
   /** Open connections (a live, read-only set). */
   get clients(): ReadonlySet<Session> {
-    return this.#registry.clients;
+    return this.#core.clients;
   }
 
   /** Number of open connections. */
   get connectionCount(): number {
-    return this.#registry.size;
+    return this.#core.size;
   }
 
   /** Handshakes in progress. */
   get pendingCount(): number {
-    return this.#registry.pending;
+    return this.#core.pending;
   }
 
   /** The address, once listening. */
@@ -188,7 +128,7 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
   /** Listen on `port`/`host` (TCP, or TLS when `tls` is given). Resolves with the bound address. */
   listen(): Promise<AddressInfo> {
     if (this.#listener !== undefined) return Promise.reject(new Error('already listening'));
-    if (this.#closing !== undefined) return Promise.reject(new Error('the server is closed'));
+    if (this.#core.closing) return Promise.reject(new Error('the server is closed'));
     const hostname = this.#options.host ?? '127.0.0.1';
     const port = this.#options.port ?? 0;
     const tls = this.#options.tls;
@@ -201,7 +141,7 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     const addr = this.#listener.addr;
-    const address: AddressInfo = { address: addr.hostname, family: addr.hostname.includes(':') ? 'IPv6' : 'IPv4', port: addr.port };
+    const address = listenAddress(addr.hostname, addr.port);
     this.#address = address;
     this.#acceptLoop = this.#accept(this.#listener);
     this.emit('listening', address);
@@ -222,25 +162,26 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
    * left. Resolves when every connection is closed and released.
    */
   close(options: CloseOptions = {}): Promise<void> {
-    this.#closing ??= (async () => {
-      try {
-        this.#listener?.close();
-      } catch {
-        // already closed
-      }
-      // Connections that have not sent a request yet are dropped.
-      for (const transport of this.#sniffing) transport.destroy();
-      await this.#registry.shutdown(options);
-      await this.#acceptLoop;
-      const deadline = setTimeout(() => {
-        for (const transport of this.#transports) transport.destroy();
-      }, options.timeout ?? 5000);
-      await Promise.all([...this.#transports].map((t) => t.released));
-      clearTimeout(deadline);
-      this.#listener = undefined;
-      this.emit('close');
-    })();
-    return this.#closing;
+    return this.#core.close(options, {
+      stop: () => {
+        try {
+          this.#listener?.close();
+        } catch {
+          // already closed
+        }
+        // Connections that have not sent a request yet are dropped.
+        for (const transport of this.#sniffing) transport.destroy();
+      },
+      release: async () => {
+        await this.#acceptLoop;
+        const deadline = setTimeout(() => {
+          for (const transport of this.#transports) transport.destroy();
+        }, options.timeout ?? 5000);
+        await Promise.all([...this.#transports].map((t) => t.released));
+        clearTimeout(deadline);
+        this.#listener = undefined;
+      },
+    });
   }
 
   async #accept(listener: Deno.Listener<Deno.Conn, Deno.NetAddr>): Promise<void> {
@@ -250,7 +191,7 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
         conn = await listener.accept();
       } catch (error) {
         // close() ends the loop with BadResource; anything else is reported.
-        if (this.#closing === undefined && !(error instanceof Deno.errors.BadResource)) {
+        if (!this.#core.closing && !(error instanceof Deno.errors.BadResource)) {
           this.emit('error', error instanceof Error ? error : new Error(String(error)));
         }
         return;
@@ -263,14 +204,14 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
     const transport = new ConnTransport(conn, this.#options.io);
     this.#transports.add(transport);
     void transport.released.then(() => this.#transports.delete(transport));
-    if (this.#closing !== undefined) {
+    if (this.#core.closing) {
       transport.write([rejectUpgrade(503)]);
       transport.end();
       this.#linger(transport);
       return;
     }
     const options = this.#options;
-    const timeout = options.handshakeTimeout ?? 10_000;
+    const timeout = this.#core.handshakeTimeout;
     const limits = options.maxHeaderBytes !== undefined ? { maxHeaderBytes: options.maxHeaderBytes } : {};
     this.#sniffing.add(transport);
     const onFirst = async (first: FirstRequest): Promise<void> => {
@@ -303,42 +244,19 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
   }
 
   #upgrade(transport: ConnTransport, bytes: Uint8Array): void {
-    const options = this.#options;
-    const hook = options.accept;
-    const paths = this.#paths;
     const conn = transport.conn;
-    const upgrade = acceptWebSocket(transport, {
-      ...sessionSettings(options),
-      scheduler: denoScheduler,
-      registry: this.#registry,
-      handshakeTimeout: options.handshakeTimeout ?? 10_000,
-      ...(options.maxHeaderBytes !== undefined ? { headLimits: { maxHeaderBytes: options.maxHeaderBytes } } : {}),
-      ...(options.protocols !== undefined ? { protocols: options.protocols } : {}),
-      extensions: this.#extensions,
-      connection: this.#connection,
-      ...(paths !== undefined || hook !== undefined
-        ? {
-            accept: (request: UpgradeRequest): AcceptDecision | Promise<AcceptDecision> => {
-              if (paths !== undefined && !paths.has(request.path)) return reject(404);
-              return hook === undefined ? { type: 'accept' } : hook(request, { conn, remoteAddr: conn.remoteAddr as Deno.NetAddr });
-            },
-          }
-        : {}),
-      initialBytes: bytes,
-    });
-    transport.attach(upgrade);
-    void upgrade.result.then((result) => {
-      if (result.type === 'accepted') {
-        // From now on bytes go straight to the session, so the driver, the
-        // parsed head and the handshake parser can be collected (memory per idle connection).
-        transport.attach(result.session);
-        trackTransport(result.session, transport);
-        this.emit('connection', result.session, result.request);
-      } else if (result.type === 'rejected') {
-        this.emit('rejected', result.status, result.reason);
-        this.#linger(transport);
-      } else transport.destroy();
-    });
+    this.#core.upgrade(
+      transport,
+      { conn, remoteAddr: conn.remoteAddr as Deno.NetAddr },
+      {
+        initialBytes: bytes,
+        onResult: (result) => {
+          if (result.type === 'accepted') trackTransport(result.session, transport);
+          else if (result.type === 'rejected') this.#linger(transport);
+          else transport.destroy();
+        },
+      },
+    );
   }
 
   /** Drop a conn whose client does not close it soon after our last response. */
