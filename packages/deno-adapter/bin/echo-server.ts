@@ -7,7 +7,7 @@
 // Usage: deno run --allow-net=127.0.0.1 --allow-read echo-server.ts --port N [--cert cert.pem --key key.pem] [--serve]
 import { parseArgs } from 'node:util';
 import { ECHO_OPTIONS, ECHO_READY_LINE, echoListener } from '@framewire/codec';
-import { ServeUpgrader, WebSocketServer, isWebSocketRequest } from '../dist/index.js';
+import { ServeUpgrader, WebSocketServer } from '../dist/index.js';
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -37,7 +37,8 @@ if (values.serve) {
   const ready = Promise.withResolvers<void>();
   const server = Deno.serve(
     { hostname: '127.0.0.1', port, signal: abort.signal, onListen: () => ready.resolve(), ...(tls !== undefined ? { cert: tls.cert, key: tls.key } : {}) },
-    (request) => (isWebSocketRequest(request) ? upgrader.upgrade(request) : new Response('framewire echo server (Deno.serve)\n')),
+    // Every request goes to the upgrader, so a plain GET gets the codec's 426/400 like the raw-TCP server.
+    (request) => upgrader.upgrade(request),
   );
   await ready.promise;
   stop = async () => {
@@ -51,7 +52,6 @@ if (values.serve) {
     port,
     ...(tls !== undefined ? { tls } : {}),
     ...ECHO_OPTIONS,
-    fetch: () => new Response('framewire echo server (Deno raw TCP)\n'),
   });
   server.on('connection', (ws) => {
     ws.on('message', echoListener(ws));

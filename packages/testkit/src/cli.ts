@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { catalogue } from './cases/index.js';
-import { loadMatrixConfig, runMatrix } from './matrix.js';
+import { judgeKnownFailures, loadMatrixConfig, runMatrix } from './matrix.js';
 import type { CaseResult, RunReport } from './result.js';
 import { matchesFilter } from './result.js';
 import { writeHtmlReport } from './report-html.js';
@@ -104,7 +104,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         modes: mode === 'both' ? ['server', 'client'] : [mode as 'server' | 'client'],
       });
       for (const run of runs) for (const line of notableResults(run)) console.log(`[${run.target}:${run.mode}] ${line}`);
-      return runs.some((r) => r.counts.fail > 0) ? 1 : 0;
+      const known = judgeKnownFailures(config, runs);
+      for (const line of known.lines) console.log(line);
+      console.log(`matrix: ${known.unknown} unexpected failure(s), ${known.lines.length} known failure(s)`);
+      return known.unknown > 0 ? 1 : 0;
     }
     case 'list': {
       for (const c of catalogue()) if (matchesFilter(c.id, values.cases)) console.log(`${c.id.padEnd(52)} ${c.modes.join('+').padEnd(13)} ${c.title}`);

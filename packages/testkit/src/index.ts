@@ -14,7 +14,7 @@ export type { Outcome, Verdict, VerdictCounts } from './verdict.js';
 export { countVerdicts, VERDICTS } from './verdict.js';
 export { CATALOGUE_END, CATALOGUE_START, catalogueMarkdown, withCatalogue } from './catalogue-doc.js';
 export type { MatrixConfig, MatrixOptions, MatrixTarget } from './matrix.js';
-export { freePort, loadMatrixConfig, runMatrix, startServer } from './matrix.js';
+export { freePort, loadMatrixConfig, runMatrix, startServer, judgeKnownFailures, knownFailure } from './matrix.js';
 export { renderHtmlReport, writeHtmlReport } from './report-html.js';
 export type { JsonReport } from './report-json.js';
 export { toJsonReport, writeJsonReport } from './report-json.js';

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import type { RunReport } from './result.js';
+import { matchesFilter, type RunReport } from './result.js';
 import { writeHtmlReport } from './report-html.js';
 import { writeJsonReport } from './report-json.js';
 import { runClientSuite } from './runner-client.js';
@@ -18,6 +18,39 @@ export interface MatrixTarget {
   readonly enabled?: boolean;
   readonly server?: { readonly command: string; readonly url?: string; readonly cwd?: string; readonly cases?: string };
   readonly client?: { readonly command: string; readonly cwd?: string; readonly cases?: string };
+  /**
+   * Failures this target is known to have, each with why (and the issue it
+   * belongs to): case-id glob → reason. They are listed in the output but do
+   * not fail the run; a known failure that starts passing is listed too.
+   */
+  readonly knownFailures?: Readonly<Record<string, string>>;
+}
+
+/** The reason a failed case of `target` is a known failure, if it is one. */
+export function knownFailure(target: MatrixTarget | undefined, caseId: string): string | undefined {
+  for (const [pattern, reason] of Object.entries(target?.knownFailures ?? {})) {
+    if (matchesFilter(caseId, pattern)) return reason;
+  }
+  return undefined;
+}
+
+/**
+ * Lines for the known failures of each run, and the number of failures that
+ * are not known (the ones that fail the matrix).
+ */
+export function judgeKnownFailures(config: MatrixConfig, runs: readonly RunReport[]): { lines: string[]; unknown: number } {
+  const lines: string[] = [];
+  let unknown = 0;
+  for (const run of runs) {
+    const target = config.targets.find((t) => t.name === run.target);
+    for (const r of run.results) {
+      if (r.verdict !== 'fail') continue;
+      const reason = knownFailure(target, r.id);
+      if (reason === undefined) unknown++;
+      else lines.push(`[${run.target}:${run.mode}] known failure ${r.id}: ${reason}`);
+    }
+  }
+  return { lines, unknown };
 }
 
 /** The matrix config file. */
