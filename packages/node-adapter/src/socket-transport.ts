@@ -1,6 +1,26 @@
 import type { Socket } from 'node:net';
 import type { Transport, TransportSink } from '@framewire/codec';
 
+/** Where a socket's shared listeners find their transport (one property, no closures per socket). */
+const TRANSPORT = Symbol('framewire.transport');
+
+type TaggedSocket = Socket & { [TRANSPORT]?: SocketTransport };
+
+// One set of listener functions for every socket: Node calls them with the
+// socket as `this`, so an idle connection holds no closures of its own.
+function onData(this: TaggedSocket, chunk: Buffer): void {
+  this[TRANSPORT]?.sink?.receive(chunk);
+}
+function onEnd(this: TaggedSocket): void {
+  this[TRANSPORT]?.sink?.receiveEof();
+}
+function onError(this: TaggedSocket, error: Error): void {
+  this[TRANSPORT]?.sink?.receiveEof(error);
+}
+function onDrain(this: TaggedSocket): void {
+  this[TRANSPORT]?.sink?.drain();
+}
+
 /**
  * A codec {@link Transport} over a Node `net.Socket` or `tls.TLSSocket`.
  *
@@ -8,15 +28,18 @@ import type { Transport, TransportSink } from '@framewire/codec';
  * a `process.nextTick` uncorks it, so Node hands every frame header and
  * payload of that tick to the kernel in one `writev`. Payloads are written as
  * they are (a `Uint8Array` becomes a `Buffer` view, not a copy).
+ *
+ * Memory: an idle connection holds this object and a symbol-keyed property
+ * on its socket; the socket's listeners are shared module functions.
  */
 export class SocketTransport implements Transport {
   #corked = false;
   #sink: TransportSink | undefined;
-  #detach: (() => void) | undefined;
-  readonly #uncork = (): void => {
-    this.#corked = false;
-    this.socket.uncork();
-  };
+
+  static #uncork(transport: SocketTransport): void {
+    transport.#corked = false;
+    transport.socket.uncork();
+  }
 
   constructor(readonly socket: Socket) {
     // Small frames (pongs, close frames, chat messages) must not wait for
@@ -36,7 +59,7 @@ export class SocketTransport implements Transport {
     if (!this.#corked) {
       this.#corked = true;
       socket.cork();
-      process.nextTick(this.#uncork);
+      process.nextTick(SocketTransport.#uncork, this);
     }
     let ok = true;
     for (const chunk of chunks) {
@@ -68,29 +91,22 @@ export class SocketTransport implements Transport {
    * unhandled exceptions; they end the session with 1006.
    */
   attach(sink: TransportSink, head?: Uint8Array): void {
-    this.#detach?.();
+    const first = this.#sink === undefined;
     this.#sink = sink;
-    const socket = this.socket;
-    const onData = (chunk: Buffer): void => sink.receive(chunk);
-    const onEnd = (): void => sink.receiveEof();
-    const onError = (error: Error): void => sink.receiveEof(error);
-    const onClose = (): void => sink.receiveEof();
-    const onDrain = (): void => sink.drain();
-    socket.on('data', onData);
-    socket.on('end', onEnd);
-    socket.on('error', onError);
-    socket.on('close', onClose);
-    socket.on('drain', onDrain);
-    this.#detach = () => {
-      socket.off('data', onData);
-      socket.off('end', onEnd);
-      socket.off('error', onError);
-      socket.off('close', onClose);
-      socket.off('drain', onDrain);
-    };
+    const socket = this.socket as TaggedSocket;
+    if (first) {
+      socket[TRANSPORT] = this;
+      socket.on('data', onData);
+      socket.on('end', onEnd);
+      socket.on('error', onError);
+      socket.on('close', onEnd); // a close without 'end' (reset, destroy) is an EOF too
+      socket.on('drain', onDrain);
+    }
     if (head !== undefined && head.length > 0) sink.receive(head);
     // A socket handed over by an http server may be paused; start reading.
-    if (socket.isPaused()) socket.resume();
+    // Later attaches (the session taking over from the upgrade driver) keep
+    // whatever flow control the new sink asked for.
+    if (first && socket.isPaused()) socket.resume();
   }
 
   /** The sink currently attached, if any. */

@@ -179,6 +179,10 @@ export class ServerCore<Context> {
     });
     transport.attach(upgrade);
     void upgrade.result.then((result) => {
+      // The session takes the transport over from the upgrade driver, so the
+      // driver (its parser, request and timers) can be collected while the
+      // connection idles.
+      if (result.type === 'accepted') transport.attach(result.session);
       init.onResult?.(result);
       if (result.type === 'accepted') this.#events.connection(result.session, result.request);
       else if (result.type === 'rejected') this.#events.rejected(result.status, result.reason);
