@@ -1,5 +1,5 @@
 import type { Scheduler } from './scheduler.js';
-import type { Session } from './session.js';
+import { onSessionClosed, type Session } from './session.js';
 
 /** Options of a {@link ServerRegistry}. */
 export interface ServerRegistryOptions {
@@ -54,6 +54,11 @@ export class ServerRegistry implements Iterable<Session> {
   #shutdownReason = 'server shutting down';
   /** Resolvers waiting for the next change (a session left, a reservation ended). */
   #changeWaiters: (() => void)[] = [];
+  /** One function for every session: a registered idle session costs a set entry, no closure. */
+  readonly #sessionClosed = (session: Session): void => {
+    this.#sessions.delete(session);
+    this.#notify();
+  };
 
   constructor(options: ServerRegistryOptions) {
     this.#scheduler = options.scheduler;
@@ -123,10 +128,7 @@ export class ServerRegistry implements Iterable<Session> {
   add(session: Session): void {
     if (this.#sessions.has(session) || session.readyState === 3) return;
     this.#sessions.add(session);
-    void session.closed.then(() => {
-      this.#sessions.delete(session);
-      this.#notify();
-    });
+    session[onSessionClosed](this.#sessionClosed);
     if (this.#shuttingDown !== undefined) session.goingAway(this.#shutdownReason);
   }
 

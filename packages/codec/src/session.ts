@@ -13,6 +13,13 @@ export type { BinaryType, CloseInfo, SessionEvents, SessionInit, SessionOptions 
 const MiB = 1024 * 1024;
 const textEncoder = new TextEncoder();
 
+/**
+ * @internal How a {@link ServerRegistry} learns that a session closed
+ * without a promise, a reaction and a closure per idle connection: the
+ * session calls the hook one microtask after `close` (when `closed` settles).
+ */
+export const onSessionClosed: unique symbol = Symbol('framewire.onSessionClosed');
+
 /** Receive work is synchronous; user calls are batched into one flush per microtask. */
 const microtask = (fn: () => void): void => {
   void Promise.resolve().then(fn);
@@ -54,8 +61,6 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   readonly protocol: string;
   /** The negotiated extensions header value, '' when none. */
   readonly extensions: string;
-  /** Resolves once with the close outcome; never rejects. */
-  readonly closed: Promise<CloseInfo>;
 
   readonly #connection: Connection;
   readonly #transport: Transport;
@@ -64,10 +69,16 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   readonly #maxBufferedAmount: number;
   readonly #transportCloseTimeout: number;
   readonly #onListenerError: ((error: unknown, event: keyof SessionEvents) => void) | undefined;
-  readonly #inbox: Inbox;
-  readonly #timer: TimerSlot;
-  readonly #graceTimer: TimerSlot;
-  #resolveClosed!: (info: CloseInfo) => void;
+  readonly #receiveHighWaterMessages: number;
+  readonly #receiveHighWaterBytes: number;
+  // Allocated on first use: an idle connection needs no inbox, no timer and
+  // no `closed` promise (see `#inboxNow`, `#afterWork`, `closed`).
+  #inboxSlot: Inbox | undefined;
+  #timer: TimerSlot | undefined;
+  #graceTimer: TimerSlot | undefined;
+  #closed: Promise<CloseInfo> | undefined;
+  #resolveClosed: ((info: CloseInfo) => void) | undefined;
+  #closedHook: ((session: Session) => void) | undefined;
   #head: Uint8Array | undefined;
 
   #started = false;
@@ -81,7 +92,7 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   #congested = false;
   #congestedBytes = 0;
   #needDrain = false;
-  #drainWaiters: (() => void)[] = [];
+  #drainWaiters: (() => void)[] | undefined;
   #processing = false;
   #again = false;
   #awaitingPending = false;
@@ -101,21 +112,8 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
     this.#transportCloseTimeout = init.transportCloseTimeout ?? 2000;
     this.#onListenerError = init.onListenerError;
     this.#head = init.head;
-    this.#inbox = new Inbox(
-      {
-        highWaterMessages: init.receiveHighWaterMessages ?? 64,
-        highWaterBytes: init.receiveHighWaterBytes ?? 16 * MiB,
-      },
-      (paused) => this.#setReading(!paused),
-    );
-    this.#timer = new TimerSlot(this.#scheduler, () => {
-      this.#connection.handleTimeout(this.#scheduler.now());
-      this.#process();
-    });
-    this.#graceTimer = new TimerSlot(this.#scheduler, () => this.#destroyTransport());
-    this.closed = new Promise((resolve) => {
-      this.#resolveClosed = resolve;
-    });
+    this.#receiveHighWaterMessages = init.receiveHighWaterMessages ?? 64;
+    this.#receiveHighWaterBytes = init.receiveHighWaterBytes ?? 16 * MiB;
     if (init.head !== undefined && init.head.length > 0) {
       // Frames that came in the same packet as the handshake wait until a
       // message consumer attaches (or one turn of the event loop), so code
@@ -129,6 +127,38 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   }
 
   // ---- state ------------------------------------------------------------
+
+  /** Resolves once with the close outcome; never rejects. */
+  get closed(): Promise<CloseInfo> {
+    if (this.#closed === undefined) {
+      const info = this.#closeInfo;
+      this.#closed =
+        info !== undefined
+          ? Promise.resolve(info)
+          : new Promise((resolve) => {
+              this.#resolveClosed = resolve;
+            });
+    }
+    return this.#closed;
+  }
+
+  /** @internal Call `hook(this)` once, one microtask after the session closed. */
+  [onSessionClosed](hook: (session: Session) => void): void {
+    if (this.#closeInfo !== undefined) microtask(() => hook(this));
+    else this.#closedHook = hook;
+  }
+
+  /** The inbox, created when first needed. */
+  #inboxNow(): Inbox {
+    if (this.#inboxSlot === undefined) {
+      this.#inboxSlot = new Inbox(
+        { highWaterMessages: this.#receiveHighWaterMessages, highWaterBytes: this.#receiveHighWaterBytes },
+        (paused) => this.#setReading(!paused),
+      );
+      if (this.#closeInfo !== undefined) this.#inboxSlot.close();
+    }
+    return this.#inboxSlot;
+  }
 
   /** 1 open, 2 closing, 3 closed (see {@link ReadyState}). */
   get readyState(): number {
@@ -148,7 +178,7 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
 
   /** Is reading from the transport paused because the application is behind? */
   get receivePaused(): boolean {
-    return this.#inbox.paused;
+    return this.#inboxSlot?.paused ?? false;
   }
 
   // ---- sending ----------------------------------------------------------
@@ -193,7 +223,7 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   drained(): Promise<void> {
     if (this.bufferedAmount < this.#highWaterMark || this.#closeInfo !== undefined) return Promise.resolve();
     this.#needDrain = true;
-    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+    return new Promise((resolve) => (this.#drainWaiters ??= []).push(resolve));
   }
 
   /** Send a ping (payload ≤ 125 bytes). @throws UsageError once closing. */
@@ -238,7 +268,7 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   /** Messages as an async iterator; ends after the connection closed and held messages were taken. */
   [Symbol.asyncIterator](): AsyncIterableIterator<SessionMessage, undefined> {
     if (!this.#started) microtask(() => this.#start());
-    return this.#inbox.iterator();
+    return this.#inboxNow().iterator();
   }
 
   // ---- TransportSink ----------------------------------------------------
@@ -262,7 +292,7 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
     this.#start();
     if (this.#eofReceived) return;
     this.#eofReceived = true;
-    this.#graceTimer.clear();
+    this.#graceTimer?.clear();
     if (error !== undefined && this.#closeInfo === undefined) {
       this.#emitError(error instanceof Error ? error : new Error(String(error)));
     }
@@ -319,7 +349,7 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   protected override listenerAdded(event: keyof SessionEvents): void {
     // A consumer is here: frames that came with the handshake need not wait any longer.
     if (event === 'message' && !this.#started) microtask(() => this.#start());
-    if (event === 'message' && this.#inbox.size > 0) this.#scheduleDeliverHeld();
+    if (event === 'message' && (this.#inboxSlot?.size ?? 0) > 0) this.#scheduleDeliverHeld();
   }
 
   #start(): void {
@@ -442,22 +472,23 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
 
   #deliver(data: SessionMessage, isBinary: boolean, size: number): void {
     const listeners = this.listenerCount('message');
-    const iterating = this.#inbox.iterating;
+    const inbox = this.#inboxSlot;
+    const iterating = inbox !== undefined && inbox.iterating;
     if (listeners > 0) {
-      if (this.#inbox.size > 0 && !iterating) {
+      if (inbox !== undefined && inbox.size > 0 && !iterating) {
         // Messages held for a late listener go first: this one must not overtake them.
-        this.#inbox.push(data, isBinary, size);
+        inbox.push(data, isBinary, size);
         this.#scheduleDeliverHeld();
         return;
       }
       this.#dispatch(data, isBinary, size);
     }
-    if (listeners === 0 || iterating) this.#inbox.push(data, isBinary, size);
+    if (listeners === 0 || iterating) this.#inboxNow().push(data, isBinary, size);
   }
 
   #dispatch(data: SessionMessage, isBinary: boolean, size: number): void {
     this.emit('message', [data, isBinary], (result) => {
-      if (isThenable(result)) this.#inbox.track(result, size, (error) => this.reportListenerError(error, 'message'));
+      if (isThenable(result)) this.#inboxNow().track(result, size, (error) => this.reportListenerError(error, 'message'));
     });
   }
 
@@ -467,8 +498,9 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
     this.#deliverScheduled = true;
     microtask(() => {
       this.#deliverScheduled = false;
-      while (this.listenerCount('message') > 0 && !this.#inbox.iterating) {
-        const held = this.#inbox.shift();
+      const inbox = this.#inboxSlot;
+      while (inbox !== undefined && this.listenerCount('message') > 0 && !inbox.iterating) {
+        const held = inbox.shift();
         if (held === undefined) break;
         this.#dispatch(held.data, held.isBinary, sizeOf(held.data));
       }
@@ -493,10 +525,17 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
 
   #afterWork(): void {
     if (this.#closeInfo !== undefined) {
-      this.#timer.clear();
+      this.#timer?.clear();
       if (!this.#transportEnded && !this.#transportDestroyed) this.#endTransport();
     } else {
-      this.#timer.set(this.#connection.pollTimeout());
+      const deadline = this.#connection.pollTimeout();
+      if (deadline !== undefined) {
+        this.#timer ??= new TimerSlot(this.#scheduler, () => {
+          this.#connection.handleTimeout(this.#scheduler.now());
+          this.#process();
+        });
+        this.#timer.set(deadline);
+      } else this.#timer?.clear();
     }
     if (this.#needDrain && this.bufferedAmount < this.#highWaterMark) {
       this.#needDrain = false;
@@ -507,7 +546,8 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
 
   #resolveDrainWaiters(): void {
     const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
+    if (waiters === undefined) return;
+    this.#drainWaiters = undefined;
     for (const w of waiters) w();
   }
 
@@ -516,11 +556,14 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
     this.#transportEnded = true;
     this.#transport.end();
     // The peer should close its side now; if it never does, do not leak the transport.
-    if (!this.#eofReceived) this.#graceTimer.set(this.#scheduler.now() + this.#transportCloseTimeout);
+    if (!this.#eofReceived) {
+      this.#graceTimer ??= new TimerSlot(this.#scheduler, () => this.#destroyTransport());
+      this.#graceTimer.set(this.#scheduler.now() + this.#transportCloseTimeout);
+    }
   }
 
   #destroyTransport(): void {
-    this.#graceTimer.clear();
+    this.#graceTimer?.clear();
     if (this.#transportDestroyed) return;
     this.#transportDestroyed = true;
     this.#transport.destroy();
@@ -536,14 +579,20 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   #finish(info: CloseInfo): void {
     if (this.#closeInfo !== undefined) return;
     this.#closeInfo = this.#terminated ? { code: 1006, reason: '', wasClean: false } : info;
-    this.#timer.clear();
-    this.#inbox.close();
+    this.#timer?.clear();
+    const inbox = this.#inboxSlot;
+    inbox?.close();
     this.#resolveDrainWaiters();
     this.#needDrain = false;
     // Keep reading so the peer's EOF arrives; the inbox no longer matters.
-    if (this.#inbox.paused) this.#setReading(true);
+    if (inbox !== undefined && inbox.paused) this.#setReading(true);
     if (!this.#transportEnded && !this.#transportDestroyed && !this.#processing) this.#endTransport();
-    this.#resolveClosed(this.#closeInfo);
+    // The registry hears first (as when it awaited `closed` from the start).
+    const hook = this.#closedHook;
+    this.#closedHook = undefined;
+    if (hook !== undefined) microtask(() => hook(this));
+    this.#resolveClosed?.(this.#closeInfo);
+    this.#resolveClosed = undefined;
     this.emit('close', [this.#closeInfo]);
   }
 }

@@ -20,7 +20,7 @@ import {
 } from './handshake-server.js';
 import type { MessageExtension } from './extension.js';
 import type { Reservation, ServerRegistry } from './server-registry.js';
-import { TimerSlot } from './scheduler.js';
+import { TimerSlot, type Scheduler } from './scheduler.js';
 import { Session } from './session.js';
 import { selectSubprotocol } from './subprotocol.js';
 import type { Transport, TransportSink } from './transport.js';
@@ -348,7 +348,7 @@ export class ServerUpgrade implements TransportSink {
     const connection = new Connection({
       ...options.connection,
       role: 'server',
-      now: () => scheduler.now(),
+      now: clockOf(scheduler),
       extension,
     });
     const session = new Session({
@@ -408,6 +408,18 @@ export class ServerUpgrade implements TransportSink {
     if (paused) this.#transport.pause();
     else this.#transport.resume();
   }
+}
+
+/** One `now` function per scheduler, shared by its connections (not a closure per connection). */
+const clocks = new WeakMap<Scheduler, () => number>();
+
+function clockOf(scheduler: Scheduler): () => number {
+  let now = clocks.get(scheduler);
+  if (now === undefined) {
+    now = () => scheduler.now();
+    clocks.set(scheduler, now);
+  }
+  return now;
 }
 
 /**
