@@ -114,7 +114,8 @@ export class FrameDecoder {
   private offset = 0;
   /** Unread bytes over all chunks. */
   private buffered = 0;
-  private readonly spill = new Uint8Array(MAX_HEADER_SIZE);
+  /** Allocated on the first split header: most connections never need it. */
+  private spill: Uint8Array | undefined = undefined;
 
   private state = HEADER;
   /** Header of the frame whose payload is being filled or streamed. */
@@ -222,8 +223,9 @@ export class FrameDecoder {
     if (this.buffered < headerSize) return undefined;
     if (chunk.length - p < headerSize) {
       // Header split over chunks: gather it in the spill buffer.
-      this.copyOut(this.spill, headerSize);
-      chunk = this.spill;
+      const spill = (this.spill ??= new Uint8Array(MAX_HEADER_SIZE));
+      this.copyOut(spill, headerSize);
+      chunk = spill;
       p = 0;
     } else {
       this.consume(headerSize);
