@@ -194,7 +194,7 @@ export class HeadParser<H extends RequestHead | ResponseHead> {
     }
     if (this.#startLine === undefined) {
       if (end === 0) return fail(400, false, 'Empty start line');
-      this.#startLine = latin1String(line, 0, end);
+      this.#startLine = bytesToLatin1(line, 0, end);
       return undefined;
     }
     if (end === 0) return 'end';
@@ -212,7 +212,7 @@ export class HeadParser<H extends RequestHead | ResponseHead> {
     let vEnd = end;
     while (vStart < vEnd && (line[vStart] === 0x20 || line[vStart] === 0x09)) vStart++;
     while (vEnd > vStart && (line[vEnd - 1] === 0x20 || line[vEnd - 1] === 0x09)) vEnd--;
-    this.#fields.push([latin1String(line, 0, colon), latin1String(line, vStart, vEnd)]);
+    this.#fields.push([bytesToLatin1(line, 0, colon), bytesToLatin1(line, vStart, vEnd)]);
     return undefined;
   }
 
@@ -225,7 +225,7 @@ export class HeadParser<H extends RequestHead | ResponseHead> {
       const parts = startLine.split(' ');
       if (parts.length !== 3) return fail(400, false, 'Malformed request line');
       const [method, target, versionText] = parts as [string, string, string];
-      if (method.length === 0 || ![...method].every((ch) => isTokenChar(ch.charCodeAt(0)))) {
+      if (method.length === 0 || !isToken(method)) {
         return fail(400, false, 'Malformed request method');
       }
       if (target.length === 0 || !/^[\x21-\x7e]+$/.test(target)) return fail(400, false, 'Malformed request target');
@@ -251,6 +251,25 @@ export class HeadParser<H extends RequestHead | ResponseHead> {
 }
 
 const NEED_MORE = Object.freeze({ type: 'need-more' as const });
+
+/** Longest run handed to one `String.fromCharCode.apply` (well below any engine's argument limit). */
+const APPLY_CHUNK = 4096;
+
+/**
+ * Bytes as a Latin-1 string. `apply` takes the typed array as it is: no
+ * iterator and no argument array per call (spreading a view allocated several
+ * times its size on every header line).
+ */
+function bytesToLatin1(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start > APPLY_CHUNK) return latin1String(bytes, start, end);
+  return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+}
+
+/** Every character a token character (RFC 7230 §3.2.6)? */
+function isToken(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (!isTokenChar(text.charCodeAt(i))) return false;
+  return true;
+}
 
 function fail(status: 400 | 414 | 431, tooLarge: boolean, reason: string): HeadError {
   return Object.freeze({ type: 'error', status, tooLarge, reason });
