@@ -187,14 +187,17 @@ export class HeadParser<H extends RequestHead | ResponseHead> {
   #line(line: Uint8Array): HeadError | 'end' | undefined {
     const end = line.length - 2;
     if (end < 0 || line[end] !== CR) return fail(400, false, 'Line not terminated by CRLF');
+    let bits = 0;
     for (let i = 0; i < end; i++) {
       const c = line[i]!;
+      bits |= c;
       // RFC 7230 §3.2: no CR, LF, NUL or other controls except HTAB in a line.
       if ((c < 0x20 && c !== 0x09) || c === 0x7f) return fail(400, false, 'Control character in head');
     }
+    const ascii = bits < 0x80;
     if (this.#startLine === undefined) {
       if (end === 0) return fail(400, false, 'Empty start line');
-      this.#startLine = bytesToLatin1(line, 0, end);
+      this.#startLine = bytesToLatin1(line, 0, end, ascii);
       return undefined;
     }
     if (end === 0) return 'end';
@@ -212,7 +215,7 @@ export class HeadParser<H extends RequestHead | ResponseHead> {
     let vEnd = end;
     while (vStart < vEnd && (line[vStart] === 0x20 || line[vStart] === 0x09)) vStart++;
     while (vEnd > vStart && (line[vEnd - 1] === 0x20 || line[vEnd - 1] === 0x09)) vEnd--;
-    this.#fields.push([bytesToLatin1(line, 0, colon), bytesToLatin1(line, vStart, vEnd)]);
+    this.#fields.push([bytesToLatin1(line, 0, colon, ascii), bytesToLatin1(line, vStart, vEnd, ascii)]);
     return undefined;
   }
 
@@ -252,17 +255,19 @@ export class HeadParser<H extends RequestHead | ResponseHead> {
 
 const NEED_MORE = Object.freeze({ type: 'need-more' as const });
 
-/** Longest run handed to one `String.fromCharCode.apply` (well below any engine's argument limit). */
-const APPLY_CHUNK = 4096;
+/** Decodes ASCII lines: it allocates only the string. */
+const asciiDecoder = new TextDecoder();
 
 /**
- * Bytes as a Latin-1 string. `apply` takes the typed array as it is: no
- * iterator and no argument array per call (spreading a view allocated several
- * times its size on every header line).
+ * Bytes as a Latin-1 string (RFC 7230 §3.2.4: field values are octets).
+ * `ascii` lines, nearly all, go through a `TextDecoder` (UTF-8 and Latin-1
+ * agree below 0x80), which allocates nothing but the string; spreading a
+ * view into `String.fromCharCode` allocated an iterator and an argument list
+ * several times the line's size on every header line.
  */
-function bytesToLatin1(bytes: Uint8Array, start: number, end: number): string {
-  if (end - start > APPLY_CHUNK) return latin1String(bytes, start, end);
-  return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+function bytesToLatin1(bytes: Uint8Array, start: number, end: number, ascii: boolean): string {
+  if (ascii) return asciiDecoder.decode(bytes.subarray(start, end));
+  return latin1String(bytes, start, end);
 }
 
 /** Every character a token character (RFC 7230 §3.2.6)? */

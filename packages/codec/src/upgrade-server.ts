@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { Connection } from './connection.js';
+import { Connection, type ConnectionOptions } from './connection.js';
 import { UsageError } from './errors.js';
 import type { HeaderInit } from './header-tokens.js';
 import {
@@ -21,7 +21,7 @@ import {
 import type { MessageExtension } from './extension.js';
 import type { Reservation, ServerRegistry } from './server-registry.js';
 import { TimerSlot, type Scheduler } from './scheduler.js';
-import { Session } from './session.js';
+import { Session, type SessionOptions } from './session.js';
 import { selectSubprotocol } from './subprotocol.js';
 import type { Transport, TransportSink } from './transport.js';
 import { concatBytes, DEFAULT_HANDSHAKE_TIMEOUT, sessionOptions, type UpgradeOptions } from './upgrade.js';
@@ -192,7 +192,8 @@ export class ServerUpgrade implements TransportSink {
   readonly #options: ServerUpgradeOptions;
   readonly #handshake: ServerHandshake;
   readonly #timer: TimerSlot;
-  readonly #closeTimer: TimerSlot;
+  /** Armed only after a refusal; created then. */
+  #closeTimer: TimerSlot | undefined;
   #resolve!: (result: ServerUpgradeResult) => void;
   #state: 'reading' | 'deciding' | 'upgraded' | 'done' = 'reading';
   #request: UpgradeRequest | undefined;
@@ -211,7 +212,6 @@ export class ServerUpgrade implements TransportSink {
     });
     const scheduler = options.scheduler;
     this.#timer = new TimerSlot(scheduler, () => this.#timeout());
-    this.#closeTimer = new TimerSlot(scheduler, () => this.#transport.destroy());
     this.#timer.set(scheduler.now() + (options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT));
     if (options.initialBytes !== undefined && options.initialBytes.length > 0) this.receive(options.initialBytes);
   }
@@ -255,7 +255,7 @@ export class ServerUpgrade implements TransportSink {
       this.#session!.receiveEof(error);
       return;
     }
-    this.#closeTimer.clear();
+    this.#closeTimer?.clear();
     if (this.#state === 'done') return;
     this.#fail('eof', error);
   }
@@ -345,14 +345,10 @@ export class ServerUpgrade implements TransportSink {
     const scheduler = options.scheduler;
     this.#timer.clear();
     this.#transport.write([response]);
-    const connection = new Connection({
-      ...options.connection,
-      role: 'server',
-      now: clockOf(scheduler),
-      extension,
-    });
+    const base = basesOf(options);
+    const connection = new Connection(extension === undefined ? base.connection : { ...base.connection, extension });
     const session = new Session({
-      ...sessionOptions(options),
+      ...base.session,
       connection,
       transport: this.#transport,
       scheduler,
@@ -379,6 +375,7 @@ export class ServerUpgrade implements TransportSink {
     this.#transport.write([response]);
     this.#transport.end();
     const scheduler = this.#options.scheduler;
+    this.#closeTimer ??= new TimerSlot(scheduler, () => this.#transport.destroy());
     this.#closeTimer.set(scheduler.now() + (this.#options.rejectCloseTimeout ?? 2000));
     this.#setPaused(false); // read until the client closes, so its FIN is seen
     this.#resolve({ type: 'rejected', status, reason, request, ...(error !== undefined ? { error } : {}) });
@@ -420,6 +417,26 @@ function clockOf(scheduler: Scheduler): () => number {
     clocks.set(scheduler, now);
   }
   return now;
+}
+
+/** The connection and session settings of one options object, built once (a server shares its options). */
+interface UpgradeBases {
+  readonly connection: ConnectionOptions;
+  readonly session: SessionOptions;
+}
+
+const bases = new WeakMap<ServerUpgradeOptions, UpgradeBases>();
+
+function basesOf(options: ServerUpgradeOptions): UpgradeBases {
+  let found = bases.get(options);
+  if (found === undefined) {
+    found = {
+      connection: { ...options.connection, role: 'server', now: clockOf(options.scheduler) },
+      session: sessionOptions(options),
+    };
+    bases.set(options, found);
+  }
+  return found;
 }
 
 /**

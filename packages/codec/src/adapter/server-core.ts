@@ -11,7 +11,14 @@ import type { UpgradeRequest } from '../handshake-server.js';
 import { ServerRegistry, type ShutdownOptions } from '../server-registry.js';
 import type { Session } from '../session.js';
 import type { Transport, TransportSink } from '../transport.js';
-import { acceptWebSocket, reject, type AcceptDecision, type ServerUpgrade, type ServerUpgradeResult } from '../upgrade-server.js';
+import {
+  acceptWebSocket,
+  reject,
+  type AcceptDecision,
+  type ServerUpgrade,
+  type ServerUpgradeOptions,
+  type ServerUpgradeResult,
+} from '../upgrade-server.js';
 import type { ExtensionNegotiator, UpgradeOptions } from '../upgrade.js';
 import {
   DEFAULT_ADAPTER_HANDSHAKE_TIMEOUT,
@@ -106,6 +113,7 @@ export class ServerCore<Context> {
   readonly #paths: ReadonlySet<string> | undefined;
   readonly #base: UpgradeOptions & { extensions: readonly ExtensionNegotiator[] };
   #closing: Promise<void> | undefined;
+  #shared: ServerUpgradeOptions | undefined;
 
   constructor(options: ServerPolicyOptions<Context>, runtime: AdapterRuntime, events: ServerCoreEvents) {
     this.#options = options;
@@ -163,7 +171,10 @@ export class ServerCore<Context> {
     const hook = this.#options.accept;
     const paths = init.filterPath === false ? undefined : this.#paths;
     const protocols = this.#options.protocols;
-    const upgrade = acceptWebSocket(transport, {
+    // Without an accept hook, a path filter or early bytes every connection
+    // shares one options object (and the settings the driver derives from it).
+    const shared = hook === undefined && paths === undefined && init.initialBytes === undefined;
+    const upgrade = acceptWebSocket(transport, shared ? (this.#shared ??= this.#sharedOptions()) : {
       ...this.#base,
       registry: this.#registry,
       ...(protocols !== undefined ? { protocols } : {}),
@@ -188,6 +199,11 @@ export class ServerCore<Context> {
       else if (result.type === 'rejected') this.#events.rejected(result.status, result.reason);
     });
     return upgrade;
+  }
+
+  #sharedOptions(): ServerUpgradeOptions {
+    const protocols = this.#options.protocols;
+    return { ...this.#base, registry: this.#registry, ...(protocols !== undefined ? { protocols } : {}) };
   }
 
   /**
