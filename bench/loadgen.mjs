@@ -227,7 +227,9 @@ async function runProbe(spec) {
   const [connection] = await openConnections(1, spec.port, spec.deflate);
   try {
     const payload = casePayload(spec);
-    const body = spec.deflate ? deflateMessage(payload) : payload;
+    // Compress only what the server agreed to (RFC 7692 §6): RSV1 unannounced is a protocol error.
+    const deflate = spec.deflate && connection.extensions.includes('permessage-deflate');
+    const body = deflate ? deflateMessage(payload) : payload;
     const reply = await new Promise((resolve, reject) => {
       let bytes = Buffer.alloc(0);
       const timer = setTimeout(() => reject(new Error('no echo within 5 s')), 5000);
@@ -239,7 +241,7 @@ async function runProbe(spec) {
           resolve(frame);
         }
       };
-      connection.socket.write(buildMaskedFrame(spec.opcode, body, spec.deflate));
+      connection.socket.write(buildMaskedFrame(spec.opcode, body, deflate));
     });
     let data = reply.payload;
     // RFC 7692 §7.2.2: append the 4 bytes the sender dropped, inflate without expecting an end.

@@ -164,7 +164,7 @@ export async function runBenchmarks({ root, quick, only, skipCodec = false, skip
   let codec = { status: 'skipped', output: '', rows: [] };
   if (!skipCodec) {
     log('bench: codec micro-benchmark');
-    codec = await runCodecBench(root, { quick, timeoutMs: quick ? 60_000 : 300_000 });
+    codec = await runCodecBench(root, { quick, timeoutMs: quick ? 240_000 : 600_000 });
     log(`bench: codec micro-benchmark ${codec.status}`);
   }
 

@@ -65,7 +65,7 @@ export function serverCatalogue(root) {
   const entry = join(root, 'scripts', 'echo-server.mjs');
   const peer = (name) => join(root, 'bench', 'servers', name);
   const denoRun = ['run', '--allow-net', '--no-prompt'];
-  const framewire = (key, label, runtime, flag, adapter) => ({
+  const framewire = (key, label, runtime, flag, adapter, deflate = 'yes') => ({
     key,
     label,
     kind: 'framewire',
@@ -73,14 +73,15 @@ export function serverCatalogue(root) {
     command: node,
     args: [entry, '--runtime', flag],
     env: {},
-    deflate: 'yes',
+    deflate,
     adapterDist: join(root, 'packages', adapter, 'dist', 'index.js'),
   });
   return [
     framewire('fw-node', 'framewire · Node', 'node', 'node', 'node-adapter'),
     framewire('fw-bun', 'framewire · Bun', 'bun', 'bun', 'bun-adapter'),
     framewire('fw-deno', 'framewire · Deno raw TCP', 'deno', 'deno', 'deno-adapter'),
-    framewire('fw-deno-serve', 'framewire · Deno.serve upgrade', 'deno', 'deno-serve', 'deno-adapter'),
+    // Deno.upgradeWebSocket negotiates no permessage-deflate.
+    framewire('fw-deno-serve', 'framewire · Deno.serve upgrade', 'deno', 'deno-serve', 'deno-adapter', 'no'),
     {
       key: 'ws',
       label: 'ws (no bufferutil)',
