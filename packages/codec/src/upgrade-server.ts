@@ -24,7 +24,8 @@ import { TimerSlot, type Scheduler } from './scheduler.js';
 import { Session, type SessionOptions } from './session.js';
 import { selectSubprotocol } from './subprotocol.js';
 import type { Transport, TransportSink } from './transport.js';
-import { concatBytes, DEFAULT_HANDSHAKE_TIMEOUT, sessionOptions, type UpgradeOptions } from './upgrade.js';
+import { concatBytes } from './bytes.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT, sessionOptions, type UpgradeOptions } from './upgrade.js';
 
 /** The application's answer to an upgrade request; build it with {@link accept} or {@link reject}. */
 export type AcceptDecision =

@@ -58,19 +58,6 @@ export interface UpgradeOptions extends Omit<SessionOptions, 'protocol' | 'exten
 /** Default handshake timeout: 10 s. */
 export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 
-/** One buffer from several (no copy for one). */
-export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  let total = 0;
-  for (const c of chunks) total += c.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 
 /** The Session's own fields of a driver's options (the driver fields are left out). */
 export function sessionOptions(options: UpgradeOptions): SessionOptions {

@@ -8,7 +8,7 @@ import type { Session } from '../src/session.js';
 import type { SessionMessage } from '../src/session-inbox.js';
 import { ManualClock } from '../src/testing/manual-clock.js';
 import { createMemoryTransportPair, type MemoryTransportOptions } from '../src/testing/memory-transport.js';
-import { concatBytes } from '../src/upgrade.js';
+import { concatBytes } from '../src/bytes.js';
 import { connectWebSocket, HandshakeTimeoutError, type ClientUpgradeOptions } from '../src/upgrade-client.js';
 import {
   accept,

@@ -1,4 +1,4 @@
-import { HeadParser, TimerSlot, rejectUpgrade, type HeadLimits, type RequestHead, type Scheduler, type TransportSink } from '@framewire/codec';
+import { concatBytes, HeadParser, TimerSlot, rejectUpgrade, type HeadLimits, type RequestHead, type Scheduler, type TransportSink } from '@framewire/codec';
 import type { ConnTransport } from './conn-transport.js';
 
 /**
@@ -55,7 +55,7 @@ export class RequestSniffer implements TransportSink {
       this.#finish({ type: 'http', head: parsed.head, rest: parsed.rest.length > 0 ? [parsed.rest] : [] });
       return;
     }
-    this.#finish({ type: 'upgrade', bytes: concat(this.#chunks) });
+    this.#finish({ type: 'upgrade', bytes: concatBytes(this.#chunks) });
   }
 
   receiveEof(): void {
@@ -191,15 +191,3 @@ function encodeResponse(response: Response, body: Uint8Array | undefined, length
   return out;
 }
 
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  let total = 0;
-  for (const c of chunks) total += c.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}

@@ -6,6 +6,7 @@
  * @module
  */
 import fc from 'fast-check';
+import { concatBytes as joinBytes } from '../bytes.js';
 import { encodeFrame, MAX_CONTROL_PAYLOAD } from '../frame.js';
 import { Opcode } from '../opcode.js';
 
@@ -93,17 +94,10 @@ export function encodeFrameSpec(spec: FrameSpec): Uint8Array {
   return concatBytes([header, payload]);
 }
 
-/** Joins byte arrays into one fresh buffer. */
+/** Joins byte arrays into one fresh buffer (a copy even for one part, so a decoder may own it). */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const part of parts) total += part.length;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  const joined = joinBytes(parts);
+  return parts.length === 1 ? joined.slice() : joined;
 }
 
 /**

@@ -20,6 +20,7 @@ import type {
   Inflater,
   InflaterOptions,
 } from '../compressor.js';
+import { concatBytes } from '../bytes.js';
 import { ZlibLimiter, sharedZlibLimiter } from './limiter.js';
 
 const { Z_SYNC_FLUSH } = zlib.constants;
@@ -56,19 +57,6 @@ function plain(chunk: Uint8Array): Uint8Array {
   return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
-/** The pieces as one buffer (the piece itself when there is only one). */
-function joined(pieces: readonly Uint8Array[]): Uint8Array {
-  if (pieces.length === 1) return pieces[0]!;
-  let total = 0;
-  for (const piece of pieces) total += piece.length;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const piece of pieces) {
-    out.set(piece, offset);
-    offset += piece.length;
-  }
-  return out;
-}
 
 class ZlibDeflater implements Deflater {
   #stream: zlib.DeflateRaw | undefined;
@@ -212,7 +200,7 @@ class ZlibInflater implements Inflater {
           stream.on('error', onError);
           // One write for the whole message: joining the pieces (the payload
           // and the 4-byte trailer) copies less than a thread-pool round trip costs.
-          stream.write(joined(input), () => {
+          stream.write(concatBytes(input), () => {
             // Deno runs this callback before it emits 'error': ask the stream.
             const failure = failureOf(stream);
             if (failure !== undefined) onError(failure);
