@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { allocateForOverwrite } from './bytes.js';
 import { ProtocolError, UsageError, type ProtocolErrorCode } from './errors.js';
 import type { Frame, FrameHeader } from './frame.js';
 import { mask } from './mask.js';
@@ -282,7 +283,7 @@ export class FrameDecoder {
       return { type: 'frame-start', header };
     }
     // The size is known and already checked against maxFrameSize: allocate once.
-    this.payload = new Uint8Array(payloadLength);
+    this.payload = allocateForOverwrite(payloadLength);
     this.header = makeHeader(byte0, masked, maskKey, payloadLength);
     this.state = FILL;
     return this.fill();

@@ -11,6 +11,7 @@
  * @module
  */
 import { UsageError } from './errors.js';
+import { allocateShiftedForOverwrite } from './bytes.js';
 import { maskInto } from './mask.js';
 import { isControlOpcode } from './opcode.js';
 import { defaultRandomSource, type RandomSource } from './random.js';
@@ -283,7 +284,7 @@ function allocateFrameBuffer(size: number, alignAt: number, alignWith: number): 
   if (size > SLAB_FRAME_LIMIT) {
     // Large: a fresh buffer, shifted for alignment.
     const shift = (alignWith - alignAt) & 3;
-    return shift === 0 ? new Uint8Array(size) : new Uint8Array(size + shift).subarray(shift);
+    return allocateShiftedForOverwrite(size, shift);
   }
   let start = slabOffset + ((alignWith - slabOffset - alignAt) & 3);
   if (start + size > SLAB_SIZE) {
@@ -322,8 +323,7 @@ export function encodeFrame(opts: EncodeFrameOptions): [header: Uint8Array, payl
   // small array makes V8 move it off its heap, which costs more than it saves.
   let masked: Uint8Array;
   if (payload.length >= ALIGN_MIN) {
-    const shift = payload.byteOffset & 3;
-    masked = new Uint8Array(payload.length + shift).subarray(shift);
+    masked = allocateShiftedForOverwrite(payload.length, payload.byteOffset & 3);
   } else {
     masked = new Uint8Array(payload.length);
   }

@@ -10,7 +10,7 @@ export { Opcode, isControlOpcode, isKnownOpcode } from './opcode.js';
 export { CloseCode, isValidApiCloseCode, isValidWireCloseCode } from './close-code.js';
 export { ProtocolError, UsageError } from './errors.js';
 export type { ProtocolErrorCode, UsageErrorCode } from './errors.js';
-export { concatBytes } from './bytes.js';
+export { concatBytes, setUninitializedAllocator, type UninitializedAllocator } from './bytes.js';
 export { defaultRandomSource } from './random.js';
 export type { RandomSource } from './random.js';
 

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { allocateForOverwrite } from './bytes.js';
 import { CloseCode } from './close-code.js';
 import { ProtocolError } from './errors.js';
 import { binaryEvent, textEvent, type BinaryEvent, type TextEvent } from './events.js';
@@ -186,7 +187,9 @@ export class MessageAssembler {
     const capacity = this.#frameFin
       ? this.#frameEnd
       : Math.min(Math.max(needed, (buffer?.length ?? 0) * 2, MIN_CAPACITY), this.#maxMessageSize);
-    const next = new Uint8Array(capacity);
+    // The final frame's exact size is filled before the message leaves; a
+    // doubled capacity may not be, and its tail would show through `.buffer`.
+    const next = this.#frameFin ? allocateForOverwrite(capacity) : new Uint8Array(capacity);
     if (buffer !== undefined && this.#length > 0) next.set(buffer.subarray(0, this.#length));
     this.#buffer = next;
   }

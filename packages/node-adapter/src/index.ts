@@ -13,7 +13,7 @@ export { connect } from './client.js';
 export type { ConnectOptions } from './client.js';
 export { SocketTransport } from './socket-transport.js';
 export { nodeScheduler } from './node-scheduler.js';
-export { nativeMaskInUse, useNativeMaskIfInstalled } from './native-mask.js';
+export { nativeMaskInUse, useNativeMaskIfInstalled } from './native-hooks.js';
 
 // The codec names users need with the adapter, so one import suffices. The
 // connect errors are the codec's, shared by every adapter: `instanceof

@@ -1,5 +1,8 @@
+// Process-wide speed-ups the codec accepts from its host: bufferutil's native
+// mask when installed, and uninitialised allocation for buffers it overwrites.
 import { createRequire } from 'node:module';
-import { setNativeMask, type NativeMask } from '@framewire/codec';
+import { Buffer } from 'node:buffer';
+import { setNativeMask, setUninitializedAllocator, type NativeMask } from '@framewire/codec';
 
 /**
  * Plugs `bufferutil`'s native masking into the codec when the application has
@@ -23,3 +26,7 @@ export function useNativeMaskIfInstalled(): boolean {
 
 /** Whether `bufferutil` was found when the adapter loaded. */
 export const nativeMaskInUse: boolean = useNativeMaskIfInstalled();
+
+// Large message buffers the codec fills completely need no zero-fill first:
+// Buffer.allocUnsafeSlow gives each its own exactly-sized ArrayBuffer.
+setUninitializedAllocator((size) => Buffer.allocUnsafeSlow(size));
