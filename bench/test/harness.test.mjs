@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildFrameRing, buildMaskedFrame, MessageCounter, jsonLikeText } from '../lib/client-frames.mjs';
+import { evaluateTargets } from '../lib/targets.mjs';
 import { FloorEcho } from '../servers/floor-echo-core.mjs';
 
 /** A server frame (unmasked) as RFC 6455 §5.2 lays it out. */
@@ -104,4 +105,20 @@ test('buildFrameRing gives contiguous runs of frames from any start', () => {
     // Masked client frames: the counter's header walk still finds their ends.
     assert.equal(counter.push(ring.subarray(offsets[start], offsets[start + count])), count);
   }
+});
+
+test('codec targets: pure rows decide the pure target; hooked rows replace their size in the Node-adapter target', () => {
+  const row = (size, ratio, hooks) => ({ op: 'encode', size, peer: 'ws+bufferutil', masked: true, ratio, ...(hooks ? { hooks } : {}) });
+  const results = {
+    servers: [],
+    echo: {},
+    memory: {},
+    codec: { status: 'ok', rows: [row(16, 1.2), row(65536, 0.5), row(65536, 1.05, true), row(1048576, 0.45), row(1048576, 0.98, true)] },
+  };
+  const targets = evaluateTargets(results);
+  const pure = targets.find((t) => t.label === 'encode masked frames/s vs ws + bufferutil, every size');
+  const hooked = targets.find((t) => t.label.includes('with the Node adapter hooks'));
+  assert.equal(pure.ratio, 0.45);
+  assert.equal(hooked.ratio, 0.98);
+  assert.equal(hooked.where, 'worst at 1024 KiB');
 });

@@ -16,10 +16,12 @@
 // header + payload (encodeFrame) above; ws's Sender.frame with `readOnly`
 // likewise returns one merged buffer for a masked frame. Rows with a
 // suffix are variants: the other encoder form, and, in the bufferutil run,
-// the codec with bufferutil plugged in through setNativeMask (what the Node
-// adapter can do when bufferutil is installed). Pure TypeScript stays in
-// the main rows. With FW_BENCH_JSON set, the main rows are also written there
-// as { rows: [{ op, size, peer, ratio, masked }] } for bench/lib/codec-bench.mjs.
+// the codec with the hooks the Node adapter installs (bufferutil's mask
+// through setNativeMask when it is installed, as ws uses it; and
+// Buffer.allocUnsafeSlow through setUninitializedAllocator). Pure TypeScript
+// stays in the main rows. With FW_BENCH_JSON set, the main rows and the
+// hooked ones are written there as { rows: [{ op, size, peer, ratio, masked,
+// hooks? }] } for bench/lib/codec-bench.mjs.
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -57,8 +59,9 @@ async function parent() {
     const rows = [];
     for (const run of runs) {
       for (const c of run.cases) {
-        if (c.variant) continue;
-        rows.push({ op: c.op, size: c.size, peer: run.wsNative ? 'ws+bufferutil' : 'ws', ratio: c.fw / c.ws, masked: c.masked });
+        if (c.variant && !c.hooks) continue;
+        const row = { op: c.op, size: c.size, peer: run.wsNative ? 'ws+bufferutil' : 'ws', ratio: c.fw / c.ws, masked: c.masked };
+        rows.push(c.hooks ? { ...row, hooks: true } : row);
       }
     }
     writeFileSync(process.env.FW_BENCH_JSON, JSON.stringify({ rows }, null, 2));
@@ -85,13 +88,15 @@ async function child() {
   // Same module instance the Receiver uses (absolute path bypasses the exports map).
   const bufferUtil = require(join(dirname(require.resolve('ws')), 'lib', 'buffer-util.js'));
   const wsNative = bufferUtil.unmask.name !== '_unmask';
-  /** Runs `fn` with bufferutil's native mask plugged into the codec (setNativeMask). */
-  const withNativeMask = (fn) => {
+  /** Runs `fn` with the Node adapter's hooks in the codec: bufferutil's mask, uninitialised large buffers. */
+  const withNodeHooks = (fn) => {
     codec.setNativeMask(require('bufferutil').mask);
+    codec.setUninitializedAllocator((size) => Buffer.allocUnsafeSlow(size));
     try {
       return fn();
     } finally {
       codec.setNativeMask(undefined);
+      codec.setUninitializedAllocator(undefined);
     }
   };
   const caseTime = quick ? 300 : 1500; // ms per implementation per case
@@ -145,8 +150,8 @@ async function child() {
     const [fw, wsRate] = compare(fwPass, wsPass, fresh, size * count, caseTime);
     cases.push({ name: `decode masked ${label}`, op: 'decode', size, masked: true, fw, ws: wsRate });
     if (wsNative && size >= 64 * 1024) {
-      const [fwN, wsN] = withNativeMask(() => compare(fwPass, wsPass, fresh, size * count, caseTime));
-      cases.push({ name: `decode masked ${label} (native mask hook)`, variant: true, fw: fwN, ws: wsN });
+      const [fwN, wsN] = withNodeHooks(() => compare(fwPass, wsPass, fresh, size * count, caseTime));
+      cases.push({ name: `decode masked ${label} (Node adapter hooks)`, op: 'decode', size, masked: true, variant: true, hooks: true, fw: fwN, ws: wsN });
     }
   }
 
@@ -182,8 +187,8 @@ async function child() {
         cases.push({ name: `${name} (${single ? 'header + payload' : 'one buffer'})`, variant: true, fw: fw2, ws: ws2 });
       }
       if (masked && wsNative && size >= 64 * 1024) {
-        const [fwN, wsN] = withNativeMask(() => compare(mainPass, wsPass, () => undefined, size * reps, caseTime));
-        cases.push({ name: `${name} (native mask hook)`, variant: true, fw: fwN, ws: wsN });
+        const [fwN, wsN] = withNodeHooks(() => compare(mainPass, wsPass, () => undefined, size * reps, caseTime));
+        cases.push({ name: `${name} (Node adapter hooks)`, op: 'encode', size, masked, variant: true, hooks: true, fw: fwN, ws: wsN });
       }
       if (sink === -1) console.error(sink); // keep results alive
     }

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const NEEDED = ['FrameDecoder', 'encodeFrame', 'encodeFrameToBuffer', 'mask', 'maskInto', 'setNativeMask'];
+const NEEDED = ['FrameDecoder', 'encodeFrame', 'encodeFrameToBuffer', 'mask', 'maskInto', 'setNativeMask', 'setUninitializedAllocator'];
 
 /** Returns `{ url, source }`: a module URL exporting the frame layer and where it came from. */
 export async function locateCodec({ forceSource = false } = {}) {
@@ -27,6 +27,7 @@ export async function locateCodec({ forceSource = false } = {}) {
         "export { FrameDecoder } from './frame-decoder.ts';",
         "export { encodeFrame, encodeFrameToBuffer, SINGLE_BUFFER_FRAME_LIMIT } from './frame.ts';",
         "export { mask, maskInto, setNativeMask } from './mask.ts';",
+        "export { setUninitializedAllocator } from './bytes.ts';",
       ].join('\n'),
       resolveDir: join(here, '..', 'src'),
       loader: 'ts',
