@@ -15,58 +15,25 @@
 // with bufferutil (ws picks it by itself) and prints ns per message and the
 // ratio of framewire's CPU per message to ws's (lower is better).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { locateCodec } from './load-codec.mjs';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const self = fileURLToPath(import.meta.url);
-const here = dirname(self);
 const argValue = (name, fallback) => {
   const at = args.indexOf(name);
   return at >= 0 ? args[at + 1] : fallback;
 };
 
 /** A module URL exporting Connection and encodeFrameToBuffer: dist when fresh, else a bundle of src. */
-async function locateConnection() {
-  const dist = join(here, '..', 'dist', 'index.js');
-  if (!args.includes('--src') && existsSync(dist) && statSync(dist).mtimeMs >= newestSource(join(here, '..', 'src'))) {
-    return { url: pathToFileURL(dist).href, source: 'dist/index.js' };
-  }
-  const { build } = await import('esbuild');
-  const outfile = join(mkdtempSync(join(tmpdir(), 'fw-conn-bench-')), 'connection.js');
-  await build({
-    stdin: {
-      contents: [
-        "export { Connection } from './connection.ts';",
-        "export { encodeFrameToBuffer } from './frame.ts';",
-        "export { setNativeMask } from './mask.ts';",
-      ].join('\n'),
-      resolveDir: join(here, '..', 'src'),
-      loader: 'ts',
-    },
-    outfile,
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    logLevel: 'warning',
+const locateConnection = () =>
+  locateCodec({
+    modules: { 'connection.ts': ['Connection'], 'frame.ts': ['encodeFrameToBuffer'], 'mask.ts': ['setNativeMask'] },
+    forceSource: args.includes('--src'),
   });
-  return { url: pathToFileURL(outfile).href, source: 'src (esbuild bundle)' };
-}
-
-function newestSource(dir) {
-  const { readdirSync } = createRequire(import.meta.url)('node:fs');
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
 
 const CASES = [
   { name: 'echo text 16 B', size: 16, binary: false },

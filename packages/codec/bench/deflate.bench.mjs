@@ -13,14 +13,10 @@
 // what ws uses): the compressed size column shows what the faster level
 // costs in bytes on the wire. msg/s is wall time (best round); CPU µs/msg is
 // process CPU including zlib's thread pool, steadier on a shared machine.
-import { build } from 'esbuild';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { bundleSource } from './load-codec.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const quick = process.argv.includes('--quick');
 const sizeArg = process.argv.indexOf('--size');
@@ -29,27 +25,16 @@ const ROUNDS = quick ? 3 : 5;
 const PER_ROUND = quick ? 400 : 1500;
 
 // A throwaway bundle of the TypeScript sources, so the numbers are always of ../src.
-const dir = mkdtempSync(join(tmpdir(), 'fw-deflate-bench-'));
-const outfile = join(dir, 'deflate.mjs');
-await build({
-  stdin: {
-    contents: [
-      "export { createDeflateExtension, DEFAULT_DEFLATE_LEVEL } from './deflate-extension.ts';",
-      "export { pakoCompressor } from './deflate-pako.ts';",
-      "export { zlibCompressor } from './zlib/index.ts';",
-    ].join('\n'),
-    resolveDir: join(here, '..', 'src'),
-    loader: 'ts',
-  },
-  outfile,
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'es2022',
-  logLevel: 'warning',
-});
-const { createDeflateExtension, DEFAULT_DEFLATE_LEVEL, pakoCompressor, zlibCompressor } = await import(pathToFileURL(outfile).href);
-rmSync(dir, { recursive: true, force: true });
+const { createDeflateExtension, DEFAULT_DEFLATE_LEVEL, pakoCompressor, zlibCompressor } = await import(
+  await bundleSource(
+    {
+      'deflate-extension.ts': ['createDeflateExtension', 'DEFAULT_DEFLATE_LEVEL'],
+      'deflate-pako.ts': ['pakoCompressor'],
+      'zlib/index.ts': ['zlibCompressor'],
+    },
+    'node',
+  )
+);
 
 // ws's "exports" hides lib/, so reach the files through the package folder.
 const wsDir = dirname(require.resolve('ws'));

@@ -1,45 +1,66 @@
-// Finds the codec build the benchmark measures: the built package
-// (../dist/index.js) when it exports the frame layer and is newer than every
-// file in ../src, otherwise a throwaway esbuild bundle of the frame files
-// from ../src (so the benchmark runs on a fresh clone before `pnpm build` and
-// never measures a stale build). `--src` forces the bundle.
+// Finds the codec build a benchmark measures: the built package
+// (../dist/index.js) when it exports what the benchmark needs and is newer
+// than every file in ../src, otherwise a throwaway esbuild bundle of the
+// named source files (so a benchmark runs on a fresh clone before
+// `pnpm build` and never measures a stale build). `--src` forces the bundle.
 import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const NEEDED = ['FrameDecoder', 'encodeFrame', 'encodeFrameToBuffer', 'mask', 'maskInto', 'setNativeMask', 'setUninitializedAllocator'];
+const src = join(here, '..', 'src');
 
-/** Returns `{ url, source }`: a module URL exporting the frame layer and where it came from. */
-export async function locateCodec({ forceSource = false } = {}) {
+/** The frame layer, as codec.bench.mjs and mask.bench.mjs use it. */
+const FRAME_LAYER = {
+  'frame-decoder.ts': ['FrameDecoder'],
+  'frame.ts': ['encodeFrame', 'encodeFrameToBuffer', 'SINGLE_BUFFER_FRAME_LIMIT'],
+  'mask.ts': ['mask', 'maskInto', 'setNativeMask'],
+  'bytes.ts': ['setUninitializedAllocator'],
+};
+
+/**
+ * Returns `{ url, source }`: a module URL exporting every name of `modules`
+ * (source file under ../src → its exports) and where it came from. Only
+ * ../dist/index.js is considered as a build, so `modules` must name things
+ * the main entry exports, unless `forceSource`.
+ * @param {{ modules?: Record<string, string[]>, forceSource?: boolean, platform?: 'neutral' | 'node' }} [options]
+ */
+export async function locateCodec({ modules = FRAME_LAYER, forceSource = false, platform = 'neutral' } = {}) {
   const dist = join(here, '..', 'dist', 'index.js');
-  if (!forceSource && existsSync(dist) && statSync(dist).mtimeMs >= newestSource(join(here, '..', 'src'))) {
+  if (!forceSource && existsSync(dist) && statSync(dist).mtimeMs >= newestSource(src)) {
     const url = pathToFileURL(dist).href;
     const mod = await import(url);
-    if (NEEDED.every((name) => typeof mod[name] === 'function')) return { url, source: 'dist/index.js' };
+    if (Object.values(modules).flat().every((name) => name in mod)) return { url, source: 'dist/index.js' };
   }
+  return { url: await bundleSource(modules, platform), source: 'src (esbuild bundle)' };
+}
+
+/**
+ * Bundles the named exports of ../src files into one throwaway ES module.
+ * @param {Record<string, string[]>} modules
+ * @param {'neutral' | 'node'} platform
+ * @returns {Promise<string>} its file URL
+ */
+export async function bundleSource(modules, platform = 'neutral') {
   const { build } = await import('esbuild');
-  const outfile = join(mkdtempSync(join(tmpdir(), 'fw-codec-bench-')), 'frame-layer.js');
+  const outfile = join(mkdtempSync(join(tmpdir(), 'fw-codec-bench-')), 'codec.js');
   await build({
     stdin: {
-      contents: [
-        "export { FrameDecoder } from './frame-decoder.ts';",
-        "export { encodeFrame, encodeFrameToBuffer, SINGLE_BUFFER_FRAME_LIMIT } from './frame.ts';",
-        "export { mask, maskInto, setNativeMask } from './mask.ts';",
-        "export { setUninitializedAllocator } from './bytes.ts';",
-      ].join('\n'),
-      resolveDir: join(here, '..', 'src'),
+      contents: Object.entries(modules)
+        .map(([file, names]) => `export { ${names.join(', ')} } from './${file}';`)
+        .join('\n'),
+      resolveDir: src,
       loader: 'ts',
     },
     outfile,
     bundle: true,
     format: 'esm',
-    platform: 'neutral',
+    platform,
     target: 'es2022',
     logLevel: 'warning',
   });
-  return { url: pathToFileURL(outfile).href, source: 'src (esbuild bundle)' };
+  return pathToFileURL(outfile).href;
 }
 
 function newestSource(dir) {
