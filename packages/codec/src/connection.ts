@@ -8,6 +8,14 @@
  * @module
  */
 import { CloseCode, isValidApiCloseCode, isValidWireCloseCode } from './close-code.js';
+import {
+  DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_MAX_MESSAGE_SIZE,
+  validateConnectionOptions,
+  type ConnectionOptions,
+  type ConnectionState,
+  type Role,
+} from './connection-options.js';
 import { encodeClosePayload, parseClosePayload } from './close-payload.js';
 import { ProtocolError, UsageError } from './errors.js';
 import {
@@ -26,47 +34,9 @@ import { FrameDecoder } from './frame-decoder.js';
 import { MessageAssembler, type AssembledMessage, type CompressedMessage } from './message-assembler.js';
 import { Opcode } from './opcode.js';
 import { defaultRandomSource, type RandomSource } from './random.js';
-import { defaultUtf8ValidatorFactory, type Utf8ValidatorFactory } from './utf8.js';
+import { defaultUtf8ValidatorFactory } from './utf8.js';
 
-/** Which end of the connection we are (RFC 6455 §5.1: clients mask, servers do not). */
-export type Role = 'client' | 'server';
-
-/** The states of a {@link Connection} (RFC 6455 §4.1 / §7: OPEN, CLOSING, CLOSED). */
-export type ConnectionState = 'open' | 'closing' | 'closed';
-
-/** Options of a {@link Connection}. Every limit is on by default. */
-export interface ConnectionOptions {
-  role: Role;
-  /** The clock, in ms. The codec never reads a clock itself: tests pass a manual one. */
-  now: () => number;
-  /** Largest message in bytes, across fragments and after decompression (1009 beyond). Default 16 MiB. */
-  maxMessageSize?: number;
-  /** Largest frame payload in bytes (1009 beyond). Default: `maxMessageSize`. */
-  maxFrameSize?: number;
-  /** Reply to every ping with a pong echoing its payload (RFC 6455 §5.5.2). Default `true`. */
-  autoPong?: boolean;
-  /** Ms to wait for the peer's close frame (and for the end of the transport) once we sent ours. Default 5000. */
-  closeTimeout?: number;
-  /**
-   * Ping after `interval` ms without incoming bytes; when nothing arrives
-   * within `timeout` ms of the ping the peer is dead: `closed` 1006, and
-   * {@link Connection.closeTransport} becomes true. Off by default.
-   */
-  heartbeat?: { interval: number; timeout: number } | undefined;
-  /** Close with 1001 after this many ms without any traffic in either direction. Off by default. */
-  idleTimeout?: number | undefined;
-  /** Source of mask keys (client role). Default: pooled `crypto.getRandomValues`. */
-  random?: RandomSource;
-  /** Incremental UTF-8 validator factory, e.g. `utf8ValidatorFromWholeBuffer(isUtf8)` on Node. */
-  utf8?: Utf8ValidatorFactory;
-  /** The negotiated per-message extension (permessage-deflate); enables RSV1. */
-  extension?: MessageExtension | undefined;
-}
-
-/** Default `maxMessageSize`: 16 MiB. */
-export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
-/** Default `closeTimeout`: 5 s. */
-export const DEFAULT_CLOSE_TIMEOUT = 5000;
+export type { ConnectionOptions, ConnectionState, Role } from './connection-options.js';
 
 const EMPTY = new Uint8Array(0);
 const textEncoder = new TextEncoder();
@@ -129,12 +99,6 @@ function extensionFailure(error: unknown, encoding: boolean): ProtocolError {
   return encoding
     ? new ProtocolError('FW_ERR_EXTENSION', CloseCode.InternalError, `extension encode failed: ${message}`)
     : new ProtocolError('FW_ERR_DECOMPRESSION', CloseCode.InvalidPayload, `extension decode failed: ${message}`);
-}
-
-function checkNonNegative(name: string, value: number | undefined): void {
-  if (value !== undefined && !(typeof value === 'number' && value >= 0)) {
-    throw new UsageError('FW_ERR_INVALID_ARGUMENT', `${name} must be a number ≥ 0`);
-  }
 }
 
 /**
@@ -217,18 +181,7 @@ export class Connection {
 
   /** @throws {UsageError} `FW_ERR_INVALID_ARGUMENT` for a bad role, clock or limit. */
   constructor(options: ConnectionOptions) {
-    if (options.role !== 'client' && options.role !== 'server') {
-      throw new UsageError('FW_ERR_INVALID_ARGUMENT', "role must be 'client' or 'server'");
-    }
-    if (typeof options.now !== 'function') throw new UsageError('FW_ERR_INVALID_ARGUMENT', 'now must be a function');
-    checkNonNegative('maxMessageSize', options.maxMessageSize);
-    checkNonNegative('maxFrameSize', options.maxFrameSize);
-    checkNonNegative('closeTimeout', options.closeTimeout);
-    checkNonNegative('idleTimeout', options.idleTimeout);
-    if (options.heartbeat !== undefined) {
-      checkNonNegative('heartbeat.interval', options.heartbeat.interval);
-      checkNonNegative('heartbeat.timeout', options.heartbeat.timeout);
-    }
+    validateConnectionOptions(options);
     this.role = options.role;
     this.#client = options.role === 'client';
     this.#now = options.now;

@@ -10,8 +10,8 @@
  *
  * @module
  */
-import { UsageError } from './errors.js';
 import { allocateShiftedForOverwrite } from './bytes.js';
+import { UsageError } from './errors.js';
 import { maskInto } from './mask.js';
 import { isControlOpcode } from './opcode.js';
 import { defaultRandomSource, type RandomSource } from './random.js';

@@ -85,8 +85,9 @@ export { pakoCompressor } from './deflate-pako.js';
 // Connection: the sans-I/O state machine (RFC 6455 §5-§7)
 export { MAX_CLOSE_REASON_BYTES, encodeClosePayload, parseClosePayload } from './close-payload.js';
 export type { ClosePayload } from './close-payload.js';
-export { Connection, DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE } from './connection.js';
-export type { ConnectionOptions, ConnectionState, Role } from './connection.js';
+export { Connection } from './connection.js';
+export { DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE } from './connection-options.js';
+export type { ConnectionOptions, ConnectionState, Role } from './connection-options.js';
 export type { BinaryEvent, CloseEvent, ClosedEvent, ConnectionEvent, ErrorEvent, PingEvent, PongEvent, TextEvent } from './events.js';
 
 // Session: one Connection bound to one Transport and a Scheduler

@@ -7,7 +7,8 @@
  *
  * @module
  */
-import { Connection, type ConnectionOptions } from './connection.js';
+import { Connection } from './connection.js';
+import type { ConnectionOptions } from './connection-options.js';
 import { UsageError } from './errors.js';
 import type { HeaderInit } from './header-tokens.js';
 import {

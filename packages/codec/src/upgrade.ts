@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ConnectionOptions } from './connection.js';
+import type { ConnectionOptions } from './connection-options.js';
 import type { ProtocolError } from './errors.js';
 import type { ExtensionOffer } from './extension-header.js';
 import type { MessageExtension } from './extension.js';
@@ -57,7 +57,6 @@ export interface UpgradeOptions extends Omit<SessionOptions, 'protocol' | 'exten
 
 /** Default handshake timeout: 10 s. */
 export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
-
 
 /** The Session's own fields of a driver's options (the driver fields are left out). */
 export function sessionOptions(options: UpgradeOptions): SessionOptions {
