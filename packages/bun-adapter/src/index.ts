@@ -35,7 +35,15 @@ export {
   originAllowed,
   reject,
 } from '@framewire/codec';
-export type { AcceptDecision, CloseInfo, ConnectErrorCode, ConnectionLimits, SessionMessage, UpgradeRequest } from '@framewire/codec';
+export type {
+  AcceptDecision,
+  CloseInfo,
+  ConnectErrorCode,
+  ConnectionLimits,
+  SessionMessage,
+  UpgradeRequest,
+  UpgradeResponse,
+} from '@framewire/codec';
 
 /** The runtime this adapter binds the codec to. */
 export const runtime = 'bun';

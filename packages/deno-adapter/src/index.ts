@@ -43,7 +43,7 @@ export {
   originAllowed,
   reject,
 } from '@framewire/codec';
-export type { AcceptDecision, CloseInfo, ConnectErrorCode, SessionMessage, UpgradeRequest } from '@framewire/codec';
+export type { AcceptDecision, CloseInfo, ConnectErrorCode, SessionMessage, UpgradeRequest, UpgradeResponse } from '@framewire/codec';
 
 /** The runtime this adapter binds the codec to. */
 export const runtime = 'deno';

@@ -93,6 +93,29 @@ describe('connect() against ws', () => {
     expect(await seen).toEqual({ origin: 'https://me.example', auth: 'Bearer t' });
   });
 
+  it('onUpgrade sees the 101 response headers before connect() resolves; a throw drops the connection', async () => {
+    const { wss, port } = await wsEchoServer({ handleProtocols: () => 'chat' });
+    wss.on('headers', (headers) => headers.push('Set-Cookie: session=abc'));
+    const seen: Array<{ status: number; cookie: string | undefined; protocol: string | undefined }> = [];
+    const ws = await connect(`ws://127.0.0.1:${port}/`, {
+      protocols: ['chat'],
+      onUpgrade: (response) => seen.push({ status: response.status, cookie: response.headers.get('set-cookie'), protocol: response.protocol }),
+    });
+    cleanups.push(() => ws.terminate());
+    expect(seen).toEqual([{ status: 101, cookie: 'session=abc', protocol: 'chat' }]);
+
+    const serverSaw = new Promise<number>((resolve) => wss.once('connection', (client) => client.once('close', (code) => resolve(code))));
+    const refusal = new Error('no cookie for you');
+    await expect(
+      connect(`ws://127.0.0.1:${port}/`, {
+        onUpgrade: () => {
+          throw refusal;
+        },
+      }),
+    ).rejects.toBe(refusal);
+    expect(await serverSaw).toBe(1006);
+  });
+
   it('sees the server close code', async () => {
     const { wss, port } = await wsEchoServer();
     wss.on('connection', (client) => client.close(4001, 'go away'));

@@ -9,6 +9,7 @@
  */
 import type { Compressor } from '../compressor.js';
 import { permessageDeflate, type PerMessageDeflateOptions } from '../deflate-extension.js';
+import type { UpgradeResponse } from '../handshake-client.js';
 import type { UpgradeRequest } from '../handshake-server.js';
 import type { HeaderInit } from '../header-tokens.js';
 import type { Scheduler } from '../scheduler.js';
@@ -119,6 +120,13 @@ export interface ClientOfferOptions extends ConnectionLimits {
   signal?: AbortSignalLike;
   /** Offer permessage-deflate (RFC 7692) with the adapter's compressor. Default `true`, like `ws`; `false` to not offer it. */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /**
+   * Called with the server's validated 101 response (status, headers such as
+   * `Set-Cookie`, chosen subprotocol and extensions) before `connect()`
+   * resolves, like `ws`'s `'upgrade'` event. If it throws, the connection is
+   * dropped and `connect()` rejects with that error.
+   */
+  onUpgrade?: (response: UpgradeResponse) => void;
 }
 
 /** The runtime hooks an adapter brings (DESIGN.md: speed-ups enter through injectable hooks). */

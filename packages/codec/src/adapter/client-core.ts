@@ -145,10 +145,10 @@ export async function connectTransport<T extends AttachableTransport>(
     transport.attach(upgrade);
     const onAbort = (): void => transport.destroy();
     signal.addEventListener('abort', onAbort);
+    let session: Session;
     try {
-      const session = await upgrade.session;
+      session = await upgrade.session;
       flow.opened?.(session, transport);
-      return session;
     } catch (error) {
       await flow.failed?.(transport);
       if (signal.aborted) throw failure();
@@ -156,6 +156,15 @@ export async function connectTransport<T extends AttachableTransport>(
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
+    if (options.onUpgrade !== undefined) {
+      try {
+        options.onUpgrade(upgrade.response!);
+      } catch (error) {
+        session.terminate(); // the application refused the connection: its error, as thrown
+        throw error;
+      }
+    }
+    return session;
   } finally {
     scheduler.clearTimer(timer);
     signal.detach();
