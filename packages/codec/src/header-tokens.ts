@@ -81,8 +81,35 @@ export function splitList(values: readonly string[]): string[] {
  */
 export function hasToken(values: readonly string[], token: string): boolean {
   const wanted = token.toLowerCase();
-  for (const element of splitList(values)) if (element.toLowerCase() === wanted) return true;
+  // Scans in place: no list, no substrings (it runs twice per handshake).
+  for (const value of values) {
+    let start = 0;
+    while (start <= value.length) {
+      let end = value.indexOf(',', start);
+      if (end === -1) end = value.length;
+      let a = start;
+      let b = end;
+      while (a < b && isOws(value.charCodeAt(a))) a++;
+      while (b > a && isOws(value.charCodeAt(b - 1))) b--;
+      if (b - a === wanted.length && equalsLowerAt(value, a, wanted)) return true;
+      start = end + 1;
+    }
+  }
   return false;
+}
+
+function isOws(code: number): boolean {
+  return code === 0x20 || code === 0x09;
+}
+
+/** Does `s` at `at` read `lower` when its ASCII letters are lower-cased? */
+function equalsLowerAt(s: string, at: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    let c = s.charCodeAt(at + i);
+    if (c >= 0x41 && c <= 0x5a) c += 0x20;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /**
@@ -91,19 +118,27 @@ export function hasToken(values: readonly string[], token: string): boolean {
  */
 export class HttpHeaders implements Iterable<readonly [string, string]> {
   readonly #entries: ReadonlyArray<readonly [string, string]>;
-  readonly #byName = new Map<string, string[]>();
+  /**
+   * Lower-case names, index for index with `#entries`. A head has a few dozen
+   * fields at most (the parser caps it), so a scan beats building a map per
+   * request.
+   */
+  readonly #keys: readonly string[];
 
-  /** @param entries `[name, value]` pairs; names keep their original case for display. */
+  /**
+   * @param entries `[name, value]` pairs; names keep their original case for
+   *   display. Frozen pairs are kept as they are, others are copied.
+   */
   constructor(entries: Iterable<readonly [string, string]> = []) {
-    const list: Array<readonly [string, string]> = [];
-    for (const [name, value] of entries) {
-      list.push(Object.freeze([name, value] as const));
-      const key = name.toLowerCase();
-      const values = this.#byName.get(key);
-      if (values === undefined) this.#byName.set(key, [value]);
-      else values.push(value);
+    const list: Array<readonly [string, string]> = Array.isArray(entries) ? entries.slice() : [...entries];
+    const keys: string[] = new Array<string>(list.length);
+    for (let i = 0; i < list.length; i++) {
+      let entry = list[i]!;
+      if (!Object.isFrozen(entry)) list[i] = entry = Object.freeze([entry[0], entry[1]] as const);
+      keys[i] = entry[0].toLowerCase();
     }
     this.#entries = Object.freeze(list);
+    this.#keys = Object.freeze(keys);
     Object.freeze(this);
   }
 
@@ -114,7 +149,7 @@ export class HttpHeaders implements Iterable<readonly [string, string]> {
 
   /** Is a field with this name present (case-insensitive)? */
   has(name: string): boolean {
-    return this.#byName.has(name.toLowerCase());
+    return this.#keys.includes(name.toLowerCase());
   }
 
   /**
@@ -122,18 +157,31 @@ export class HttpHeaders implements Iterable<readonly [string, string]> {
    * `", "` (RFC 7230 §3.2.2). `undefined` when absent.
    */
   get(name: string): string | undefined {
-    const values = this.#byName.get(name.toLowerCase());
-    return values === undefined ? undefined : values.join(', ');
+    const key = name.toLowerCase();
+    const keys = this.#keys;
+    let value: string | undefined;
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] !== key) continue;
+      const v = this.#entries[i]![1];
+      value = value === undefined ? v : `${value}, ${v}`;
+    }
+    return value;
   }
 
   /** Every value of a field, one per header line, in order (empty when absent). */
   getAll(name: string): string[] {
-    return [...(this.#byName.get(name.toLowerCase()) ?? [])];
+    const key = name.toLowerCase();
+    const out: string[] = [];
+    for (let i = 0; i < this.#keys.length; i++) if (this.#keys[i] === key) out.push(this.#entries[i]![1]);
+    return out;
   }
 
   /** How many header lines carry this field. */
   count(name: string): number {
-    return this.#byName.get(name.toLowerCase())?.length ?? 0;
+    const key = name.toLowerCase();
+    let n = 0;
+    for (let i = 0; i < this.#keys.length; i++) if (this.#keys[i] === key) n++;
+    return n;
   }
 
   /** `[name, value]` pairs in the order received. */
@@ -148,7 +196,13 @@ export class HttpHeaders implements Iterable<readonly [string, string]> {
   /** A plain object, lower-case names, repeated fields joined with `", "`. */
   toObject(): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const [key, values] of this.#byName) out[key] = values.join(', ');
+    for (let i = 0; i < this.#keys.length; i++) {
+      const key = this.#keys[i]!;
+      const v = this.#entries[i]![1];
+      // defineProperty: a field named `__proto__` (a valid token) is data, not a prototype.
+      if (Object.hasOwn(out, key)) out[key] = `${out[key]}, ${v}`;
+      else Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+    }
     return out;
   }
 }
@@ -212,7 +266,9 @@ function isIterable(x: unknown): x is Iterable<readonly [string, string]> {
  */
 export function encodeHead(startLine: string, headers: Iterable<readonly [string, string]>): Uint8Array {
   let text = startLine + '\r\n';
-  for (const [name, value] of headers) text += name + ': ' + value + '\r\n';
+  // Index the common array case: no iterator and no destructuring per line.
+  const list = Array.isArray(headers) ? (headers as ReadonlyArray<readonly [string, string]>) : [...headers];
+  for (let i = 0; i < list.length; i++) text += list[i]![0] + ': ' + list[i]![1] + '\r\n';
   text += '\r\n';
   return latin1Bytes(text);
 }

@@ -94,7 +94,7 @@ export class HeadParser<H extends RequestHead | ResponseHead> {
   #spillBuffer: Uint8Array = EMPTY;
   #spillLength = 0;
   #startLine: string | undefined;
-  #fields: Array<[string, string]> = [];
+  #fields: Array<readonly [string, string]> = [];
   #final: HeadParseResult<H> | undefined;
 
   constructor(kind: H['kind'], limits: HeadLimits = {}) {
@@ -112,31 +112,39 @@ export class HeadParser<H extends RequestHead | ResponseHead> {
   /** Feed bytes. The chunk is not modified; `rest` is a view of it. */
   push(chunk: Uint8Array): HeadParseResult<H> {
     if (this.#final !== undefined) return this.#final;
+    // Lines are read by index, and the few views taken are of a plain
+    // Uint8Array: a Node Buffer's subarray costs a species lookup and more.
+    const bytes = chunk.constructor === Uint8Array ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let pos = 0;
-    while (pos < chunk.length) {
-      const lf = chunk.indexOf(LF, pos);
+    while (pos < bytes.length) {
+      const lf = bytes.indexOf(LF, pos);
       if (lf === -1) {
         // No line end yet: spill the piece, but never beyond the limits
         // (a trailing CR may still belong to the CRLF, hence the -1).
-        const size = this.#spillLength + (chunk.length - pos);
-        const limit = this.#checkLimits(size - 1, chunk.length - pos);
+        const size = this.#spillLength + (bytes.length - pos);
+        const limit = this.#checkLimits(size - 1, bytes.length - pos);
         if (limit !== undefined) return this.#finish(limit);
-        this.#spill(chunk.subarray(pos));
-        this.#total += chunk.length - pos;
+        this.#spill(bytes.subarray(pos));
+        this.#total += bytes.length - pos;
         return NEED_MORE;
       }
-      const piece = chunk.subarray(pos, lf + 1);
-      const limit = this.#checkLimits(this.#spillLength + piece.length - 2, piece.length);
+      const lineEnd = lf + 1;
+      const pieceLength = lineEnd - pos;
+      const limit = this.#checkLimits(this.#spillLength + pieceLength - 2, pieceLength);
       if (limit !== undefined) return this.#finish(limit);
-      this.#total += piece.length;
-      let line = piece;
+      this.#total += pieceLength;
+      let line = bytes;
+      let from = pos;
+      let to = lineEnd;
       if (this.#spillLength > 0) {
-        this.#spill(piece);
-        line = this.#spillBuffer.subarray(0, this.#spillLength);
+        this.#spill(bytes.subarray(pos, lineEnd));
+        line = this.#spillBuffer;
+        from = 0;
+        to = this.#spillLength;
         this.#spillLength = 0;
       }
-      pos = lf + 1;
-      const result = this.#line(line);
+      pos = lineEnd;
+      const result = this.#line(line, from, to);
       if (result === 'end') {
         const head = this.#build();
         if (head.type === 'error') return this.#finish(head);
@@ -183,12 +191,12 @@ export class HeadParser<H extends RequestHead | ResponseHead> {
     return this.#total + added > this.#maxHeaderBytes ? fail(431, true, 'Header block too large') : undefined;
   }
 
-  /** One complete line, CRLF included. */
-  #line(line: Uint8Array): HeadError | 'end' | undefined {
-    const end = line.length - 2;
-    if (end < 0 || line[end] !== CR) return fail(400, false, 'Line not terminated by CRLF');
+  /** One complete line, `line[from, to)`, CRLF included. */
+  #line(line: Uint8Array, from: number, to: number): HeadError | 'end' | undefined {
+    const end = to - 2;
+    if (end < from || line[end] !== CR) return fail(400, false, 'Line not terminated by CRLF');
     let bits = 0;
-    for (let i = 0; i < end; i++) {
+    for (let i = from; i < end; i++) {
       const c = line[i]!;
       bits |= c;
       // RFC 7230 §3.2: no CR, LF, NUL or other controls except HTAB in a line.
@@ -196,17 +204,17 @@ export class HeadParser<H extends RequestHead | ResponseHead> {
     }
     const ascii = bits < 0x80;
     if (this.#startLine === undefined) {
-      if (end === 0) return fail(400, false, 'Empty start line');
-      this.#startLine = bytesToLatin1(line, 0, end, ascii);
+      if (end === from) return fail(400, false, 'Empty start line');
+      this.#startLine = bytesToLatin1(line, from, end, ascii);
       return undefined;
     }
-    if (end === 0) return 'end';
-    const first = line[0]!;
+    if (end === from) return 'end';
+    const first = line[from]!;
     // RFC 7230 §3.2.4: obs-fold must be rejected with 400 in a request.
     if (first === 0x20 || first === 0x09) return fail(400, false, 'Obsolete line folding');
-    let colon = 0;
+    let colon = from;
     while (colon < end && isTokenChar(line[colon]!)) colon++;
-    if (colon === 0 || colon >= end || line[colon] !== 0x3a) {
+    if (colon === from || colon >= end || line[colon] !== 0x3a) {
       // RFC 7230 §3.2.4: no whitespace between field name and colon.
       return fail(400, false, 'Malformed header line');
     }
@@ -215,7 +223,9 @@ export class HeadParser<H extends RequestHead | ResponseHead> {
     let vEnd = end;
     while (vStart < vEnd && (line[vStart] === 0x20 || line[vStart] === 0x09)) vStart++;
     while (vEnd > vStart && (line[vEnd - 1] === 0x20 || line[vEnd - 1] === 0x09)) vEnd--;
-    this.#fields.push([bytesToLatin1(line, 0, colon, ascii), bytesToLatin1(line, vStart, vEnd, ascii)]);
+    // One string per line; name and value are slices of it.
+    const text = bytesToLatin1(line, from, vEnd, ascii);
+    this.#fields.push(Object.freeze([text.slice(0, colon - from), text.slice(vStart - from)] as const));
     return undefined;
   }
 

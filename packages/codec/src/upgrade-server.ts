@@ -22,7 +22,7 @@ import {
 import type { MessageExtension } from './extension.js';
 import type { Reservation, ServerRegistry } from './server-registry.js';
 import { TimerSlot, type Scheduler } from './scheduler.js';
-import { Session, type SessionOptions } from './session.js';
+import { Session, type SessionInit, type SessionOptions } from './session.js';
 import { selectSubprotocol } from './subprotocol.js';
 import type { Transport, TransportSink } from './transport.js';
 import { concatBytes } from './bytes.js';
@@ -348,16 +348,20 @@ export class ServerUpgrade implements TransportSink {
     this.#timer.clear();
     this.#transport.write([response]);
     const base = basesOf(options);
-    const connection = new Connection(extension === undefined ? base.connection : { ...base.connection, extension });
-    const session = new Session({
-      ...base.session,
-      connection,
-      transport: this.#transport,
-      scheduler,
-      protocol: protocol ?? '',
-      extensions: extensionsHeader ?? '',
-      ...(this.#early.length > 0 ? { head: concatBytes(this.#early) } : {}),
-    });
+    let connectionOptions = base.connection;
+    if (extension !== undefined) {
+      connectionOptions = layered(base.connection);
+      connectionOptions.extension = extension;
+    }
+    const connection = new Connection(connectionOptions);
+    const init = layered<SessionInit>(base.session);
+    init.connection = connection;
+    init.transport = this.#transport;
+    init.scheduler = scheduler;
+    init.protocol = protocol ?? '';
+    init.extensions = extensionsHeader ?? '';
+    if (this.#early.length > 0) init.head = concatBytes(this.#early);
+    const session = new Session(init);
     this.#early = [];
     this.#session = session;
     this.#state = 'upgraded';
@@ -419,6 +423,15 @@ function clockOf(scheduler: Scheduler): () => number {
     clocks.set(scheduler, now);
   }
   return now;
+}
+
+/**
+ * A fresh object whose reads fall through to `shared`: the per-connection
+ * fields go on it, the server-wide settings are not copied per connection
+ * (a spread of them cost about 1.5 KB and a dictionary-mode object each).
+ */
+function layered<T extends object>(shared: object): T {
+  return Object.create(shared) as T;
 }
 
 /** The connection and session settings of one options object, built once (a server shares its options). */

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HeadParser, type RequestHead, type ResponseHead } from '../src/http-head.js';
 import { hasToken, HttpHeaders, splitList } from '../src/header-tokens.js';
@@ -176,6 +177,30 @@ describe('header token lists (RFC 7230 §7)', () => {
     expect(hasToken([], 'upgrade')).toBe(false);
   });
 
+  it('hasToken agrees with splitting the list and comparing lower-cased elements (property)', () => {
+    const piece = fc.constantFrom('upgrade', 'Upgrade', 'UPGRADE', 'upgrades', 'keep-alive', 'websocket', ' ', '\t', ',', ', ', '');
+    const value = fc.array(piece, { maxLength: 8 }).map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 4 }), fc.constantFrom('upgrade', 'websocket', 'Upgrade'), (values, token) => {
+        const expected = splitList(values).some((element) => element.toLowerCase() === token.toLowerCase());
+        expect(hasToken(values, token)).toBe(expected);
+      }),
+      { seed: 0x7e57, numRuns: 2000 },
+    );
+  });
+
+  it('HttpHeaders keeps frozen pairs as they are and copies the others', () => {
+    const frozen = Object.freeze(['Host', 'a'] as const);
+    const open: [string, string] = ['X-Open', 'b'];
+    const h = new HttpHeaders([frozen, open]);
+    const [first, second] = [...h];
+    expect(first).toBe(frozen);
+    expect(second).not.toBe(open);
+    expect(Object.isFrozen(second)).toBe(true);
+    open[1] = 'changed';
+    expect(h.get('x-open')).toBe('b');
+  });
+
   it('HttpHeaders keeps order and original names', () => {
     const h = new HttpHeaders([
       ['Set-Cookie', 'a=1'],
@@ -189,6 +214,16 @@ describe('header token lists (RFC 7230 §7)', () => {
     expect(h.has('SET-COOKIE')).toBe(true);
     expect(h.get('missing')).toBeUndefined();
     expect(Object.isFrozen(h)).toBe(true);
+    expect(h.count('set-cookie')).toBe(2);
+    expect(h.getAll('SET-COOKIE')).toEqual(['a=1', 'b=2']);
+    expect(h.get('Set-Cookie')).toBe('a=1, b=2');
+  });
+
+  it('HttpHeaders.toObject keeps a field named __proto__ as data', () => {
+    const object = new HttpHeaders([['__proto__', 'x']]).toObject();
+    expect(Object.getPrototypeOf(object)).toBe(Object.prototype);
+    expect(Object.keys(object)).toEqual(['__proto__']);
+    expect(object['__proto__' as keyof typeof object]).toBe('x');
   });
 });
 
