@@ -1,5 +1,5 @@
 import type { Socket, SocketHandler } from 'bun';
-import type { Transport, TransportSink } from '@framewire/codec';
+import { concatBytes, type Transport, type TransportSink } from '@framewire/codec';
 
 /** What every framewire Bun socket carries in `socket.data`: its transport, once opened. */
 export type SocketData = BunSocketTransport | undefined;
@@ -194,7 +194,7 @@ export class BunSocketTransport implements Transport {
         let end = this.#head + 1;
         while (end < queue.length && total + queue[end]!.length <= COALESCE_BYTES) total += queue[end++]!.length;
         count = end - this.#head;
-        if (count > 1) chunk = concat(queue, this.#head, end, total);
+        if (count > 1) chunk = concatBytes(queue, this.#head, end);
       }
       const written = socket.write(chunk);
       if (written < 0) {
@@ -215,17 +215,6 @@ export class BunSocketTransport implements Transport {
     queue.length = 0;
     this.#head = 0;
   }
-}
-
-function concat(chunks: readonly Uint8Array[], from: number, to: number, total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (let i = from; i < to; i++) {
-    const c = chunks[i]!;
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 /**

@@ -5,18 +5,18 @@
  */
 
 /**
- * The chunks as one buffer. One chunk is returned as it is (no copy), so the
- * result may share memory with the input.
+ * `chunks[from, to)` as one buffer (all of them by default). One chunk is
+ * returned as it is (no copy), so the result may share memory with the input.
  */
-export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
+export function concatBytes(chunks: readonly Uint8Array[], from = 0, to = chunks.length): Uint8Array {
+  if (to - from === 1) return chunks[from]!;
   let total = 0;
-  for (const chunk of chunks) total += chunk.length;
+  for (let i = from; i < to; i++) total += chunks[i]!.length;
   const out = new Uint8Array(total);
   let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
+  for (let i = from; i < to; i++) {
+    out.set(chunks[i]!, at);
+    at += chunks[i]!.length;
   }
   return out;
 }

@@ -28,7 +28,7 @@ import {
   textEvent,
   type ConnectionEvent,
 } from './events.js';
-import type { MessageExtension } from './extension.js';
+import { isPromise, type MessageExtension } from './extension.js';
 import { encodeFrame, MAX_CONTROL_PAYLOAD, nextMaskKey, SINGLE_BUFFER_FRAME_LIMIT, writeFrame, type Frame } from './frame.js';
 import { FrameDecoder } from './frame-decoder.js';
 import { MessageAssembler, type AssembledMessage, type CompressedMessage } from './message-assembler.js';
@@ -86,10 +86,6 @@ interface OutgoingItem {
 function asBytes(data: Uint8Array | string | undefined): Uint8Array {
   if (data === undefined) return EMPTY;
   return typeof data === 'string' ? textEncoder.encode(data) : data;
-}
-
-function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown } | undefined)?.then === 'function';
 }
 
 function extensionFailure(error: unknown, encoding: boolean): ProtocolError {

@@ -6,10 +6,11 @@
  *
  * @module
  */
+import { concatBytes } from './bytes.js';
 import type { Compressor, Deflater, InflateResult, Inflater } from './compressor.js';
 import { pakoCompressor } from './deflate-pako.js';
 import { ProtocolError } from './errors.js';
-import type { MessageExtension } from './extension.js';
+import { isPromise, type MessageExtension } from './extension.js';
 import type { DeflateOffer, DeflateParameters, ExtensionElement } from './permessage-deflate.js';
 import {
   PERMESSAGE_DEFLATE,
@@ -58,25 +59,6 @@ const TRAILER = Uint8Array.of(0x00, 0x00, 0xff, 0xff);
 /** RFC 7692 §7.2.3.6: an empty message compresses to one 0x00 byte. */
 const EMPTY_MESSAGE = Uint8Array.of(0x00);
 
-function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
-}
-
-/** Joins chunks, dropping the last `drop` bytes, with a single copy. */
-function concat(chunks: readonly Uint8Array[], total: number, drop: number): Uint8Array {
-  const length = total - drop;
-  if (chunks.length === 1) return chunks[0]!.subarray(0, length);
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    if (offset >= length) break;
-    const take = Math.min(chunk.length, length - offset);
-    out.set(take === chunk.length ? chunk : chunk.subarray(0, take), offset);
-    offset += take;
-  }
-  return out;
-}
-
 /** Do the chunks end with 00 00 ff ff? */
 function endsWithTrailer(chunks: readonly Uint8Array[], total: number): boolean {
   if (total < 4) return false;
@@ -122,7 +104,7 @@ export function createDeflateExtension(options: DeflateExtensionOptions): Messag
     for (const chunk of chunks) total += chunk.length;
     let payload: Uint8Array;
     if (total === 0) payload = EMPTY_MESSAGE;
-    else if (endsWithTrailer(chunks, total)) payload = concat(chunks, total, TRAILER.length);
+    else if (endsWithTrailer(chunks, total)) payload = concatBytes(chunks).subarray(0, total - TRAILER.length);
     else throw new Error(`${compressor.name}: deflate output does not end with a sync flush`);
     if (ourNoContextTakeover && deflater !== undefined) {
       const reset = deflater.reset();
@@ -138,7 +120,7 @@ export function createDeflateExtension(options: DeflateExtensionOptions): Messag
       }
       throw new ProtocolError('FW_ERR_DECOMPRESSION', 1007, `invalid compressed data: ${result.message}`);
     }
-    const message = result.length === 0 ? new Uint8Array(0) : concat(result.chunks, result.length, 0);
+    const message = result.length === 0 ? new Uint8Array(0) : concatBytes(result.chunks);
     // A BFINAL block ended the peer's stream: the next message starts a new one.
     if (peerNoContextTakeover || result.streamEnd) {
       const reset = active.reset();

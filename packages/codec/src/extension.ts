@@ -45,3 +45,11 @@ export interface MessageExtension {
   /** Releases resources (zlib contexts). Called once when the connection is closed. */
   dispose(): void;
 }
+
+/**
+ * Is an extension's result a promise (the async path) rather than a value?
+ * @internal
+ */
+export function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}

@@ -1,4 +1,4 @@
-import type { Session, Transport, TransportSink } from '@framewire/codec';
+import { concatBytes, type Session, type Transport, type TransportSink } from '@framewire/codec';
 
 /** The transport of every session this adapter made, for {@link released}. */
 const transports = new WeakMap<Session, ConnTransport>();
@@ -276,20 +276,11 @@ export class ConnTransport implements Transport {
   /** The next chunk to write: the queue's head, joined with following small chunks. */
   #take(): Uint8Array {
     const queue = this.#queue;
-    const first = queue[0]!;
-    let total = first.length;
+    let total = queue[0]!.length;
     let count = 1;
     while (count < queue.length && total + queue[count]!.length <= COALESCE_BYTES) total += queue[count++]!.length;
-    if (count === 1) {
-      queue.shift();
-      return first;
-    }
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const c of queue.splice(0, count)) {
-      out.set(c, at);
-      at += c.length;
-    }
+    const out = concatBytes(queue, 0, count); // the head itself when it runs alone
+    queue.splice(0, count);
     return out;
   }
 
