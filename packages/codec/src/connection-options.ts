@@ -25,6 +25,12 @@ export interface ConnectionOptions {
   maxFrameSize?: number;
   /** Reply to every ping with a pong echoing its payload (RFC 6455 §5.5.2). Default `true`. */
   autoPong?: boolean;
+  /**
+   * Pings the peer may send while our output is blocked (see
+   * {@link Connection.setOutputBlocked}) before the connection fails with
+   * 1008: a peer that floods pings and never reads our pongs. Default 1024.
+   */
+  maxPingsWhileBlocked?: number;
   /** Ms to wait for the peer's close frame (and for the end of the transport) once we sent ours. Default 5000. */
   closeTimeout?: number;
   /**
@@ -45,6 +51,8 @@ export interface ConnectionOptions {
 
 /** Default `maxMessageSize`: 16 MiB. */
 export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
+/** Default `maxPingsWhileBlocked`. */
+export const DEFAULT_MAX_PINGS_WHILE_BLOCKED = 1024;
 /** Default `closeTimeout`: 5 s. */
 export const DEFAULT_CLOSE_TIMEOUT = 5000;
 
@@ -63,6 +71,7 @@ export function validateConnectionOptions(options: ConnectionOptions): void {
   checkNonNegative('maxMessageSize', options.maxMessageSize);
   checkNonNegative('maxFrameSize', options.maxFrameSize);
   checkNonNegative('closeTimeout', options.closeTimeout);
+  checkNonNegative('maxPingsWhileBlocked', options.maxPingsWhileBlocked);
   checkNonNegative('idleTimeout', options.idleTimeout);
   if (options.heartbeat !== undefined) {
     checkNonNegative('heartbeat.interval', options.heartbeat.interval);

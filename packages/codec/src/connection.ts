@@ -11,6 +11,7 @@ import { CloseCode, isValidApiCloseCode, isValidWireCloseCode } from './close-co
 import {
   DEFAULT_CLOSE_TIMEOUT,
   DEFAULT_MAX_MESSAGE_SIZE,
+  DEFAULT_MAX_PINGS_WHILE_BLOCKED,
   validateConnectionOptions,
   type ConnectionOptions,
   type ConnectionState,
@@ -127,6 +128,7 @@ export class Connection {
   readonly #client: boolean;
   readonly #maxMessageSize: number;
   readonly #autoPong: boolean;
+  readonly #maxPingsWhileBlocked: number;
   readonly #closeTimeout: number;
   readonly #heartbeat: { interval: number; timeout: number } | undefined;
   readonly #idleTimeout: number | undefined;
@@ -154,6 +156,11 @@ export class Connection {
   #encoding = false;
   /** Opcode of our fragmented message in progress (0 when none). */
   #sendingOpcode = 0;
+  /** The transport takes no more bytes for now (see {@link Connection.setOutputBlocked}). */
+  #outputBlocked = false;
+  /** The latest ping's payload, answered once the output is unblocked. */
+  #heldPong: Uint8Array | undefined;
+  #pingsWhileBlocked = 0;
 
   // Close handshake.
   #state: ConnectionState = 'open';
@@ -183,6 +190,7 @@ export class Connection {
     this.#now = options.now;
     this.#maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
     this.#autoPong = options.autoPong ?? true;
+    this.#maxPingsWhileBlocked = options.maxPingsWhileBlocked ?? DEFAULT_MAX_PINGS_WHILE_BLOCKED;
     this.#closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
     this.#heartbeat = options.heartbeat;
     this.#idleTimeout = options.idleTimeout;
@@ -405,6 +413,25 @@ export class Connection {
     this.#sendClose(body);
   }
 
+  /**
+   * Output backpressure: call with `true` when the transport refused more
+   * bytes (its write returned false) and with `false` once it drained. While
+   * blocked, automatic pongs are not queued: only the latest ping's payload
+   * is kept and answered on unblock (RFC 6455 §5.5.3 allows answering only
+   * the most recent ping), so a peer that pings and never reads cannot grow
+   * our output. Past `maxPingsWhileBlocked` pings the connection fails with
+   * 1008.
+   */
+  setOutputBlocked(blocked: boolean): void {
+    if (this.#outputBlocked === blocked) return;
+    this.#outputBlocked = blocked;
+    if (blocked) return;
+    this.#pingsWhileBlocked = 0;
+    const held = this.#heldPong;
+    this.#heldPong = undefined;
+    if (held !== undefined && !this.#closeSent && this.#state === 'open') this.#writeFrame(Opcode.Pong, held, true, false);
+  }
+
   /** Bytes to write now, in order (header and payload may be separate entries). Empties the queue. */
   takeOutput(): Uint8Array[] {
     const out = this.#out;
@@ -478,8 +505,8 @@ export class Connection {
     switch (frame.opcode) {
       case Opcode.Ping:
         // RFC 6455 §5.5.2-3: answer with a pong echoing the payload, unless closing.
-        if (this.#autoPong && !this.#closeSent) this.#writeFrame(Opcode.Pong, payload, true, false);
         this.#pushEvent(pingEvent(payload));
+        if (this.#autoPong && !this.#closeSent) this.#answerPing(payload);
         return;
       case Opcode.Pong:
         this.#pushEvent(pongEvent(payload));
@@ -487,6 +514,19 @@ export class Connection {
       default:
         this.#onCloseFrame(payload);
     }
+  }
+
+  #answerPing(payload: Uint8Array): void {
+    if (!this.#outputBlocked) {
+      this.#writeFrame(Opcode.Pong, payload, true, false);
+      return;
+    }
+    if (++this.#pingsWhileBlocked > this.#maxPingsWhileBlocked) {
+      this.#fail(new ProtocolError('FW_ERR_PING_FLOOD', CloseCode.PolicyViolation, 'too many pings while our pongs are not read'));
+      return;
+    }
+    // A copy: the payload is a view of a received chunk that must not be kept alive.
+    this.#heldPong = payload.slice();
   }
 
   #onCloseFrame(payload: Uint8Array): void {

@@ -21,6 +21,7 @@ export type ProtocolErrorCode =
   | 'FW_ERR_EXTENSION'
   | 'FW_ERR_DATA_AFTER_CLOSE'
   | 'FW_ERR_TIMEOUT'
+  | 'FW_ERR_PING_FLOOD'
   | 'FW_ERR_INTERNAL';
 
 /**

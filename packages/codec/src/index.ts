@@ -96,8 +96,8 @@ export type { Scheduler } from './scheduler.js';
 export { ReadyState, Session } from './session.js';
 export type { BinaryType, CloseInfo, SessionEvents, SessionInit, SessionOptions } from './session.js';
 export type { SessionMessage } from './session-inbox.js';
-export { ServerRegistry } from './server-registry.js';
-export type { Reservation, ServerRegistryOptions, ShutdownOptions } from './server-registry.js';
+export { DEFAULT_SERVER_HEARTBEAT, ServerRegistry } from './server-registry.js';
+export type { HeartbeatOptions, Reservation, ServerRegistryOptions, ShutdownOptions } from './server-registry.js';
 
 // Upgrade drivers: the opening handshake over a Transport, shared by every adapter
 export { DEFAULT_HANDSHAKE_TIMEOUT } from './upgrade.js';

@@ -1,5 +1,5 @@
 import type { Scheduler } from './scheduler.js';
-import { onSessionClosed, type Session } from './session.js';
+import { heartbeatBeat, onSessionClosed, type Session } from './session.js';
 
 /** Options of a {@link ServerRegistry}. */
 export interface ServerRegistryOptions {
@@ -10,7 +10,26 @@ export interface ServerRegistryOptions {
    * beyond it are refused with 503 before any upgrade. Default: no limit.
    */
   maxConnections?: number;
+  /**
+   * Ping peers that were silent for `interval` ms and terminate (1006) those
+   * that stay silent `timeout` ms longer. One sweep over every session each
+   * `interval` ms, no timer per connection: a peer is pinged after between 1
+   * and 2 intervals of silence and dropped after missing
+   * `ceil(timeout / interval)` pings in a row. Off when omitted or `false`.
+   */
+  heartbeat?: HeartbeatOptions | false | undefined;
 }
+
+/** A server's heartbeat: see {@link ServerRegistryOptions.heartbeat}. */
+export interface HeartbeatOptions {
+  /** Ms of silence before a ping (and between sweeps). */
+  interval: number;
+  /** Ms more without an answer before the peer is dead. */
+  timeout: number;
+}
+
+/** The heartbeat servers run unless told otherwise: ping at 30 s of silence, dead after 2 missed pongs. */
+export const DEFAULT_SERVER_HEARTBEAT: HeartbeatOptions = { interval: 30_000, timeout: 60_000 };
 
 /** Options of {@link ServerRegistry.shutdown}. */
 export interface ShutdownOptions {
@@ -54,15 +73,24 @@ export class ServerRegistry implements Iterable<Session> {
   #shutdownReason = 'server shutting down';
   /** Resolvers waiting for the next change (a session left, a reservation ended). */
   #changeWaiters: (() => void)[] = [];
+  readonly #heartbeat: HeartbeatOptions | undefined;
+  readonly #maxMissed: number;
+  #sweepTimer: unknown;
+  #sweeping = false;
   /** One function for every session: a registered idle session costs a set entry, no closure. */
   readonly #sessionClosed = (session: Session): void => {
     this.#sessions.delete(session);
+    // No session, no timer: an idle server does not hold the process open.
+    if (this.#sessions.size === 0) this.#stopSweep();
     this.#notify();
   };
 
   constructor(options: ServerRegistryOptions) {
     this.#scheduler = options.scheduler;
     this.#max = options.maxConnections ?? Number.POSITIVE_INFINITY;
+    const heartbeat = options.heartbeat;
+    this.#heartbeat = heartbeat === false || heartbeat === undefined || heartbeat.interval <= 0 ? undefined : heartbeat;
+    this.#maxMissed = this.#heartbeat === undefined ? 0 : Math.max(1, Math.ceil(this.#heartbeat.timeout / this.#heartbeat.interval));
   }
 
   /** Sessions registered and not yet closed. */
@@ -130,6 +158,26 @@ export class ServerRegistry implements Iterable<Session> {
     this.#sessions.add(session);
     session[onSessionClosed](this.#sessionClosed);
     if (this.#shuttingDown !== undefined) session.goingAway(this.#shutdownReason);
+    else this.#armSweep();
+  }
+
+  #stopSweep(): void {
+    if (!this.#sweeping) return;
+    this.#sweeping = false;
+    this.#scheduler.clearTimer(this.#sweepTimer);
+  }
+
+  /** One timer for the whole server, armed while it has sessions. */
+  #armSweep(): void {
+    const heartbeat = this.#heartbeat;
+    if (heartbeat === undefined || this.#sweeping) return;
+    this.#sweeping = true;
+    this.#sweepTimer = this.#scheduler.setTimer(() => {
+      this.#sweeping = false;
+      if (this.#shuttingDown !== undefined) return;
+      for (const session of this.#sessions) session[heartbeatBeat](this.#maxMissed);
+      if (this.#sessions.size > 0) this.#armSweep();
+    }, heartbeat.interval);
   }
 
   /**
@@ -157,6 +205,7 @@ export class ServerRegistry implements Iterable<Session> {
     if (this.#shuttingDown !== undefined) return this.#shuttingDown;
     this.#shutdownReason = options.reason ?? this.#shutdownReason;
     const timeout = options.timeout ?? 5000;
+    this.#stopSweep();
     const done = (async () => {
       for (const session of this.#sessions) session.goingAway(this.#shutdownReason);
       let timer: unknown;

@@ -20,6 +20,13 @@ const textEncoder = new TextEncoder();
  */
 export const onSessionClosed: unique symbol = Symbol('framewire.onSessionClosed');
 
+/**
+ * @internal One beat of a server's heartbeat sweep (see `ServerRegistry`):
+ * `session[heartbeatBeat](maxMissed)` pings a peer that was silent since the
+ * last beat and terminates one that missed `maxMissed` pings in a row.
+ */
+export const heartbeatBeat: unique symbol = Symbol('framewire.heartbeatBeat');
+
 /** Receive work is synchronous; user calls are batched into one flush per microtask. */
 const microtask = (fn: () => void): void => {
   void Promise.resolve().then(fn);
@@ -80,6 +87,10 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   #resolveClosed: ((info: CloseInfo) => void) | undefined;
   #closedHook: ((session: Session) => void) | undefined;
   #head: Uint8Array | undefined;
+  /** Bytes arrived since the last heartbeat beat (a flag, not a clock read, on the receive path). */
+  #heard = true;
+  /** Heartbeat pings in a row that got no answer. */
+  #missed = 0;
 
   #started = false;
   #closeInfo: CloseInfo | undefined;
@@ -144,8 +155,28 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
 
   /** @internal Call `hook(this)` once, one microtask after the session closed. */
   [onSessionClosed](hook: (session: Session) => void): void {
-    if (this.#closeInfo !== undefined) microtask(() => hook(this));
+    if (this.#closeInfo !== undefined) hook(this);
     else this.#closedHook = hook;
+  }
+
+  /** @internal See {@link heartbeatBeat}. */
+  [heartbeatBeat](maxMissed: number): void {
+    if (this.#heard) {
+      this.#heard = false;
+      this.#missed = 0;
+      return;
+    }
+    if (this.#closeInfo !== undefined || this.#terminated) return;
+    if (this.#missed >= maxMissed) {
+      // Dead peer (a pulled cable sends no FIN): no close frame can reach it.
+      this.terminate();
+      return;
+    }
+    // A closing connection has its own close timeout.
+    if (this.#connection.state !== 'open') return;
+    this.#missed++;
+    this.#connection.ping();
+    this.#scheduleFlush();
   }
 
   /** The inbox, created when first needed. */
@@ -278,6 +309,7 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
     this.#guard(() => {
       this.#start();
       if (this.#closeInfo !== undefined && this.#connection.state === 'closed') return;
+      this.#heard = true;
       this.#connection.receive(chunk);
       this.#process();
     });
@@ -308,6 +340,7 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
     this.#guard(() => {
       this.#congested = false;
       this.#congestedBytes = 0;
+      this.#connection.setOutputBlocked(false);
       this.#process();
     });
   }
@@ -516,6 +549,7 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
     if (chunks.length > 0 && !this.#transportDestroyed && !this.#transportEnded) {
       const ok = this.#transport.write(chunks);
       if (!ok || this.#congested) {
+        if (!this.#congested) this.#connection.setOutputBlocked(true);
         this.#congested = true;
         for (const c of chunks) this.#congestedBytes += c.length;
       }
@@ -587,10 +621,11 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
     // Keep reading so the peer's EOF arrives; the inbox no longer matters.
     if (inbox !== undefined && inbox.paused) this.#setReading(true);
     if (!this.#transportEnded && !this.#transportDestroyed && !this.#processing) this.#endTransport();
-    // The registry hears first (as when it awaited `closed` from the start).
+    // The registry hears first: a closed session is gone from
+    // `server.clients` before any 'close' listener runs.
     const hook = this.#closedHook;
     this.#closedHook = undefined;
-    if (hook !== undefined) microtask(() => hook(this));
+    hook?.(this);
     this.#resolveClosed?.(this.#closeInfo);
     this.#resolveClosed = undefined;
     this.emit('close', [this.#closeInfo]);

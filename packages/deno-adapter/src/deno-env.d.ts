@@ -93,5 +93,6 @@ declare namespace Deno {
     ConnectionReset: new (...args: never[]) => Error;
     BrokenPipe: new (...args: never[]) => Error;
     NotConnected: new (...args: never[]) => Error;
+    ConnectionAborted: new (...args: never[]) => Error;
   };
 }

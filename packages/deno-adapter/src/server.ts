@@ -43,7 +43,7 @@ export interface ServerTlsOptions {
 }
 
 /** Options of {@link WebSocketServer}: the codec's shared server options plus where to listen and the plain-HTTP handler. */
-export interface ServerOptions extends ServerPolicyOptions<UpgradeContext>, ConnectionLimits {
+export interface ServerOptions extends ServerPolicyOptions<UpgradeContext>, Pick<ConnectionLimits, 'io'> {
   /** The port to listen on (0 picks one); call {@link WebSocketServer.listen}. */
   port?: number;
   /** The address to bind. Default '127.0.0.1'. */
@@ -65,6 +65,17 @@ export type ServerEvents = ServerEventMap<AddressInfo>;
 
 /** Options of {@link WebSocketServer.close}: `timeout` (ms, default 5000) and the 1001 `reason`. */
 export type CloseOptions = ServerCloseOptions;
+
+/** Errors that end one connection (the peer's doing), not the listener. */
+function peerGone(error: unknown): boolean {
+  const errors = Deno.errors;
+  return (
+    error instanceof errors.NotConnected ||
+    error instanceof errors.ConnectionReset ||
+    error instanceof errors.ConnectionAborted ||
+    error instanceof errors.BrokenPipe
+  );
+}
 
 /** After a plain HTTP response, a client that keeps its side open is dropped after this long. */
 const HTTP_LINGER_MS = 2000;
@@ -184,19 +195,40 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
     });
   }
 
+  /**
+   * The accept loop never dies of one connection: an error about the
+   * connection being accepted (reset before we took it, out of file
+   * descriptors, a failed TLS handshake) is retried after a short backoff.
+   * Only closing the listener ends it.
+   */
   async #accept(listener: Deno.Listener<Deno.Conn, Deno.NetAddr>): Promise<void> {
+    let backoff = 0;
     for (;;) {
       let conn: Deno.Conn;
       try {
         conn = await listener.accept();
       } catch (error) {
-        // close() ends the loop with BadResource; anything else is reported.
-        if (!this.#core.closing && !(error instanceof Deno.errors.BadResource)) {
-          this.emit('error', error instanceof Error ? error : new Error(String(error)));
-        }
-        return;
+        if (this.#core.closing || error instanceof Deno.errors.BadResource) return;
+        // The peer reset a connection we were taking (Deno reads its address
+        // as part of accept): that connection is gone, take the next one.
+        if (peerGone(error)) continue;
+        // EMFILE and friends repeat until something is freed: back off (5 ms doubling to 1 s).
+        backoff = Math.min(backoff === 0 ? 5 : backoff * 2, 1000);
+        if (this.listenerCount('error') > 0) this.emit('error', error instanceof Error ? error : new Error(String(error)));
+        await new Promise<void>((resolve) => setTimeout(resolve, backoff));
+        continue;
       }
-      this.#serve(conn);
+      backoff = 0;
+      try {
+        this.#serve(conn);
+      } catch {
+        // The conn failed as we set it up (reset already): it alone is dropped.
+        try {
+          conn.close();
+        } catch {
+          // already closed
+        }
+      }
     }
   }
 
@@ -240,7 +272,9 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
       transport.resume();
       this.#linger(transport);
     };
-    transport.attach(new RequestSniffer(denoScheduler, limits, timeout, (first) => void onFirst(first)));
+    // A failure while answering one plain request drops that connection only.
+    const settle = (first: FirstRequest): void => void onFirst(first).catch(() => transport.destroy());
+    transport.attach(new RequestSniffer(denoScheduler, limits, timeout, settle));
   }
 
   #upgrade(transport: ConnTransport, bytes: Uint8Array): void {

@@ -14,6 +14,7 @@ import type { UpgradeRequest } from '../handshake-server.js';
 import type { HeaderInit } from '../header-tokens.js';
 import type { Scheduler } from '../scheduler.js';
 import type { SessionOptions } from '../session.js';
+import type { HeartbeatOptions } from '../server-registry.js';
 import type { AcceptDecision } from '../upgrade-server.js';
 import type { ExtensionNegotiator, UpgradeConnectionOptions, UpgradeOptions } from '../upgrade.js';
 import type { Utf8ValidatorFactory } from '../utf8.js';
@@ -45,7 +46,11 @@ export interface ConnectionLimits {
   receiveHighWaterBytes?: number;
   /** Ms to wait for the peer's close frame after ours. Default 5000. */
   closeTimeout?: number;
-  /** Ping after `interval` ms of silence; 1006 when no answer within `timeout`. Off by default. */
+  /**
+   * Ping after `interval` ms of silence; 1006 when no answer within
+   * `timeout`. Clients: off by default. Servers: on by default (see
+   * {@link ServerPolicyOptions.heartbeat}).
+   */
   heartbeat?: { interval: number; timeout: number };
   /** Close with 1001 after this many ms without traffic. Off by default. */
   idleTimeout?: number;
@@ -74,7 +79,16 @@ export interface ConnectionLimits {
 export type AdapterAcceptHook<Context> = (request: UpgradeRequest, context: Context) => AcceptDecision | Promise<AcceptDecision>;
 
 /** What an adapter's `WebSocketServer` decides about upgrades, whatever the runtime. */
-export interface ServerPolicyOptions<Context> extends ConnectionLimits {
+export interface ServerPolicyOptions<Context> extends Omit<ConnectionLimits, 'heartbeat'> {
+  /**
+   * Drop dead peers (a pulled cable sends no FIN): ping a peer that was
+   * silent for `interval` ms, terminate it (close 1006) when it stays silent
+   * `timeout` ms longer. One sweep per server, no timer per connection, so
+   * a ping goes out after 1-2 intervals of silence. Default
+   * `{ interval: 30_000, timeout: 60_000 }` (dead after 2 missed pongs);
+   * `false` turns it off.
+   */
+  heartbeat?: HeartbeatOptions | false;
   /**
    * Paths this server takes (exact match on the path, query ignored).
    * Default: every path. Other paths get 404.

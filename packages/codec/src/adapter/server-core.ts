@@ -8,7 +8,7 @@
  * @module
  */
 import type { UpgradeRequest } from '../handshake-server.js';
-import { ServerRegistry, type ShutdownOptions } from '../server-registry.js';
+import { DEFAULT_SERVER_HEARTBEAT, ServerRegistry, type ShutdownOptions } from '../server-registry.js';
 import type { Session } from '../session.js';
 import type { Transport, TransportSink } from '../transport.js';
 import {
@@ -118,15 +118,18 @@ export class ServerCore<Context> {
   constructor(options: ServerPolicyOptions<Context>, runtime: AdapterRuntime, events: ServerCoreEvents) {
     this.#options = options;
     this.#events = events;
+    // The server's heartbeat is one sweep in the registry, not a timer per connection.
+    const { heartbeat, ...limits } = options;
     this.#registry = new ServerRegistry({
       scheduler: runtime.scheduler,
+      heartbeat: heartbeat ?? DEFAULT_SERVER_HEARTBEAT,
       ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
     });
     const path = options.path;
     this.#paths = path === undefined ? undefined : new Set(typeof path === 'string' ? [path] : path);
     // Negotiators and connection settings are computed once and shared by every connection.
     this.#base = {
-      ...upgradeOptions(options, runtime),
+      ...upgradeOptions(limits, runtime),
       handshakeTimeout: options.handshakeTimeout ?? DEFAULT_ADAPTER_HANDSHAKE_TIMEOUT,
       extensions: deflateNegotiators(options.perMessageDeflate, false, runtime),
     };
