@@ -28,7 +28,7 @@ const tls =
 
 let stop: () => Promise<void>;
 if (values.serve) {
-  const upgrader = new ServeUpgrader({ maxPayload: ECHO_OPTIONS.maxPayload, highWaterMark: 16 * MiB });
+  const upgrader = new ServeUpgrader({ maxPayload: ECHO_OPTIONS.maxPayload, maxBufferedAmount: ECHO_OPTIONS.maxBufferedAmount, highWaterMark: 16 * MiB });
   upgrader.on('connection', (ws) => {
     ws.on('message', echoListener(ws));
     ws.on('error', () => {}); // reported through the close code

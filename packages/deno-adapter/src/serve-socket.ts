@@ -10,7 +10,7 @@ export interface ServeSocketEvents {
   pong: (data: Uint8Array) => void;
   /** The connection is closed; emitted exactly once. */
   close: (info: CloseInfo) => void;
-  /** A message over `maxPayload`, or an error Deno reported. */
+  /** A message over `maxPayload`, the outgoing buffer over `maxBufferedAmount`, or an error Deno reported. */
   error: (error: Error) => void;
   /** `bufferedAmount` fell below `highWaterMark` after `send()` returned `false`. */
   drain: () => void;
@@ -24,6 +24,20 @@ export interface ServeSocketOptions {
   maxPayload: number;
   /** `send()` returns `false` once `bufferedAmount` reaches this. */
   highWaterMark: number;
+  /** Past this many buffered outgoing bytes the connection is closed with 1008. Default 16 MiB. */
+  maxBufferedAmount?: number | undefined;
+  /**
+   * Ms Deno has to finish the upgrade (the 101 written, the socket open);
+   * past it the socket is reported closed (1006) and closed if it opens
+   * later. Default 10000.
+   */
+  openTimeout?: number | undefined;
+  /**
+   * Ms to wait for Deno's close event once we started the close; past it
+   * the socket is reported closed (1006). Deno keeps the TCP connection
+   * until the peer reads our close frame or the connection dies. Default 5000.
+   */
+  closeTimeout?: number | undefined;
   binaryType: BinaryType;
   /** Where listener exceptions go. Default: an unhandled rejection. */
   onListenerError?: ((error: unknown, event: string) => void) | undefined;
@@ -31,6 +45,11 @@ export interface ServeSocketOptions {
 
 /** How often `drained()` looks at Deno's `bufferedAmount` (Deno's WebSocket has no drain event). */
 const DRAIN_POLL_MS = 5;
+const MiB = 1024 * 1024;
+/** A close frame holds at most 125 bytes: the 2-byte code and 123 bytes of reason (RFC 6455 §5.5). */
+const MAX_REASON_BYTES = 123;
+/** What Deno's `idleTimeout` reports when the peer did not answer its ping. */
+const DENO_PING_TIMEOUT_REASON = 'No response from ping frame.';
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -61,6 +80,10 @@ export class ServeSocket implements AsyncIterable<SessionMessage> {
   #waiters: ((result: IteratorResult<SessionMessage, undefined>) => void)[] = [];
   #needDrain = false;
   #drainTimer: number | undefined;
+  /** A close asked for before Deno opened the socket; sent on 'open'. */
+  #closeOnOpen: { code: number; reason: string } | undefined;
+  /** The open deadline, then the close deadline. */
+  #timer: number | undefined;
 
   constructor(socket: WebSocket, options: ServeSocketOptions) {
     this.socket = socket;
@@ -69,15 +92,24 @@ export class ServeSocket implements AsyncIterable<SessionMessage> {
     this.binaryType = options.binaryType;
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     socket.binaryType = 'arraybuffer';
+    // Registered before anyone else's 'open' listener, so a close asked for
+    // during the upgrade goes out before the application hears of the socket.
+    socket.addEventListener('open', () => this.#onOpen(), { once: true });
     socket.onmessage = (event) => this.#onMessage(event.data as string | ArrayBuffer);
-    socket.onerror = (event) => this.#emit('error', [new Error((event as ErrorEvent).message ?? 'WebSocket error')]);
-    // Deno reports 0 when it dropped the connection without a close frame (e.g. a frame over its 64 MiB cap).
-    socket.onclose = (event) => this.#finish({ code: event.code === 0 ? 1006 : event.code, reason: event.reason, wasClean: event.wasClean });
+    socket.onerror = (event) => {
+      this.#emit('error', [new Error((event as ErrorEvent).message ?? 'WebSocket error')]);
+      // Deno reports an upgrade that failed as an 'error' alone, never followed by 'close'.
+      if (socket.readyState === 0) this.#finish({ code: 1006, reason: '', wasClean: false });
+    };
+    socket.onclose = (event) => this.#finish(closeInfoOf(event));
+    // A client gone before Deno wrote the 101 gets no event at all (Deno 2.9): the open deadline releases it.
+    if (socket.readyState === 0) this.#setTimer(options.openTimeout ?? 10_000);
   }
 
   /** 0 connecting, 1 open, 2 closing, 3 closed. */
   get readyState(): number {
-    return this.#closeInfo !== undefined ? 3 : this.socket.readyState;
+    if (this.#closeInfo !== undefined) return 3;
+    return this.#closeOnOpen !== undefined ? 2 : this.socket.readyState;
   }
 
   /** Bytes Deno has queued and not yet written. */
@@ -87,6 +119,8 @@ export class ServeSocket implements AsyncIterable<SessionMessage> {
 
   /**
    * Send a message: a string as text, bytes as binary (`binary` overrides).
+   * Past `maxBufferedAmount` buffered bytes (a peer that does not read) the
+   * connection is closed with 1008 and `false` is returned.
    * @returns `false` once `bufferedAmount` reached `highWaterMark`: wait for `drained()`.
    * @throws UsageError once closing, for `fin: false` (Deno cannot send fragments) or bytes sent as text that are not UTF-8.
    */
@@ -106,7 +140,15 @@ export class ServeSocket implements AsyncIterable<SessionMessage> {
         this.socket.send(text);
       } else this.socket.send(bytes as Uint8Array<ArrayBuffer>);
     }
-    if (this.bufferedAmount >= this.#options.highWaterMark) {
+    const buffered = this.bufferedAmount;
+    const limit = this.#options.maxBufferedAmount ?? 16 * MiB;
+    if (buffered > limit) {
+      // The peer is not reading while we keep sending: policy violation, as on the raw-TCP path.
+      this.#emit('error', [new Error(`outgoing buffer of ${buffered} bytes over maxBufferedAmount ${limit}`)]);
+      this.#closeWith(1008, 'outgoing buffer limit exceeded');
+      return false;
+    }
+    if (buffered >= this.#options.highWaterMark) {
       this.#needDrain = true;
       this.#pollDrain();
       return false;
@@ -151,7 +193,11 @@ export class ServeSocket implements AsyncIterable<SessionMessage> {
     this.#closeWith(code, reason);
   }
 
-  /** Close with 1001 Going Away (server shutdown). Ignored once closing. */
+  /**
+   * Close with 1001 Going Away (server shutdown). Ignored once closing. A
+   * reason over 123 UTF-8 bytes is cut on a character boundary. During the
+   * upgrade the close is sent as soon as Deno opens the socket.
+   */
   goingAway(reason = 'going away'): void {
     this.#closeWith(1001, reason);
   }
@@ -206,17 +252,55 @@ export class ServeSocket implements AsyncIterable<SessionMessage> {
   }
 
   #closeWith(code: number, reason: string): void {
-    if (this.#closeInfo !== undefined || this.socket.readyState >= 2) return;
+    if (this.#closeInfo !== undefined || this.#closeOnOpen !== undefined || this.socket.readyState >= 2) return;
+    const fitting = truncateReason(reason);
+    if (this.socket.readyState === 0) {
+      // Deno's close() on a socket still upgrading sends nothing, and the
+      // upgrade then marks it open anyway: keep the close for 'open'.
+      this.#closeOnOpen = { code, reason: fitting };
+      return;
+    }
     try {
-      this.socket.close(code, reason);
+      this.socket.close(code, fitting);
     } catch {
       // Deno refused (already closing); the close event follows anyway
     }
+    this.#setTimer(this.#options.closeTimeout ?? 5000);
+  }
+
+  #onOpen(): void {
+    const pending = this.#closeOnOpen;
+    if (pending === undefined && this.#closeInfo === undefined) {
+      this.#clearTimer();
+      return;
+    }
+    // Asked to close during the upgrade, or opened after the open deadline (already reported closed).
+    this.#closeOnOpen = undefined;
+    const { code, reason } = pending ?? { code: 1001, reason: 'handshake timeout' };
+    try {
+      this.socket.close(code, reason);
+    } catch {
+      // the close event follows anyway
+    }
+    if (this.#closeInfo === undefined) this.#setTimer(this.#options.closeTimeout ?? 5000);
+  }
+
+  #setTimer(ms: number): void {
+    this.#clearTimer();
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#finish({ code: 1006, reason: '', wasClean: false });
+    }, ms) as unknown as number;
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
   #onMessage(raw: string | ArrayBuffer): void {
     const isBinary = typeof raw !== 'string';
-    const size = isBinary ? raw.byteLength : textEncoder.encode(raw).length;
+    const size = isBinary ? raw.byteLength : utf8Length(raw, this.#options.maxPayload);
     if (size > this.#options.maxPayload) {
       // RFC 6455 §7.4.1: 1009, message too big. Deno has already read it whole.
       this.#emit('error', [new Error(`message of ${size} bytes over maxPayload ${this.#options.maxPayload}`)]);
@@ -249,6 +333,7 @@ export class ServeSocket implements AsyncIterable<SessionMessage> {
   #finish(info: CloseInfo): void {
     if (this.#closeInfo !== undefined) return;
     this.#closeInfo = info;
+    this.#clearTimer();
     if (this.#drainTimer !== undefined) clearInterval(this.#drainTimer);
     this.#drainTimer = undefined;
     for (const waiter of this.#waiters.splice(0)) waiter({ done: true, value: undefined });
@@ -291,4 +376,41 @@ export class ServeSocket implements AsyncIterable<SessionMessage> {
     if (hook !== undefined) hook(error, event);
     else void Promise.reject(error);
   }
+}
+
+/**
+ * The close outcome of Deno's close event: Deno reports code 0 when it
+ * dropped the connection without a close frame (e.g. a frame over its 64 MiB
+ * cap), and 1001 "No response from ping frame." when its heartbeat
+ * (`idleTimeout`) found the peer dead; both are 1006 on the raw-TCP path.
+ */
+function closeInfoOf(event: CloseEvent): CloseInfo {
+  if (event.code === 0) return { code: 1006, reason: event.reason, wasClean: false };
+  if (event.code === 1001 && !event.wasClean && event.reason === DENO_PING_TIMEOUT_REASON) {
+    return { code: 1006, reason: event.reason, wasClean: false };
+  }
+  return { code: event.code, reason: event.reason, wasClean: event.wasClean };
+}
+
+/**
+ * `reason` cut to at most 123 UTF-8 bytes on a character boundary, so the
+ * close frame stays within 125 bytes (Deno's close() throws beyond that and
+ * would then send nothing). `encodeInto` stops before a character that does
+ * not fit whole, surrogate pairs included.
+ */
+export function truncateReason(reason: string): string {
+  if (reason.length <= MAX_REASON_BYTES / 3) return reason;
+  const { read } = textEncoder.encodeInto(reason, new Uint8Array(MAX_REASON_BYTES));
+  return read === reason.length ? reason : reason.slice(0, read);
+}
+
+/**
+ * A UTF-8 length of `text` good enough to compare with `limit`: exact when
+ * the answer is close to the limit, a bound on the right side of it
+ * otherwise, so a huge string is not copied to be measured.
+ */
+function utf8Length(text: string, limit: number): number {
+  if (text.length > limit) return text.length; // every UTF-16 unit is at least one UTF-8 byte
+  if (text.length * 3 <= limit) return text.length; // at most 3 bytes per unit: surely within the limit
+  return textEncoder.encode(text).length;
 }

@@ -41,9 +41,33 @@ export interface ServeUpgraderOptions {
   /** `send()` returns `false` once Deno's `bufferedAmount` reaches this. Default 1 MiB. */
   highWaterMark?: number;
   /**
-   * Deno's own heartbeat (`Deno.upgradeWebSocket`'s `idleTimeout`, seconds):
-   * Deno pings after this much silence and closes when no pong follows.
-   * 0 turns it off. Default: Deno's (120 s).
+   * Outgoing bytes a peer that does not read may hold up (Deno's
+   * `bufferedAmount`); past it the connection is closed with 1008. Default
+   * 16 MiB, as on the raw-TCP server.
+   */
+  maxBufferedAmount?: number;
+  /**
+   * Ms for the part of the handshake framewire sees: the accept hook must
+   * decide within it (503 otherwise) and Deno must open the socket within it
+   * after the 101 (reported as 1006 otherwise). Deno.serve reads the request
+   * head before calling your handler and has no deadline for that: see the
+   * README. Default 10000.
+   */
+  handshakeTimeout?: number;
+  /** Ms to wait for the close handshake after our close frame before reporting 1006. Default 5000. */
+  closeTimeout?: number;
+  /**
+   * Ping idle peers and drop dead ones (a pulled cable sends no FIN). On by
+   * default: `{ interval: 30000, timeout: 60000 }`; `false` turns it off.
+   * Mapped onto Deno's `idleTimeout` (the only heartbeat Deno.serve sockets
+   * have): `idleTimeout = (interval + timeout) / 1000` seconds, so Deno pings
+   * after half of that silence and drops the peer (1006 here, Deno sends
+   * 1001) when the whole of it passed without a frame from the peer.
+   */
+  heartbeat?: { interval: number; timeout: number } | false;
+  /**
+   * @deprecated Use `heartbeat`. Deno's own `idleTimeout` in seconds, passed
+   * as is and taking precedence over `heartbeat`; 0 turns it off.
    */
   idleTimeout?: number;
   /** Most connections at once; more get 503 before the upgrade. Default: no limit. */
@@ -64,6 +88,19 @@ export interface ServeUpgraderEvents {
 }
 
 const MiB = 1024 * 1024;
+/** The servers' default heartbeat (DESIGN.md: ping at 30 s of silence, dead after 2 missed pongs). */
+const DEFAULT_HEARTBEAT = { interval: 30_000, timeout: 60_000 } as const;
+
+/**
+ * Deno's `idleTimeout` (seconds) for a framewire heartbeat: Deno pings after
+ * `idleTimeout / 2` of silence and drops the peer after `idleTimeout`
+ * without a frame from it, so the peer gets `interval + timeout` ms of
+ * silence in all, as on the raw-TCP server. 0 turns Deno's heartbeat off.
+ */
+export function denoIdleTimeout(heartbeat: { interval: number; timeout: number } | false): number {
+  if (heartbeat === false || heartbeat.interval <= 0) return 0;
+  return (heartbeat.interval + Math.max(0, heartbeat.timeout)) / 1000;
+}
 
 /**
  * framewire's handshake policy for `Deno.serve` handlers: the codec checks
@@ -111,6 +148,8 @@ export class ServeUpgrader extends EventEmitter<ServeUpgraderEvents> {
    * full or closing, your hook's status, 500 when the hook threw).
    */
   async upgrade(request: Request, info?: unknown): Promise<Response> {
+    const started = Date.now();
+    const handshakeTimeout = this.#options.handshakeTimeout ?? 10_000;
     if (this.#closing !== undefined) return this.#refuse(503, 'server closing', { 'Retry-After': '5' });
     const checked = checkRequest(request, this.#options.maxHeaderBytes);
     if (checked.type === 'reject') {
@@ -122,45 +161,56 @@ export class ServeUpgrader extends EventEmitter<ServeUpgraderEvents> {
     const max = this.#options.maxConnections ?? Number.POSITIVE_INFINITY;
     if (this.#clients.size + this.#pending >= max) return this.#refuse(503, 'server full', { 'Retry-After': '5' });
     this.#pending++;
-    let decision: AcceptDecision;
+    let decision: AcceptDecision | undefined;
     try {
       const hook = this.#options.accept;
-      decision = hook === undefined ? { type: 'accept' } : await hook(upgradeRequest, { request, info });
+      decision = hook === undefined ? { type: 'accept' } : await withDeadline(hook(upgradeRequest, { request, info }), handshakeTimeout);
     } catch {
       this.#pending--;
       return this.#refuse(500, 'the accept hook failed');
     }
     this.#pending--;
+    if (decision === undefined) return this.#refuse(503, 'the accept hook did not decide within handshakeTimeout', { 'Retry-After': '5' });
     if (decision.type === 'reject') {
       this.emit('rejected', decision.status, 'refused by the accept hook');
       return responseFromBytes(rejectUpgrade(decision.status, { headers: decision.headers, body: decision.body }));
     }
     if (this.#closing !== undefined) return this.#refuse(503, 'server closing');
     const protocol = decision.protocol ?? this.#chooseProtocol(upgradeRequest);
-    const idleTimeout = this.#options.idleTimeout;
-    const { socket, response } = Deno.upgradeWebSocket(request, {
-      ...(protocol !== undefined ? { protocol } : {}),
-      ...(idleTimeout !== undefined ? { idleTimeout } : {}),
-    });
+    const idleTimeout = this.#options.idleTimeout ?? denoIdleTimeout(this.#options.heartbeat ?? DEFAULT_HEARTBEAT);
+    let upgraded: { socket: WebSocket; response: Response };
+    try {
+      upgraded = Deno.upgradeWebSocket(request, { ...(protocol !== undefined ? { protocol } : {}), idleTimeout });
+    } catch {
+      // The codec accepted the request, so Deno's own checks should too; never throw out of a handler.
+      return this.#refuse(400, 'Deno refused the upgrade');
+    }
+    const { socket, response } = upgraded;
     for (const [name, value] of headerPairs(decision.headers)) response.headers.append(name, value);
     const wrapped = new ServeSocket(socket, {
       protocol: protocol ?? '',
       maxPayload: this.#options.maxPayload ?? 16 * MiB,
       highWaterMark: this.#options.highWaterMark ?? 1 * MiB,
+      maxBufferedAmount: this.#options.maxBufferedAmount ?? 16 * MiB,
+      openTimeout: Math.max(0, handshakeTimeout - (Date.now() - started)),
+      closeTimeout: this.#options.closeTimeout ?? 5000,
       binaryType: this.#options.binaryType ?? 'uint8array',
       onListenerError: this.#options.onListenerError,
     });
     this.#clients.add(wrapped);
     void wrapped.closed.then(() => this.#clients.delete(wrapped));
     // Listeners attach before the first message: Deno opens the socket after the 101 is sent.
-    socket.addEventListener('open', () => this.emit('connection', wrapped, upgradeRequest), { once: true });
+    // A socket closed during its upgrade (shutdown, open deadline) is never announced.
+    socket.addEventListener('open', () => wrapped.readyState === 1 && this.emit('connection', wrapped, upgradeRequest), { once: true });
     return response;
   }
 
   /**
-   * Graceful shutdown: refuse new upgrades (503), send 1001 to every open
-   * connection, wait up to `timeout` for their close handshakes, then give up
-   * on the rest (reported as 1006). Stopping `Deno.serve` is yours.
+   * Graceful shutdown: refuse new upgrades (503), send 1001 to every
+   * connection (those still upgrading get it as soon as Deno opens them),
+   * wait up to `timeout` for their close handshakes, then give up on the rest
+   * (reported as 1006). A reason over 123 UTF-8 bytes is cut on a character
+   * boundary. Stopping `Deno.serve` is yours, after this resolves.
    */
   close(options: CloseOptions = {}): Promise<void> {
     this.#closing ??= (async () => {
@@ -198,14 +248,16 @@ type Checked = { type: 'request'; request: UpgradeRequest } | { type: 'reject'; 
 
 /**
  * Run the codec's request checks on a `Request`: it is re-encoded as the
- * HTTP/1.1 head it came in as (Deno keeps header values, joins repeats with
- * commas) and read by the codec's `ServerHandshake`, so both server paths
- * apply the same rules.
+ * head it came in as (Deno keeps header values, joins repeats with commas)
+ * and read by the codec's `ServerHandshake`, so both server paths apply the
+ * same rules. Deno fills `request.url` with `localhost` when the client sent
+ * no Host, so the headers alone say whether it did. The HTTP version is the
+ * one thing lost: Deno's `Request` does not carry it, so the head is written
+ * as HTTP/1.1 (see the README: HTTP/1.0 upgrades are not refused here).
  */
 function checkRequest(request: Request, maxHeaderBytes: number | undefined): Checked {
   const url = new URL(request.url);
   let head = `${request.method} ${url.pathname}${url.search} HTTP/1.1\r\n`;
-  if (!request.headers.has('host')) head += `host: ${url.host}\r\n`;
   for (const [name, value] of request.headers) head += `${name}: ${value}\r\n`;
   head += '\r\n';
   const handshake = new ServerHandshake(maxHeaderBytes !== undefined ? { maxHeaderBytes } : {});
@@ -226,6 +278,18 @@ function responseFromBytes(bytes: Uint8Array): Response {
     if (lower !== 'content-length' && lower !== 'connection') headers.append(name, value);
   }
   return new Response(parsed.rest.slice() as BodyInit, { status: parsed.head.status, statusText: parsed.head.statusText, headers });
+}
+
+/** `promise`'s value, or `undefined` when it did not settle within `ms`. */
+async function withDeadline<T>(promise: T | Promise<T>, ms: number): Promise<T | undefined> {
+  if (!(promise instanceof Promise)) return promise;
+  let timer: number | undefined;
+  const deadline = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms) as unknown as number));
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function latin1(text: string): Uint8Array {
