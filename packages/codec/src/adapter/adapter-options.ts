@@ -40,6 +40,8 @@ export interface ConnectionLimits {
    * connection is closed with 1008 (policy violation). Default 16 MiB.
    */
   maxBufferedAmount?: number;
+  /** Pings answered only by the latest pong while the peer does not read; past this many, close 1008. Default 1024. */
+  maxPingsWhileBlocked?: number;
   /** Unconsumed received messages at which reading pauses (receive backpressure). Default 64. */
   receiveHighWaterMessages?: number;
   /** Unconsumed received bytes at which reading pauses. Default 16 MiB. */
@@ -161,6 +163,7 @@ export function connectionSettings(options: ConnectionLimits, runtime: AdapterRu
   if (options.closeTimeout !== undefined) settings.closeTimeout = options.closeTimeout;
   if (options.heartbeat !== undefined) settings.heartbeat = options.heartbeat;
   if (options.idleTimeout !== undefined) settings.idleTimeout = options.idleTimeout;
+  if (options.maxPingsWhileBlocked !== undefined) settings.maxPingsWhileBlocked = options.maxPingsWhileBlocked;
   return settings;
 }
 
