@@ -9,6 +9,7 @@ import { writeHtmlReport } from './report-html.js';
 import { writeJsonReport } from './report-json.js';
 import { runClientSuite } from './runner-client.js';
 import { runServerSuite } from './runner-server.js';
+import { stressMain } from './stress/command.js';
 import { notableResults, summaryTable } from './summary.js';
 
 const USAGE = `framewire-testkit: black-box WebSocket conformance (RFC 6455, RFC 7692)
@@ -17,6 +18,7 @@ const USAGE = `framewire-testkit: black-box WebSocket conformance (RFC 6455, RFC
   framewire-testkit client --client-cmd "<command>" [--port N] [--cases glob] [--report dir] [--name n]
   framewire-testkit matrix [--config testkit.matrix.json] [--targets a,b] [--mode server|client|both] [--cases glob] [--report dir]
   framewire-testkit list [--cases glob]
+  framewire-testkit stress --url ws://127.0.0.1:N/ [--pid P] [--ci] [flags]   (stress --help for the flags)
 
 Common options: --concurrency N (default 4), --timeout ms (per case), --verbose (print every non-pass).
 --cases takes comma-separated globs on case ids, e.g. "utf8.*,close.code.*".
@@ -37,6 +39,8 @@ function finish(runs: RunReport[], reportDir: string | undefined, verbose: boole
 
 /** Run the command line; resolves to the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  // The stress suite has its own flags (every scale is one).
+  if (argv[0] === 'stress') return stressMain(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({

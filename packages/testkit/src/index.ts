@@ -19,3 +19,4 @@ export { renderHtmlReport, writeHtmlReport } from './report-html.js';
 export type { JsonReport } from './report-json.js';
 export { toJsonReport, writeJsonReport } from './report-json.js';
 export { notableResults, summaryTable } from './summary.js';
+export * from './stress/index.js';

@@ -1,0 +1,90 @@
+// Check 11: the soak. K connections echo without pause for the whole
+// duration while the server's RSS is sampled; a leak shows as a slope.
+// Issue 15: Deno raw grew 10.8 MiB/min over 5 minutes of 50 connections.
+import { Opcode } from '../frames.js';
+import { openAsClient } from '../open.js';
+import { Trace } from '../trace.js';
+import type { Wire } from '../wire.js';
+import type { StressCheck } from './check.js';
+import { outcome } from './check.js';
+import { pool, tcpConnect } from './raw-client.js';
+import type { RssSample } from './rss.js';
+import { RssSampler, slopeMiBPerMinute } from './rss.js';
+
+/** Share of the samples left out of the fitted slope: start-up (JIT, allocator pools) is not a leak. */
+export const SOAK_WARMUP_SHARE = 0.25;
+
+const SIZES = [16, 512, 4096] as const;
+
+/** The samples after warm-up. */
+export function afterWarmup(samples: readonly RssSample[]): readonly RssSample[] {
+  return samples.slice(Math.floor(samples.length * SOAK_WARMUP_SHARE));
+}
+
+/** Echo until `until`; resolves with the number of round trips, or throws on a wrong or missing echo. */
+async function echoLoop(wire: Wire, id: number, until: number, signal: AbortSignal): Promise<number> {
+  let n = 0;
+  while (performance.now() < until && !signal.aborted) {
+    const size = SIZES[n % SIZES.length] ?? 16;
+    const text = n % 2 === 0;
+    const payload = Buffer.alloc(size, 97 + ((id + n) % 26));
+    await wire.send({ opcode: text ? Opcode.text : Opcode.binary, payload });
+    const event = await wire.next(performance.now() + 10_000);
+    if (event.type === 'pong') continue;
+    if (event.type !== 'message' || event.opcode !== (text ? Opcode.text : Opcode.binary) || !event.data.equals(payload)) {
+      throw new Error(`connection ${id}, round trip ${n}: ${event.type === 'message' ? 'wrong echo' : event.type}`);
+    }
+    n++;
+  }
+  return n;
+}
+
+export const soakCheck: StressCheck = {
+  id: 'soak',
+  title: 'soak',
+  rule: 'every echo is right for the whole duration and the RSS slope (least squares over the samples after the first quarter) stays below the soak bound (1 MiB/min at full scale; loose in CI)',
+  timeoutMs: (scale) => scale.soakSeconds * 1000 + 60_000,
+  rssLimitMiB: () => null,
+  async run(ctx) {
+    const wires: Wire[] = [];
+    await pool(ctx.scale.soakConnections, ctx.scale.concurrency, async () => {
+      const socket = ctx.track(await tcpConnect(ctx.url, 5000));
+      wires.push(await openAsClient(socket, ctx.url, new Trace(), ctx.deadline, {}));
+    }, ctx.signal);
+    const sampler = new RssSampler(ctx.pid, ctx.scale.soakSampleMs, true);
+    const start = performance.now();
+    const until = start + ctx.scale.soakSeconds * 1000;
+    let roundTrips = 0;
+    let failure = '';
+    await Promise.all(
+      wires.map((wire, id) =>
+        echoLoop(wire, id, until, ctx.signal).then(
+          (n) => {
+            roundTrips += n;
+          },
+          (error: Error) => {
+            failure ||= error.message;
+          },
+        ),
+      ),
+    );
+    sampler.stop();
+    const seconds = (performance.now() - start) / 1000;
+    const slope = slopeMiBPerMinute(afterWarmup(sampler.series));
+    const slopeAll = slopeMiBPerMinute(sampler.series);
+    const round = (x: number | null): number | null => (x === null ? null : Math.round(x * 100) / 100);
+    const metrics = {
+      connections: wires.length,
+      seconds: Math.round(seconds),
+      roundTrips,
+      roundTripsPerSecond: Math.round(roundTrips / Math.max(seconds, 0.001)),
+      samples: sampler.series.length,
+      slopeMiBPerMin: round(slope),
+      slopeAllMiBPerMin: round(slopeAll),
+    };
+    if (failure !== '') return outcome('fail', failure, metrics, true);
+    if (slope === null) return outcome('pass', `${roundTrips} round trips; RSS not measured (no pid)`, metrics, true);
+    if (slope >= ctx.scale.soakSlopeLimit) return outcome('fail', `RSS slope ${round(slope)} MiB/min ≥ ${ctx.scale.soakSlopeLimit} MiB/min`, metrics, true);
+    return outcome('pass', `${roundTrips} round trips, slope ${round(slope)} MiB/min (bound ${ctx.scale.soakSlopeLimit})`, metrics, true);
+  },
+};
