@@ -1,8 +1,9 @@
 // Our Bun server with peers written by others, each in its own process:
 // ws's client (under Node) and headless Chromium (playwright-core under
 // Node, opening a page served by Bun.serve on another port). A missing peer
-// skips LOUDLY instead of failing.
-import { describe, expect, it } from 'bun:test';
+// fails the run (FRAMEWIRE_ALLOW_SKIP=1 skips it).
+import { describe, expect, it, test } from 'bun:test';
+import { peerMissing, skipAllowed } from '../../codec/test/peers.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,13 +11,11 @@ import { echoServer, nextConnection, nodeBinary, onCleanup, repoRoot, startChild
 
 const fixtures = join(import.meta.dir, 'fixtures');
 
-function skipLoudly(what: string): void {
-  console.warn(`\n!!! SKIPPED: ${what}\n`);
-}
+const missing = (what: string): boolean => peerMissing(test, what);
 
 const hasNode = spawnSync(nodeBinary, ['--version'], { stdio: 'ignore' }).status === 0;
 const hasWs = existsSync(join(repoRoot, 'node_modules', 'ws', 'package.json'));
-if (!hasNode || !hasWs) skipLoudly('node or the ws package is missing: ws client interop');
+if (!hasNode || !hasWs) missing('node or the ws package is missing: ws client interop');
 
 /** The last JSON line a child printed. */
 function lastJson(stdout: string): Record<string, unknown> {
@@ -39,7 +38,7 @@ describe.skipIf(!hasNode || !hasWs)("ws's client (Node child process)", () => {
 
 const chromiumPath = '/usr/bin/chromium';
 const hasChromium = existsSync(chromiumPath) && existsSync(join(repoRoot, 'node_modules', 'playwright-core', 'package.json'));
-if (!hasChromium) skipLoudly(`${chromiumPath} or playwright-core is missing: browser interop`);
+if (!hasChromium) missing(`${chromiumPath} or playwright-core is missing: browser interop`);
 
 /** The page Chromium opens: talks to ws://127.0.0.1:<wsPort>/browser, sets window.result. */
 function page(wsPort: number): string {
@@ -77,7 +76,8 @@ describe.skipIf(!hasChromium)('headless Chromium (playwright-core in a Node chil
     const child = startChild(nodeBinary, [join(fixtures, 'chromium-page.mjs'), `http://127.0.0.1:${http.port}/`]);
     const code = await child.exited;
     if (code === 3) {
-      skipLoudly(`Chromium could not start here: ${child.stdout().trim()}`);
+      if (!skipAllowed()) throw new Error(`Chromium could not start here: ${child.stdout().trim()}`);
+      console.warn('\n!!! SKIPPED (FRAMEWIRE_ALLOW_SKIP=1): Chromium could not start here\n');
       return;
     }
     expect(code).toBe(0);

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { peerMissing } from './peers.js';
 
 // The codec must load unchanged in a browser (DESIGN.md): bundle the same
 // fixture the runtime smoke test runs, load it in headless Chromium from a
@@ -15,11 +16,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const fixture = resolve(here, 'runtimes/frames-fixture.mjs');
 const chromiumPath = '/usr/bin/chromium';
 const built = existsSync(resolve(here, '../dist/index.js'));
-if (!existsSync(chromiumPath)) {
-  console.warn('\n!!! /usr/bin/chromium is missing (apt-get install chromium): the codec-in-a-browser test is SKIPPED.\n');
-}
+const hasChromium = existsSync(chromiumPath);
+if (!hasChromium) peerMissing(it, `${chromiumPath} (apt-get install chromium): the codec in a browser`);
+if (!built) peerMissing(it, 'the built codec (packages/codec/dist): run pnpm build first');
 
-describe.skipIf(!existsSync(chromiumPath) || !built)('the built codec in Chromium', () => {
+describe.skipIf(!hasChromium || !built)('the built codec in Chromium', () => {
   let server: Server | undefined;
   afterAll(() => new Promise<void>((done) => (server ? server.close(() => done()) : done())));
 

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { peerMissing } from './peers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = (name: string) => join(here, '..', '..', '..', 'node_modules', '.bin', name);
@@ -88,6 +89,7 @@ const runtimes: Array<[string, string, string[]]> = [
 ];
 
 describe.each(runtimes)('%s', (name, command, args) => {
+  if (!existsSync(command)) peerMissing(it, `${name} (${command}): install the workspace's devDependencies`);
   it.skipIf(!existsSync(command))('runs the node:zlib engine unchanged', () => {
     const run = spawnSync(command, [...args, join(dir, 'check.mjs')], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
     const line = run.stdout.split('\n').find((l) => l.startsWith('RESULT '));

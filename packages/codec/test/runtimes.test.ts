@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { peerMissing } from './peers.js';
 
 // The built @framewire/codec must load unchanged under Node, Deno and Bun and
 // produce byte-identical frames (DESIGN.md: one codec on every runtime).
@@ -18,7 +19,9 @@ function run(command: string, args: string[]): string {
 }
 
 describe('the built codec on every runtime', () => {
-  it.skipIf(!existsSync(resolve(here, '../dist/index.js')))('Node, Deno and Bun encode and decode byte-identical frames', () => {
+  const built = existsSync(resolve(here, '../dist/index.js'));
+  if (!built) peerMissing(it, 'the built codec (packages/codec/dist): run pnpm build first');
+  it.skipIf(!built)('Node, Deno and Bun encode and decode byte-identical frames', () => {
     const node = run(process.execPath, [fixture]);
     const deno = run(bin('deno'), ['run', `--allow-read=${resolve(here, '..')},${root}/node_modules`, fixture]);
     const bun = run(bin('bun'), [fixture]);

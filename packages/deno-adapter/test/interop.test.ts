@@ -3,11 +3,12 @@
 // our client → Deno.serve + Deno.upgradeWebSocket, a ws server (Node).
 import assert from 'node:assert/strict';
 import { ServeUpgrader, connect, isWebSocketRequest, released, type ServeSocket } from '../src/index.ts';
+import { peerMissing } from '../../codec/test/peers.ts';
 import { closeSession, echo, fixtures, once, runNode, spawnNodeServer, startServer, waitFor } from './helpers.ts';
 
 const chromiumPath = '/usr/bin/chromium';
 const hasChromium = await Deno.stat(chromiumPath).then(() => true, () => false);
-if (!hasChromium) console.warn(`\n!!! SKIPPING browser interop: ${chromiumPath} is missing (apt-get install chromium) !!!\n`);
+if (!hasChromium) peerMissing((name, fn) => Deno.test(name, fn), `${chromiumPath} (apt-get install chromium): browser interop`);
 const pageHtml = await Deno.readTextFile(`${fixtures}page.html`);
 
 Deno.test("our server ← Deno's built-in WebSocket client: text, binary, 1 MiB, close 1000", async () => {

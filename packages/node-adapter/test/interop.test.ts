@@ -1,7 +1,7 @@
 // Interop with implementations written by others, over loopback: Node's
 // built-in WebSocket client (Node 22+), Python's `websockets` (Debian
 // python3-websockets) and headless Chromium (Debian chromium) opening the
-// demo page. A missing peer skips LOUDLY instead of failing.
+// demo page. A missing peer fails the run (FRAMEWIRE_ALLOW_SKIP=1 skips it).
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import * as adapter from '../src/index.js';
 import { WebSocketServer, type Session } from '../src/index.js';
 // @ts-expect-error: plain JS example module, no types
 import { startChatDemo } from '../examples/chat/chat-server.mjs';
+import { peerMissing } from '../../codec/test/peers.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -24,9 +25,7 @@ async function echoServer(options: ConstructorParameters<typeof WebSocketServer>
   return { server, port };
 }
 
-function skipLoudly(what: string): void {
-  console.warn(`\n!!! SKIPPED: ${what}\n`);
-}
+const missing = (what: string): boolean => peerMissing(it, what);
 
 // ---- Node's built-in WebSocket (undici) -----------------------------------
 
@@ -34,7 +33,7 @@ function skipLoudly(what: string): void {
 const nativeFlags = typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'function' ? [] : ['--experimental-websocket'];
 const hasNativeWebSocket =
   spawnSync(process.execPath, [...nativeFlags, '-e', "process.exit(typeof WebSocket === 'function' ? 0 : 1)"], { stdio: 'ignore' }).status === 0;
-if (!hasNativeWebSocket) skipLoudly(`Node ${process.version} has no built-in WebSocket client: native-client interop`);
+if (!hasNativeWebSocket) missing(`Node ${process.version} has no built-in WebSocket client: native-client interop`);
 
 describe.skipIf(!hasNativeWebSocket)(`Node's built-in WebSocket client (${process.version} ${nativeFlags.join(' ')})`, () => {
   it('talks to our server: text, binary, close code', async () => {
@@ -58,7 +57,7 @@ describe.skipIf(!hasNativeWebSocket)(`Node's built-in WebSocket client (${proces
 
 const python = '/usr/bin/python3';
 const hasPythonWebsockets = existsSync(python) && spawnSync(python, ['-c', 'import websockets'], { stdio: 'ignore' }).status === 0;
-if (!hasPythonWebsockets) skipLoudly('/usr/bin/python3 with the websockets module is missing (apt-get install python3-websockets): Python interop');
+if (!hasPythonWebsockets) missing('/usr/bin/python3 with the websockets module is missing (apt-get install python3-websockets): Python interop');
 
 describe.skipIf(!hasPythonWebsockets)('Python websockets client', () => {
   it('echoes text and binary through our server with permessage-deflate, closes with 1000', async () => {
@@ -84,7 +83,7 @@ describe.skipIf(!hasPythonWebsockets)('Python websockets client', () => {
 
 const chromiumPath = '/usr/bin/chromium';
 const hasChromium = existsSync(chromiumPath);
-if (!hasChromium) skipLoudly(`${chromiumPath} is missing (apt-get install chromium): browser interop`);
+if (!hasChromium) missing(`${chromiumPath} is missing (apt-get install chromium): browser interop`);
 
 describe.skipIf(!hasChromium)('headless Chromium on the demo page', () => {
   type Browser = import('playwright-core').Browser;
