@@ -573,7 +573,7 @@ export class Connection {
       const job = this.#decodeJobs[0]!;
       let result: Uint8Array | Promise<Uint8Array>;
       try {
-        result = extension.decode([job.message.payload], this.#maxMessageSize);
+        result = extension.decode(job.message.fragments, this.#maxMessageSize);
       } catch (error) {
         this.#decodeJobs.shift();
         this.#settleDecode(job, extensionFailure(error, false));

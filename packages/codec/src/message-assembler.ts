@@ -25,8 +25,8 @@ import type { Utf8Validator, Utf8ValidatorFactory } from './utf8.js';
 export interface CompressedMessage {
   readonly type: 'compressed';
   readonly binary: boolean;
-  /** The joined, still encoded payload. */
-  readonly payload: Uint8Array;
+  /** The still encoded payload, fragment by fragment as it arrived (the extension's decode takes a list: no join). */
+  readonly fragments: readonly Uint8Array[];
 }
 
 /** What {@link MessageAssembler} produces when a message ends. */
@@ -74,6 +74,8 @@ export class MessageAssembler {
   #frameEnd = 0;
   #buffer: Uint8Array | undefined;
   #length = 0;
+  /** Pieces of an open compressed message, kept as they are for the extension. */
+  #fragments: Uint8Array[] | undefined;
 
   constructor(options: MessageAssemblerOptions) {
     this.#maxMessageSize = options.maxMessageSize;
@@ -87,7 +89,7 @@ export class MessageAssembler {
 
   /** Bytes held for the open message (capacity of the join buffer). */
   get bufferedBytes(): number {
-    return this.#buffer?.length ?? 0;
+    return this.#fragments !== undefined ? this.#length : (this.#buffer?.length ?? 0);
   }
 
   /** A whole data frame (opcode 0, 1 or 2) with its unmasked payload. */
@@ -95,7 +97,7 @@ export class MessageAssembler {
     // Fast path: a whole message in one frame, nothing open. Zero-copy.
     if (this.#opcode === 0 && header.fin && header.opcode !== Opcode.Continuation) {
       if (payload.length > this.#maxMessageSize) return this.#tooBig();
-      if (header.rsv1) return { type: 'compressed', binary: header.opcode === Opcode.Binary, payload };
+      if (header.rsv1) return { type: 'compressed', binary: header.opcode === Opcode.Binary, fragments: [payload] };
       if (header.opcode === Opcode.Binary) return binaryEvent(payload);
       let text: string;
       try {
@@ -152,6 +154,13 @@ export class MessageAssembler {
       }
       const end = this.#length + data.length;
       if (end > this.#maxMessageSize) return this.#tooBig();
+      if (this.#compressed) {
+        // A small view would pin the whole chunk it came from: copy those.
+        (this.#fragments ??= []).push(data.length * 2 < data.buffer.byteLength ? data.slice() : data);
+        this.#length = end;
+        if (!last || !this.#frameFin) return undefined;
+        return this.#finish();
+      }
       this.#reserve(end);
       this.#buffer!.set(data, this.#length);
       this.#length = end;
@@ -167,11 +176,14 @@ export class MessageAssembler {
   }
 
   #finish(): AssembledMessage | ProtocolError {
-    const payload = this.#buffer === undefined ? new Uint8Array(0) : this.#buffer.subarray(0, this.#length);
     const opcode = this.#opcode;
-    const compressed = this.#compressed;
+    if (this.#compressed) {
+      const fragments = this.#fragments ?? [];
+      this.#reset();
+      return { type: 'compressed', binary: opcode === Opcode.Binary, fragments };
+    }
+    const payload = this.#buffer === undefined ? new Uint8Array(0) : this.#buffer.subarray(0, this.#length);
     this.#reset();
-    if (compressed) return { type: 'compressed', binary: opcode === Opcode.Binary, payload };
     if (opcode === Opcode.Binary) return binaryEvent(payload);
     // A sequence left open at FIN is invalid (RFC 6455 §8.1).
     if (!this.#validator!.finish()) return invalidUtf8();
@@ -205,6 +217,7 @@ export class MessageAssembler {
     this.#frameFin = false;
     this.#frameEnd = 0;
     this.#buffer = undefined;
+    this.#fragments = undefined;
     this.#length = 0;
   }
 }

@@ -1,6 +1,7 @@
 // RFC 7692 §6 through the real Connection: RSV1 only when the extension is
 // active, only on the first frame of a message, never on control frames;
 // compressed messages in and out; bombs and corrupt data; dispose on close.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Compressor } from '../src/compressor.js';
 import { Connection } from '../src/connection.js';
@@ -11,7 +12,7 @@ import type { MessageExtension } from '../src/extension.js';
 import { encodeFrameToBuffer } from '../src/frame.js';
 import { FrameDecoder } from '../src/frame-decoder.js';
 import { zlibCompressor } from '../src/zlib/index.js';
-import { DEFAULT_PARAMS, jsonLike } from './deflate-helpers.js';
+import { DEFAULT_PARAMS, fragment, fuzzRuns, jsonLike } from './deflate-helpers.js';
 
 const engines: Record<string, () => Compressor> = { pako: pakoCompressor, zlib: () => zlibCompressor() };
 const MASK = Uint8Array.of(1, 2, 3, 4);
@@ -183,5 +184,39 @@ describe('dispose', () => {
     await events(conn);
     expect(conn.state).toBe('closed');
     expect(disposed).toBe(2);
+  });
+});
+
+describe('fragmented compressed messages', () => {
+  it('property: any split of a compressed message into frames, in any chunking, decodes like the message in one frame', async () => {
+    const pako = pakoCompressor();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 4000 }),
+        fc.array(fc.integer({ min: 0, max: 4000 }), { maxLength: 6 }),
+        fc.integer({ min: 1, max: 512 }),
+        async (size, cuts, chunk) => {
+          const text = jsonLike(size + 1, size);
+          const sender = createDeflateExtension({ role: 'client', params: DEFAULT_PARAMS, compressor: pako, threshold: 0 });
+          const compressed = await sender.encode(text);
+          sender.dispose();
+          const pieces = fragment(compressed!, cuts);
+          const frames = pieces.map((piece, i) =>
+            clientFrame(i === 0 ? 0x1 : 0x0, piece, { fin: i === pieces.length - 1, rsv1: i === 0 }),
+          );
+          const wire = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
+          let at = 0;
+          for (const f of frames) {
+            wire.set(f, at);
+            at += f.length;
+          }
+          const conn = server(createDeflateExtension({ role: 'server', params: DEFAULT_PARAMS, compressor: pakoCompressor(), threshold: 0 }));
+          for (let i = 0; i < wire.length; i += chunk) conn.receive(wire.slice(i, i + chunk));
+          const got = await events(conn);
+          expect(got).toEqual([{ type: 'text', data: new TextDecoder().decode(text) }]);
+        },
+      ),
+      { seed: 0x7692, numRuns: Math.min(fuzzRuns(200), 5000) },
+    );
   });
 });
