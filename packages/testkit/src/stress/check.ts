@@ -11,11 +11,11 @@ export const CHECK_IDS = [
   'slow-headers',
   'malformed-handshakes',
   'idle-connections',
+  'soak',
   'ping-flood',
   'pipelined-flood',
   'slow-reader',
   'deflate-bomb',
-  'soak',
   'sigterm',
 ] as const;
 

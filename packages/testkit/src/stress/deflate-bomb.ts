@@ -11,7 +11,7 @@ import { Trace } from '../trace.js';
 import type { Wire } from '../wire.js';
 import type { CheckContext, StressCheck } from './check.js';
 import { outcome } from './check.js';
-import { tcpConnect, writeBounded } from './raw-client.js';
+import { sleep, tcpConnect, writeBounded } from './raw-client.js';
 
 const MiB = 1024 * 1024;
 /** Inflated size of the bomb: past the echo servers' 64 MiB limit with room to spare. */
@@ -38,9 +38,15 @@ async function sendPlainGiant(ctx: CheckContext, wire: Wire): Promise<void> {
   // Zeros masked with `key` are the key repeated.
   const chunk = Buffer.alloc(MiB);
   for (let i = 0; i < chunk.length; i += 4) key.copy(chunk, i);
-  for (let sent = 0; sent < BOMB_INFLATED_BYTES; sent += MiB) {
-    // The server may refuse at the header: a close or a stall ends the writing.
-    if ((await writeBounded(wire.socket, chunk, 3000, ctx.signal)) !== 'written') return;
+  // A server may refuse at the header. Pause after the first 64 KiB so its
+  // close frame is read before more bytes arrive: a server that closes with
+  // unread input resets the connection, and a reset drops what the kit has not read yet.
+  if ((await writeBounded(wire.socket, chunk.subarray(0, 64 * 1024), 3000, ctx.signal)) !== 'written') return;
+  await sleep(250, ctx.signal);
+  for (let sent = 64 * 1024; sent < BOMB_INFLATED_BYTES && !wire.hasEvent && !wire.ended; sent += MiB) {
+    const piece = chunk.subarray(0, Math.min(MiB, BOMB_INFLATED_BYTES - sent));
+    // A close or a stall ends the writing.
+    if ((await writeBounded(wire.socket, piece, 3000, ctx.signal)) !== 'written') return;
   }
 }
 

@@ -102,7 +102,7 @@ async function runFlood(ctx: CheckContext, frame: Buffer, count: number, what: s
   return outcome('pass', `${how}${closeNote}`, {
     written,
     writeStopped: end,
-    writeMBps: Math.round((written * frame.length) / 1048.576 / Math.max(1, writeMs)) / 1000,
+    writeMiBps: Math.round(((written * frame.length) / 1048.576 / Math.max(1, writeMs)) * 10) / 10,
     framesReadBack: drained.frames,
     closeCode: drained.closeCode,
   });

@@ -28,11 +28,12 @@ export const STRESS_CHECKS: readonly StressCheck[] = [
   malformedHandshakesCheck,
   // Before the floods and the bombs, so its per-connection RSS is not blurred by their garbage.
   idleConnectionsCheck,
+  // Before the floods and the bomb: a leak slope is read from a settled heap, not from their garbage being collected.
+  soakCheck,
   pingFloodCheck,
   pipelinedFloodCheck,
   slowReaderCheck,
   deflateBombCheck,
-  soakCheck,
   sigtermCheck,
 ];
 
