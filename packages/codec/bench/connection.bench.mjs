@@ -31,7 +31,7 @@ const argValue = (name, fallback) => {
 /** A module URL exporting Connection and encodeFrameToBuffer: dist when fresh, else a bundle of src. */
 const locateConnection = () =>
   locateCodec({
-    modules: { 'connection.ts': ['Connection'], 'frame.ts': ['encodeFrameToBuffer'], 'mask.ts': ['setNativeMask'] },
+    modules: { 'protocol/connection.ts': ['Connection'], 'protocol/frame.ts': ['encodeFrameToBuffer'], 'protocol/mask.ts': ['setNativeMask'] },
     forceSource: args.includes('--src'),
   });
 

@@ -28,8 +28,8 @@ const PER_ROUND = quick ? 400 : 1500;
 const { createDeflateExtension, DEFAULT_DEFLATE_LEVEL, pakoCompressor, zlibCompressor } = await import(
   await bundleSource(
     {
-      'deflate-extension.ts': ['createDeflateExtension', 'DEFAULT_DEFLATE_LEVEL'],
-      'deflate-pako.ts': ['pakoCompressor'],
+      'protocol/deflate-extension.ts': ['createDeflateExtension', 'DEFAULT_DEFLATE_LEVEL'],
+      'protocol/deflate-pako.ts': ['pakoCompressor'],
       'zlib/index.ts': ['zlibCompressor'],
     },
     'node',

@@ -13,10 +13,10 @@ const src = join(here, '..', 'src');
 
 /** The frame layer, as codec.bench.mjs and mask.bench.mjs use it. */
 const FRAME_LAYER = {
-  'frame-decoder.ts': ['FrameDecoder'],
-  'frame.ts': ['encodeFrame', 'encodeFrameToBuffer', 'SINGLE_BUFFER_FRAME_LIMIT'],
-  'mask.ts': ['mask', 'maskInto', 'setNativeMask'],
-  'bytes.ts': ['setUninitializedAllocator'],
+  'protocol/frame-decoder.ts': ['FrameDecoder'],
+  'protocol/frame.ts': ['encodeFrame', 'encodeFrameToBuffer', 'SINGLE_BUFFER_FRAME_LIMIT'],
+  'protocol/mask.ts': ['mask', 'maskInto', 'setNativeMask'],
+  'protocol/bytes.ts': ['setUninitializedAllocator'],
 };
 
 /**

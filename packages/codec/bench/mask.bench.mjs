@@ -1,6 +1,6 @@
 // Masking micro-benchmark: the codec's word-based mask/maskInto against the
 // plain byte loop of RFC 6455 §5.3 (what ws uses without bufferutil), at
-// aligned and misaligned offsets. Evidence for the choices in src/mask.ts.
+// aligned and misaligned offsets. Evidence for the choices in src/protocol/mask.ts.
 //
 //   node bench/mask.bench.mjs [--quick] [--src]
 import { locateCodec } from './load-codec.mjs';

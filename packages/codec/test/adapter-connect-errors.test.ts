@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConnectError, HandshakeStatusError, connectErrorFrom, headerRecord } from '../src/adapter/connect-errors.js';
-import { HandshakeError } from '../src/handshake-error.js';
-import { HttpHeaders } from '../src/header-tokens.js';
-import { HandshakeTimeoutError } from '../src/upgrade-client.js';
+import { ConnectError, HandshakeStatusError, connectErrorFrom, headerRecord } from '../src/session/connect-errors.js';
+import { HandshakeError } from '../src/protocol/handshake-error.js';
+import { HttpHeaders } from '../src/protocol/header-tokens.js';
+import { HandshakeTimeoutError } from '../src/session/upgrade-client.js';
 
 const HREF = 'ws://example.test/chat';
 

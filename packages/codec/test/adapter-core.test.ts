@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { AbortSignalLike, AdapterRuntime } from '../src/adapter/adapter-options.js';
 import { connectTransport } from '../src/adapter/client-core.js';
-import { ConnectError, HandshakeStatusError } from '../src/adapter/connect-errors.js';
+import { ConnectError, HandshakeStatusError } from '../src/session/connect-errors.js';
 import { ServerCore, listenAddress } from '../src/adapter/server-core.js';
-import type { UpgradeRequest } from '../src/handshake-server.js';
-import type { Session } from '../src/session.js';
+import type { UpgradeRequest } from '../src/protocol/handshake-server.js';
+import type { Session } from '../src/session/session.js';
 import { ManualClock } from '../src/testing/manual-clock.js';
 import { createMemoryTransportPair, type MemoryTransport } from '../src/testing/memory-transport.js';
-import { accept } from '../src/upgrade-server.js';
+import { accept } from '../src/session/upgrade-server.js';
 import { settle } from './session-helpers.js';
 
 interface Context {

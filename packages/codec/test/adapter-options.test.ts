@@ -7,10 +7,10 @@ import {
   upgradeOptions,
   type AdapterRuntime,
 } from '../src/adapter/adapter-options.js';
-import type { Compressor } from '../src/compressor.js';
-import { pakoCompressor } from '../src/deflate-pako.js';
+import type { Compressor } from '../src/protocol/compressor.js';
+import { pakoCompressor } from '../src/protocol/deflate-pako.js';
 import { ManualClock } from '../src/testing/manual-clock.js';
-import { defaultUtf8ValidatorFactory } from '../src/utf8.js';
+import { defaultUtf8ValidatorFactory } from '../src/protocol/utf8.js';
 
 const clock = new ManualClock();
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { allocateForOverwrite, allocateShiftedForOverwrite, concatBytes, setUninitializedAllocator } from '../src/bytes.js';
-import { encodeFrame } from '../src/frame.js';
-import { Opcode } from '../src/opcode.js';
+import { allocateForOverwrite, allocateShiftedForOverwrite, concatBytes, setUninitializedAllocator } from '../src/protocol/bytes.js';
+import { encodeFrame } from '../src/protocol/frame.js';
+import { Opcode } from '../src/protocol/opcode.js';
 import { drainEvents, makeConnection, peerFrame } from './connection-helpers.js';
 
 const SEED = 0x5eed;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Connection } from '../src/connection.js';
-import { encodeClosePayload, parseClosePayload } from '../src/close-payload.js';
-import { ProtocolError, UsageError } from '../src/errors.js';
-import { Opcode } from '../src/opcode.js';
+import { Connection } from '../src/protocol/connection.js';
+import { encodeClosePayload, parseClosePayload } from '../src/protocol/close-payload.js';
+import { ProtocolError, UsageError } from '../src/protocol/errors.js';
+import { Opcode } from '../src/protocol/opcode.js';
 import { decodeOutput, drainEvents, makeConnection, manualNow, peerFrame } from './connection-helpers.js';
 
 const closeBody = (code: number, reason = ''): Uint8Array => {

@@ -1,11 +1,11 @@
 // Fuzz properties: hostile byte streams into either role.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isValidWireCloseCode } from '../src/close-code.js';
-import { Connection, type Role } from '../src/connection.js';
-import { encodeFrameToBuffer } from '../src/frame.js';
-import { MessageAssembler } from '../src/message-assembler.js';
-import { defaultUtf8ValidatorFactory } from '../src/utf8.js';
+import { isValidWireCloseCode } from '../src/protocol/close-code.js';
+import { Connection, type Role } from '../src/protocol/connection.js';
+import { encodeFrameToBuffer } from '../src/protocol/frame.js';
+import { MessageAssembler } from '../src/protocol/message-assembler.js';
+import { defaultUtf8ValidatorFactory } from '../src/protocol/utf8.js';
 import { decodeOutput } from './connection-helpers.js';
 
 const RUNS = Number(process.env.FW_FUZZ_RUNS ?? 10000);

@@ -1,10 +1,10 @@
 // Shared helpers for the connection tests: encode frames as a peer would and
 // decode what a connection wrote.
-import { Connection, type ConnectionOptions, type Role } from '../src/connection.js';
-import type { ConnectionEvent } from '../src/events.js';
-import { encodeFrameToBuffer, type EncodeFrameOptions } from '../src/frame.js';
-import { FrameDecoder } from '../src/frame-decoder.js';
-import type { MessageExtension } from '../src/extension.js';
+import { Connection, type ConnectionOptions, type Role } from '../src/protocol/connection.js';
+import type { ConnectionEvent } from '../src/protocol/events.js';
+import { encodeFrameToBuffer, type EncodeFrameOptions } from '../src/protocol/frame.js';
+import { FrameDecoder } from '../src/protocol/frame-decoder.js';
+import type { MessageExtension } from '../src/protocol/extension.js';
 
 export const enc = new TextEncoder();
 

@@ -3,7 +3,7 @@
 // §5.5.3), and a peer that keeps flooding is failed with 1008.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Opcode } from '../src/opcode.js';
+import { Opcode } from '../src/protocol/opcode.js';
 import { decodeOutput, drainEvents, makeConnection, peerFrame } from './connection-helpers.js';
 
 const SEED = 0x5eed;

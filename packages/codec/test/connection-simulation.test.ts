@@ -2,8 +2,8 @@
 // re-chunks and delays bytes at random (never loses them).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Connection, type Role } from '../src/connection.js';
-import type { ConnectionEvent } from '../src/events.js';
+import { Connection, type Role } from '../src/protocol/connection.js';
+import type { ConnectionEvent } from '../src/protocol/events.js';
 import { prng, reversingExtension } from './connection-helpers.js';
 
 const RUNS = Number(process.env.FW_SIM_RUNS ?? 300);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Connection } from '../src/connection.js';
-import { ProtocolError, UsageError } from '../src/errors.js';
-import type { MessageExtension } from '../src/extension.js';
-import { Opcode } from '../src/opcode.js';
+import { Connection } from '../src/protocol/connection.js';
+import { ProtocolError, UsageError } from '../src/protocol/errors.js';
+import type { MessageExtension } from '../src/protocol/extension.js';
+import { Opcode } from '../src/protocol/opcode.js';
 import { decodeOutput, drainEvents, enc, makeConnection, peerFrame, prng, reversingExtension } from './connection-helpers.js';
 
 describe('Connection: receiving', () => {

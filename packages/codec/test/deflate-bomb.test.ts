@@ -2,10 +2,10 @@
 // without bound. Inflation stops at the budget and fails with 1009.
 import zlib from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Compressor } from '../src/compressor.js';
-import { createDeflateExtension } from '../src/deflate-extension.js';
-import { pakoCompressor } from '../src/deflate-pako.js';
-import { ProtocolError } from '../src/errors.js';
+import type { Compressor } from '../src/protocol/compressor.js';
+import { createDeflateExtension } from '../src/protocol/deflate-extension.js';
+import { pakoCompressor } from '../src/protocol/deflate-pako.js';
+import { ProtocolError } from '../src/protocol/errors.js';
 import { zlibCompressor } from '../src/zlib/index.js';
 import { DEFAULT_PARAMS } from './deflate-helpers.js';
 

@@ -1,12 +1,12 @@
 // RFC 7692 §6, §7.2: per-message compression with both compressors and across them.
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Compressor } from '../src/compressor.js';
-import { DEFAULT_DEFLATE_THRESHOLD, createDeflateExtension } from '../src/deflate-extension.js';
-import { pakoCompressor } from '../src/deflate-pako.js';
-import { ProtocolError } from '../src/errors.js';
-import type { MessageExtension } from '../src/extension.js';
-import type { DeflateParameters } from '../src/permessage-deflate.js';
+import type { Compressor } from '../src/protocol/compressor.js';
+import { DEFAULT_DEFLATE_THRESHOLD, createDeflateExtension } from '../src/protocol/deflate-extension.js';
+import { pakoCompressor } from '../src/protocol/deflate-pako.js';
+import { ProtocolError } from '../src/protocol/errors.js';
+import type { MessageExtension } from '../src/protocol/extension.js';
+import type { DeflateParameters } from '../src/protocol/permessage-deflate.js';
 import { ZlibLimiter, zlibCompressor } from '../src/zlib/index.js';
 import { DEFAULT_PARAMS, extensionPair, fragment, fuzzRuns, jsonLike } from './deflate-helpers.js';
 

@@ -1,8 +1,8 @@
 // Shared helpers for the permessage-deflate tests.
-import { createDeflateExtension } from '../src/deflate-extension.js';
-import type { Compressor } from '../src/compressor.js';
-import type { DeflateParameters } from '../src/permessage-deflate.js';
-import type { MessageExtension } from '../src/extension.js';
+import { createDeflateExtension } from '../src/protocol/deflate-extension.js';
+import type { Compressor } from '../src/protocol/compressor.js';
+import type { DeflateParameters } from '../src/protocol/permessage-deflate.js';
+import type { MessageExtension } from '../src/protocol/extension.js';
 
 /** Runs under the property tests; FW_FUZZ_RUNS raises it for a manual long run. */
 export function fuzzRuns(defaultRuns: number): number {

@@ -60,8 +60,8 @@ beforeAll(async () => {
   await build({
     stdin: {
       contents: [
-        "export { createDeflateExtension } from './deflate-extension.ts';",
-        "export { pakoCompressor } from './deflate-pako.ts';",
+        "export { createDeflateExtension } from './protocol/deflate-extension.ts';",
+        "export { pakoCompressor } from './protocol/deflate-pako.ts';",
         "export { zlibCompressor } from './zlib/index.ts';",
       ].join('\n'),
       resolveDir: join(here, '..', 'src'),

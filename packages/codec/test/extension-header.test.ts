@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseExtensions, serializeExtensions } from '../src/extension-header.js';
-import { UsageError } from '../src/errors.js';
-import { parseSubprotocols, selectSubprotocol, serializeSubprotocols } from '../src/subprotocol.js';
+import { parseExtensions, serializeExtensions } from '../src/protocol/extension-header.js';
+import { UsageError } from '../src/protocol/errors.js';
+import { parseSubprotocols, selectSubprotocol, serializeSubprotocols } from '../src/protocol/subprotocol.js';
 
 describe('parseExtensions (RFC 6455 §9.1)', () => {
   it('parses several offers across lines and comma lists, in order, with parameters', () => {

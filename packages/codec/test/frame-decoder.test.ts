@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ProtocolError, UsageError } from '../src/errors.js';
-import { encodeFrameHeader, encodeFrameToBuffer } from '../src/frame.js';
+import { ProtocolError, UsageError } from '../src/protocol/errors.js';
+import { encodeFrameHeader, encodeFrameToBuffer } from '../src/protocol/frame.js';
 import {
   FrameDecoder,
   type FrameDecoderOptions,
   type FrameDecoderResult,
-} from '../src/frame-decoder.js';
-import { Opcode } from '../src/opcode.js';
+} from '../src/protocol/frame-decoder.js';
+import { Opcode } from '../src/protocol/opcode.js';
 
 const fromHex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);

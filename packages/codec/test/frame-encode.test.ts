@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../src/errors.js';
+import { UsageError } from '../src/protocol/errors.js';
 import {
   encodeFrame,
   encodeFrameHeader,
   encodeFrameToBuffer,
   frameHeaderSize,
   writeFrameHeader,
-} from '../src/frame.js';
-import { Opcode } from '../src/opcode.js';
+} from '../src/protocol/frame.js';
+import { Opcode } from '../src/protocol/opcode.js';
 
 const hello = new TextEncoder().encode('Hello');
 const key = new Uint8Array([0x37, 0xfa, 0x21, 0x3d]);

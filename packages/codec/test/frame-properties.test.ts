@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ProtocolError } from '../src/errors.js';
-import type { FrameHeader } from '../src/frame.js';
-import { FrameDecoder, type FrameDecoderOptions } from '../src/frame-decoder.js';
+import { ProtocolError } from '../src/protocol/errors.js';
+import type { FrameHeader } from '../src/protocol/frame.js';
+import { FrameDecoder, type FrameDecoderOptions } from '../src/protocol/frame-decoder.js';
 import {
   chunkBytes,
   chunkSizesArbitrary,

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { computeAcceptKey } from '../src/accept-key.js';
-import { UsageError } from '../src/errors.js';
-import { ClientHandshake, parseWebSocketUrl, type ClientHandshakeOptions } from '../src/handshake-client.js';
-import { HandshakeError } from '../src/handshake-error.js';
-import { HeadParser, type RequestHead } from '../src/http-head.js';
-import { ServerHandshake } from '../src/handshake-server.js';
+import { computeAcceptKey } from '../src/protocol/accept-key.js';
+import { UsageError } from '../src/protocol/errors.js';
+import { ClientHandshake, parseWebSocketUrl, type ClientHandshakeOptions } from '../src/protocol/handshake-client.js';
+import { HandshakeError } from '../src/protocol/handshake-error.js';
+import { HeadParser, type RequestHead } from '../src/protocol/http-head.js';
+import { ServerHandshake } from '../src/protocol/handshake-server.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);

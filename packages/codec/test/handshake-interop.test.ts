@@ -2,9 +2,9 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { ClientHandshake, type ClientHandshakeResult } from '../src/handshake-client.js';
-import { acceptUpgrade, rejectUpgrade, ServerHandshake, type ServerHandshakeResult } from '../src/handshake-server.js';
-import { selectSubprotocol } from '../src/subprotocol.js';
+import { ClientHandshake, type ClientHandshakeResult } from '../src/protocol/handshake-client.js';
+import { acceptUpgrade, rejectUpgrade, ServerHandshake, type ServerHandshakeResult } from '../src/protocol/handshake-server.js';
+import { selectSubprotocol } from '../src/protocol/subprotocol.js';
 
 vi.setConfig({ testTimeout: 15_000 });
 

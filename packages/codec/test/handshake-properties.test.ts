@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseExtensions, serializeExtensions } from '../src/extension-header.js';
-import { ClientHandshake, type ClientHandshakeResult } from '../src/handshake-client.js';
-import { ServerHandshake, type ServerHandshakeResult } from '../src/handshake-server.js';
-import { HeadParser, type ResponseHead } from '../src/http-head.js';
+import { parseExtensions, serializeExtensions } from '../src/protocol/extension-header.js';
+import { ClientHandshake, type ClientHandshakeResult } from '../src/protocol/handshake-client.js';
+import { ServerHandshake, type ServerHandshakeResult } from '../src/protocol/handshake-server.js';
+import { HeadParser, type ResponseHead } from '../src/protocol/http-head.js';
 import { chunkBytes, chunkSizesArbitrary, concatBytes } from '../src/testing/arbitraries-frame.js';
 import {
   extensionHeaderArbitrary,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { computeAcceptKey, generateKey, isValidKey, WEBSOCKET_GUID } from '../src/accept-key.js';
-import { UsageError } from '../src/errors.js';
+import { computeAcceptKey, generateKey, isValidKey, WEBSOCKET_GUID } from '../src/protocol/accept-key.js';
+import { UsageError } from '../src/protocol/errors.js';
 import {
   acceptUpgrade,
   getQueryParam,
@@ -9,8 +9,8 @@ import {
   ServerHandshake,
   type ServerHandshakeResult,
   type UpgradeRequest,
-} from '../src/handshake-server.js';
-import { HeadParser, type ResponseHead } from '../src/http-head.js';
+} from '../src/protocol/handshake-server.js';
+import { HeadParser, type ResponseHead } from '../src/protocol/http-head.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HeadParser, type RequestHead, type ResponseHead } from '../src/http-head.js';
-import { hasToken, HttpHeaders, splitList } from '../src/header-tokens.js';
+import { HeadParser, type RequestHead, type ResponseHead } from '../src/protocol/http-head.js';
+import { hasToken, HttpHeaders, splitList } from '../src/protocol/header-tokens.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 

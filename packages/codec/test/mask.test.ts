@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../src/errors.js';
+import { UsageError } from '../src/protocol/errors.js';
 import { createRequire } from 'node:module';
-import { mask, maskInto, setNativeMask, unmask, type NativeMask } from '../src/mask.js';
+import { mask, maskInto, setNativeMask, unmask, type NativeMask } from '../src/protocol/mask.js';
 
 const runs = Number(process.env.FW_FUZZ_RUNS ?? 10000);
 const params = { seed: 0x5eed, numRuns: runs };

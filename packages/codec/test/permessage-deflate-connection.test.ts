@@ -3,14 +3,14 @@
 // compressed messages in and out; bombs and corrupt data; dispose on close.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Compressor } from '../src/compressor.js';
-import { Connection } from '../src/connection.js';
-import type { ConnectionEvent } from '../src/events.js';
-import { createDeflateExtension } from '../src/deflate-extension.js';
-import { pakoCompressor } from '../src/deflate-pako.js';
-import type { MessageExtension } from '../src/extension.js';
-import { encodeFrameToBuffer } from '../src/frame.js';
-import { FrameDecoder } from '../src/frame-decoder.js';
+import type { Compressor } from '../src/protocol/compressor.js';
+import { Connection } from '../src/protocol/connection.js';
+import type { ConnectionEvent } from '../src/protocol/events.js';
+import { createDeflateExtension } from '../src/protocol/deflate-extension.js';
+import { pakoCompressor } from '../src/protocol/deflate-pako.js';
+import type { MessageExtension } from '../src/protocol/extension.js';
+import { encodeFrameToBuffer } from '../src/protocol/frame.js';
+import { FrameDecoder } from '../src/protocol/frame-decoder.js';
 import { zlibCompressor } from '../src/zlib/index.js';
 import { DEFAULT_PARAMS, fragment, fuzzRuns, jsonLike } from './deflate-helpers.js';
 

@@ -1,19 +1,19 @@
 // RFC 7692 §5, §7.1: permessage-deflate negotiation, both roles.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseExtensions } from '../src/extension-header.js';
-import { ProtocolError } from '../src/errors.js';
+import { parseExtensions } from '../src/protocol/extension-header.js';
+import { ProtocolError } from '../src/protocol/errors.js';
 import {
   acceptDeflateResponse,
   formatDeflateOffer,
   formatDeflateOffers,
   parseDeflateOffer,
   selectDeflateOffer,
-} from '../src/permessage-deflate.js';
-import type { DeflateOffer, DeflateParameters, DeflateServerPolicy } from '../src/permessage-deflate.js';
-import { permessageDeflate } from '../src/deflate-extension.js';
-import { pakoCompressor } from '../src/deflate-pako.js';
-import type { ExtensionNegotiator } from '../src/upgrade.js';
+} from '../src/protocol/permessage-deflate.js';
+import type { DeflateOffer, DeflateParameters, DeflateServerPolicy } from '../src/protocol/permessage-deflate.js';
+import { permessageDeflate } from '../src/protocol/deflate-extension.js';
+import { pakoCompressor } from '../src/protocol/deflate-pako.js';
+import type { ExtensionNegotiator } from '../src/session/upgrade.js';
 import { fuzzRuns } from './deflate-helpers.js';
 
 function header(value: string) {

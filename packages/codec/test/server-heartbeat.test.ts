@@ -5,7 +5,7 @@ import type { AdapterRuntime } from '../src/adapter/adapter-options.js';
 import { connectTransport } from '../src/adapter/client-core.js';
 import { ServerCore } from '../src/adapter/server-core.js';
 import type { ServerPolicyOptions } from '../src/adapter/adapter-options.js';
-import type { CloseInfo, Session } from '../src/session.js';
+import type { CloseInfo, Session } from '../src/session/session.js';
 import { ManualClock } from '../src/testing/manual-clock.js';
 import { createMemoryTransportPair, type MemoryTransport } from '../src/testing/memory-transport.js';
 import { settle } from './session-helpers.js';

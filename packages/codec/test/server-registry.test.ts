@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ServerRegistry } from '../src/server-registry.js';
-import type { SessionMessage } from '../src/session-inbox.js';
+import { ServerRegistry } from '../src/session/server-registry.js';
+import type { SessionMessage } from '../src/session/session-inbox.js';
 import { ManualClock } from '../src/testing/manual-clock.js';
 import { sessionPair, settle, type Pair } from './session-helpers.js';
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { Connection } from '../src/connection.js';
-import { ProtocolError } from '../src/errors.js';
-import { Session } from '../src/session.js';
+import { Connection } from '../src/protocol/connection.js';
+import { ProtocolError } from '../src/protocol/errors.js';
+import { Session } from '../src/session/session.js';
 import { ManualClock } from '../src/testing/manual-clock.js';
 import { createMemoryTransportPair } from '../src/testing/memory-transport.js';
-import type { MessageExtension } from '../src/extension.js';
-import type { CloseInfo } from '../src/session.js';
-import type { SessionMessage } from '../src/session-inbox.js';
+import type { MessageExtension } from '../src/protocol/extension.js';
+import type { CloseInfo } from '../src/session/session.js';
+import type { SessionMessage } from '../src/session/session-inbox.js';
 import { sessionPair, settle } from './session-helpers.js';
 
 /** A toy per-message extension whose work is asynchronous: it reverses every payload. */

@@ -1,5 +1,5 @@
-import { Connection, type ConnectionOptions } from '../src/connection.js';
-import { Session, type SessionOptions } from '../src/session.js';
+import { Connection, type ConnectionOptions } from '../src/protocol/connection.js';
+import { Session, type SessionOptions } from '../src/session/session.js';
 import { ManualClock } from '../src/testing/manual-clock.js';
 import { createMemoryTransportPair, type MemoryTransport, type MemoryTransportOptions } from '../src/testing/memory-transport.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/testing/manual-clock.js';
 import { createMemoryTransportPair } from '../src/testing/memory-transport.js';
-import type { TransportSink } from '../src/transport.js';
+import type { TransportSink } from '../src/session/transport.js';
 import { settle } from './session-helpers.js';
 
 function recorder(): TransportSink & { chunks: Uint8Array[]; eofs: number; drains: number } {

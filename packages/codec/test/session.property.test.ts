@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { SessionMessage } from '../src/session-inbox.js';
+import type { SessionMessage } from '../src/session/session-inbox.js';
 import { ManualClock } from '../src/testing/manual-clock.js';
 import { sessionPair } from './session-helpers.js';
 

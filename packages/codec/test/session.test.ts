@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../src/errors.js';
-import type { CloseInfo } from '../src/session.js';
-import type { SessionMessage } from '../src/session-inbox.js';
+import { UsageError } from '../src/protocol/errors.js';
+import type { CloseInfo } from '../src/session/session.js';
+import type { SessionMessage } from '../src/session/session-inbox.js';
 import { sessionPair, settle } from './session-helpers.js';
 
 const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isValidApiCloseCode, isValidWireCloseCode } from '../src/close-code.js';
+import { isValidApiCloseCode, isValidWireCloseCode } from '../src/protocol/close-code.js';
 
 describe('close codes (RFC 6455 §7.4)', () => {
   it('separates wire validity from API validity', () => {

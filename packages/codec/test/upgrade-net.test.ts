@@ -6,13 +6,13 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { permessageDeflate } from '../src/deflate-extension.js';
-import type { Scheduler } from '../src/scheduler.js';
-import type { Session } from '../src/session.js';
-import type { SessionMessage } from '../src/session-inbox.js';
-import type { Transport, TransportSink } from '../src/transport.js';
-import { connectWebSocket } from '../src/upgrade-client.js';
-import { acceptWebSocket, allowOrigins } from '../src/upgrade-server.js';
+import { permessageDeflate } from '../src/protocol/deflate-extension.js';
+import type { Scheduler } from '../src/session/scheduler.js';
+import type { Session } from '../src/session/session.js';
+import type { SessionMessage } from '../src/session/session-inbox.js';
+import type { Transport, TransportSink } from '../src/session/transport.js';
+import { connectWebSocket } from '../src/session/upgrade-client.js';
+import { acceptWebSocket, allowOrigins } from '../src/session/upgrade-server.js';
 
 const scheduler: Scheduler = {
   now: () => performance.now(),

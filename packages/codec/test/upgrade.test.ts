@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { Connection } from '../src/connection.js';
-import { permessageDeflate } from '../src/deflate-extension.js';
-import { HandshakeError } from '../src/handshake-error.js';
-import { acceptUpgrade, ServerHandshake } from '../src/handshake-server.js';
-import { ServerRegistry } from '../src/server-registry.js';
-import type { Session } from '../src/session.js';
-import type { SessionMessage } from '../src/session-inbox.js';
+import { Connection } from '../src/protocol/connection.js';
+import { permessageDeflate } from '../src/protocol/deflate-extension.js';
+import { HandshakeError } from '../src/protocol/handshake-error.js';
+import { acceptUpgrade, ServerHandshake } from '../src/protocol/handshake-server.js';
+import { ServerRegistry } from '../src/session/server-registry.js';
+import type { Session } from '../src/session/session.js';
+import type { SessionMessage } from '../src/session/session-inbox.js';
 import { ManualClock } from '../src/testing/manual-clock.js';
 import { createMemoryTransportPair, type MemoryTransportOptions } from '../src/testing/memory-transport.js';
-import { concatBytes } from '../src/bytes.js';
-import { connectWebSocket, HandshakeTimeoutError, type ClientUpgradeOptions } from '../src/upgrade-client.js';
+import { concatBytes } from '../src/protocol/bytes.js';
+import { connectWebSocket, HandshakeTimeoutError, type ClientUpgradeOptions } from '../src/session/upgrade-client.js';
 import {
   accept,
   acceptWebSocket,
@@ -18,7 +18,7 @@ import {
   bearerToken,
   reject,
   type ServerUpgradeOptions,
-} from '../src/upgrade-server.js';
+} from '../src/session/upgrade-server.js';
 import { seededRandom, settle } from './session-helpers.js';
 
 const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultUtf8ValidatorFactory, isValidUtf8, utf8ValidatorFromWholeBuffer, type Utf8ValidatorFactory } from '../src/utf8.js';
+import { defaultUtf8ValidatorFactory, isValidUtf8, utf8ValidatorFromWholeBuffer, type Utf8ValidatorFactory } from '../src/protocol/utf8.js';
 
 const RUNS = Number(process.env.FW_FUZZ_RUNS ?? 10000);
 const SEED = 0x5eed;

@@ -7,17 +7,17 @@
  *
  * @module
  */
-import type { Compressor } from '../compressor.js';
-import { permessageDeflate, type PerMessageDeflateOptions } from '../deflate-extension.js';
-import type { UpgradeResponse } from '../handshake-client.js';
-import type { UpgradeRequest } from '../handshake-server.js';
-import type { HeaderInit } from '../header-tokens.js';
-import type { Scheduler } from '../scheduler.js';
-import type { SessionOptions } from '../session.js';
-import type { HeartbeatOptions } from '../server-registry.js';
-import type { AcceptDecision } from '../upgrade-server.js';
-import type { ExtensionNegotiator, UpgradeConnectionOptions, UpgradeOptions } from '../upgrade.js';
-import type { Utf8ValidatorFactory } from '../utf8.js';
+import type { Compressor } from '../protocol/compressor.js';
+import { permessageDeflate, type PerMessageDeflateOptions } from '../protocol/deflate-extension.js';
+import type { UpgradeResponse } from '../protocol/handshake-client.js';
+import type { UpgradeRequest } from '../protocol/handshake-server.js';
+import type { HeaderInit } from '../protocol/header-tokens.js';
+import type { Scheduler } from '../session/scheduler.js';
+import type { SessionOptions } from '../session/session.js';
+import type { HeartbeatOptions } from '../session/server-registry.js';
+import type { AcceptDecision } from '../session/upgrade-server.js';
+import type { ExtensionNegotiator, UpgradeConnectionOptions, UpgradeOptions } from '../session/upgrade.js';
+import type { Utf8ValidatorFactory } from '../protocol/utf8.js';
 
 const MiB = 1024 * 1024;
 

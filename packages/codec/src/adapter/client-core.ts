@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { parseWebSocketUrl, type WebSocketTarget } from '../handshake-client.js';
-import type { Session } from '../session.js';
-import { connectWebSocket, type ClientUpgrade } from '../upgrade-client.js';
+import { parseWebSocketUrl, type WebSocketTarget } from '../protocol/handshake-client.js';
+import type { Session } from '../session/session.js';
+import { connectWebSocket, type ClientUpgrade } from '../session/upgrade-client.js';
 import {
   DEFAULT_ADAPTER_HANDSHAKE_TIMEOUT,
   deflateNegotiators,
@@ -17,7 +17,7 @@ import {
   type AdapterRuntime,
   type ClientOfferOptions,
 } from './adapter-options.js';
-import { ConnectError, connectErrorFrom } from './connect-errors.js';
+import { ConnectError, connectErrorFrom } from '../session/connect-errors.js';
 import type { AttachableTransport } from './server-core.js';
 
 /** How {@link connectTransport} reaches the server on one runtime. */

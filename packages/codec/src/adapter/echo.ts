@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { CloseInfo } from '../session-types.js';
+import type { CloseInfo } from '../session/session-types.js';
 
 const MiB = 1024 * 1024;
 

@@ -7,10 +7,10 @@
  *
  * @module
  */
-import type { UpgradeRequest } from '../handshake-server.js';
-import { DEFAULT_SERVER_HEARTBEAT, ServerRegistry, type ShutdownOptions } from '../server-registry.js';
-import type { Session } from '../session.js';
-import type { Transport, TransportSink } from '../transport.js';
+import type { UpgradeRequest } from '../protocol/handshake-server.js';
+import { DEFAULT_SERVER_HEARTBEAT, ServerRegistry, type ShutdownOptions } from '../session/server-registry.js';
+import type { Session } from '../session/session.js';
+import type { Transport, TransportSink } from '../session/transport.js';
 import {
   acceptWebSocket,
   reject,
@@ -18,8 +18,8 @@ import {
   type ServerUpgrade,
   type ServerUpgradeOptions,
   type ServerUpgradeResult,
-} from '../upgrade-server.js';
-import type { ExtensionNegotiator, UpgradeOptions } from '../upgrade.js';
+} from '../session/upgrade-server.js';
+import type { ExtensionNegotiator, UpgradeOptions } from '../session/upgrade.js';
 import {
   DEFAULT_ADAPTER_HANDSHAKE_TIMEOUT,
   deflateNegotiators,

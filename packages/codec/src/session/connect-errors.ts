@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { HandshakeError } from '../handshake-error.js';
+import { HandshakeError } from '../protocol/handshake-error.js';
 
 /** Stable codes of {@link ConnectError}; users match on these strings. */
 export type ConnectErrorCode =

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Connection } from './connection.js';
+import type { Connection } from '../protocol/connection.js';
 import type { Scheduler } from './scheduler.js';
 import type { SessionMessage } from './session-inbox.js';
 import type { Transport } from './transport.js';

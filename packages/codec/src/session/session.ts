@@ -1,6 +1,6 @@
-import type { Connection } from './connection.js';
-import type { ConnectionEvent } from './events.js';
-import { UsageError } from './errors.js';
+import type { Connection } from '../protocol/connection.js';
+import type { ConnectionEvent } from '../protocol/events.js';
+import { UsageError } from '../protocol/errors.js';
 import { TimerSlot, type Scheduler } from './scheduler.js';
 import { TypedEmitter } from './session-emitter.js';
 import { Inbox, type SessionMessage } from './session-inbox.js';

@@ -6,12 +6,12 @@
  *
  * @module
  */
-import { Connection } from './connection.js';
-import { ProtocolError, UsageError } from './errors.js';
-import type { MessageExtension } from './extension.js';
-import { ClientHandshake, type UpgradeResponse, type WebSocketTarget } from './handshake-client.js';
-import { HandshakeError } from './handshake-error.js';
-import type { HeaderInit } from './header-tokens.js';
+import { Connection } from '../protocol/connection.js';
+import { ProtocolError, UsageError } from '../protocol/errors.js';
+import type { MessageExtension } from '../protocol/extension.js';
+import { ClientHandshake, type UpgradeResponse, type WebSocketTarget } from '../protocol/handshake-client.js';
+import { HandshakeError } from '../protocol/handshake-error.js';
+import type { HeaderInit } from '../protocol/header-tokens.js';
 import { TimerSlot } from './scheduler.js';
 import { Session } from './session.js';
 import type { Transport, TransportSink } from './transport.js';

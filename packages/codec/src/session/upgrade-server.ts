@@ -7,10 +7,10 @@
  *
  * @module
  */
-import { Connection } from './connection.js';
-import type { ConnectionOptions } from './connection-options.js';
-import { UsageError } from './errors.js';
-import type { HeaderInit } from './header-tokens.js';
+import { Connection } from '../protocol/connection.js';
+import type { ConnectionOptions } from '../protocol/connection-options.js';
+import { UsageError } from '../protocol/errors.js';
+import type { HeaderInit } from '../protocol/header-tokens.js';
 import {
   acceptUpgrade,
   originAllowed,
@@ -18,14 +18,14 @@ import {
   ServerHandshake,
   type OriginPolicy,
   type UpgradeRequest,
-} from './handshake-server.js';
-import type { MessageExtension } from './extension.js';
+} from '../protocol/handshake-server.js';
+import type { MessageExtension } from '../protocol/extension.js';
 import type { Reservation, ServerRegistry } from './server-registry.js';
 import { TimerSlot, type Scheduler } from './scheduler.js';
 import { Session, type SessionInit, type SessionOptions } from './session.js';
-import { selectSubprotocol } from './subprotocol.js';
+import { selectSubprotocol } from '../protocol/subprotocol.js';
 import type { Transport, TransportSink } from './transport.js';
-import { concatBytes } from './bytes.js';
+import { concatBytes } from '../protocol/bytes.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT, sessionOptions, type UpgradeOptions } from './upgrade.js';
 
 /** The application's answer to an upgrade request; build it with {@link accept} or {@link reject}. */

@@ -5,11 +5,11 @@
  *
  * @module
  */
-import type { ConnectionOptions } from './connection-options.js';
-import type { ProtocolError } from './errors.js';
-import type { ExtensionOffer } from './extension-header.js';
-import type { MessageExtension } from './extension.js';
-import type { HeadLimits } from './http-head.js';
+import type { ConnectionOptions } from '../protocol/connection-options.js';
+import type { ProtocolError } from '../protocol/errors.js';
+import type { ExtensionOffer } from '../protocol/extension-header.js';
+import type { MessageExtension } from '../protocol/extension.js';
+import type { HeadLimits } from '../protocol/http-head.js';
 import type { Scheduler } from './scheduler.js';
 import type { SessionOptions } from './session.js';
 

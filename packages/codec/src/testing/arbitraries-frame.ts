@@ -6,9 +6,9 @@
  * @module
  */
 import fc from 'fast-check';
-import { concatBytes as joinBytes } from '../bytes.js';
-import { encodeFrame, MAX_CONTROL_PAYLOAD } from '../frame.js';
-import { Opcode } from '../opcode.js';
+import { concatBytes as joinBytes } from '../protocol/bytes.js';
+import { encodeFrame, MAX_CONTROL_PAYLOAD } from '../protocol/frame.js';
+import { Opcode } from '../protocol/opcode.js';
 
 /** A frame to encode: what {@link frameArbitrary} generates. */
 export interface FrameSpec {

@@ -7,8 +7,8 @@
  */
 import fc from 'fast-check';
 import { toString } from 'uint8arrays/to-string';
-import { computeAcceptKey } from '../accept-key.js';
-import type { ExtensionOffer } from '../extension-header.js';
+import { computeAcceptKey } from '../protocol/accept-key.js';
+import type { ExtensionOffer } from '../protocol/extension-header.js';
 
 const TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".split('');
 const enc = new TextEncoder();

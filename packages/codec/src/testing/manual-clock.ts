@@ -1,4 +1,4 @@
-import type { Scheduler } from '../scheduler.js';
+import type { Scheduler } from '../session/scheduler.js';
 
 interface ManualTimer {
   readonly id: number;

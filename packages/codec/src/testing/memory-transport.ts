@@ -1,5 +1,5 @@
-import type { Scheduler } from '../scheduler.js';
-import type { Transport, TransportSink } from '../transport.js';
+import type { Scheduler } from '../session/scheduler.js';
+import type { Transport, TransportSink } from '../session/transport.js';
 
 /** Options of {@link createMemoryTransportPair}, applied to both directions. */
 export interface MemoryTransportOptions {

@@ -19,8 +19,8 @@ import type {
   InflateResult,
   Inflater,
   InflaterOptions,
-} from '../compressor.js';
-import { concatBytes } from '../bytes.js';
+} from '../protocol/compressor.js';
+import { concatBytes } from '../protocol/bytes.js';
 import { ZlibLimiter, sharedZlibLimiter } from './limiter.js';
 
 const { Z_SYNC_FLUSH } = zlib.constants;

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { Connection, type Role } from '../../connection.js';
-import type { ConnectionEvent } from '../../events.js';
-import { FrameDecoder } from '../../frame-decoder.js';
+import { Connection, type Role } from '../../protocol/connection.js';
+import type { ConnectionEvent } from '../../protocol/events.js';
+import { FrameDecoder } from '../../protocol/frame-decoder.js';
 import { fromHex, payloadBytes, toHex } from './build.js';
 import type { CatalogueCase, CatalogueFrame, ExpectedEvent, ExpectedFrame } from './types.js';
 
