@@ -189,3 +189,64 @@ Deno.test('destroy() closes at once and reports the end', async () => {
   peer.close();
   listener.close();
 });
+
+/** `conn` with its reads watched: how many are in flight, and the buffer of the pending one. */
+function watchReads(conn: Deno.TcpConn): { conn: Deno.TcpConn; inFlight: () => number; maxInFlight: () => number; pending: () => Uint8Array | undefined } {
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let pending: Uint8Array | undefined;
+  const read = async (buffer: Uint8Array): Promise<number | null> => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    pending = buffer;
+    try {
+      return await conn.read(buffer);
+    } finally {
+      inFlight--;
+      pending = undefined;
+    }
+  };
+  const watched = new Proxy(conn, {
+    get: (target, key) => {
+      if (key === 'read') return read;
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { conn: watched, inFlight: () => inFlight, maxInFlight: () => maxInFlight, pending: () => pending };
+}
+
+// Issue 15's Deno soak: thousands of reads must leave no state behind (one read
+// in flight, never a chain of them) and an idle connection must hold only the
+// small read buffer, not a 64 KiB one as a `conn.readable` reader would.
+Deno.test('many reads accumulate nothing: one read in flight, and an idle connection holds only minReadSize bytes', async () => {
+  const listener = Deno.listen({ hostname: '127.0.0.1', port: 0 });
+  const [peer, ours] = await Promise.all([Deno.connect({ hostname: '127.0.0.1', port: listener.addr.port }), listener.accept()]);
+  const reads = watchReads(ours);
+  const transport = new ConnTransport(reads.conn, { minReadSize: 512, maxReadSize: 64 * 1024 });
+  const sink = recorder();
+  transport.attach(sink);
+  // Round trips of mixed sizes, as in an echo soak: copied-out reads, handed-over buffers, growth and shrink.
+  // It ends on two small ones, so the idle read reuses the buffer the last chunk was copied out of.
+  const sizes = [16, 600, 5000, 70_000, 16];
+  let expected = 0;
+  for (let i = 0; i < 201; i++) {
+    const chunk = pattern(sizes[i % sizes.length]!, i);
+    expected += chunk.length;
+    let at = 0;
+    while (at < chunk.length) at += await peer.write(chunk.subarray(at));
+    await waitFor(() => sink.total() === expected, 5000, `round trip ${i}`);
+  }
+  await waitFor(() => reads.inFlight() === 1, 5000, 'the idle read');
+  assert.equal(reads.maxInFlight(), 1, 'never more than one read in flight');
+  assert.equal(transport.readBufferSize, 512, 'back to the idle size');
+  const idle = reads.pending()!;
+  // The whole backing store counts: a small view of a big pooled buffer would pin all of it.
+  assert.equal(idle.buffer.byteLength, 512, 'the pending read holds a minReadSize buffer');
+  assert.ok(sink.chunks.every((c) => c.buffer !== idle.buffer), 'the buffer being read into was never handed to the codec');
+  peer.close();
+  await waitFor(() => sink.eof, 5000, 'EOF');
+  transport.destroy();
+  await transport.released;
+  listener.close();
+});
