@@ -66,10 +66,17 @@ export function runtimeCommand(runtime, program) {
  * right after `pnpm install`). turbo's output goes to stderr so stdout stays
  * clean for harnesses waiting for READY.
  */
+/** The built file behind a package's main export (its `exports['.'].import`). */
+function builtEntry(name) {
+  const pkg = JSON.parse(readFileSync(join(root, 'packages', name, 'package.json'), 'utf8'));
+  return join(root, 'packages', name, pkg.exports?.['.']?.import ?? 'dist/index.js');
+}
+
 export function ensureBuilt(folder = 'node-adapter') {
-  const packages = ['codec', folder];
+  // The echo programs take their behaviour from @framewire/testkit/echo.
+  const packages = ['codec', 'testkit', folder];
   const missing = packages.filter(
-    (name) => existsSync(join(root, 'packages', name, 'package.json')) && !existsSync(join(root, 'packages', name, 'dist', 'index.js')),
+    (name) => existsSync(join(root, 'packages', name, 'package.json')) && !existsSync(builtEntry(name)),
   );
   if (missing.length === 0) return;
   console.error(`building ${missing.join(', ')} (dist missing)...`);

@@ -6,7 +6,7 @@
 // Usage: bun run bin/echo-client.ts ws://host:port/path [--ca cert.pem]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ECHO_OPTIONS, echoCloseLine, echoExitCode, echoFailureLine, echoListener } from '@framewire/codec';
+import { ECHO_OPTIONS, echoCloseLine, echoExitCode, echoFailureLine, echoListener } from '@framewire/testkit/echo';
 import { connect, type Session } from '../src/index.js';
 
 const { values, positionals } = parseArgs({

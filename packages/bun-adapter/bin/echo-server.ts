@@ -7,7 +7,7 @@
 // codec needs to be built.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ECHO_OPTIONS, ECHO_READY_LINE, echoListener } from '@framewire/codec';
+import { ECHO_OPTIONS, ECHO_READY_LINE, echoListener } from '@framewire/testkit/echo';
 import { WebSocketServer } from '../src/index.js';
 
 const { values } = parseArgs({

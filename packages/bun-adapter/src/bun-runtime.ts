@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { utf8ValidatorFromWholeBuffer, type AdapterRuntime } from '@framewire/codec';
+import { utf8ValidatorFromWholeBuffer, type AdapterRuntime } from '@framewire/codec/adapter';
 import { zlibCompressor } from '@framewire/codec/zlib';
 import { bunScheduler } from './bun-scheduler.js';
 

@@ -1,5 +1,5 @@
 import type { TLSOptions } from 'bun';
-import { connectTransport, type ClientOfferOptions, type Session } from '@framewire/codec';
+import { connectTransport, type ClientOfferOptions, type Session } from '@framewire/codec/adapter';
 import { bunRuntime } from './bun-runtime.js';
 import { openSocket } from './open-socket.js';
 

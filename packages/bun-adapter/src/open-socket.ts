@@ -1,5 +1,5 @@
 import type { Socket, TLSOptions } from 'bun';
-import { ConnectError, type AbortSignalLike } from '@framewire/codec';
+import { ConnectError, type AbortSignalLike } from '@framewire/codec/adapter';
 import { BunSocketTransport, socketHandlers, type SocketData } from './socket-transport.js';
 
 /** Where and how {@link openSocket} connects. */

@@ -10,7 +10,7 @@ import {
   type ServerEventMap,
   type ServerPolicyOptions,
   type Session,
-} from '@framewire/codec';
+} from '@framewire/codec/adapter';
 import { bunRuntime } from './bun-runtime.js';
 import { BunSocketTransport, socketHandlers, type SocketData } from './socket-transport.js';
 

@@ -1,5 +1,5 @@
 import type { Socket, SocketHandler } from 'bun';
-import { concatBytes, type Transport, type TransportSink } from '@framewire/codec';
+import { concatBytes, type Transport, type TransportSink } from '@framewire/codec/adapter';
 
 /** What every framewire Bun socket carries in `socket.data`: its transport, once opened. */
 export type SocketData = BunSocketTransport | undefined;

@@ -2,7 +2,7 @@
 // partial writes are queued, ordered, drained and flushed before the FIN.
 import { describe, expect, it } from 'bun:test';
 import type { Socket } from 'bun';
-import type { TransportSink } from '@framewire/codec';
+import type { TransportSink } from '@framewire/codec/session';
 import { BunSocketTransport } from '../src/index.js';
 import { socketHandlers, type SocketData } from '../src/socket-transport.js';
 import { onCleanup, rawConnect, useCleanup, within } from './helpers.js';

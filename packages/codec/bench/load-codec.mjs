@@ -1,5 +1,5 @@
 // Finds the codec build a benchmark measures: the built package
-// (../dist/index.js) when it exports what the benchmark needs and is newer
+// (../dist/adapter/index.js, which re-exports the protocol and session layers) when it exports what the benchmark needs and is newer
 // than every file in ../src, otherwise a throwaway esbuild bundle of the
 // named source files (so a benchmark runs on a fresh clone before
 // `pnpm build` and never measures a stale build). `--src` forces the bundle.
@@ -22,16 +22,16 @@ const FRAME_LAYER = {
 /**
  * Returns `{ url, source }`: a module URL exporting every name of `modules`
  * (source file under ../src → its exports) and where it came from. Only
- * ../dist/index.js is considered as a build, so `modules` must name things
+ * ../dist/adapter/index.js is considered as a build, so `modules` must name things
  * the main entry exports, unless `forceSource`.
  * @param {{ modules?: Record<string, string[]>, forceSource?: boolean, platform?: 'neutral' | 'node' }} [options]
  */
 export async function locateCodec({ modules = FRAME_LAYER, forceSource = false, platform = 'neutral' } = {}) {
-  const dist = join(here, '..', 'dist', 'index.js');
+  const dist = join(here, '..', 'dist', 'adapter', 'index.js');
   if (!forceSource && existsSync(dist) && statSync(dist).mtimeMs >= newestSource(src)) {
     const url = pathToFileURL(dist).href;
     const mod = await import(url);
-    if (Object.values(modules).flat().every((name) => name in mod)) return { url, source: 'dist/index.js' };
+    if (Object.values(modules).flat().every((name) => name in mod)) return { url, source: 'dist/adapter/index.js' };
   }
   return { url: await bundleSource(modules, platform), source: 'src (esbuild bundle)' };
 }

@@ -15,7 +15,7 @@ import { peerMissing } from './peers.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const fixture = resolve(here, 'runtimes/frames-fixture.mjs');
 const chromiumPath = '/usr/bin/chromium';
-const built = existsSync(resolve(here, '../dist/index.js'));
+const built = existsSync(resolve(here, '../dist/protocol/index.js'));
 const hasChromium = existsSync(chromiumPath);
 if (!hasChromium) peerMissing(it, `${chromiumPath} (apt-get install chromium): the codec in a browser`);
 if (!built) peerMissing(it, 'the built codec (packages/codec/dist): run pnpm build first');

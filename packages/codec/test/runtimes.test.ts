@@ -19,7 +19,7 @@ function run(command: string, args: string[]): string {
 }
 
 describe('the built codec on every runtime', () => {
-  const built = existsSync(resolve(here, '../dist/index.js'));
+  const built = existsSync(resolve(here, '../dist/protocol/index.js'));
   if (!built) peerMissing(it, 'the built codec (packages/codec/dist): run pnpm build first');
   it.skipIf(!built)('Node, Deno and Bun encode and decode byte-identical frames', () => {
     const node = run(process.execPath, [fixture]);

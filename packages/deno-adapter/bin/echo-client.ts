@@ -5,7 +5,7 @@
 // handshake or connection.
 // Usage: deno run --allow-net=127.0.0.1 --allow-read echo-client.ts ws://127.0.0.1:9001/ [--ca cert.pem]
 import { parseArgs } from 'node:util';
-import { ECHO_OPTIONS, echoCloseLine, echoExitCode, echoFailureLine, echoListener } from '@framewire/codec';
+import { ECHO_OPTIONS, echoCloseLine, echoExitCode, echoFailureLine, echoListener } from '@framewire/testkit/echo';
 import { connect, type Session } from '../dist/index.js';
 
 const { values, positionals } = parseArgs({ args: Deno.args, options: { ca: { type: 'string' } }, allowPositionals: true, strict: true });

@@ -6,7 +6,7 @@
 //   --serve:           Deno.serve + framewire's ServeUpgrader (Deno frames the bytes; no permessage-deflate).
 // Usage: deno run --allow-net=127.0.0.1 --allow-read echo-server.ts --port N [--cert cert.pem --key key.pem] [--serve]
 import { parseArgs } from 'node:util';
-import { ECHO_OPTIONS, ECHO_READY_LINE, echoListener } from '@framewire/codec';
+import { ECHO_OPTIONS, ECHO_READY_LINE, echoListener } from '@framewire/testkit/echo';
 import { ServeUpgrader, WebSocketServer } from '../dist/index.js';
 
 const { values } = parseArgs({

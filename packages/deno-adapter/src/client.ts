@@ -1,4 +1,4 @@
-import { ConnectError, connectTransport, type AbortSignalLike, type ClientOfferOptions, type Session, type WebSocketTarget } from '@framewire/codec';
+import { ConnectError, connectTransport, type AbortSignalLike, type ClientOfferOptions, type Session, type WebSocketTarget } from '@framewire/codec/adapter';
 import { ConnTransport, trackTransport } from './conn-transport.js';
 import { denoRuntime, type ConnectionLimits } from './deno-runtime.js';
 

@@ -1,4 +1,4 @@
-import { concatBytes, type Session, type Transport, type TransportSink } from '@framewire/codec';
+import { concatBytes, type Session, type Transport, type TransportSink } from '@framewire/codec/adapter';
 
 /** The transport of every session this adapter made, for {@link released}. */
 const transports = new WeakMap<Session, ConnTransport>();

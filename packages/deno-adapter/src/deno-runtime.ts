@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { utf8ValidatorFromWholeBuffer, type AdapterRuntime, type ConnectionLimits as SharedLimits } from '@framewire/codec';
+import { utf8ValidatorFromWholeBuffer, type AdapterRuntime, type ConnectionLimits as SharedLimits } from '@framewire/codec/adapter';
 import { zlibCompressor } from '@framewire/codec/zlib';
 import type { ConnTransportOptions } from './conn-transport.js';
 import { denoScheduler } from './deno-scheduler.js';

@@ -1,4 +1,4 @@
-import type { Scheduler } from '@framewire/codec';
+import type { Scheduler } from '@framewire/codec/adapter';
 
 /**
  * The codec's clock and timers on Deno: `performance.now()` (monotonic) and

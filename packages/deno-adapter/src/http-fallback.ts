@@ -1,4 +1,4 @@
-import { concatBytes, HeadParser, TimerSlot, rejectUpgrade, type HeadLimits, type RequestHead, type Scheduler, type TransportSink } from '@framewire/codec';
+import { concatBytes, HeadParser, TimerSlot, rejectUpgrade, type HeadLimits, type RequestHead, type Scheduler, type TransportSink } from '@framewire/codec/adapter';
 import type { ConnTransport } from './conn-transport.js';
 
 /**

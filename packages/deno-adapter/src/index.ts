@@ -25,25 +25,10 @@ export type { ServeAcceptHook, ServeUpgradeContext, ServeUpgraderEvents, ServeUp
 export { ServeSocket } from './serve-socket.js';
 export type { ServeSocketEvents, ServeSocketOptions } from './serve-socket.js';
 
-// The codec names users need with the adapter, so one import suffices. The
-// connect errors are the codec's, shared by every adapter: `instanceof
+// The codec names users need with the adapter (one list for every adapter),
+// so one import suffices. The connect errors are the codec's: `instanceof
 // ConnectError` holds whichever adapter threw it.
-export {
-  CloseCode,
-  ConnectError,
-  HandshakeStatusError,
-  ReadyState,
-  Session,
-  UsageError,
-  accept,
-  allOf,
-  allowOrigins,
-  bearerToken,
-  getQueryParam,
-  originAllowed,
-  reject,
-} from '@framewire/codec';
-export type { AcceptDecision, CloseInfo, ConnectErrorCode, SessionMessage, UpgradeRequest, UpgradeResponse } from '@framewire/codec';
+export * from '@framewire/codec/adapter/public';
 
 /** The runtime this adapter binds the codec to. */
 export const runtime = 'deno';

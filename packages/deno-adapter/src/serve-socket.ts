@@ -1,4 +1,4 @@
-import { UsageError, isValidApiCloseCode, type BinaryType, type CloseInfo, type SessionMessage } from '@framewire/codec';
+import { UsageError, isValidApiCloseCode, type BinaryType, type CloseInfo, type SessionMessage } from '@framewire/codec/adapter';
 
 /** Listener signatures of a {@link ServeSocket}: those of the codec's `Session`. */
 export interface ServeSocketEvents {

@@ -9,7 +9,7 @@ import {
   type HeaderInit,
   type ResponseHead,
   type UpgradeRequest,
-} from '@framewire/codec';
+} from '@framewire/codec/adapter';
 import type { CloseOptions } from './server.js';
 import { ServeSocket } from './serve-socket.js';
 

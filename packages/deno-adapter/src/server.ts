@@ -9,7 +9,7 @@ import {
   type ServerEventMap,
   type ServerPolicyOptions,
   type Session,
-} from '@framewire/codec';
+} from '@framewire/codec/adapter';
 import { ConnTransport, trackTransport } from './conn-transport.js';
 import { denoRuntime, type ConnectionLimits } from './deno-runtime.js';
 import { denoScheduler } from './deno-scheduler.js';

@@ -1,7 +1,7 @@
 // ConnTransport over a real loopback TCP pair: ordered writes with backpressure,
 // buffer ownership, adaptive read buffers, pause/resume, half-close.
 import assert from 'node:assert/strict';
-import type { TransportSink } from '@framewire/codec';
+import type { TransportSink } from '@framewire/codec/session';
 import { ConnTransport } from '../src/conn-transport.ts';
 import { delay, waitFor } from './helpers.ts';
 

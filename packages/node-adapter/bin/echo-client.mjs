@@ -5,7 +5,7 @@
 // handshake or connection.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ECHO_OPTIONS, echoCloseLine, echoExitCode, echoFailureLine, echoListener } from '@framewire/codec';
+import { ECHO_OPTIONS, echoCloseLine, echoExitCode, echoFailureLine, echoListener } from '@framewire/testkit/echo';
 import { connect } from '../dist/index.js';
 
 const { values, positionals } = parseArgs({

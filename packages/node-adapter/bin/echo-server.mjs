@@ -5,7 +5,7 @@
 // Usage: node echo-server.mjs --port N [--cert cert.pem --key key.pem]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ECHO_OPTIONS, ECHO_READY_LINE, echoListener } from '@framewire/codec';
+import { ECHO_OPTIONS, ECHO_READY_LINE, echoListener } from '@framewire/testkit/echo';
 import { WebSocketServer } from '../dist/index.js';
 
 const { values } = parseArgs({

@@ -1,5 +1,5 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import { connectTransport, type ClientOfferOptions, type Session } from '@framewire/codec';
+import { connectTransport, type ClientOfferOptions, type Session } from '@framewire/codec/adapter';
 import { openSocket } from './open-socket.js';
 import { nodeRuntime } from './server.js';
 import { SocketTransport } from './socket-transport.js';

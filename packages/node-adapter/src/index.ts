@@ -15,33 +15,10 @@ export { SocketTransport } from './socket-transport.js';
 export { nodeScheduler } from './node-scheduler.js';
 export { nativeMaskInUse, useNativeMaskIfInstalled } from './native-hooks.js';
 
-// The codec names users need with the adapter, so one import suffices. The
-// connect errors are the codec's, shared by every adapter: `instanceof
+// The codec names users need with the adapter (one list for every adapter),
+// so one import suffices. The connect errors are the codec's: `instanceof
 // ConnectError` holds whichever adapter threw it.
-export {
-  CloseCode,
-  ConnectError,
-  HandshakeStatusError,
-  ReadyState,
-  Session,
-  UsageError,
-  accept,
-  allOf,
-  allowOrigins,
-  bearerToken,
-  getQueryParam,
-  originAllowed,
-  reject,
-} from '@framewire/codec';
-export type {
-  AcceptDecision,
-  CloseInfo,
-  ConnectErrorCode,
-  ConnectionLimits,
-  SessionMessage,
-  UpgradeRequest,
-  UpgradeResponse,
-} from '@framewire/codec';
+export * from '@framewire/codec/adapter/public';
 
 /** The runtime this adapter binds the codec to. */
 export const runtime = 'node';

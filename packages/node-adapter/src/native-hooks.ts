@@ -2,7 +2,7 @@
 // mask when installed, and uninitialised allocation for buffers it overwrites.
 import { createRequire } from 'node:module';
 import { Buffer } from 'node:buffer';
-import { setNativeMask, setUninitializedAllocator, type NativeMask } from '@framewire/codec';
+import { setNativeMask, setUninitializedAllocator, type NativeMask } from '@framewire/codec/adapter';
 
 /**
  * Plugs `bufferutil`'s native masking into the codec when the application has

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Scheduler } from '@framewire/codec';
+import type { Scheduler } from '@framewire/codec/adapter';
 
 /**
  * The codec's clock and timers on Node: `performance.now()` (monotonic) and

@@ -1,6 +1,6 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import { ConnectError, type AbortSignalLike } from '@framewire/codec';
+import { ConnectError, type AbortSignalLike } from '@framewire/codec/adapter';
 
 /** Where and how {@link openSocket} connects. */
 export interface OpenSocketOptions {

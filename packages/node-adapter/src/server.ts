@@ -15,7 +15,7 @@ import {
   type ServerEventMap,
   type ServerPolicyOptions,
   type Session,
-} from '@framewire/codec';
+} from '@framewire/codec/adapter';
 import { zlibCompressor } from '@framewire/codec/zlib';
 import { nodeScheduler } from './node-scheduler.js';
 import { SocketTransport } from './socket-transport.js';

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { Transport, TransportSink } from '@framewire/codec';
+import type { Transport, TransportSink } from '@framewire/codec/adapter';
 
 /** Where a socket's shared listeners find their transport (one property, no closures per socket). */
 const TRANSPORT = Symbol('framewire.transport');

@@ -1,7 +1,7 @@
 // Loaded unchanged by Node, Deno and Bun: encodes a fixed set of frames and
 // decodes them again with the BUILT package, then prints one JSON line.
 // runtimes.test.ts compares the three outputs byte for byte.
-import { FrameDecoder, encodeFrameToBuffer } from '../../dist/index.js';
+import { FrameDecoder, encodeFrameToBuffer } from '../../dist/protocol/index.js';
 
 const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 const key = new Uint8Array([0x37, 0xfa, 0x21, 0x3d]);

@@ -1,13 +1,18 @@
 /**
- * The behaviour of the echo entry points every runtime provides (DESIGN.md
- * "Entry points every runtime provides"): the options, the echo loop and the
- * lines a harness reads. Each adapter's `bin/echo-server` and
+ * `@framewire/testkit/echo`: the behaviour of the echo entry points every
+ * runtime provides (DESIGN.md "Entry points every runtime provides"): the
+ * options, the echo loop and the lines a harness reads. Each adapter's `bin/echo-server` and
  * `bin/echo-client` keep only what is the runtime's: arguments, files,
  * signals and the exit call.
  *
  * @module
  */
-import type { CloseInfo } from '../session/session-types.js';
+/** How a connection ended (the fields of the codec's `CloseInfo`). */
+export interface CloseInfo {
+  readonly code: number;
+  readonly reason: string;
+  readonly wasClean: boolean;
+}
 
 const MiB = 1024 * 1024;
 

@@ -1,0 +1,45 @@
+/**
+ * `@framewire/codec/adapter`: what an adapter author needs to bind the codec
+ * to a runtime. The option mapping, the server core (registry, path filter,
+ * accept hook, heartbeat, graceful close) and the client connect flow, plus
+ * the process-wide speed-up hooks (a native mask, an allocator for buffers
+ * the codec overwrites). The session layer and the protocol core are
+ * re-exported, so an adapter imports from one place.
+ *
+ * @packageDocumentation
+ */
+export * from '../protocol/index.js';
+export * from '../session/index.js';
+
+// Process-wide hooks: an adapter installs them once for the whole process.
+export { setUninitializedAllocator, type UninitializedAllocator } from '../protocol/bytes.js';
+export { setNativeMask, type NativeMask } from '../protocol/mask.js';
+
+export {
+  DEFAULT_ADAPTER_HANDSHAKE_TIMEOUT,
+  DEFAULT_MAX_PAYLOAD,
+  connectionSettings,
+  deflateNegotiators,
+  sessionSettings,
+  upgradeOptions,
+} from './adapter-options.js';
+export type {
+  AbortSignalLike,
+  AdapterAcceptHook,
+  AdapterRuntime,
+  ClientOfferOptions,
+  ConnectionLimits,
+  ServerPolicyOptions,
+} from './adapter-options.js';
+export { ServerCore, listenAddress } from './server-core.js';
+export type {
+  AttachableTransport,
+  ListenAddress,
+  ServerCloseOptions,
+  ServerCoreCloseSteps,
+  ServerCoreEvents,
+  ServerCoreUpgradeInit,
+  ServerEventMap,
+} from './server-core.js';
+export { connectTransport } from './client-core.js';
+export type { ConnectFlow } from './client-core.js';

@@ -1,0 +1,25 @@
+/**
+ * `@framewire/codec/adapter/public`: the one list of codec names every
+ * adapter hands its users beside its own server and `connect`, so one
+ * import suffices. Each adapter's entry point does
+ * `export * from '@framewire/codec/adapter/public'`. The connect errors are
+ * the codec's, shared by every adapter: `instanceof ConnectError` holds
+ * whichever adapter threw it.
+ *
+ * @packageDocumentation
+ */
+export { CloseCode } from '../protocol/close-code.js';
+export { UsageError } from '../protocol/errors.js';
+export { getQueryParam, originAllowed } from '../protocol/handshake-server.js';
+export type { UpgradeRequest } from '../protocol/handshake-server.js';
+export type { UpgradeResponse } from '../protocol/handshake-client.js';
+export { ReadyState, Session } from '../session/session.js';
+export type { CloseInfo } from '../session/session.js';
+export type { SessionMessage } from '../session/session-inbox.js';
+export { DEFAULT_SERVER_HEARTBEAT } from '../session/server-registry.js';
+export type { HeartbeatOptions } from '../session/server-registry.js';
+export { accept, allOf, allowOrigins, bearerToken, reject } from '../session/upgrade-server.js';
+export type { AcceptDecision } from '../session/upgrade-server.js';
+export { ConnectError, HandshakeStatusError } from '../session/connect-errors.js';
+export type { ConnectErrorCode } from '../session/connect-errors.js';
+export type { ConnectionLimits } from './adapter-options.js';
