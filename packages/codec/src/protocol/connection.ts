@@ -29,10 +29,10 @@ import {
   textEvent,
   type ConnectionEvent,
 } from './events.js';
-import { isPromise, type MessageExtension } from './extension.js';
+import { ExtensionQueue, PendingSlot } from './extension-queue.js';
 import { encodeFrame, MAX_CONTROL_PAYLOAD, nextMaskKey, SINGLE_BUFFER_FRAME_LIMIT, writeFrame, type Frame } from './frame.js';
 import { FrameDecoder } from './frame-decoder.js';
-import { MessageAssembler, type AssembledMessage, type CompressedMessage } from './message-assembler.js';
+import { MessageAssembler, type AssembledMessage } from './message-assembler.js';
 import { Opcode } from './opcode.js';
 import { defaultRandomSource, type RandomSource } from './random.js';
 import { defaultUtf8ValidatorFactory } from './utf8.js';
@@ -59,43 +59,9 @@ function asciiInto(data: string, target: Uint8Array): number {
   return n;
 }
 
-/** An event whose value is still being computed by the extension. */
-class PendingSlot {
-  settled = false;
-  /** `undefined` once settled means "dropped" (the connection failed before it). */
-  event: ConnectionEvent | undefined = undefined;
-}
-
-/** A compressed message waiting for `extension.decode`. */
-interface DecodeJob {
-  readonly slot: PendingSlot;
-  readonly message: CompressedMessage;
-}
-
-/** An outgoing frame held back behind a message that awaits `extension.encode`. */
-interface OutgoingItem {
-  readonly opcode: number;
-  payload: Uint8Array;
-  readonly fin: boolean;
-  /** Still to be passed to `extension.encode`. */
-  compress: boolean;
-  rsv1: boolean;
-  /** Bytes charged to bufferedAmount while queued. */
-  readonly size: number;
-}
-
 function asBytes(data: Uint8Array | string | undefined): Uint8Array {
   if (data === undefined) return EMPTY;
   return typeof data === 'string' ? textEncoder.encode(data) : data;
-}
-
-function extensionFailure(error: unknown, encoding: boolean): ProtocolError {
-  if (error instanceof ProtocolError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  // A failure to encode is ours (1011); one to decode is the peer's data (1007 unless the extension says otherwise).
-  return encoding
-    ? new ProtocolError('FW_ERR_EXTENSION', CloseCode.InternalError, `extension encode failed: ${message}`)
-    : new ProtocolError('FW_ERR_DECOMPRESSION', CloseCode.InvalidPayload, `extension decode failed: ${message}`);
 }
 
 /**
@@ -133,7 +99,8 @@ export class Connection {
   readonly #heartbeat: { interval: number; timeout: number } | undefined;
   readonly #idleTimeout: number | undefined;
   readonly #random: RandomSource;
-  readonly #extension: MessageExtension | undefined;
+  /** The extension's decode and send queues; only with a negotiated extension. */
+  readonly #queue: ExtensionQueue | undefined;
   /** Whether timers need to know when bytes move (skips clock reads otherwise). */
   readonly #tracksTime: boolean;
 
@@ -144,16 +111,10 @@ export class Connection {
   // Events, in order; PendingSlots wait for the extension.
   #events: (ConnectionEvent | PendingSlot | undefined)[] = [];
   #eventHead = 0;
-  #decodeJobs: DecodeJob[] = [];
-  #decoding = false;
 
   // Output.
   #out: Uint8Array[] = [];
   #outBytes = 0;
-  /** Data (and a close) held behind a message that awaits the extension's encode. */
-  #sendQueue: OutgoingItem[] = [];
-  #sendQueueBytes = 0;
-  #encoding = false;
   /** Opcode of our fragmented message in progress (0 when none). */
   #sendingOpcode = 0;
   /** The transport takes no more bytes for now (see {@link Connection.setOutputBlocked}). */
@@ -177,10 +138,6 @@ export class Connection {
   #lastTraffic = 0;
   #pingDeadline: number | undefined;
 
-  // Async extension work.
-  #pendingPromise: Promise<void> | undefined;
-  #disposed = false;
-  #resolvePending: (() => void) | undefined;
 
   /** @throws {UsageError} `FW_ERR_INVALID_ARGUMENT` for a bad role, clock or limit. */
   constructor(options: ConnectionOptions) {
@@ -195,7 +152,15 @@ export class Connection {
     this.#heartbeat = options.heartbeat;
     this.#idleTimeout = options.idleTimeout;
     this.#random = options.random ?? defaultRandomSource;
-    this.#extension = options.extension;
+    this.#queue =
+      options.extension === undefined
+        ? undefined
+        : new ExtensionQueue(options.extension, this.#maxMessageSize, {
+            writeFrame: (opcode, payload, fin, rsv1) => this.#writeFrame(opcode, payload, fin, rsv1),
+            decodeFailed: (error, slot) => this.#fail(error, slot),
+            encodeFailed: (error) => this.#fail(error),
+            settled: () => this.#maybeDispose(),
+          });
     this.#tracksTime = this.#heartbeat !== undefined || this.#idleTimeout !== undefined;
     if (this.#tracksTime) {
       const now = this.#now();
@@ -206,7 +171,7 @@ export class Connection {
       role: options.role,
       maxFrameSize: options.maxFrameSize ?? this.#maxMessageSize,
       // RFC 7692 §6: RSV1 only when an extension was negotiated.
-      allowedRsv: this.#extension !== undefined ? { rsv1: true } : undefined,
+      allowedRsv: options.extension !== undefined ? { rsv1: true } : undefined,
       streamDataFrames: true,
     });
     this.#assembler = new MessageAssembler({
@@ -222,7 +187,7 @@ export class Connection {
 
   /** Bytes queued for output and not taken yet, plus bytes of messages waiting on the extension's encode. */
   get bufferedAmount(): number {
-    return this.#outBytes + this.#sendQueueBytes;
+    return this.#outBytes + (this.#queue?.queuedBytes ?? 0);
   }
 
   /**
@@ -233,7 +198,7 @@ export class Connection {
    */
   get closeTransport(): boolean {
     // Not while our close frame still waits behind data on the extension.
-    return this.#closeTransport && this.#sendQueue.length === 0;
+    return this.#closeTransport && this.#queue?.sending !== true;
   }
 
   // ---- input --------------------------------------------------------------
@@ -333,11 +298,7 @@ export class Connection {
    * resolves when more events or output may be ready. `undefined` otherwise.
    */
   pending(): Promise<void> | undefined {
-    if (!this.#decoding && !this.#encoding) return undefined;
-    this.#pendingPromise ??= new Promise<void>((resolve) => {
-      this.#resolvePending = resolve;
-    });
-    return this.#pendingPromise;
+    return this.#queue?.pending();
   }
 
   // ---- output -------------------------------------------------------------
@@ -359,7 +320,7 @@ export class Connection {
       // on directly when they will be copied at once.
       let written = data.length <= SHORT_ASCII ? asciiInto(data, scratch) : -1;
       if (written < 0) written = textEncoder.encodeInto(data, scratch).written;
-      const direct = written <= SINGLE_BUFFER_FRAME_LIMIT && this.#sendQueue.length === 0 && this.#extension === undefined;
+      const direct = written <= SINGLE_BUFFER_FRAME_LIMIT && this.#queue === undefined;
       // (A view on the ArrayBuffer: half the cost of scratch.subarray().)
       this.#sendData(Opcode.Text, direct ? new Uint8Array(scratch.buffer, 0, written) : scratch.slice(0, written), fin);
       return;
@@ -560,70 +521,8 @@ export class Connection {
       this.#pushEvent(result);
       return;
     }
-    const slot = new PendingSlot();
-    this.#events.push(slot);
-    this.#decodeJobs.push({ slot, message: result });
-    this.#runDecodes();
-  }
-
-  /** Runs extension decodes one at a time, in arrival order. */
-  #runDecodes(): void {
-    const extension = this.#extension!;
-    while (!this.#decoding && this.#decodeJobs.length > 0) {
-      const job = this.#decodeJobs[0]!;
-      let result: Uint8Array | Promise<Uint8Array>;
-      try {
-        result = extension.decode(job.message.fragments, this.#maxMessageSize);
-      } catch (error) {
-        this.#decodeJobs.shift();
-        this.#settleDecode(job, extensionFailure(error, false));
-        continue;
-      }
-      if (!isPromise(result)) {
-        this.#decodeJobs.shift();
-        this.#settleDecode(job, result);
-        continue;
-      }
-      this.#decoding = true;
-      result.then(
-        (bytes) => this.#asyncDecodeDone(job, bytes),
-        (error: unknown) => this.#asyncDecodeDone(job, extensionFailure(error, false)),
-      );
-    }
-  }
-
-  #asyncDecodeDone(job: DecodeJob, result: Uint8Array | ProtocolError): void {
-    this.#decoding = false;
-    // Stale when the connection failed or closed meanwhile: the job was dropped.
-    if (this.#decodeJobs[0] === job) {
-      this.#decodeJobs.shift();
-      this.#settleDecode(job, result);
-      this.#runDecodes();
-    }
-    this.#maybeDispose();
-    this.#notify();
-  }
-
-  #settleDecode(job: DecodeJob, result: Uint8Array | ProtocolError): void {
-    let event: ConnectionEvent | ProtocolError;
-    if (result instanceof ProtocolError) event = result;
-    else if (result.length > this.#maxMessageSize) {
-      // Defensive: the extension was told the limit (RFC 7692 §8.1 "decompression bomb").
-      event = new ProtocolError('FW_ERR_MESSAGE_TOO_BIG', CloseCode.MessageTooBig, 'decompressed message too big');
-    } else if (job.message.binary) event = binaryEvent(result);
-    else {
-      try {
-        event = textEvent(fatalDecoder.decode(result));
-      } catch {
-        event = new ProtocolError('FW_ERR_INVALID_UTF8', CloseCode.InvalidPayload, 'text message is not valid UTF-8');
-      }
-    }
-    job.slot.settled = true;
-    if (event instanceof ProtocolError) {
-      this.#fail(event, job.slot);
-      return;
-    }
-    job.slot.event = event;
+    // (A compressed message exists only with a negotiated extension.)
+    this.#events.push(this.#queue!.decode(result));
   }
 
   /**
@@ -639,8 +538,7 @@ export class Connection {
     this.#assembler.reset();
     if (slot !== undefined) {
       // Messages after the failing one are dropped; earlier ones were delivered.
-      for (const job of this.#decodeJobs) job.slot.settled = true;
-      this.#decodeJobs = [];
+      this.#queue?.dropDecodes();
       slot.event = errorEvent(error);
       const at = this.#events.indexOf(slot, this.#eventHead);
       if (at >= 0) this.#events.length = at + 1;
@@ -649,8 +547,7 @@ export class Connection {
     }
     if (!this.#closeSent) {
       // Data still waiting on the extension will never be sent.
-      this.#sendQueue = [];
-      this.#sendQueueBytes = 0;
+      this.#queue?.dropSends();
       this.#sendClose(isValidWireCloseCode(error.closeCode) ? encodeClosePayload(error.closeCode) : EMPTY);
     }
     this.#state = 'closing';
@@ -683,7 +580,8 @@ export class Connection {
   #sendClose(body: Uint8Array): void {
     this.#closeSent = true;
     if (this.#state === 'open') this.#state = 'closing';
-    if (this.#sendQueue.length > 0) this.#enqueue(Opcode.Close, body, true, false);
+    const queue = this.#queue;
+    if (queue?.sending === true) queue.send(Opcode.Close, body, true, false);
     else this.#writeFrame(Opcode.Close, body, true, false);
     if (this.#closeReceived) this.#handshakeDone();
     else this.#closeDeadline = this.#now() + this.#closeTimeout;
@@ -709,19 +607,17 @@ export class Connection {
     this.#assembler.reset();
     // Messages that arrived whole before the end are still decoded and
     // delivered ahead of `closed`; data not yet sent never will be.
-    this.#sendQueue = [];
-    this.#sendQueueBytes = 0;
+    this.#queue?.dropSends();
     this.#pushEvent(closedEvent(code, reason, wasClean));
     this.#maybeDispose();
-    this.#notify();
+    this.#queue?.wake();
   }
 
   /** Releases the extension once closed and no extension call is in flight. */
   #maybeDispose(): void {
-    if (this.#state !== 'closed' || this.#disposed || this.#decoding || this.#encoding) return;
-    if (this.#decodeJobs.length > 0) return;
-    this.#disposed = true;
-    this.#extension?.dispose();
+    const queue = this.#queue;
+    if (this.#state !== 'closed' || queue === undefined || queue.busy) return;
+    queue.dispose();
   }
 
   // ---- sending internals -------------------------------------------------------
@@ -746,12 +642,12 @@ export class Connection {
     this.#sendingOpcode = fin ? 0 : opcode;
     this.#markTraffic();
     // Our extension works on whole messages; fragments go uncompressed.
-    const compress = whole && this.#extension !== undefined;
-    if (!compress && this.#sendQueue.length === 0) {
+    const queue = this.#queue;
+    if (queue === undefined || (!whole && !queue.sending)) {
       this.#writeFrame(frameOpcode, payload, fin, false);
       return;
     }
-    this.#enqueue(frameOpcode, payload, fin, compress);
+    queue.send(frameOpcode, payload, fin, whole);
   }
 
   #sendControl(opcode: number, payload: Uint8Array): void {
@@ -766,59 +662,6 @@ export class Connection {
 
   #markTraffic(): void {
     if (this.#idleTimeout !== undefined) this.#lastTraffic = this.#now();
-  }
-
-  #enqueue(opcode: number, payload: Uint8Array, fin: boolean, compress: boolean): void {
-    this.#sendQueue.push({ opcode, payload, fin, compress, rsv1: false, size: payload.length });
-    this.#sendQueueBytes += payload.length;
-    this.#pumpSendQueue();
-  }
-
-  /** Writes queued items in order, calling the extension's encode one message at a time. */
-  #pumpSendQueue(): void {
-    const queue = this.#sendQueue;
-    while (!this.#encoding && queue.length > 0) {
-      const item = queue[0]!;
-      if (item.compress) {
-        item.compress = false;
-        let result: Uint8Array | Promise<Uint8Array> | undefined;
-        try {
-          result = this.#extension!.encode(item.payload);
-        } catch (error) {
-          this.#fail(extensionFailure(error, true));
-          return;
-        }
-        if (isPromise(result)) {
-          this.#encoding = true;
-          result.then(
-            (bytes) => this.#asyncEncodeDone(item, bytes),
-            (error: unknown) => this.#asyncEncodeDone(item, extensionFailure(error, true)),
-          );
-          return;
-        }
-        if (result !== undefined) {
-          item.payload = result;
-          item.rsv1 = true; // RFC 7692 §6: RSV1 on the first frame of a compressed message
-        }
-      }
-      queue.shift();
-      this.#sendQueueBytes -= item.size;
-      this.#writeFrame(item.opcode, item.payload, item.fin, item.rsv1);
-    }
-  }
-
-  #asyncEncodeDone(item: OutgoingItem, result: Uint8Array | ProtocolError): void {
-    this.#encoding = false;
-    if (this.#sendQueue[0] === item) {
-      if (result instanceof ProtocolError) this.#fail(result);
-      else {
-        item.payload = result;
-        item.rsv1 = true;
-        this.#pumpSendQueue();
-      }
-    }
-    this.#maybeDispose();
-    this.#notify();
   }
 
   #writeFrame(opcode: number, payload: Uint8Array, fin: boolean, rsv1: boolean): void {
@@ -836,13 +679,5 @@ export class Connection {
     const [header, body] = encodeFrame({ opcode, payload, fin, rsv1, mask, randomSource: this.#random });
     this.#out.push(header, body);
     this.#outBytes += header.length + body.length;
-  }
-
-  #notify(): void {
-    const resolve = this.#resolvePending;
-    if (resolve === undefined) return;
-    this.#pendingPromise = undefined;
-    this.#resolvePending = undefined;
-    resolve();
   }
 }
