@@ -190,6 +190,11 @@ export class Connection {
     return this.#outBytes + (this.#queue?.queuedBytes ?? 0);
   }
 
+  /** The protocol error that failed the connection (our close frame carries its code), if any. */
+  get failure(): ProtocolError | undefined {
+    return this.#failure;
+  }
+
   /**
    * True when the transport should be ended now (after taking the output):
    * as the server once the close handshake is done (RFC 6455 §7.1.1: the

@@ -589,6 +589,10 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
     if (this.#transportEnded || this.#transportDestroyed) return;
     this.#transportEnded = true;
     this.#transport.end();
+    // A failed peer's bytes are thrown away unread; reading them costs
+    // memory and CPU at the rate the peer can send (a flood). Stop, and let
+    // the grace timer drop the connection if the peer never closes.
+    if (this.#connection.failure !== undefined) this.#transport.pause();
     // The peer should close its side now; if it never does, do not leak the transport.
     if (!this.#eofReceived) {
       this.#graceTimer ??= new TimerSlot(this.#scheduler, () => this.#destroyTransport());
