@@ -6,8 +6,10 @@ import { peerFrame } from './connection-helpers.js';
 import { sessionPair, settle } from './session-helpers.js';
 
 describe('session after a failure', () => {
-  it('stops reading a failed peer and drops it after the grace period', async () => {
-    const { server, serverEnd, clock } = sessionPair();
+  it('stops reading a failed peer that keeps sending, and drops it after the grace period', async () => {
+    const { server, serverEnd, clientEnd, clock } = sessionPair();
+    // A hostile client: it reads nothing and never answers.
+    clientEnd.attach({ receive: () => {}, receiveEof: () => {}, drain: () => {} });
     server.on('error', () => {});
     let closed: { code: number } | undefined;
     server.on('close', (info) => (closed = info));
@@ -16,6 +18,10 @@ describe('session after a failure', () => {
     server.receive(peerFrame('server', { opcode: 0x3, payload: 'x' }));
     await settle();
     expect(serverEnd.ended).toBe(true);
+    // Its close frame and a little more are read (and dropped); a flood is not.
+    server.receive(new Uint8Array(32 * 1024));
+    expect(serverEnd.paused).toBe(false);
+    server.receive(new Uint8Array(64 * 1024));
     expect(serverEnd.paused).toBe(true);
     // The peer never closes its side: the grace timer destroys the transport.
     clock.advance(10_000);

@@ -11,6 +11,8 @@ export { ReadyState } from './session-types.js';
 export type { BinaryType, CloseInfo, SessionEvents, SessionInit, SessionOptions } from './session-types.js';
 
 const MiB = 1024 * 1024;
+/** Bytes read (and dropped) from a failed peer before reading stops. */
+const DISCARD_ALLOWANCE = 64 * 1024;
 const textEncoder = new TextEncoder();
 
 /**
@@ -91,6 +93,8 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   #heard = true;
   /** Heartbeat pings in a row that got no answer. */
   #missed = 0;
+  /** Bytes dropped from a failed peer after our side ended. */
+  #discarded = 0;
 
   #started = false;
   #closeInfo: CloseInfo | undefined;
@@ -310,9 +314,24 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
       this.#start();
       if (this.#closeInfo !== undefined && this.#connection.state === 'closed') return;
       this.#heard = true;
+      if (this.#transportEnded && this.#discardAfterEnd(chunk.length)) return;
       this.#connection.receive(chunk);
       this.#process();
     });
+  }
+
+  /**
+   * After we failed the peer and ended our side, its bytes are thrown away
+   * unread. A peer that keeps sending (a flood) would cost memory and CPU
+   * at its send rate, so past a small allowance (room for its close frame
+   * and anything in flight) reading stops; its FIN or the grace timer ends
+   * the connection. Returns whether the chunk is to be dropped.
+   */
+  #discardAfterEnd(bytes: number): boolean {
+    if (this.#connection.failure === undefined) return false;
+    this.#discarded += bytes;
+    if (this.#discarded > DISCARD_ALLOWANCE) this.#transport.pause();
+    return true;
   }
 
   /** The transport ended or failed. Never throws; idempotent. */
@@ -589,10 +608,6 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
     if (this.#transportEnded || this.#transportDestroyed) return;
     this.#transportEnded = true;
     this.#transport.end();
-    // A failed peer's bytes are thrown away unread; reading them costs
-    // memory and CPU at the rate the peer can send (a flood). Stop, and let
-    // the grace timer drop the connection if the peer never closes.
-    if (this.#connection.failure !== undefined) this.#transport.pause();
     // The peer should close its side now; if it never does, do not leak the transport.
     if (!this.#eofReceived) {
       this.#graceTimer ??= new TimerSlot(this.#scheduler, () => this.#destroyTransport());
