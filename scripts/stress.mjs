@@ -98,4 +98,6 @@ async function launch(runtime) {
 
 ensureBuilt('testkit');
 const { stressMain } = await import(pathToFileURL(join(root, 'packages', 'testkit', 'dist', 'index.js')).href);
-process.exitCode = await stressMain(process.argv.slice(2), launch, join(root, 'packages', 'testkit', 'reports'));
+// Limits of a server path that framewire cannot fix (each with its reason; see the adapter READMEs).
+const knownFailures = JSON.parse(readFileSync(join(root, 'packages', 'testkit', 'stress.known-failures.json'), 'utf8'));
+process.exitCode = await stressMain(process.argv.slice(2), launch, join(root, 'packages', 'testkit', 'reports'), knownFailures);

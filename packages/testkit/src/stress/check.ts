@@ -22,8 +22,12 @@ export const CHECK_IDS = [
 /** One check's id. */
 export type CheckId = (typeof CHECK_IDS)[number];
 
-/** pass, fail, or skip (the check does not apply: no pid, no permessage-deflate). */
-export type StressVerdict = 'pass' | 'fail' | 'skip';
+/**
+ * pass, fail, skip (the check does not apply: no pid, no permessage-deflate),
+ * or known: a failure listed, with its reason, as a limit of that server path
+ * (it does not fail the run; one that starts passing is reported).
+ */
+export type StressVerdict = 'pass' | 'fail' | 'skip' | 'known';
 
 /** What a check hands back; the runner adds wall time, RSS and the liveness probe. */
 export interface CheckOutcome {

@@ -61,6 +61,8 @@ export interface StressOptions {
   /** Start a fresh server (after a failed probe); absent for a server the kit did not start. */
   readonly relaunch?: () => Promise<ServerHandle>;
   readonly log?: (line: string) => void;
+  /** Checks this server path is known to fail, with why (a documented limit, not a regression). */
+  readonly knownFailures?: Readonly<Partial<Record<CheckId, string>>>;
 }
 
 /** One check's line in the report. */
@@ -182,6 +184,13 @@ export async function runStress(options: StressOptions): Promise<{ report: Stres
       reasons.push(`liveness probe failed: ${after.reason}`);
     }
     if (after !== null && !after.ok) needsRestart = true;
+    const known = options.knownFailures?.[check.id];
+    if (known !== undefined && verdict === 'fail') {
+      verdict = 'known';
+      reasons.unshift(`known failure (${known})`);
+    } else if (known !== undefined && verdict === 'pass') {
+      log(`[${options.name}] ${check.id} is listed as a known failure but passed: remove it from the list`);
+    }
     const result: CheckResult = {
       id: check.id,
       title: check.title,
