@@ -10,7 +10,7 @@ import {
   type ServerHandshakeResult,
   type UpgradeRequest,
 } from '../src/protocol/handshake-server.js';
-import { HeadParser, type ResponseHead } from '../src/protocol/http-head.js';
+import { HeadParser, type RequestHead, type ResponseHead } from '../src/protocol/http-head.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -318,5 +318,31 @@ describe('originAllowed', () => {
   it('works on a parsed request', () => {
     const q = requestOf(requestText({ headers: [['Origin', 'https://a.example']] }));
     expect(originAllowed(q, ['https://a.example'])).toBe(true);
+  });
+});
+
+describe('ServerHandshake.receiveHead: a head another parser read is validated, not parsed again', () => {
+  it('gives the same decision as the byte path, with the bytes that followed', () => {
+    const good =
+      'GET /chat?x=1 HTTP/1.1\r\nHost: a.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+    for (const [text, expected] of [
+      [good, 'request'],
+      [good.replace('GET', 'POST'), 405],
+      [good.replace('HTTP/1.1', 'HTTP/1.0'), 400],
+      [good.replace('Version: 13', 'Version: 12'), 426],
+    ] as const) {
+      const bytes = new TextEncoder().encode(text + 'AFTER');
+      const parsed = new HeadParser<RequestHead>('request', {}).push(bytes);
+      if (parsed.type !== 'head') throw new Error('test head did not parse');
+      const viaHead = new ServerHandshake().receiveHead(parsed.head, parsed.rest);
+      const viaBytes = new ServerHandshake().receive(bytes);
+      const outcome = (r: typeof viaHead) => (r.type === 'request' ? 'request' : r.type === 'reject' ? r.status : r.type);
+      expect(outcome(viaHead)).toBe(expected);
+      expect(outcome(viaBytes)).toBe(expected);
+      if (viaHead.type === 'request' && viaBytes.type === 'request') {
+        expect(viaHead.request).toEqual(viaBytes.request);
+        expect(new TextDecoder().decode(viaHead.rest)).toBe('AFTER');
+      }
+    }
   });
 });

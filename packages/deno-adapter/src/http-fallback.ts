@@ -16,8 +16,10 @@ export interface FetchInfo {
 
 /** How the first request on a connection was classified. */
 export type FirstRequest =
-  /** A WebSocket upgrade (or an unparsable head, which the codec refuses with the right status): every byte read so far. */
-  | { readonly type: 'upgrade'; readonly bytes: Uint8Array }
+  /** A WebSocket upgrade: its parsed head (the codec validates it, no second parse) and the bytes after it. */
+  | { readonly type: 'upgrade'; readonly head: RequestHead; readonly rest: Uint8Array }
+  /** An unparsable head, which the codec refuses with the right status: every byte read so far. */
+  | { readonly type: 'garbage'; readonly bytes: Uint8Array }
   /** Any other request, head parsed; `rest` are the bytes after the head. */
   | { readonly type: 'http'; readonly head: RequestHead; readonly rest: Uint8Array[] }
   /** The client left or timed out before a whole head arrived. */
@@ -51,11 +53,15 @@ export class RequestSniffer implements TransportSink {
     this.#chunks.push(chunk);
     const parsed = this.#parser.push(chunk);
     if (parsed.type === 'need-more') return;
-    if (parsed.type === 'head' && !isWebSocketUpgrade(parsed.head)) {
+    if (parsed.type === 'error') {
+      this.#finish({ type: 'garbage', bytes: concatBytes(this.#chunks) });
+      return;
+    }
+    if (!isWebSocketUpgrade(parsed.head)) {
       this.#finish({ type: 'http', head: parsed.head, rest: parsed.rest.length > 0 ? [parsed.rest] : [] });
       return;
     }
-    this.#finish({ type: 'upgrade', bytes: concatBytes(this.#chunks) });
+    this.#finish({ type: 'upgrade', head: parsed.head, rest: parsed.rest });
   }
 
   receiveEof(): void {

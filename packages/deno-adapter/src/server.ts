@@ -6,6 +6,7 @@ import {
   type AdapterAcceptHook,
   type ListenAddress,
   type ServerCloseOptions,
+  type ServerCoreUpgradeInit,
   type ServerEventMap,
   type ServerPolicyOptions,
   type Session,
@@ -253,7 +254,11 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
         return;
       }
       if (first.type === 'upgrade') {
-        this.#upgrade(transport, first.bytes);
+        this.#upgrade(transport, { parsedRequest: { head: first.head, rest: first.rest } });
+        return;
+      }
+      if (first.type === 'garbage') {
+        this.#upgrade(transport, { initialBytes: first.bytes });
         return;
       }
       transport.pause();
@@ -277,13 +282,14 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
     transport.attach(new RequestSniffer(denoScheduler, limits, timeout, settle));
   }
 
-  #upgrade(transport: ConnTransport, bytes: Uint8Array): void {
+  /** `first`: the sniffed request head (validated, not parsed again), or the bytes of one that did not parse. */
+  #upgrade(transport: ConnTransport, first: Pick<ServerCoreUpgradeInit, 'initialBytes' | 'parsedRequest'>): void {
     const conn = transport.conn;
     this.#core.upgrade(
       transport,
       { conn, remoteAddr: conn.remoteAddr as Deno.NetAddr },
       {
-        initialBytes: bytes,
+        ...first,
         onResult: (result) => {
           if (result.type === 'accepted') trackTransport(result.session, transport);
           else if (result.type === 'rejected') this.#linger(transport);

@@ -6,11 +6,13 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import {
+  HttpHeaders,
   ServerCore,
   rejectUpgrade,
   utf8ValidatorFromWholeBuffer,
   type AdapterAcceptHook,
   type AdapterRuntime,
+  type RequestHead,
   type ServerCloseOptions,
   type ServerEventMap,
   type ServerPolicyOptions,
@@ -175,13 +177,19 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
    * ```
    */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    // The codec validates the request itself: give it the head Node parsed,
-    // re-encoded byte for byte from rawHeaders, followed by what Node read past it.
-    const lines = [`${request.method ?? 'GET'} ${request.url ?? '/'} HTTP/${request.httpVersion}`];
+    // The codec validates the head Node already parsed (not parsed twice),
+    // then takes what Node read past it.
     const raw = request.rawHeaders;
-    for (let i = 0; i + 1 < raw.length; i += 2) lines.push(`${raw[i]}: ${raw[i + 1]}`);
-    const headBytes = Buffer.from(lines.join('\r\n') + '\r\n\r\n', 'latin1');
-    this.#serve(socket as Socket, request, head.length > 0 ? Buffer.concat([headBytes, head]) : headBytes);
+    const pairs: Array<[string, string]> = [];
+    for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!]);
+    const parsed: RequestHead = {
+      kind: 'request',
+      method: request.method ?? 'GET',
+      target: request.url ?? '/',
+      version: { major: request.httpVersionMajor, minor: request.httpVersionMinor },
+      headers: new HttpHeaders(pairs),
+    };
+    this.#serve(socket as Socket, request, { head: parsed, rest: head });
   }
 
   /**
@@ -209,13 +217,13 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
     this.emit('rejected', status, 'no server for this path');
   }
 
-  #serve(socket: Socket, httpRequest: IncomingMessage | undefined, initialBytes?: Uint8Array): void {
+  #serve(socket: Socket, httpRequest: IncomingMessage | undefined, parsedRequest?: { head: RequestHead; rest: Uint8Array }): void {
     socket.on('error', () => {}); // errors reach the session through the transport; never unhandled
     if (this.#core.closing) {
       socket.end(rejectUpgrade(503));
       return;
     }
     // Standalone, the path filter runs here; attached, the router already matched.
-    this.#core.upgrade(new SocketTransport(socket), { socket, httpRequest }, { initialBytes, filterPath: httpRequest === undefined });
+    this.#core.upgrade(new SocketTransport(socket), { socket, httpRequest }, { parsedRequest, filterPath: httpRequest === undefined });
   }
 }

@@ -76,8 +76,10 @@ export interface AttachableTransport extends Transport {
 
 /** Per-connection details of {@link ServerCore.upgrade}. */
 export interface ServerCoreUpgradeInit {
-  /** Bytes already read from the connection (a request head the runtime parsed, or a sniffed first read). */
+  /** Bytes already read from the connection (a sniffed first read). */
   initialBytes?: Uint8Array | undefined;
+  /** A request head the runtime (or a sniffer) already parsed, and what followed it: validated, not parsed again. */
+  parsedRequest?: ServerUpgradeOptions['parsedRequest'];
   /** Apply the `path` filter (404 on other paths). Default `true`; `false` when a router already matched. */
   filterPath?: boolean;
   /** Called with the result before the server events are emitted (transport bookkeeping). */
@@ -176,7 +178,7 @@ export class ServerCore<Context> {
     const protocols = this.#options.protocols;
     // Without an accept hook, a path filter or early bytes every connection
     // shares one options object (and the settings the driver derives from it).
-    const shared = hook === undefined && paths === undefined && init.initialBytes === undefined;
+    const shared = hook === undefined && paths === undefined && init.initialBytes === undefined && init.parsedRequest === undefined;
     const upgrade = acceptWebSocket(transport, shared ? (this.#shared ??= this.#sharedOptions()) : {
       ...this.#base,
       registry: this.#registry,
@@ -190,6 +192,7 @@ export class ServerCore<Context> {
           }
         : {}),
       ...(init.initialBytes !== undefined ? { initialBytes: init.initialBytes } : {}),
+      ...(init.parsedRequest !== undefined ? { parsedRequest: init.parsedRequest } : {}),
     });
     transport.attach(upgrade);
     void upgrade.result.then((result) => {

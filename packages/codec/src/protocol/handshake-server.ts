@@ -96,12 +96,26 @@ export class ServerHandshake {
     const parsed = this.#parser.push(bytes);
     if (parsed.type === 'need-more') return NEED_MORE;
     if (parsed.type === 'error') return (this.#final = rejection(parsed.status, parsed.reason));
-    const checked = validateRequest(parsed.head);
+    return this.receiveHead(parsed.head, parsed.rest);
+  }
+
+  /**
+   * Validate a request head another parser already read (an HTTP server's,
+   * or a sniffer that had to look at it first), so no head is parsed twice.
+   * `rest` is what followed the head.
+   *
+   * @throws UsageError (`FW_ERR_INVALID_STATE`) when called after a final result.
+   */
+  receiveHead(head: RequestHead, rest: Uint8Array = new Uint8Array(0)): ServerHandshakeResult {
+    if (this.#final !== undefined) {
+      throw new UsageError('FW_ERR_INVALID_STATE', 'The handshake already produced its result');
+    }
+    const checked = validateRequest(head);
     if (typeof checked === 'object' && 'status' in checked) {
       return (this.#final = rejection(checked.status, checked.reason, checked.headers));
     }
     this.#final = { type: 'request', request: checked, rest: new Uint8Array(0) };
-    return { type: 'request', request: checked, rest: parsed.rest };
+    return { type: 'request', request: checked, rest };
   }
 
   /**

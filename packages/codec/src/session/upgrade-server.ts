@@ -17,8 +17,10 @@ import {
   rejectUpgrade,
   ServerHandshake,
   type OriginPolicy,
+  type ServerHandshakeResult,
   type UpgradeRequest,
 } from '../protocol/handshake-server.js';
+import type { RequestHead } from '../protocol/http-head.js';
 import type { MessageExtension } from '../protocol/extension.js';
 import type { Reservation, ServerRegistry } from './server-registry.js';
 import { TimerSlot, type Scheduler } from './scheduler.js';
@@ -147,8 +149,14 @@ export interface ServerUpgradeOptions extends UpgradeOptions {
   protocols?: readonly string[] | ((offered: readonly string[], request: UpgradeRequest) => string | undefined);
   /** The server's connection set: full → 503 before the hook; accepted sessions are added. */
   registry?: ServerRegistry;
-  /** Bytes already read from the transport (e.g. a request head an HTTP server parsed, re-encoded, plus its `head`). */
+  /** Bytes already read from the transport (a sniffed first read); the head is parsed from them. */
   initialBytes?: Uint8Array;
+  /**
+   * A request head another parser already read (Node's HTTP server, a
+   * sniffer), with the bytes that followed it: validated, not parsed again.
+   * Takes the place of `initialBytes`.
+   */
+  parsedRequest?: { readonly head: RequestHead; readonly rest?: Uint8Array };
   /** After a refusal was written, destroy a transport the client has not closed within this many ms. Default 2000. */
   rejectCloseTimeout?: number;
 }
@@ -215,7 +223,9 @@ export class ServerUpgrade implements TransportSink {
     const scheduler = options.scheduler;
     this.#timer = new TimerSlot(scheduler, () => this.#timeout());
     this.#timer.set(scheduler.now() + (options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT));
-    if (options.initialBytes !== undefined && options.initialBytes.length > 0) this.receive(options.initialBytes);
+    const parsed = options.parsedRequest;
+    if (parsed !== undefined) this.#onHandshake(this.#handshake.receiveHead(parsed.head, parsed.rest));
+    else if (options.initialBytes !== undefined && options.initialBytes.length > 0) this.receive(options.initialBytes);
   }
 
   /** The parsed request, once complete. */
@@ -241,7 +251,10 @@ export class ServerUpgrade implements TransportSink {
       case 'reading':
         break;
     }
-    const r = this.#handshake.receive(chunk);
+    this.#onHandshake(this.#handshake.receive(chunk));
+  }
+
+  #onHandshake(r: ServerHandshakeResult): void {
     if (r.type === 'need-more') return;
     if (r.type === 'reject') {
       this.#refuse(r.status, r.response, r.reason, undefined);
