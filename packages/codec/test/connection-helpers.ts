@@ -1,10 +1,11 @@
 // Shared helpers for the connection tests: encode frames as a peer would and
-// decode what a connection wrote.
+// parse what a connection wrote with the independent wire parser (never the
+// codec's own frame decoder, which could share a bug with the encoder).
 import { Connection, type ConnectionOptions, type Role } from '../src/protocol/connection.js';
 import type { ConnectionEvent } from '../src/protocol/events.js';
 import { encodeFrameToBuffer, type EncodeFrameOptions } from '../src/protocol/frame.js';
-import { FrameDecoder } from '../src/protocol/frame-decoder.js';
 import type { MessageExtension } from '../src/protocol/extension.js';
+import { parseWireFrames } from '../src/testing/catalogue/wire-parser.js';
 
 export const enc = new TextEncoder();
 
@@ -22,16 +23,19 @@ export interface SentFrame {
   payload: Uint8Array;
 }
 
-/** Decodes bytes written by a connection with `role`. */
+/**
+ * Parses bytes written by a connection with `role`, checking each frame
+ * against RFC 6455 §5.2 (masking in the direction of `role`; RSV1 allowed,
+ * for the extension tests). Throws a `WireError` on the first bad frame.
+ */
 export function decodeOutput(chunks: readonly Uint8Array[], role: Role): SentFrame[] {
-  const decoder = new FrameDecoder({ role: role === 'server' ? 'client' : 'server', maxFrameSize: Infinity, allowedRsv: { rsv1: true } });
-  for (const c of chunks) decoder.push(c.slice());
-  const out: SentFrame[] = [];
-  for (let r = decoder.read(); r !== undefined; r = decoder.read()) {
-    if (r.type === 'error') throw r.error;
-    if (r.type === 'frame') out.push({ opcode: r.frame.opcode, fin: r.frame.fin, rsv1: r.frame.rsv1, masked: r.frame.masked, payload: r.frame.payload });
-  }
-  return out;
+  return parseWireFrames(chunks, { sender: role, rsv1: true }).map((f) => ({
+    opcode: f.opcode,
+    fin: f.fin,
+    rsv1: f.rsv1,
+    masked: f.masked,
+    payload: f.payload,
+  }));
 }
 
 /** All ready events. */

@@ -10,7 +10,7 @@ import { createDeflateExtension } from '../src/protocol/deflate-extension.js';
 import { pakoCompressor } from '../src/protocol/deflate-pako.js';
 import type { MessageExtension } from '../src/protocol/extension.js';
 import { encodeFrameToBuffer } from '../src/protocol/frame.js';
-import { FrameDecoder } from '../src/protocol/frame-decoder.js';
+import { checkWireSequence, parseWireFrames } from '../src/testing/catalogue/wire-parser.js';
 import { zlibCompressor } from '../src/zlib/index.js';
 import { DEFAULT_PARAMS, fragment, fuzzRuns, jsonLike } from './deflate-helpers.js';
 
@@ -41,16 +41,11 @@ async function events(conn: Connection): Promise<ConnectionEvent[]> {
   }
 }
 
-/** The frames the connection wrote, as a client would decode them. */
+/** The frames the (server) connection wrote, parsed by the independent wire parser and checked in order. */
 async function framesOut(conn: Connection) {
   while (conn.pending() !== undefined) await conn.pending();
-  const decoder = new FrameDecoder({ role: 'client', maxFrameSize: Infinity, allowedRsv: { rsv1: true } });
-  for (const chunk of conn.takeOutput()) decoder.push(chunk.slice());
-  const frames = [];
-  for (let item = decoder.read(); item !== undefined; item = decoder.read()) {
-    if (item.type !== 'frame') throw new Error(item.type);
-    frames.push(item.frame);
-  }
+  const frames = parseWireFrames(conn.takeOutput(), { sender: 'server', rsv1: true });
+  checkWireSequence(frames);
   return frames;
 }
 

@@ -38,3 +38,10 @@ export {
   type NormalizedEvent,
   type NormalizedFrame,
 } from './runner.js';
+export {
+  checkWireSequence,
+  parseWireFrames,
+  WireError,
+  type WireFrame,
+  type WireParseOptions,
+} from './wire-parser.js';

@@ -6,9 +6,9 @@
  */
 import { Connection, type Role } from '../../protocol/connection.js';
 import type { ConnectionEvent } from '../../protocol/events.js';
-import { FrameDecoder } from '../../protocol/frame-decoder.js';
 import { fromHex, payloadBytes, toHex } from './build.js';
 import type { CatalogueCase, CatalogueFrame, ExpectedEvent, ExpectedFrame } from './types.js';
+import { checkWireSequence, parseWireFrames } from './wire-parser.js';
 
 /** How the runner cuts the script's bytes before `receive`. */
 export type Chunking = 'per-step' | 'byte-by-byte' | 'whole';
@@ -90,18 +90,21 @@ export function expectedOutcome(c: CatalogueCase): CatalogueOutcome {
 }
 
 /**
- * Decodes the bytes a connection of `role` wrote, as its peer would
- * (checking masking in the direction of `role`).
+ * Parses the bytes a connection of `role` wrote with the independent
+ * {@link parseWireFrames}, never the codec's own decoder, so an encoder bug
+ * the decoder shares cannot pass. Checks masking in the direction of `role`,
+ * that no RSV bit is set (the catalogue negotiates no extension) and the
+ * order of the frames (RFC 6455 §5.4, §5.5.1).
  */
 export function decodeSentFrames(chunks: readonly Uint8Array[], role: Role): NormalizedFrame[] {
-  const decoder = new FrameDecoder({ role: role === 'server' ? 'client' : 'server', maxFrameSize: Infinity, allowedRsv: { rsv1: true } });
-  for (const chunk of chunks) decoder.push(chunk.slice());
-  const frames: NormalizedFrame[] = [];
-  for (let r = decoder.read(); r !== undefined; r = decoder.read()) {
-    if (r.type === 'error') throw new Error(`connection wrote an invalid frame: ${r.error.message}`);
-    if (r.type === 'frame') frames.push({ opcode: r.frame.opcode, hex: toHex(r.frame.payload) });
+  let frames;
+  try {
+    frames = parseWireFrames(chunks, { sender: role });
+    checkWireSequence(frames);
+  } catch (error) {
+    throw new Error(`connection wrote an invalid frame: ${(error as Error).message}`, { cause: error });
   }
-  return frames;
+  return frames.map((f) => ({ opcode: f.opcode, hex: toHex(f.payload) }));
 }
 
 /** Runs one case against a fresh connection of `role`, with the given chunking, then ends the transport. */
