@@ -96,20 +96,25 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   /** Bytes dropped from a failed peer after our side ended. */
   #discarded = 0;
 
+  // The session's state, one value per concern (quinn-proto style) rather
+  // than a flag per transition:
+  /** `open` emitted and the first bytes read (frames that came with the handshake wait for a consumer). */
   #started = false;
   #closeInfo: CloseInfo | undefined;
-  #closeRequested = false;
-  #terminated = false;
-  #transportEnded = false;
-  #transportDestroyed = false;
-  #eofReceived = false;
-  /** The transport refused bytes and has not called drain() yet. */
-  #congested = false;
+  /** What the application asked for: nothing yet, a close handshake, or an abrupt end. */
+  #ending: 'none' | 'closing' | 'terminated' = 'none';
+  /** Our side of the transport. */
+  #wire: 'open' | 'ended' | 'destroyed' = 'open';
+  /** The peer's side: still sending, or its EOF (or an error) arrived. */
+  #input: 'open' | 'eof' = 'open';
+  /** `congested` from a `write` that returned false until the transport calls `drain()`. */
+  #output: 'flowing' | 'congested' = 'flowing';
   #congestedBytes = 0;
+  /** The processing loop: idle, running, or running with more work asked for meanwhile. */
+  #work: 'idle' | 'running' | 'again' = 'idle';
   #needDrain = false;
   #drainWaiters: (() => void)[] | undefined;
-  #processing = false;
-  #again = false;
+  // Deferred work already queued (one microtask or promise each).
   #awaitingPending = false;
   #flushScheduled = false;
   #deliverScheduled = false;
@@ -170,7 +175,7 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
       this.#missed = 0;
       return;
     }
-    if (this.#closeInfo !== undefined || this.#terminated) return;
+    if (this.#closeInfo !== undefined || this.#ending === 'terminated') return;
     if (this.#missed >= maxMissed) {
       // Dead peer (a pulled cable sends no FIN): no close frame can reach it.
       this.terminate();
@@ -198,7 +203,7 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   /** 1 open, 2 closing, 3 closed (see {@link ReadyState}). */
   get readyState(): number {
     if (this.#closeInfo !== undefined) return ReadyState.CLOSED;
-    return this.#connection.state === 'open' && !this.#terminated ? ReadyState.OPEN : ReadyState.CLOSING;
+    return this.#connection.state === 'open' && this.#ending !== 'terminated' ? ReadyState.OPEN : ReadyState.CLOSING;
   }
 
   /**
@@ -207,7 +212,7 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
    * returned `false` and it has not drained), the bytes it holds.
    */
   get bufferedAmount(): number {
-    const inTransport = this.#congested ? (this.#transport.bufferedAmount ?? this.#congestedBytes) : 0;
+    const inTransport = this.#output === 'congested' ? (this.#transport.bufferedAmount ?? this.#congestedBytes) : 0;
     return this.#connection.bufferedAmount + inTransport;
   }
 
@@ -283,17 +288,17 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
    * @throws UsageError for a code or reason the API does not allow.
    */
   close(code?: number, reason?: string): void {
-    if (this.#closeRequested || this.#closeInfo !== undefined || this.#terminated) return;
+    if (this.#ending !== 'none' || this.#closeInfo !== undefined) return;
     if (this.#connection.state !== 'open') return;
     this.#connection.close(code, reason);
-    this.#closeRequested = true;
+    this.#ending = 'closing';
     this.#scheduleFlush();
   }
 
   /** Destroy the transport now, without a close handshake; `close` reports 1006. */
   terminate(): void {
-    if (this.#closeInfo !== undefined || this.#terminated) return;
-    this.#terminated = true;
+    if (this.#closeInfo !== undefined || this.#ending === 'terminated') return;
+    this.#ending = 'terminated';
     this.#destroyTransport();
     this.#connection.receiveEof();
     this.#process();
@@ -314,7 +319,7 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
       this.#start();
       if (this.#closeInfo !== undefined && this.#connection.state === 'closed') return;
       this.#heard = true;
-      if (this.#transportEnded && this.#discardAfterEnd(chunk.length)) return;
+      if (this.#wire !== 'open' && this.#discardAfterEnd(chunk.length)) return;
       this.#connection.receive(chunk);
       this.#process();
     });
@@ -341,8 +346,8 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
 
   #receiveEof(error: unknown): void {
     this.#start();
-    if (this.#eofReceived) return;
-    this.#eofReceived = true;
+    if (this.#input === 'eof') return;
+    this.#input = 'eof';
     this.#graceTimer?.clear();
     if (error !== undefined && this.#closeInfo === undefined) {
       this.#emitError(error instanceof Error ? error : new Error(String(error)));
@@ -357,7 +362,7 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   /** The transport can take more bytes. Never throws. */
   drain(): void {
     this.#guard(() => {
-      this.#congested = false;
+      this.#output = 'flowing';
       this.#congestedBytes = 0;
       this.#connection.setOutputBlocked(false);
       this.#process();
@@ -373,10 +378,10 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
     try {
       work();
     } catch (error) {
-      this.#processing = false;
+      this.#work = 'idle';
       this.#emitError(error instanceof Error ? error : new Error(String(error)));
       if (this.#closeInfo === undefined) {
-        this.#terminated = true;
+        this.#ending = 'terminated';
         this.#destroyTransport();
         this.#finish({ code: 1006, reason: '', wasClean: false });
       }
@@ -415,7 +420,7 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   }
 
   #assertOpen(): void {
-    if (this.#terminated || this.#closeInfo !== undefined) {
+    if (this.#ending === 'terminated' || this.#closeInfo !== undefined) {
       throw new UsageError('FW_ERR_CLOSED', 'the WebSocket is closed');
     }
   }
@@ -424,7 +429,7 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   #fail(code: number, reason: string): void {
     if (this.#connection.state === 'open') {
       this.#connection.closeWithLibraryCode(code, reason);
-      this.#closeRequested = true;
+      this.#ending = 'closing';
     }
     this.#scheduleFlush();
   }
@@ -435,7 +440,7 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
    * `ServerRegistry.shutdown`. Ignored once closing.
    */
   goingAway(reason = 'going away'): void {
-    if (this.#closeInfo !== undefined || this.#terminated) return;
+    if (this.#closeInfo !== undefined || this.#ending === 'terminated') return;
     this.#fail(1001, reason);
   }
 
@@ -450,21 +455,25 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
 
   /** Read every connection event, write the output in one call, re-arm the timer. */
   #process(): void {
-    if (this.#processing) {
-      this.#again = true;
+    if (this.#work !== 'idle') {
+      this.#work = 'again';
       return;
     }
-    this.#processing = true;
     try {
       do {
-        this.#again = false;
+        this.#work = 'running';
         this.#readEvents();
         this.#flush();
-      } while (this.#again);
+        // (A listener may have asked for another pass: read the field afresh.)
+      } while (this.#askedAgain());
     } finally {
-      this.#processing = false;
+      this.#work = 'idle';
     }
     this.#afterWork();
+  }
+
+  #askedAgain(): boolean {
+    return this.#work === 'again';
   }
 
   #readEvents(): void {
@@ -565,11 +574,11 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
 
   #flush(): void {
     const chunks = this.#connection.takeOutput();
-    if (chunks.length > 0 && !this.#transportDestroyed && !this.#transportEnded) {
+    if (chunks.length > 0 && this.#wire === 'open') {
       const ok = this.#transport.write(chunks);
-      if (!ok || this.#congested) {
-        if (!this.#congested) this.#connection.setOutputBlocked(true);
-        this.#congested = true;
+      if (!ok || this.#output === 'congested') {
+        if (this.#output === 'flowing') this.#connection.setOutputBlocked(true);
+        this.#output = 'congested';
         for (const c of chunks) this.#congestedBytes += c.length;
       }
     }
@@ -579,7 +588,7 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   #afterWork(): void {
     if (this.#closeInfo !== undefined) {
       this.#timer?.clear();
-      if (!this.#transportEnded && !this.#transportDestroyed) this.#endTransport();
+      if (this.#wire === 'open') this.#endTransport();
     } else {
       const deadline = this.#connection.pollTimeout();
       if (deadline !== undefined) {
@@ -605,11 +614,11 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   }
 
   #endTransport(): void {
-    if (this.#transportEnded || this.#transportDestroyed) return;
-    this.#transportEnded = true;
+    if (this.#wire !== 'open') return;
+    this.#wire = 'ended';
     this.#transport.end();
     // The peer should close its side now; if it never does, do not leak the transport.
-    if (!this.#eofReceived) {
+    if (this.#input === 'open') {
       this.#graceTimer ??= new TimerSlot(this.#scheduler, () => this.#destroyTransport());
       this.#graceTimer.set(this.#scheduler.now() + this.#transportCloseTimeout);
     }
@@ -617,13 +626,13 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
 
   #destroyTransport(): void {
     this.#graceTimer?.clear();
-    if (this.#transportDestroyed) return;
-    this.#transportDestroyed = true;
+    if (this.#wire === 'destroyed') return;
+    this.#wire = 'destroyed';
     this.#transport.destroy();
   }
 
   #setReading(reading: boolean): void {
-    if (this.#transportDestroyed) return;
+    if (this.#wire === 'destroyed') return;
     if (reading) this.#transport.resume();
     else this.#transport.pause();
   }
@@ -631,7 +640,7 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   /** The connection is closed: report once, release timers and waiters. */
   #finish(info: CloseInfo): void {
     if (this.#closeInfo !== undefined) return;
-    this.#closeInfo = this.#terminated ? { code: 1006, reason: '', wasClean: false } : info;
+    this.#closeInfo = this.#ending === 'terminated' ? { code: 1006, reason: '', wasClean: false } : info;
     this.#timer?.clear();
     const inbox = this.#inboxSlot;
     inbox?.close();
@@ -639,7 +648,7 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
     this.#needDrain = false;
     // Keep reading so the peer's EOF arrives; the inbox no longer matters.
     if (inbox !== undefined && inbox.paused) this.#setReading(true);
-    if (!this.#transportEnded && !this.#transportDestroyed && !this.#processing) this.#endTransport();
+    if (this.#wire === 'open' && this.#work === 'idle') this.#endTransport();
     // The registry hears first: a closed session is gone from
     // `server.clients` before any 'close' listener runs.
     const hook = this.#closedHook;
