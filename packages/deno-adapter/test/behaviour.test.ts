@@ -1,20 +1,25 @@
 // The shared adapter behaviour suites (packages/codec/test/adapter-behaviour)
 // on Deno's raw TCP server, under deno test.
-import type { AdapterFixture, ServerLike, SessionLike } from '../../codec/test/adapter-behaviour/fixture.ts';
-import { hostileSuite } from '../../codec/test/adapter-behaviour/hostile.suite.ts';
-import { WebSocketServer, connect } from '../src/index.ts';
+import type { AdapterApi, AdapterFixture, ServerLike, SessionLike } from '../../codec/test/adapter-behaviour/fixture.ts';
+import { allSuites } from '../../codec/test/adapter-behaviour/suites.ts';
+import * as adapter from '../src/index.ts';
 
 const fixture: AdapterFixture = {
   runtime: 'deno',
   test: (name, fn) => Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false }),
+  api: adapter as unknown as AdapterApi,
   async listen(options = {}) {
-    const server = new WebSocketServer({ host: '127.0.0.1', port: 0, ...options });
+    const server = new adapter.WebSocketServer({ host: '127.0.0.1', port: 0, ...(options as adapter.ServerOptions) });
     const { port } = await server.listen();
     return { server: server as unknown as ServerLike, port };
   },
-  connect: async (url) => (await connect(url)) as unknown as SessionLike,
-  spawnNode(args) {
-    const child = new Deno.Command('node', { args, stdout: 'piped', stderr: 'inherit' }).spawn();
+  async connect(url, { ca, ...options } = {}) {
+    const tls = ca === undefined ? {} : { tls: { caCerts: [ca] } };
+    return (await adapter.connect(url, { ...(options as adapter.ConnectOptions), ...tls })) as unknown as SessionLike;
+  },
+  remoteAddress: (context) => (context as adapter.UpgradeContext).remoteAddr.hostname,
+  spawn(command, args) {
+    const child = new Deno.Command(command, { args, stdout: 'piped', stderr: 'inherit' }).spawn();
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     const output = child.output().then((result) => {
       clearTimeout(timer);
@@ -33,4 +38,4 @@ const fixture: AdapterFixture = {
   },
 };
 
-hostileSuite(fixture);
+allSuites(fixture);

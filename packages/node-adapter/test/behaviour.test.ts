@@ -1,20 +1,25 @@
 // The shared adapter behaviour suites (packages/codec/test/adapter-behaviour)
 // on Node, under vitest.
 import { test } from 'vitest';
-import { spawnNodeWithChildProcess, type AdapterFixture, type ServerLike, type SessionLike } from '../../codec/test/adapter-behaviour/fixture.js';
-import { hostileSuite } from '../../codec/test/adapter-behaviour/hostile.suite.js';
-import { WebSocketServer, connect } from '../src/index.js';
+import { spawnWithChildProcess, type AdapterApi, type AdapterFixture, type ServerLike, type SessionLike } from '../../codec/test/adapter-behaviour/fixture.js';
+import { allSuites } from '../../codec/test/adapter-behaviour/suites.js';
+import * as adapter from '../src/index.js';
 
 const fixture: AdapterFixture = {
   runtime: 'node',
   test: (name, fn) => test(name, fn, 90_000),
+  api: adapter as unknown as AdapterApi,
   async listen(options = {}) {
-    const server = new WebSocketServer({ host: '127.0.0.1', port: 0, ...options });
+    const server = new adapter.WebSocketServer({ host: '127.0.0.1', port: 0, ...(options as adapter.ServerOptions) });
     const { port } = await server.listen();
     return { server: server as unknown as ServerLike, port };
   },
-  connect: async (url) => (await connect(url)) as unknown as SessionLike,
-  spawnNode: spawnNodeWithChildProcess,
+  async connect(url, { ca, ...options } = {}) {
+    const tls = ca === undefined ? {} : { tls: { ca } };
+    return (await adapter.connect(url, { ...(options as adapter.ConnectOptions), ...tls })) as unknown as SessionLike;
+  },
+  remoteAddress: (context) => (context as adapter.UpgradeContext).socket.remoteAddress ?? '',
+  spawn: spawnWithChildProcess,
 };
 
-hostileSuite(fixture);
+allSuites(fixture);

@@ -1,0 +1,19 @@
+// Every shared adapter behaviour suite, in one call for each runtime's fixture.
+import { backpressureSuite } from './backpressure.suite.js';
+import { clientErrorsSuite } from './client-errors.suite.js';
+import type { AdapterFixture } from './fixture.js';
+import { handshakeSuite } from './handshake.suite.js';
+import { hostileSuite } from './hostile.suite.js';
+import { messagesSuite } from './messages.suite.js';
+import { shutdownSuite } from './shutdown.suite.js';
+import { tlsSuite } from './tls.suite.js';
+
+export function allSuites(fixture: AdapterFixture): void {
+  messagesSuite(fixture);
+  handshakeSuite(fixture);
+  clientErrorsSuite(fixture);
+  backpressureSuite(fixture);
+  shutdownSuite(fixture);
+  tlsSuite(fixture);
+  hostileSuite(fixture);
+}
