@@ -1,7 +1,9 @@
-import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
+// Our Node client against ws's server, a peer written by others. Its typed
+// connect errors are in the shared behaviour suites (client-errors.suite.ts).
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer as WsServer } from 'ws';
-import { ConnectError, HandshakeStatusError, UsageError, connect, type Session } from '../src/index.js';
+import { connect, type Session } from '../src/index.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -31,32 +33,6 @@ function nextMessage(session: Session): Promise<{ data: unknown; isBinary: boole
     };
     session.on('message', listener);
   });
-}
-
-async function expectConnectError(promise: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConnectError);
-    return error as ConnectError;
-  }
-  throw new Error('connect() unexpectedly succeeded');
-}
-
-/** A TCP server that accepts and then does `onSocket`. */
-async function rawServer(onSocket: (socket: import('node:net').Socket) => void): Promise<{ server: NetServer; port: number }> {
-  const server = createNetServer((socket) => {
-    socket.on('error', () => {});
-    onSocket(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const sockets = new Set<import('node:net').Socket>();
-  server.on('connection', (s) => sockets.add(s));
-  cleanups.push(() => new Promise<void>((resolve) => {
-    for (const s of sockets) s.destroy();
-    server.close(() => resolve());
-  }));
-  return { server, port: (server.address() as AddressInfo).port };
 }
 
 describe('connect() against ws', () => {
@@ -128,65 +104,5 @@ describe('connect() against ws', () => {
     wss.on('connection', (client) => setTimeout(() => client.terminate(), 20));
     const ws = await connect(`ws://127.0.0.1:${port}/`);
     expect(await ws.closed).toEqual({ code: 1006, reason: '', wasClean: false });
-  });
-});
-
-describe('connect() errors are typed', () => {
-  it('refused connection', async () => {
-    const { server, port } = await rawServer(() => {});
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    const error = await expectConnectError(connect(`ws://127.0.0.1:${port}/`));
-    expect(error.code).toBe('FW_ERR_CONNECTION_FAILED');
-    expect((error.cause as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
-  });
-
-  it('non-101 status with status, headers and body', async () => {
-    const { port } = await wsEchoServer({ verifyClient: (_info, cb) => cb(false, 401, 'Unauthorized', { 'X-Why': 'token' }) });
-    const error = await expectConnectError(connect(`ws://127.0.0.1:${port}/`));
-    expect(error).toBeInstanceOf(HandshakeStatusError);
-    expect(error.code).toBe('FW_ERR_HANDSHAKE_STATUS');
-    const status = error as HandshakeStatusError;
-    expect(status.status).toBe(401);
-    expect(status.headers['x-why']).toBe('token');
-  });
-
-  it('handshake timeout against a server that never answers', async () => {
-    const { port } = await rawServer(() => {});
-    const started = Date.now();
-    const error = await expectConnectError(connect(`ws://127.0.0.1:${port}/`, { handshakeTimeout: 200 }));
-    expect(error.code).toBe('FW_ERR_HANDSHAKE_TIMEOUT');
-    expect(Date.now() - started).toBeLessThan(2000);
-  });
-
-  it('abort signal', async () => {
-    const { port } = await rawServer(() => {});
-    const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
-    const error = await expectConnectError(connect(`ws://127.0.0.1:${port}/`, { signal: controller.signal }));
-    expect(error.code).toBe('FW_ERR_ABORTED');
-    const already = await expectConnectError(connect(`ws://127.0.0.1:${port}/`, { signal: AbortSignal.abort() }));
-    expect(already.code).toBe('FW_ERR_ABORTED');
-  });
-
-  it('connection closed during the handshake', async () => {
-    const { port } = await rawServer((socket) => socket.once('data', () => socket.destroy()));
-    const error = await expectConnectError(connect(`ws://127.0.0.1:${port}/`));
-    expect(error.code).toBe('FW_ERR_CONNECTION_CLOSED');
-  });
-
-  it('invalid 101 response (bad accept key)', async () => {
-    const { port } = await rawServer((socket) =>
-      socket.once('data', () =>
-        socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n'),
-      ),
-    );
-    const error = await expectConnectError(connect(`ws://127.0.0.1:${port}/`));
-    expect(error.code).toBe('FW_ERR_HANDSHAKE_INVALID');
-  });
-
-  it('invalid URL; local misuse throws a UsageError', async () => {
-    expect((await expectConnectError(connect('ftp://x/'))).code).toBe('FW_ERR_INVALID_URL');
-    const { port } = await wsEchoServer();
-    await expect(connect(`ws://127.0.0.1:${port}/`, { headers: { 'Sec-WebSocket-Key': 'x' } })).rejects.toBeInstanceOf(UsageError);
   });
 });

@@ -1,8 +1,10 @@
+// wss:// on Node beyond the shared TLS suite: ws's client against our TLS
+// server, and our server attached to an https server (our client by name).
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ConnectError, WebSocketServer, connect } from '../src/index.js';
+import { WebSocketServer, connect } from '../src/index.js';
 import { makeTestCert, type TestCert } from './helpers/certs.js';
 
 let cert: TestCert;
@@ -24,7 +26,7 @@ async function wssEchoServer(): Promise<number> {
   return port;
 }
 
-describe('wss:// with a certificate generated at test time', () => {
+describe('wss:// with a certificate generated at test time (the rest is in tls.suite.ts)', () => {
   it('our TLS server with the ws client', async () => {
     const port = await wssEchoServer();
     const ws = new WebSocket(`wss://127.0.0.1:${port}/`, { ca: cert.cert, perMessageDeflate: true });
@@ -42,29 +44,7 @@ describe('wss:// with a certificate generated at test time', () => {
     expect(await closed).toBe(1000);
   });
 
-  it('our client with our TLS server (ca option), by IP and by name', async () => {
-    const port = await wssEchoServer();
-    for (const host of ['127.0.0.1', 'localhost']) {
-      const ws = await connect(`wss://${host}:${port}/`, { tls: { ca: cert.cert } });
-      const echoed = new Promise<unknown>((resolve) => ws.once('message', (data) => resolve(data)));
-      ws.send(new Uint8Array([1, 2, 3]));
-      expect(Array.from(await echoed as Uint8Array)).toEqual([1, 2, 3]);
-      ws.close(1000);
-      expect((await ws.closed).code).toBe(1000);
-    }
-  });
-
-  it('our client refuses an untrusted certificate with FW_ERR_TLS', async () => {
-    const port = await wssEchoServer();
-    const error = await connect(`wss://127.0.0.1:${port}/`).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(ConnectError);
-    expect((error as ConnectError).code).toBe('FW_ERR_TLS');
-  });
-
-  it('our server attached to an https server, with our client', async () => {
+  it('our server attached to an https server, with our client trusting the certificate by name', async () => {
     const https = createHttpsServer({ key: cert.key, cert: cert.cert }, (_req, res) => res.end('ok'));
     await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
     const wss = new WebSocketServer({ server: https, path: '/secure' });

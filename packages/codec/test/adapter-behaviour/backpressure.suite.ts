@@ -81,14 +81,16 @@ export function backpressureSuite(fixture: AdapterFixture): void {
     session.on('error', () => {});
     const payload = new Uint8Array(64 * KiB).fill(0x61);
     let sent = 0;
+    let refused = false;
     let maxBuffered = 0;
     // Bounded: at most 2,000 × 64 KiB offered; the limit must stop it long before.
     for (let i = 0; i < 2000 && session.readyState === 1; i++) {
-      session.send(payload);
+      if (!session.send(payload)) refused = true;
       sent++;
       maxBuffered = Math.max(maxBuffered, session.bufferedAmount);
       if (i % 16 === 0) await delay(0); // let the socket hand the kernel what it takes
     }
+    assert.ok(refused, 'send() returned false before the limit');
     assert.ok(sent < 2000, `still open after ${sent} messages`);
     // Memory is bounded: the limit plus the one message that crossed it.
     assert.ok(maxBuffered > 256 * KiB && maxBuffered <= maxBufferedAmount + payload.length + 64, `bufferedAmount peaked at ${maxBuffered}`);

@@ -2,7 +2,7 @@
 // client, a client that never answers it, and the abrupt ends (FIN without a
 // close frame, a dropped socket, a reset, terminate()) reported as 1006.
 import assert from 'node:assert/strict';
-import { nextConnection, runRawPeer, scenario, until, within, type AdapterFixture } from './fixture.js';
+import { nextConnection, runRawPeer, scenario, until, within, type AdapterFixture, type SessionLike } from './fixture.js';
 import { afterHead, closeCodeOf, parseServerFrames, rawConnect, upgradeRequest } from './raw-tcp.js';
 
 export function shutdownSuite(fixture: AdapterFixture): void {
@@ -10,6 +10,7 @@ export function shutdownSuite(fixture: AdapterFixture): void {
     const { server, url } = await t.echoServer();
     const clients = await Promise.all([t.connect(url), t.connect(url), t.connect(url)]);
     await until(() => server.connectionCount === 3, 5000, 'three connections');
+    assert.deepEqual([...server.clients].map((client) => (client as SessionLike).readyState), [1, 1, 1], 'server.clients lists the open sessions');
     let closeEvent = false;
     server.on('close', () => (closeEvent = true));
     const started = Date.now();
