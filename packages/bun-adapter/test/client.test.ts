@@ -1,6 +1,6 @@
 // Our Bun client (Bun.connect) against Bun's built-in server (Bun.serve
-// websocket), a ws server in a Node child process, and servers that fail on
-// purpose: every ConnectError code.
+// websocket) and a ws server in a Node child process. The ConnectError codes
+// against servers that fail on purpose are in the shared client-errors suite.
 import { describe, expect, it } from 'bun:test';
 import { join } from 'node:path';
 import { ConnectError, HandshakeStatusError, connect, type Session } from '../src/index.js';
@@ -126,47 +126,5 @@ describe('with a ws server (Node child process)', () => {
     expect(await within(ws.closed, 5000, 'closed')).toEqual({ code: 4005, reason: 'bun bye', wasClean: true });
     expect(await child.line(/^CLOSED /)).toBe('CLOSED 4005 bun bye');
     child.kill();
-  });
-});
-
-describe('connect() failures', () => {
-  it('FW_ERR_INVALID_URL for a URL that is not ws(s)', async () => {
-    expect((await connectError('ftp://127.0.0.1/')).code).toBe('FW_ERR_INVALID_URL');
-  });
-
-  it('FW_ERR_CONNECTION_FAILED when nothing listens', async () => {
-    const listener = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
-    const port = listener.port;
-    listener.stop(true);
-    const error = await connectError(`ws://127.0.0.1:${port}/`);
-    expect(error.code).toBe('FW_ERR_CONNECTION_FAILED');
-    expect((error.cause as { code?: string }).code).toBe('ECONNREFUSED');
-  });
-
-  it('FW_ERR_HANDSHAKE_TIMEOUT when the server never answers; FW_ERR_ABORTED on the signal', async () => {
-    const mute = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
-    onCleanup(() => mute.stop(true));
-    const started = performance.now();
-    const timeout = await connectError(`ws://127.0.0.1:${mute.port}/`, { handshakeTimeout: 300 });
-    expect(timeout.code).toBe('FW_ERR_HANDSHAKE_TIMEOUT');
-    expect(performance.now() - started).toBeGreaterThanOrEqual(250);
-    const aborted = await connectError(`ws://127.0.0.1:${mute.port}/`, { signal: AbortSignal.timeout(100) });
-    expect(aborted.code).toBe('FW_ERR_ABORTED');
-  });
-
-  it('FW_ERR_CONNECTION_CLOSED when the server hangs up during the handshake; FW_ERR_HANDSHAKE_INVALID for a bad 101', async () => {
-    const hangUp = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data: (socket) => void socket.end() } });
-    onCleanup(() => hangUp.stop(true));
-    expect((await connectError(`ws://127.0.0.1:${hangUp.port}/`)).code).toBe('FW_ERR_CONNECTION_CLOSED');
-    const badAccept = Bun.listen({
-      hostname: '127.0.0.1',
-      port: 0,
-      socket: {
-        data: (socket) =>
-          void socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: bm9wZQ==\r\n\r\n'),
-      },
-    });
-    onCleanup(() => badAccept.stop(true));
-    expect((await connectError(`ws://127.0.0.1:${badAccept.port}/`)).code).toBe('FW_ERR_HANDSHAKE_INVALID');
   });
 });

@@ -144,20 +144,6 @@ export async function rawConnect(port: number, options: { tls?: boolean } = {}):
   return peer;
 }
 
-/** A client upgrade request head. */
-export function upgradeRequest(path = '/', headers: Record<string, string> = {}): string {
-  const lines = [
-    `GET ${path} HTTP/1.1`,
-    'Host: 127.0.0.1',
-    'Upgrade: websocket',
-    'Connection: Upgrade',
-    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
-    'Sec-WebSocket-Version: 13',
-    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
-  ];
-  return lines.join('\r\n') + '\r\n\r\n';
-}
-
 /** A throw-away self-signed certificate for 127.0.0.1 / localhost. */
 export interface TestCert {
   readonly key: string;

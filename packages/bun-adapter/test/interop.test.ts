@@ -1,13 +1,16 @@
-// Our Bun server with peers written by others, each in its own process:
-// ws's client (under Node) and headless Chromium (playwright-core under
-// Node, opening a page served by Bun.serve on another port). A missing peer
-// fails the run (FRAMEWIRE_ALLOW_SKIP=1 skips it).
+// Our Bun server with peers written by others: Bun's built-in WebSocket
+// client over wss://, and in their own processes ws's client (under Node) and
+// headless Chromium (playwright-core under Node, opening a page served by
+// Bun.serve on another port). A missing peer fails the run
+// (FRAMEWIRE_ALLOW_SKIP=1 skips it).
 import { describe, expect, it, test } from 'bun:test';
 import { peerMissing, skipAllowed } from '../../codec/test/peers.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { echoServer, nextConnection, nodeBinary, onCleanup, repoRoot, startChild } from './helpers.js';
+import { echoServer, makeTestCert, nextConnection, nodeBinary, onCleanup, repoRoot, startChild, useCleanup, within } from './helpers.js';
+
+useCleanup();
 
 const fixtures = join(import.meta.dir, 'fixtures');
 
@@ -22,6 +25,39 @@ function lastJson(stdout: string): Record<string, unknown> {
   const line = stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(line) as Record<string, unknown>;
 }
+
+describe("Bun's built-in WebSocket client", () => {
+  it('talks to our Bun server over wss://: subprotocol, permessage-deflate, text, binary, close code', async () => {
+    const cert = makeTestCert();
+    onCleanup(() => cert.remove());
+    const { server, port } = await echoServer({ tls: { cert: cert.cert, key: cert.key }, perMessageDeflate: true, protocols: ['chat.v2', 'chat.v1'] });
+    const seen = nextConnection(server);
+    const ws = new WebSocket(`wss://127.0.0.1:${port}/`, { protocols: ['chat.v1', 'chat.v2'], perMessageDeflate: true, tls: { ca: cert.cert } });
+    ws.binaryType = 'arraybuffer';
+    onCleanup(() => ws.readyState <= 1 && ws.terminate());
+    await within(new Promise((resolve, reject) => ((ws.onopen = resolve), (ws.onerror = reject))), 5000, 'open');
+    expect(ws.protocol).toBe('chat.v2');
+    expect(ws.extensions).toContain('permessage-deflate');
+    const replies: unknown[] = [];
+    ws.onmessage = (event) => replies.push(event.data);
+    const bytes = new Uint8Array(200_000).map((_, i) => i % 251);
+    ws.send('héllo ✓');
+    ws.send(bytes);
+    await within(
+      (async () => {
+        while (replies.length < 2) await Bun.sleep(5);
+      })(),
+      5000,
+      'two echoes',
+    );
+    expect(replies[0]).toBe('héllo ✓');
+    expect(Buffer.from(replies[1] as ArrayBuffer).equals(Buffer.from(bytes))).toBe(true);
+    const closed = within(new Promise<CloseEvent>((resolve) => (ws.onclose = resolve)), 5000, 'close');
+    ws.close(4000, 'bye');
+    expect((await closed).code).toBe(4000);
+    expect(await (await seen).closed).toEqual({ code: 4000, reason: 'bye', wasClean: true });
+  });
+});
 
 describe.skipIf(!hasNode || !hasWs)("ws's client (Node child process)", () => {
   it('talks to our Bun server: subprotocol, permessage-deflate, text, binary, close code', async () => {
