@@ -195,23 +195,3 @@ export async function spawnNodeServer(
     },
   };
 }
-
-/** A self-signed certificate for 127.0.0.1 (openssl), PEM text. */
-export async function selfSignedCert(): Promise<{ cert: string; key: string; certPath: string; dir: string }> {
-  const dir = await Deno.makeTempDir({ prefix: 'fw-deno-tls-' });
-  const keyPath = `${dir}/key.pem`;
-  const certPath = `${dir}/cert.pem`;
-  const out = await new Deno.Command('openssl', {
-    args: [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      // rustls (Deno) refuses a CA certificate used as the server's own (CaUsedAsEndEntity).
-      '-addext', 'basicConstraints=critical,CA:FALSE',
-      '-keyout', keyPath, '-out', certPath,
-    ],
-    stdout: 'null',
-    stderr: 'piped',
-  }).output();
-  if (out.code !== 0) throw new Error(`openssl failed: ${new TextDecoder().decode(out.stderr)}`);
-  return { cert: await Deno.readTextFile(certPath), key: await Deno.readTextFile(keyPath), certPath, dir };
-}
