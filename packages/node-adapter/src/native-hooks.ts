@@ -1,32 +1,47 @@
-// Process-wide speed-ups the codec accepts from its host: bufferutil's native
-// mask when installed, and uninitialised allocation for buffers it overwrites.
-import { createRequire } from 'node:module';
+// The speed-ups Node offers the codec, handed to each connection the adapter
+// makes (per-connection hooks, not process-wide setters): bufferutil's native
+// mask when the application has it installed, and uninitialised allocation
+// for buffers the codec overwrites completely.
 import { Buffer } from 'node:buffer';
-import { setNativeMask, setUninitializedAllocator, type NativeMask } from '@framewire/codec/adapter';
+import { createRequire } from 'node:module';
+import { setNativeMask, type CodecHooks, type NativeMask } from '@framewire/codec/adapter';
+
+/** `bufferutil`'s mask when installed (as `ws` uses it), unless `FW_NO_NATIVE_MASK=1`. */
+function findNativeMask(): NativeMask | undefined {
+  if (process.env.FW_NO_NATIVE_MASK === '1') return undefined;
+  try {
+    const bufferutil = createRequire(import.meta.url)('bufferutil') as { mask?: NativeMask };
+    return typeof bufferutil.mask === 'function' ? bufferutil.mask : undefined;
+  } catch {
+    return undefined; // not installed: the portable path is correct, only slower for large frames
+  }
+}
+
+const nativeMask = findNativeMask();
 
 /**
- * Plugs `bufferutil`'s native masking into the codec when the application has
- * it installed, as `ws` does: frames of 256 B and more are then (un)masked at
- * native speed. Optional: without it the codec's portable word loop is used.
- * Set `FW_NO_NATIVE_MASK=1` to keep the portable path.
+ * What every connection of this adapter gets: frames of 256 B and more
+ * (un)masked at native speed when `bufferutil` is installed, and large
+ * buffers the codec fills completely allocated without a zero-fill
+ * (`Buffer.allocUnsafeSlow`: each its own exactly-sized `ArrayBuffer`).
+ */
+export const nodeHooks: CodecHooks = {
+  mask: nativeMask,
+  allocate: (size) => Buffer.allocUnsafeSlow(size),
+};
+
+/** Whether `bufferutil` was found when the adapter loaded (its connections then mask natively). */
+export const nativeMaskInUse: boolean = nativeMask !== undefined;
+
+/**
+ * For code that uses `@framewire/codec` directly, beside the adapter: plug
+ * `bufferutil`'s mask in process-wide (the adapter's own connections already
+ * have it through {@link nodeHooks}).
  *
  * @returns whether the native mask is in use.
  */
 export function useNativeMaskIfInstalled(): boolean {
-  if (process.env.FW_NO_NATIVE_MASK === '1') return false;
-  try {
-    const bufferutil = createRequire(import.meta.url)('bufferutil') as { mask?: NativeMask };
-    if (typeof bufferutil.mask !== 'function') return false;
-    setNativeMask(bufferutil.mask);
-    return true;
-  } catch {
-    return false; // not installed: the portable path is correct, only slower for large frames
-  }
+  if (nativeMask === undefined) return false;
+  setNativeMask(nativeMask);
+  return true;
 }
-
-/** Whether `bufferutil` was found when the adapter loaded. */
-export const nativeMaskInUse: boolean = useNativeMaskIfInstalled();
-
-// Large message buffers the codec fills completely need no zero-fill first:
-// Buffer.allocUnsafeSlow gives each its own exactly-sized ArrayBuffer.
-setUninitializedAllocator((size) => Buffer.allocUnsafeSlow(size));

@@ -19,6 +19,7 @@ import {
   type Session,
 } from '@framewire/codec/adapter';
 import { zlibCompressor } from '@framewire/codec/zlib';
+import { nodeHooks } from './native-hooks.js';
 import { nodeScheduler } from './node-scheduler.js';
 import { SocketTransport } from './socket-transport.js';
 import { attachRoute } from './upgrade-router.js';
@@ -43,7 +44,7 @@ export interface UpgradeContext {
 export type AcceptHook = AdapterAcceptHook<UpgradeContext>;
 
 /** The runtime hooks of every Node connection: timers, node:zlib, native UTF-8 check. @internal */
-export const nodeRuntime: AdapterRuntime = { scheduler: nodeScheduler, compressor: zlibCompressor, utf8: nodeUtf8 };
+export const nodeRuntime: AdapterRuntime = { scheduler: nodeScheduler, compressor: zlibCompressor, utf8: nodeUtf8, hooks: nodeHooks };
 
 /** Options of {@link WebSocketServer}. */
 export interface ServerOptions extends ServerPolicyOptions<UpgradeContext> {

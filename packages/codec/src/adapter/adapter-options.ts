@@ -8,6 +8,7 @@
  * @module
  */
 import type { Compressor } from '../protocol/compressor.js';
+import type { CodecHooks } from '../protocol/hooks.js';
 import { permessageDeflate, type PerMessageDeflateOptions } from '../protocol/deflate-extension.js';
 import type { UpgradeResponse } from '../protocol/handshake-client.js';
 import type { UpgradeRequest } from '../protocol/handshake-server.js';
@@ -153,12 +154,15 @@ export interface AdapterRuntime {
   readonly compressor?: (() => Compressor) | undefined;
   /** A native UTF-8 validator; default the codec's portable one. */
   readonly utf8?: Utf8ValidatorFactory | undefined;
+  /** Per-connection speed-ups (native mask, allocator) every connection of this adapter gets. */
+  readonly hooks?: CodecHooks | undefined;
 }
 
 /** Connection-level settings (limits, timers, UTF-8 hook) from the shared options. */
 export function connectionSettings(options: ConnectionLimits, runtime: AdapterRuntime): UpgradeConnectionOptions {
   const settings: UpgradeConnectionOptions = { maxMessageSize: options.maxPayload ?? DEFAULT_MAX_PAYLOAD };
   if (runtime.utf8 !== undefined) settings.utf8 = runtime.utf8;
+  if (runtime.hooks !== undefined) settings.hooks = runtime.hooks;
   if (options.maxFrameSize !== undefined) settings.maxFrameSize = options.maxFrameSize;
   if (options.closeTimeout !== undefined) settings.closeTimeout = options.closeTimeout;
   if (options.heartbeat !== undefined) settings.heartbeat = options.heartbeat;

@@ -37,8 +37,9 @@ let uninitialized: UninitializedAllocator | undefined;
  * large buffers it fills completely before anyone sees them: a message
  * assembled from pieces, a payload copied out of several chunks, a masked
  * frame being encoded. It skips the zero-fill `new Uint8Array` does (about a
- * tenth of the CPU of a 64 KiB echo). Process-wide, like {@link setNativeMask};
- * the Node adapter installs `Buffer.allocUnsafeSlow`. A result that is not
+ * tenth of the CPU of a 64 KiB echo). Process-wide, like {@link setNativeMask}:
+ * prefer a connection's own `hooks.allocate` ({@link CodecHooks}), which the
+ * adapters pass. A result that is not
  * exactly `size` bytes at offset 0 of its own `ArrayBuffer` is not used: the
  * codec never hands out a view whose `.buffer` holds stale memory.
  *
@@ -53,13 +54,15 @@ export function setUninitializedAllocator(allocate: UninitializedAllocator | und
 }
 
 /**
- * `size` bytes the caller must overwrite entirely before exposing them (the
- * installed allocator's, for large sizes), else zeroed memory.
+ * `size` bytes the caller must overwrite entirely before exposing them (from
+ * `allocate`, a connection's hook, else the process-wide allocator, for large
+ * sizes), else zeroed memory.
  * @internal
  */
-export function allocateForOverwrite(size: number): Uint8Array {
-  if (uninitialized !== undefined && size >= UNINITIALIZED_MIN) {
-    const out = uninitialized(size);
+export function allocateForOverwrite(size: number, allocate?: UninitializedAllocator): Uint8Array {
+  const uninitializedNow = allocate ?? uninitialized;
+  if (uninitializedNow !== undefined && size >= UNINITIALIZED_MIN) {
+    const out = uninitializedNow(size);
     if (out.byteOffset === 0 && out.length === size && out.buffer.byteLength === size) return out;
   }
   return new Uint8Array(size);
@@ -71,9 +74,9 @@ export function allocateForOverwrite(size: number): Uint8Array {
  * overwritten as with {@link allocateForOverwrite}.
  * @internal
  */
-export function allocateShiftedForOverwrite(size: number, shift: number): Uint8Array {
-  if (shift === 0) return allocateForOverwrite(size);
-  const whole = allocateForOverwrite(size + shift);
+export function allocateShiftedForOverwrite(size: number, shift: number, allocate?: UninitializedAllocator): Uint8Array {
+  if (shift === 0) return allocateForOverwrite(size, allocate);
+  const whole = allocateForOverwrite(size + shift, allocate);
   whole.fill(0, 0, shift);
   return whole.subarray(shift);
 }

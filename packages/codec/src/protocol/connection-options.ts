@@ -5,6 +5,7 @@
  */
 import { UsageError } from './errors.js';
 import type { MessageExtension } from './extension.js';
+import type { CodecHooks } from './hooks.js';
 import type { RandomSource } from './random.js';
 import type { Utf8ValidatorFactory } from './utf8.js';
 
@@ -45,6 +46,8 @@ export interface ConnectionOptions {
   random?: RandomSource;
   /** Incremental UTF-8 validator factory, e.g. `utf8ValidatorFromWholeBuffer(isUtf8)` on Node. */
   utf8?: Utf8ValidatorFactory;
+  /** Runtime speed-ups for this connection (native mask, allocator); see {@link CodecHooks}. */
+  hooks?: CodecHooks | undefined;
   /** The negotiated per-message extension (permessage-deflate); enables RSV1. */
   extension?: MessageExtension | undefined;
 }

@@ -32,6 +32,7 @@ import {
 import { ExtensionQueue, PendingSlot } from './extension-queue.js';
 import { encodeFrame, MAX_CONTROL_PAYLOAD, nextMaskKey, SINGLE_BUFFER_FRAME_LIMIT, writeFrame, type Frame } from './frame.js';
 import { FrameDecoder } from './frame-decoder.js';
+import type { CodecHooks } from './hooks.js';
 import { MessageAssembler, type AssembledMessage } from './message-assembler.js';
 import { Opcode } from './opcode.js';
 import { defaultRandomSource, type RandomSource } from './random.js';
@@ -99,6 +100,7 @@ export class Connection {
   readonly #heartbeat: { interval: number; timeout: number } | undefined;
   readonly #idleTimeout: number | undefined;
   readonly #random: RandomSource;
+  readonly #hooks: CodecHooks | undefined;
   /** The extension's decode and send queues; only with a negotiated extension. */
   readonly #queue: ExtensionQueue | undefined;
   /** Whether timers need to know when bytes move (skips clock reads otherwise). */
@@ -152,6 +154,7 @@ export class Connection {
     this.#heartbeat = options.heartbeat;
     this.#idleTimeout = options.idleTimeout;
     this.#random = options.random ?? defaultRandomSource;
+    this.#hooks = options.hooks;
     this.#queue =
       options.extension === undefined
         ? undefined
@@ -173,10 +176,12 @@ export class Connection {
       // RFC 7692 §6: RSV1 only when an extension was negotiated.
       allowedRsv: options.extension !== undefined ? { rsv1: true } : undefined,
       streamDataFrames: true,
+      hooks: options.hooks,
     });
     this.#assembler = new MessageAssembler({
       maxMessageSize: this.#maxMessageSize,
       utf8: options.utf8 ?? defaultUtf8ValidatorFactory,
+      allocate: options.hooks?.allocate,
     });
   }
 
@@ -676,12 +681,12 @@ export class Connection {
       // Small frames: header and payload in one buffer carved from a shared
       // slab (frame.ts), no options object or key allocation per frame.
       const byte0 = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode; // RFC 6455 §5.2
-      const bytes = writeFrame(byte0, payload, mask ? nextMaskKey(this.#random) : undefined);
+      const bytes = writeFrame(byte0, payload, mask ? nextMaskKey(this.#random) : undefined, this.#hooks);
       this.#out.push(bytes);
       this.#outBytes += bytes.length;
       return;
     }
-    const [header, body] = encodeFrame({ opcode, payload, fin, rsv1, mask, randomSource: this.#random });
+    const [header, body] = encodeFrame({ opcode, payload, fin, rsv1, mask, randomSource: this.#random, hooks: this.#hooks });
     this.#out.push(header, body);
     this.#outBytes += header.length + body.length;
   }

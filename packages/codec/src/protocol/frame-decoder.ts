@@ -9,10 +9,11 @@
  *
  * @module
  */
-import { allocateForOverwrite } from './bytes.js';
+import { allocateForOverwrite, type UninitializedAllocator } from './bytes.js';
 import { ProtocolError, UsageError, type ProtocolErrorCode } from './errors.js';
 import type { Frame, FrameHeader } from './frame.js';
-import { mask } from './mask.js';
+import type { CodecHooks } from './hooks.js';
+import { mask, type NativeMask } from './mask.js';
 
 /** Which end of the connection we are; decides the masking rule (RFC 6455 §5.1). */
 export type FrameDecoderRole = 'server' | 'client';
@@ -38,6 +39,8 @@ export interface FrameDecoderOptions {
    * payload. Control frames are always delivered whole. Default `false`.
    */
   streamDataFrames?: boolean | undefined;
+  /** A connection's speed-ups (native unmask, allocator for payloads spanning chunks). */
+  hooks?: CodecHooks | undefined;
 }
 
 /** A whole frame (payload unmasked). */
@@ -127,6 +130,8 @@ export class FrameDecoder {
   private done = 0;
   private payload: Uint8Array = EMPTY;
   private failure: ProtocolError | undefined = undefined;
+  private readonly nativeMask: NativeMask | undefined;
+  private readonly allocate: UninitializedAllocator | undefined;
 
   /** @throws {UsageError} `FW_ERR_INVALID_ARGUMENT` for a bad role or `maxFrameSize`. */
   constructor(options: FrameDecoderOptions) {
@@ -139,6 +144,8 @@ export class FrameDecoder {
     this.server = options.role === 'server';
     this.maxFrameSize = options.maxFrameSize;
     this.streamData = options.streamDataFrames === true;
+    this.nativeMask = options.hooks?.mask;
+    this.allocate = options.hooks?.allocate;
     const rsv = options.allowedRsv;
     this.rsvAllowed =
       (rsv?.rsv1 === true ? 0x40 : 0) | (rsv?.rsv2 === true ? 0x20 : 0) | (rsv?.rsv3 === true ? 0x10 : 0);
@@ -268,7 +275,7 @@ export class FrameDecoder {
     if (first !== undefined && first.length - this.offset >= payloadLength) {
       const start = this.offset;
       const payload = view(first, start, payloadLength);
-      if (maskKey !== undefined) mask(payload, maskKey, 0);
+      if (maskKey !== undefined) mask(payload, maskKey, 0, this.nativeMask);
       this.consume(payloadLength);
       return { type: 'frame', frame: makeFrame(byte0, masked, maskKey, payloadLength, payload) };
     }
@@ -283,7 +290,7 @@ export class FrameDecoder {
       return { type: 'frame-start', header };
     }
     // The size is known and already checked against maxFrameSize: allocate once.
-    this.payload = allocateForOverwrite(payloadLength);
+    this.payload = allocateForOverwrite(payloadLength, this.allocate);
     this.header = makeHeader(byte0, masked, maskKey, payloadLength);
     this.state = FILL;
     return this.fill();
@@ -301,7 +308,7 @@ export class FrameDecoder {
       // the fused maskInto when source and destination are word-aligned
       // alike (memcpy is ~7x faster than the XOR), and 3x faster when not,
       // which any later chunk may be.
-      if (key !== undefined) mask(piece, key, this.done);
+      if (key !== undefined) mask(piece, key, this.done, this.nativeMask);
       payload.set(piece, this.done);
       this.done += n;
       this.consume(n);
@@ -329,7 +336,7 @@ export class FrameDecoder {
     const chunk = this.chunks[this.head]!;
     const n = Math.min(chunk.length - this.offset, this.payloadLength - this.done);
     const data = view(chunk, this.offset, n);
-    if (this.maskKey !== undefined) mask(data, this.maskKey, this.done);
+    if (this.maskKey !== undefined) mask(data, this.maskKey, this.done, this.nativeMask);
     this.done += n;
     this.consume(n);
     const last = this.done === this.payloadLength;

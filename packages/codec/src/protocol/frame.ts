@@ -11,6 +11,7 @@
  * @module
  */
 import { allocateShiftedForOverwrite } from './bytes.js';
+import type { CodecHooks } from './hooks.js';
 import { UsageError } from './errors.js';
 import { maskInto } from './mask.js';
 import { isControlOpcode } from './opcode.js';
@@ -80,6 +81,8 @@ export interface EncodeFrameOptions {
   maskKey?: Uint8Array | undefined;
   /** Where mask keys come from. Default: pooled `crypto.getRandomValues`. */
   randomSource?: RandomSource;
+  /** A connection's speed-ups (native mask, allocator). */
+  hooks?: CodecHooks | undefined;
 }
 
 /**
@@ -280,11 +283,11 @@ let slabOffset = 0;
  * it start at the same offset modulo 4 as `alignWith` (the payload), so
  * maskInto can read and write whole words.
  */
-function allocateFrameBuffer(size: number, alignAt: number, alignWith: number): Uint8Array {
+function allocateFrameBuffer(size: number, alignAt: number, alignWith: number, hooks: CodecHooks | undefined): Uint8Array {
   if (size > SLAB_FRAME_LIMIT) {
     // Large: a fresh buffer, shifted for alignment.
     const shift = (alignWith - alignAt) & 3;
-    return allocateShiftedForOverwrite(size, shift);
+    return allocateShiftedForOverwrite(size, shift, hooks?.allocate);
   }
   let start = slabOffset + ((alignWith - slabOffset - alignAt) & 3);
   if (start + size > SLAB_SIZE) {
@@ -323,11 +326,11 @@ export function encodeFrame(opts: EncodeFrameOptions): [header: Uint8Array, payl
   // small array makes V8 move it off its heap, which costs more than it saves.
   let masked: Uint8Array;
   if (payload.length >= ALIGN_MIN) {
-    masked = allocateShiftedForOverwrite(payload.length, payload.byteOffset & 3);
+    masked = allocateShiftedForOverwrite(payload.length, payload.byteOffset & 3, opts.hooks?.allocate);
   } else {
     masked = new Uint8Array(payload.length);
   }
-  maskInto(payload, masked, 0, maskKey, 0);
+  maskInto(payload, masked, 0, maskKey, 0, opts.hooks?.mask);
   return [header, masked];
 }
 
@@ -344,7 +347,7 @@ export function encodeFrame(opts: EncodeFrameOptions): [header: Uint8Array, payl
  */
 export function encodeFrameToBuffer(opts: EncodeFrameOptions): Uint8Array {
   checkFrame(opts);
-  return writeFrame(firstByte(opts), opts.payload, resolveMaskKey(opts));
+  return writeFrame(firstByte(opts), opts.payload, resolveMaskKey(opts), opts.hooks);
 }
 
 /**
@@ -354,12 +357,12 @@ export function encodeFrameToBuffer(opts: EncodeFrameOptions): Uint8Array {
  *
  * @internal
  */
-export function writeFrame(byte0: number, payload: Uint8Array, maskKey: Uint8Array | undefined): Uint8Array {
+export function writeFrame(byte0: number, payload: Uint8Array, maskKey: Uint8Array | undefined, hooks?: CodecHooks): Uint8Array {
   const length = payload.length;
   const headerSize = frameHeaderSize(length, maskKey !== undefined);
-  const out = allocateFrameBuffer(headerSize + length, headerSize, payload.byteOffset);
+  const out = allocateFrameBuffer(headerSize + length, headerSize, payload.byteOffset, hooks);
   putHeader(out, 0, byte0, length, maskKey);
-  if (maskKey !== undefined) maskInto(payload, out, headerSize, maskKey, 0);
+  if (maskKey !== undefined) maskInto(payload, out, headerSize, maskKey, 0, hooks?.mask);
   else if (length > SMALL_COPY) out.set(payload, headerSize);
   else {
     // TypedArray.prototype.set is a builtin call costing more than copying

@@ -13,12 +13,13 @@ export { Opcode, isControlOpcode, isKnownOpcode } from './opcode.js';
 export { CloseCode, isValidApiCloseCode, isValidWireCloseCode } from './close-code.js';
 export { ProtocolError, UsageError } from './errors.js';
 export type { ProtocolErrorCode, UsageErrorCode } from './errors.js';
-export { concatBytes } from './bytes.js';
+export { concatBytes, type UninitializedAllocator } from './bytes.js';
 export { defaultRandomSource } from './random.js';
 export type { RandomSource } from './random.js';
 
 // Frame layer (RFC 6455 §5)
-export { mask, maskInto, unmask } from './mask.js';
+export { mask, maskInto, unmask, type NativeMask } from './mask.js';
+export type { CodecHooks } from './hooks.js';
 export {
   MAX_CONTROL_PAYLOAD,
   SINGLE_BUFFER_FRAME_LIMIT,

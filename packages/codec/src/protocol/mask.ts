@@ -58,8 +58,9 @@ const rotatedKey = new Uint8Array(4);
 /**
  * Plugs in (or, with `undefined`, removes) a native masking function used by
  * {@link mask}, {@link maskInto} and therefore the frame encoder and decoder
- * for payloads of 256 bytes or more. Process-wide: meant for a runtime
- * adapter that finds an optional accelerator installed, e.g. on Node:
+ * for payloads of 256 bytes or more. Process-wide, for code that calls the
+ * frame functions directly; a connection takes its own `hooks.mask`
+ * ({@link CodecHooks}), which is what the adapters pass. E.g. on Node:
  *
  * @example
  * ```ts
@@ -135,15 +136,16 @@ function maskBytes(
  * mask(piece2, maskKey, piece1.length); // second piece of the same payload
  * ```
  */
-export function mask(data: Uint8Array, key: Uint8Array, keyOffset = 0): void {
+export function mask(data: Uint8Array, key: Uint8Array, keyOffset = 0, native?: NativeMask): void {
   checkKey(key);
   const length = data.length;
   if (length < WORD_THRESHOLD) {
     maskBytes(data, 0, length, data, 0, key, keyOffset);
     return;
   }
-  if (nativeMask !== undefined && length >= NATIVE_THRESHOLD) {
-    nativeMask(data, keyAt(key, keyOffset), data, 0, length);
+  const nativeNow = native ?? nativeMask;
+  if (nativeNow !== undefined && length >= NATIVE_THRESHOLD) {
+    nativeNow(data, keyAt(key, keyOffset), data, 0, length);
     return;
   }
   // Bytes before the first 4-byte boundary of the underlying ArrayBuffer.
@@ -182,7 +184,7 @@ export function mask(data: Uint8Array, key: Uint8Array, keyOffset = 0): void {
  * Same as {@link mask}: unmasking is masking again with the same key. Named
  * separately so call sites read like the RFC.
  */
-export const unmask: (data: Uint8Array, key: Uint8Array, keyOffset?: number) => void = mask;
+export const unmask: (data: Uint8Array, key: Uint8Array, keyOffset?: number, native?: NativeMask) => void = mask;
 
 /**
  * Copies `src` into `dst` at `dstOffset`, masking on the way, in one pass
@@ -201,6 +203,7 @@ export function maskInto(
   dstOffset: number,
   key: Uint8Array,
   keyOffset = 0,
+  native?: NativeMask,
 ): void {
   checkKey(key);
   const length = src.length;
@@ -211,8 +214,9 @@ export function maskInto(
     maskBytes(src, 0, length, dst, dstOffset, key, keyOffset);
     return;
   }
-  if (nativeMask !== undefined && length >= NATIVE_THRESHOLD) {
-    nativeMask(src, keyAt(key, keyOffset), dst, dstOffset, length);
+  const nativeNow = native ?? nativeMask;
+  if (nativeNow !== undefined && length >= NATIVE_THRESHOLD) {
+    nativeNow(src, keyAt(key, keyOffset), dst, dstOffset, length);
     return;
   }
   const dstStart = dst.byteOffset + dstOffset;

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { allocateForOverwrite } from './bytes.js';
+import { allocateForOverwrite, type UninitializedAllocator } from './bytes.js';
 import { CloseCode } from './close-code.js';
 import { ProtocolError } from './errors.js';
 import { binaryEvent, textEvent, type BinaryEvent, type TextEvent } from './events.js';
@@ -38,6 +38,8 @@ export interface MessageAssemblerOptions {
   maxMessageSize: number;
   /** Makes the incremental validator for fragmented text. */
   utf8: Utf8ValidatorFactory;
+  /** A connection's allocator for buffers it overwrites completely. */
+  allocate?: UninitializedAllocator | undefined;
 }
 
 // WHATWG "fatal" decoding rejects overlongs, surrogates and > U+10FFFF like
@@ -64,6 +66,7 @@ function invalidUtf8(): ProtocolError {
 export class MessageAssembler {
   readonly #maxMessageSize: number;
   readonly #utf8Factory: Utf8ValidatorFactory;
+  readonly #allocate: UninitializedAllocator | undefined;
   #validator: Utf8Validator | undefined;
   /** Opcode of the open message (Text or Binary), 0 when none is open. */
   #opcode = 0;
@@ -80,6 +83,7 @@ export class MessageAssembler {
   constructor(options: MessageAssemblerOptions) {
     this.#maxMessageSize = options.maxMessageSize;
     this.#utf8Factory = options.utf8;
+    this.#allocate = options.allocate;
   }
 
   /** True while a fragmented message is open (RFC 6455 §5.4). */
@@ -201,7 +205,7 @@ export class MessageAssembler {
       : Math.min(Math.max(needed, (buffer?.length ?? 0) * 2, MIN_CAPACITY), this.#maxMessageSize);
     // The final frame's exact size is filled before the message leaves; a
     // doubled capacity may not be, and its tail would show through `.buffer`.
-    const next = this.#frameFin ? allocateForOverwrite(capacity) : new Uint8Array(capacity);
+    const next = this.#frameFin ? allocateForOverwrite(capacity, this.#allocate) : new Uint8Array(capacity);
     if (buffer !== undefined && this.#length > 0) next.set(buffer.subarray(0, this.#length));
     this.#buffer = next;
   }
