@@ -1,23 +1,27 @@
-// The Node echo client behind `pnpm echo-client --runtime node URL [--ca cert.pem]`
+// The Node echo client behind `pnpm echo-client --runtime node URL [--ca cert.pem] [--send TEXT [--count N]]`
 // (DESIGN.md "Entry points every runtime provides"): connects offering
 // permessage-deflate, echoes every message with its type, prints the close
 // code and exits: 0 after a clean close, 1 after an unclean end or a failed
-// handshake or connection.
+// handshake or connection. With --send it speaks first (see startEchoClient).
+// It says what it does on stderr; stdout keeps the lines a harness reads.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ECHO_OPTIONS, echoCloseLine, echoExitCode, echoFailureLine, echoListener } from '@framewire/testkit/echo';
+import { ECHO_OPTIONS, echoCloseLine, echoExitCode, echoFailureLine, parseEchoCount, startEchoClient } from '@framewire/testkit/echo';
 import { connect } from '../dist/index.js';
 
 const { values, positionals } = parseArgs({
-  options: { ca: { type: 'string' } },
+  options: { ca: { type: 'string' }, send: { type: 'string' }, count: { type: 'string' } },
   allowPositionals: true,
   strict: true,
 });
 const url = positionals[0];
-if (url === undefined) {
-  console.error('usage: node echo-client.mjs ws://host:port/path [--ca cert.pem]');
+const count = parseEchoCount(values.send, values.count);
+if (url === undefined || typeof count === 'string') {
+  if (typeof count === 'string') console.error(`echo-client: ${count}`);
+  console.error('usage: node echo-client.mjs ws://host:port/path [--ca cert.pem] [--send TEXT [--count N]]');
   process.exit(2);
 }
+console.error(`echo-client: connecting to ${url}`);
 
 let ws;
 try {
@@ -29,7 +33,7 @@ try {
   console.log(echoFailureLine(error));
   process.exit(1);
 }
-ws.on('message', echoListener(ws));
+startEchoClient(ws, { send: values.send, count }, (line) => console.log(line), (line) => console.error(line));
 ws.on('error', () => {}); // reported through the close code
 const closeOnSignal = () => {
   if (ws.readyState === 1) ws.close(1000, 'client stopping');

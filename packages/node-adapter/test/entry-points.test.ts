@@ -140,6 +140,24 @@ describe('pnpm echo-client --runtime node', () => {
     ]);
   });
 
+  it('--send TEXT --count N speaks first against pnpm echo-server, prints each reply, closes with 1000 and says what it does', async () => {
+    const port = await freePort();
+    const server = run('echo-server.mjs', ['--runtime', 'node', '--port', String(port)]);
+    await waitForLine(server.output, /^READY$/);
+    const client = run('echo-client.mjs', ['--runtime', 'node', `ws://127.0.0.1:${port}/`, '--send', 'hi there', '--count', '3']);
+    expect(await client.exited).toBe(0);
+    const lines = client.output().split('\n');
+    expect(lines.filter((l) => l === 'hi there')).toHaveLength(3);
+    expect(lines).toContain('CLOSE 1000');
+    expect(client.output()).toMatch(/echo-client: connected \(extensions: permessage-deflate/);
+    expect(client.output()).toMatch(/echo-client: sending "hi there" 3 times/);
+    const bad = run('echo-client.mjs', ['--runtime', 'node', `ws://127.0.0.1:${port}/`, '--count', '2']);
+    expect(await bad.exited).toBe(2);
+    expect(bad.output()).toMatch(/--count needs --send TEXT/);
+    server.child.kill('SIGTERM');
+    await server.exited;
+  });
+
   it('exits non-zero after a failed handshake and after a failed connection', async () => {
     const port = await wsServer(() => {}, { verifyClient: (_info, cb) => cb(false, 403) });
     const refused = run('echo-client.mjs', ['--runtime', 'node', `ws://127.0.0.1:${port}/`]);

@@ -73,3 +73,53 @@ export function echoCloseLine(info: CloseInfo): string {
 export function echoExitCode(info: CloseInfo): number {
   return info.wasClean ? 0 : 1;
 }
+
+/** What `echo-client` does once connected: echo (default), or speak first with `--send TEXT [--count N]`. */
+export interface EchoClientPlan {
+  /** Send this text first, `count` times; print each reply; close with 1000 after `count` replies. */
+  readonly send?: string | undefined;
+  /** How many times to send `send` (default 1). */
+  readonly count?: number | undefined;
+}
+
+/** The part of a client session the echo client drives. */
+export interface EchoClientSocket extends EchoSocket {
+  on(event: 'message', listener: (data: EchoData, isBinary: boolean) => unknown): unknown;
+  close(code?: number, reason?: string): void;
+  readonly extensions: string;
+  readonly protocol: string;
+}
+
+/**
+ * Wire an echo client: say on `log` (stderr) what it does, then either echo
+ * every message with its type, or send `plan.send` `plan.count` times and
+ * print each reply on `print` (stdout), closing with 1000 after the last one
+ * so an echo-client/echo-server pair does something and ends by itself.
+ */
+export function startEchoClient(ws: EchoClientSocket, plan: EchoClientPlan, print: (line: string) => void, log: (line: string) => void): void {
+  log(`echo-client: connected (extensions: ${ws.extensions || 'none'}; protocol: ${ws.protocol || 'none'})`);
+  if (plan.send === undefined) {
+    log('echo-client: echoing every message with its type until the server closes (Ctrl-C sends 1000)');
+    ws.on('message', echoListener(ws));
+    return;
+  }
+  const count = plan.count ?? 1;
+  let replies = 0;
+  ws.on('message', (data, isBinary) => {
+    print(isBinary ? `<binary ${typeof data === 'string' ? data.length : data.byteLength} bytes>` : String(data));
+    if (++replies === count) {
+      log(`echo-client: ${count} ${count === 1 ? 'reply' : 'replies'} received, closing with 1000`);
+      ws.close(1000);
+    }
+  });
+  log(`echo-client: sending ${JSON.stringify(plan.send)} ${count} ${count === 1 ? 'time' : 'times'}`);
+  for (let i = 0; i < count; i++) ws.send(plan.send);
+}
+
+/** `--count` for the echo client: a whole number ≥ 1 (default 1), only with `--send`; or why not. */
+export function parseEchoCount(send: string | undefined, count: string | undefined): number | string {
+  if (count === undefined) return 1;
+  if (send === undefined) return '--count needs --send TEXT';
+  const n = Number(count);
+  return Number.isInteger(n) && n >= 1 ? n : `--count must be a whole number ≥ 1, got ${count}`;
+}
