@@ -85,6 +85,7 @@ export function ensureBuilt(folder = 'node-adapter') {
   const result = spawnSync(turbo, ['run', 'build', ...filters, '--output-logs=errors-only'], {
     cwd: root,
     stdio: ['ignore', 2, 2],
+    env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
   });
   if (result.status !== 0) {
     console.error(`build failed (turbo exit ${result.status ?? result.signal}); run \`pnpm build\` to see why`);
