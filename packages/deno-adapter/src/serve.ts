@@ -2,11 +2,11 @@ import { EventEmitter } from 'node:events';
 import {
   HeadParser,
   ServerHandshake,
+  headerEntries,
   rejectUpgrade,
   selectSubprotocol,
   type AcceptDecision,
   type AdapterAcceptHook,
-  type HeaderInit,
   type ResponseHead,
   type UpgradeRequest,
 } from '@framewire/codec/adapter';
@@ -186,7 +186,7 @@ export class ServeUpgrader extends EventEmitter<ServeUpgraderEvents> {
       return this.#refuse(400, 'Deno refused the upgrade');
     }
     const { socket, response } = upgraded;
-    for (const [name, value] of headerPairs(decision.headers)) response.headers.append(name, value);
+    for (const [name, value] of headerEntries(decision.headers)) response.headers.append(name, value);
     const wrapped = new ServeSocket(socket, {
       protocol: protocol ?? '',
       maxPayload: this.#options.maxPayload ?? 16 * MiB,
@@ -298,13 +298,3 @@ function latin1(text: string): Uint8Array {
   return out;
 }
 
-function headerPairs(init: HeaderInit | undefined): Array<readonly [string, string]> {
-  if (init === undefined) return [];
-  if (typeof (init as Iterable<unknown>)[Symbol.iterator] === 'function') return [...(init as Iterable<readonly [string, string]>)];
-  const out: Array<readonly [string, string]> = [];
-  for (const [name, value] of Object.entries(init as Record<string, string | readonly string[]>)) {
-    if (typeof value === 'string') out.push([name, value]);
-    else for (const v of value) out.push([name, v]);
-  }
-  return out;
-}

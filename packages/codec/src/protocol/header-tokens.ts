@@ -215,6 +215,18 @@ export type HeaderInit =
   | Iterable<readonly [string, string]>
   | Readonly<Record<string, string | readonly string[]>>;
 
+/** A {@link HeaderInit} as `[name, value]` pairs in order (a record's array values become one pair each). */
+export function headerEntries(init: HeaderInit | undefined): Array<readonly [string, string]> {
+  if (init === undefined) return [];
+  if (typeof (init as Iterable<unknown>)[Symbol.iterator] === 'function') return [...(init as Iterable<readonly [string, string]>)];
+  const out: Array<readonly [string, string]> = [];
+  for (const [name, value] of Object.entries(init as Record<string, string | readonly string[]>)) {
+    if (typeof value === 'string') out.push([name, value]);
+    else for (const v of value) out.push([name, v]);
+  }
+  return out;
+}
+
 /**
  * Turn {@link HeaderInit} into validated `[name, value]` pairs.
  *

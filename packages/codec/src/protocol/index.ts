@@ -49,7 +49,7 @@ export type { Utf8Validator, Utf8ValidatorFactory } from './utf8.js';
 export { WEBSOCKET_GUID, computeAcceptKey, generateKey, isValidKey } from './accept-key.js';
 export { DEFAULT_HEAD_LIMITS, HeadParser } from './http-head.js';
 export type { HeadError, HeadLimits, HeadParseResult, HttpVersion, RequestHead, ResponseHead } from './http-head.js';
-export { HttpHeaders } from './header-tokens.js';
+export { HttpHeaders, headerEntries } from './header-tokens.js';
 export type { HeaderInit } from './header-tokens.js';
 export { ServerHandshake, acceptUpgrade, getQueryParam, originAllowed, parseQuery, rejectUpgrade } from './handshake-server.js';
 export type {

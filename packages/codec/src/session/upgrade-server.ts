@@ -10,7 +10,7 @@
 import { Connection } from '../protocol/connection.js';
 import type { ConnectionOptions } from '../protocol/connection-options.js';
 import { UsageError } from '../protocol/errors.js';
-import type { HeaderInit } from '../protocol/header-tokens.js';
+import { headerEntries, type HeaderInit } from '../protocol/header-tokens.js';
 import {
   acceptUpgrade,
   originAllowed,
@@ -122,21 +122,12 @@ export function allOf(...hooks: AcceptHook[]): AcceptHook {
       const decision = await hook(request);
       if (decision.type === 'reject') return decision;
       if (decision.protocol !== undefined) protocol = decision.protocol;
-      if (decision.headers !== undefined) headers.push(...headerPairs(decision.headers));
+      if (decision.headers !== undefined) headers.push(...headerEntries(decision.headers));
     }
     return accept({ protocol, headers });
   };
 }
 
-function headerPairs(init: HeaderInit): Array<readonly [string, string]> {
-  if (typeof (init as Iterable<unknown>)[Symbol.iterator] === 'function') return [...(init as Iterable<readonly [string, string]>)];
-  const out: Array<readonly [string, string]> = [];
-  for (const [name, value] of Object.entries(init as Record<string, string | readonly string[]>)) {
-    if (typeof value === 'string') out.push([name, value]);
-    else for (const v of value) out.push([name, v]);
-  }
-  return out;
-}
 
 /** Options of {@link acceptWebSocket}. */
 export interface ServerUpgradeOptions extends UpgradeOptions {
