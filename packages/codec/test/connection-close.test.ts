@@ -202,3 +202,15 @@ describe('close payload (RFC 6455 §5.5.1)', () => {
     expect(() => encodeClosePayload(70000)).toThrow(UsageError);
   });
 });
+
+describe('truncateCloseReason', () => {
+  it('keeps what fits in 123 UTF-8 bytes and never splits a character', async () => {
+    const { truncateCloseReason } = await import('../src/protocol/close-payload.js');
+    const bytes = (s: string): number => new TextEncoder().encode(s).length;
+    expect(truncateCloseReason('bye')).toBe('bye');
+    expect(truncateCloseReason('x'.repeat(200))).toBe('x'.repeat(123));
+    expect(truncateCloseReason('😀'.repeat(40))).toBe('😀'.repeat(30));
+    expect(bytes(truncateCloseReason('a' + 'é'.repeat(100)))).toBe(123);
+    expect(bytes(truncateCloseReason('ab' + 'é'.repeat(100)))).toBe(122);
+  });
+});

@@ -1,4 +1,4 @@
-import { UsageError, isValidApiCloseCode, type BinaryType, type CloseInfo, type SessionMessage } from '@framewire/codec/adapter';
+import { UsageError, isValidApiCloseCode, truncateCloseReason, type BinaryType, type CloseInfo, type SessionMessage } from '@framewire/codec/adapter';
 
 /** Listener signatures of a {@link ServeSocket}: those of the codec's `Session`. */
 export interface ServeSocketEvents {
@@ -46,8 +46,6 @@ export interface ServeSocketOptions {
 /** How often `drained()` looks at Deno's `bufferedAmount` (Deno's WebSocket has no drain event). */
 const DRAIN_POLL_MS = 5;
 const MiB = 1024 * 1024;
-/** A close frame holds at most 125 bytes: the 2-byte code and 123 bytes of reason (RFC 6455 §5.5). */
-const MAX_REASON_BYTES = 123;
 /** What Deno's `idleTimeout` reports when the peer did not answer its ping. */
 const DENO_PING_TIMEOUT_REASON = 'No response from ping frame.';
 const textEncoder = new TextEncoder();
@@ -253,7 +251,7 @@ export class ServeSocket implements AsyncIterable<SessionMessage> {
 
   #closeWith(code: number, reason: string): void {
     if (this.#closeInfo !== undefined || this.#closeOnOpen !== undefined || this.socket.readyState >= 2) return;
-    const fitting = truncateReason(reason);
+    const fitting = truncateCloseReason(reason);
     if (this.socket.readyState === 0) {
       // Deno's close() on a socket still upgrading sends nothing, and the
       // upgrade then marks it open anyway: keep the close for 'open'.
@@ -390,18 +388,6 @@ function closeInfoOf(event: CloseEvent): CloseInfo {
     return { code: 1006, reason: event.reason, wasClean: false };
   }
   return { code: event.code, reason: event.reason, wasClean: event.wasClean };
-}
-
-/**
- * `reason` cut to at most 123 UTF-8 bytes on a character boundary, so the
- * close frame stays within 125 bytes (Deno's close() throws beyond that and
- * would then send nothing). `encodeInto` stops before a character that does
- * not fit whole, surrogate pairs included.
- */
-export function truncateReason(reason: string): string {
-  if (reason.length <= MAX_REASON_BYTES / 3) return reason;
-  const { read } = textEncoder.encodeInto(reason, new Uint8Array(MAX_REASON_BYTES));
-  return read === reason.length ? reason : reason.slice(0, read);
 }
 
 /**

@@ -409,8 +409,8 @@ Deno.test('close reasons are cut to 123 UTF-8 bytes on a character boundary (no 
   await stop();
 });
 
-Deno.test('truncateReason keeps surrogate pairs whole', async () => {
-  const { truncateReason } = await import('../src/serve-socket.ts');
+Deno.test('truncateCloseReason keeps surrogate pairs whole', async () => {
+  const { truncateCloseReason: truncateReason } = await import('@framewire/codec');
   assert.equal(truncateReason('bye'), 'bye');
   assert.equal(truncateReason('x'.repeat(123)), 'x'.repeat(123));
   assert.equal(truncateReason('😀'.repeat(40)), '😀'.repeat(30), '4-byte characters: 30 fit in 120 bytes');

@@ -84,3 +84,16 @@ export function encodeClosePayload(code?: number, reason = ''): Uint8Array {
   }
   return body.subarray(0, 2 + written);
 }
+
+/**
+ * `reason` cut to at most 123 UTF-8 bytes on a character boundary, so a
+ * close frame built from it stays within 125 bytes (RFC 6455 §5.5):
+ * `encodeInto` stops before a character that does not fit whole, surrogate
+ * pairs included. For reasons the library passes on from elsewhere (a peer's,
+ * another runtime's); the API's `close()` refuses a longer one instead.
+ */
+export function truncateCloseReason(reason: string): string {
+  if (reason.length <= MAX_CLOSE_REASON_BYTES / 3) return reason;
+  const { read } = encoder.encodeInto(reason, new Uint8Array(MAX_CLOSE_REASON_BYTES));
+  return read === reason.length ? reason : reason.slice(0, read);
+}

@@ -87,7 +87,7 @@ export type { DeflateExtensionOptions, PerMessageDeflateNegotiator, PerMessageDe
 export { pakoCompressor } from './deflate-pako.js';
 
 // Connection: the sans-I/O state machine (RFC 6455 §5-§7)
-export { MAX_CLOSE_REASON_BYTES, encodeClosePayload, parseClosePayload } from './close-payload.js';
+export { MAX_CLOSE_REASON_BYTES, encodeClosePayload, parseClosePayload, truncateCloseReason } from './close-payload.js';
 export type { ClosePayload } from './close-payload.js';
 export { Connection } from './connection.js';
 export { DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE } from './connection-options.js';
