@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ServerRegistry } from '../src/session/server-registry.js';
 import type { SessionMessage } from '../src/session/session-inbox.js';
@@ -141,5 +142,61 @@ describe('ServerRegistry: handshakes in progress at shutdown', () => {
     clock.advance(1000);
     await done;
     expect(registry.pending).toBe(1);
+  });
+});
+
+describe('ServerRegistry (property)', () => {
+  it('any order of add, reserve, commit, release, close and terminate: size and the heartbeat timer follow the open sessions', async () => {
+    const step = fc.oneof(
+      fc.constant({ kind: 'add' as const }),
+      fc.constant({ kind: 'reserve' as const }),
+      fc.record({ kind: fc.constant('commit' as const), at: fc.nat(9) }),
+      fc.record({ kind: fc.constant('release' as const), at: fc.nat(9) }),
+      fc.record({ kind: fc.constant('close' as const), at: fc.nat(9) }),
+      fc.record({ kind: fc.constant('terminate' as const), at: fc.nat(9) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 25 }), async (steps) => {
+        const clock = new ManualClock();
+        const registry = new ServerRegistry({ scheduler: clock, heartbeat: { interval: 1000, timeout: 2000 } });
+        const open: Pair[] = [];
+        const held: Array<{ commit(s: Pair['server']): void; release(): void }> = [];
+        for (const s of steps) {
+          if (s.kind === 'add') {
+            const [p] = pairs(clock, 1);
+            registry.add(p!.server);
+            open.push(p!);
+          } else if (s.kind === 'reserve') {
+            const r = registry.reserve();
+            if (r !== undefined) held.push(r);
+          } else if (s.kind === 'commit' || s.kind === 'release') {
+            const r = held.splice(s.at % Math.max(1, held.length), 1)[0];
+            if (r === undefined) continue;
+            if (s.kind === 'release') r.release();
+            else {
+              const [p] = pairs(clock, 1);
+              r.commit(p!.server);
+              open.push(p!);
+            }
+          } else {
+            const p = open.splice(s.at % Math.max(1, open.length), 1)[0];
+            if (p === undefined) continue;
+            if (s.kind === 'terminate') p.server.terminate();
+            else p.client.close(1000);
+          }
+          await settle(1);
+          expect(registry.size).toBe(open.length);
+          expect(registry.pending).toBe(held.length);
+          expect([...registry].every((session) => session.readyState === 1)).toBe(true);
+          // One sweep timer while sessions exist, none when the last one left (no leak, no timer holding the process).
+          const sweepArmed = clock.pendingTimers > 0;
+          if (open.length === 0) expect(sweepArmed).toBe(false);
+          else expect(sweepArmed).toBe(true);
+        }
+        for (const r of held) r.release();
+        expect(registry.pending).toBe(0);
+      }),
+      { seed: 0x5e5, numRuns: 150 },
+    );
   });
 });
