@@ -18,7 +18,8 @@ const textEncoder = new TextEncoder();
 /**
  * @internal How a {@link ServerRegistry} learns that a session closed
  * without a promise, a reaction and a closure per idle connection: the
- * session calls the hook one microtask after `close` (when `closed` settles).
+ * session calls the hook as it closes, before its 'close' listeners run, so
+ * a closed session is never still counted inside them.
  */
 export const onSessionClosed: unique symbol = Symbol('framewire.onSessionClosed');
 
@@ -162,7 +163,7 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
     return this.#closed;
   }
 
-  /** @internal Call `hook(this)` once, one microtask after the session closed. */
+  /** @internal Call `hook(this)` once, as the session closes (at once when it already has). */
   [onSessionClosed](hook: (session: Session) => void): void {
     if (this.#closeInfo !== undefined) hook(this);
     else this.#closedHook = hook;
