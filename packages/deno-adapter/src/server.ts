@@ -197,10 +197,11 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
   }
 
   /**
-   * The accept loop never dies of one connection: an error about the
-   * connection being accepted (reset before we took it, out of file
-   * descriptors, a failed TLS handshake) is retried after a short backoff.
-   * Only closing the listener ends it.
+   * The accept loop never dies of one connection: a connection the peer
+   * reset before we took it is skipped at once; other accept errors (out of
+   * file descriptors) are retried after a backoff of 5 ms doubling to 1 s.
+   * TLS handshake failures surface later, on that connection's transport.
+   * Only closing the listener ends the loop.
    */
   async #accept(listener: Deno.Listener<Deno.Conn, Deno.NetAddr>): Promise<void> {
     let backoff = 0;
