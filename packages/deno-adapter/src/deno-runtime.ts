@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { utf8ValidatorFromWholeBuffer, type AdapterRuntime, type ConnectionLimits as SharedLimits } from '@framewire/codec/adapter';
+import { utf8ValidatorFromWholeBuffer, type AdapterRuntime, type ConnectionLimits as SharedLimits, type Utf8ValidatorFactory } from '@framewire/codec/adapter';
 import { zlibCompressor } from '@framewire/codec/zlib';
 import type { ConnTransportOptions } from './conn-transport.js';
 import { denoScheduler } from './deno-scheduler.js';
@@ -15,7 +15,7 @@ export interface ConnectionLimits extends SharedLimits {
  * `buffer.isUtf8` (about 1.7× the portable validator on a 1 MiB text message,
  * measured on Deno 2.9.6).
  */
-export const denoUtf8 = utf8ValidatorFromWholeBuffer(isUtf8);
+export const denoUtf8: Utf8ValidatorFactory = utf8ValidatorFromWholeBuffer(isUtf8);
 
 /** The runtime hooks of every Deno connection: timers, node:zlib, native UTF-8 check. @internal */
 export const denoRuntime: AdapterRuntime = { scheduler: denoScheduler, compressor: zlibCompressor, utf8: denoUtf8 };
