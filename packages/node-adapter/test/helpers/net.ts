@@ -11,16 +11,5 @@ export function rawConnect(port: number): Promise<Socket> {
   });
 }
 
-/** A client upgrade request head for `path` (RFC 6455 §4.1). */
-export function upgradeRequest(path: string, headers: Record<string, string> = {}): string {
-  const lines = [
-    `GET ${path} HTTP/1.1`,
-    'Host: 127.0.0.1',
-    'Upgrade: websocket',
-    'Connection: Upgrade',
-    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
-    'Sec-WebSocket-Version: 13',
-    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
-  ];
-  return lines.join('\r\n') + '\r\n\r\n';
-}
+// The upgrade request head is the shared behaviour suites' one.
+export { upgradeRequest } from '../../../codec/test/adapter-behaviour/raw-tcp.js';
