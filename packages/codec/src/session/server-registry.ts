@@ -29,7 +29,7 @@ export interface HeartbeatOptions {
 }
 
 /** The heartbeat servers run unless told otherwise: ping at 30 s of silence, dead after 2 missed pongs. */
-export const DEFAULT_SERVER_HEARTBEAT: HeartbeatOptions = { interval: 30_000, timeout: 60_000 };
+export const DEFAULT_SERVER_HEARTBEAT: HeartbeatOptions = Object.freeze({ interval: 30_000, timeout: 60_000 });
 
 /** Options of {@link ServerRegistry.shutdown}. */
 export interface ShutdownOptions {
