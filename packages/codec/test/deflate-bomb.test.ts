@@ -104,3 +104,22 @@ describe.each(Object.keys(engines))('%s: decompression bomb', (name) => {
     expect(out.every((b) => b === 0)).toBe(true);
   });
 });
+
+describe('zlib: onOverflow', () => {
+  it('reports the dropped output of a refused message once, and never for one within the limit', async () => {
+    const fourMiB = await zeroBomb(4 * MiB);
+    const dropped: number[] = [];
+    const compressor = zlibCompressor({ onOverflow: (bytes) => dropped.push(bytes) });
+    const refused = createDeflateExtension({ role: 'client', params: DEFAULT_PARAMS, compressor });
+    await expect(refused.decode([fourMiB], MiB)).rejects.toMatchObject({ closeCode: 1009 });
+    refused.dispose();
+    expect(dropped).toHaveLength(1);
+    expect(dropped[0]).toBeGreaterThan(MiB);
+    expect(dropped[0]).toBeLessThanOrEqual(MiB + 64 * 1024);
+
+    const allowed = createDeflateExtension({ role: 'client', params: DEFAULT_PARAMS, compressor });
+    expect((await allowed.decode([fourMiB], 4 * MiB)).length).toBe(4 * MiB);
+    allowed.dispose();
+    expect(dropped).toHaveLength(1);
+  });
+});

@@ -37,6 +37,13 @@ export interface ZlibCompressorOptions {
   readonly limiter?: ZlibLimiter | undefined;
   /** Size of each output chunk zlib produces (default 16 KiB). Bounds memory while inflating. */
   readonly chunkSize?: number | undefined;
+  /**
+   * Called after an inflate passed its output limit and its output was
+   * dropped (a deflate bomb or an oversized message), with the bytes dropped.
+   * Engines that collect large buffers lazily (Bun) use it to ask for a
+   * collection, so repeated bombs do not stack up in RSS.
+   */
+  readonly onOverflow?: ((droppedBytes: number) => void) | undefined;
 }
 
 /** zlib refuses raw windowBits 8; 9 never reaches past 250 bytes (see compressor.ts). */
@@ -136,6 +143,7 @@ class ZlibInflater implements Inflater {
     private readonly options: InflaterOptions,
     private readonly limiter: ZlibLimiter,
     private readonly chunkSize: number | undefined,
+    private readonly onOverflow: ((droppedBytes: number) => void) | undefined,
   ) {
     this.#stream = this.#create();
   }
@@ -182,6 +190,7 @@ class ZlibInflater implements Inflater {
               chunks.length = 0;
               finish({ ok: false, kind: 'too-big' });
               this.#discard();
+              this.onOverflow?.(length);
               return;
             }
             chunks.push(plain(chunk));
@@ -253,6 +262,6 @@ export function zlibCompressor(options: ZlibCompressorOptions = {}): Compressor 
   return {
     name: 'node:zlib',
     createDeflater: (o) => new ZlibDeflater(o, limiter, options.chunkSize),
-    createInflater: (o) => new ZlibInflater(o, limiter, options.chunkSize),
+    createInflater: (o) => new ZlibInflater(o, limiter, options.chunkSize, options.onOverflow),
   };
 }
