@@ -6,7 +6,8 @@
 //   3. an empty folder outside the workspace, plain `npm install` of the
 //      tarballs, and the quick start (server + client, echo one message,
 //      close) under Node, Bun and Deno, each with a time limit;
-//   4. the installed size of @framewire/node-adapter alone.
+//   4. the installed size of @framewire/node-adapter alone;
+//   5. require() of it from a CommonJS file (Node 20.19+ loads ES modules).
 // Exits non-zero on the first failure. Build the packages first (`pnpm build`).
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile, readFile } from 'node:fs/promises';
@@ -158,6 +159,17 @@ async function main() {
   const listed = await run('npm', ['ls', '--all', '--parseable'], { cwd: alone });
   const deps = listed.trim().split('\n').slice(1).map((p) => p.slice(p.lastIndexOf('node_modules/') + 13));
   console.log(`   node_modules: ${du.trim().split(/\s+/)[0]} (${deps.length} packages: ${deps.join(', ')})`);
+
+  // 5. CommonJS callers: ESM only, but require(esm) works from Node 20.19 (the README says so).
+  step('require() from a CommonJS file (Node 20.19+)');
+  await writeFile(
+    join(alone, 'require.cjs'),
+    "const { WebSocketServer, connect } = require('@framewire/node-adapter');\n" +
+      "console.log(`require: ${typeof WebSocketServer} ${typeof connect}`);\n",
+  );
+  const required = await run(process.execPath, ['--no-warnings', 'require.cjs'], { cwd: alone, timeout: 30_000 });
+  if (!required.includes('require: function function')) throw new Error(`require() of the node adapter failed:\n${required}`);
+  console.log(indent(required));
 }
 
 let failed = false;

@@ -4,14 +4,15 @@
  * @module
  */
 import { sha1 } from '@noble/hashes/legacy.js';
-import { fromString } from 'uint8arrays/from-string';
-import { toString } from 'uint8arrays/to-string';
+import { toBase64 } from './base64.js';
 import { defaultRandomSource, type RandomSource } from './random.js';
 
 /** The GUID appended to the key before hashing (RFC 6455 §1.3). */
 export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 // RFC 6455 §4.1 item 7: base64 of 16 bytes is 22 base64 characters and "==".
+const encoder = new TextEncoder();
+
 const KEY_PATTERN = /^[A-Za-z0-9+/]{22}==$/;
 
 /**
@@ -30,7 +31,8 @@ export function isValidKey(key: string): boolean {
  * computeAcceptKey('dGhlIHNhbXBsZSBub25jZQ==') // 's3pPLMBiTxaQ9kYGzzhZRbK+xOo='
  */
 export function computeAcceptKey(key: string): string {
-  return toString(sha1(fromString(key + WEBSOCKET_GUID, 'ascii')), 'base64pad');
+  // The key is validated ASCII, so UTF-8 encoding is the ASCII bytes.
+  return toBase64(sha1(encoder.encode(key + WEBSOCKET_GUID)));
 }
 
 /**
@@ -41,5 +43,5 @@ export function computeAcceptKey(key: string): string {
 export function generateKey(random: RandomSource = defaultRandomSource): string {
   const nonce = new Uint8Array(16);
   random(nonce);
-  return toString(nonce, 'base64pad');
+  return toBase64(nonce);
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import fc from 'fast-check';
-import { toString } from 'uint8arrays/to-string';
+import { toBase64 } from '../protocol/base64.js';
 import { computeAcceptKey } from '../protocol/accept-key.js';
 import type { ExtensionOffer } from '../protocol/extension-header.js';
 
@@ -123,7 +123,7 @@ export function upgradeRequestArbitrary(): fc.Arbitrary<UpgradeRequestSpec> {
       names: fc.tuple(caseVariant('Host'), caseVariant('Upgrade'), caseVariant('Connection'), caseVariant('Sec-WebSocket-Key'), caseVariant('Sec-WebSocket-Version')),
     })
     .map((r) => {
-      const key = toString(r.nonce, 'base64pad');
+      const key = toBase64(r.nonce);
       const lines: Array<[string, string]> = [
         [r.names[0], r.host],
         [r.names[1], r.upgrade],
