@@ -1,7 +1,7 @@
 // `pnpm echo-client --runtime node|deno|bun URL [--ca PATH] [--send TEXT [--count N]]`
 //
-// Dispatcher for the echo client every runtime provides (DESIGN.md, "Entry
-// points every runtime provides"): runs the runtime's echo client script as a
+// Dispatcher for the echo client every runtime provides (the root README's
+// "Entry points"): runs the runtime's echo client script as a
 // child process, stdout passed through, and exits with its code (0 after a
 // clean close, non-zero after a failed handshake or connection). `--ca PATH`
 // trusts an extra certificate for wss:// (the one `echo-server --tls` prints).

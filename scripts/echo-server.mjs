@@ -1,7 +1,7 @@
 // `pnpm echo-server --runtime node|deno|deno-serve|bun --port N [--tls]`
 //
-// Dispatcher for the echo server every runtime provides (DESIGN.md, "Entry
-// points every runtime provides"): it builds the packages when their dist is
+// Dispatcher for the echo server every runtime provides (the root README's
+// "Entry points"): it builds the packages when their dist is
 // missing, makes a self-signed certificate for --tls, then runs the runtime's
 // own echo script as a child process with stdout passed straight through
 // (the child prints READY), forwards SIGINT/SIGTERM and exits with the

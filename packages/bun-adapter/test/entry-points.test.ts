@@ -1,4 +1,4 @@
-// The Bun entry points (DESIGN.md "Entry points every runtime provides"):
+// The Bun entry points (the root README's "Entry points"):
 // bin/echo-server.ts and bin/echo-client.ts run by the bun binary, directly
 // and through the root dispatchers scripts/echo-{server,client}.mjs.
 import { describe, expect, it } from 'bun:test';

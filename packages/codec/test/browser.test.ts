@@ -9,7 +9,7 @@ import { chromium } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { peerMissing } from './peers.js';
 
-// The codec must load unchanged in a browser (DESIGN.md): bundle the same
+// The codec must load unchanged in a browser (ARCHITECTURE.md): bundle the same
 // fixture the runtime smoke test runs, load it in headless Chromium from a
 // page on 127.0.0.1, and compare its frames with Node's byte for byte.
 const here = dirname(fileURLToPath(import.meta.url));

@@ -1,4 +1,4 @@
-// RFC 7692 §8.1 / DESIGN.md: a small compressed message must not inflate
+// RFC 7692 §8.1: a small compressed message must not inflate
 // without bound. Inflation stops at the budget and fails with 1009.
 import zlib from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';

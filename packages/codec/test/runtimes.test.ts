@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { peerMissing } from './peers.js';
 
 // The built @framewire/codec must load unchanged under Node, Deno and Bun and
-// produce byte-identical frames (DESIGN.md: one codec on every runtime).
+// produce byte-identical frames (ARCHITECTURE.md: one codec on every runtime).
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../../..');
 const fixture = resolve(here, 'runtimes/frames-fixture.mjs');

@@ -88,7 +88,7 @@ export interface ServeUpgraderEvents {
 }
 
 const MiB = 1024 * 1024;
-/** The servers' default heartbeat (DESIGN.md: ping at 30 s of silence, dead after 2 missed pongs). */
+/** The servers' default heartbeat (ping at 30 s of silence, dead after 2 missed pongs). */
 const DEFAULT_HEARTBEAT = { interval: 30_000, timeout: 60_000 } as const;
 
 /**

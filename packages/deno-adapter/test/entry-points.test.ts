@@ -1,4 +1,4 @@
-// The entry points every runtime provides (DESIGN.md), driven as outside
+// The entry points every runtime provides (the root README's "Entry points"), driven as outside
 // harnesses drive them: `node scripts/echo-server.mjs --runtime deno|deno-serve`
 // and `node scripts/echo-client.mjs --runtime deno`.
 import assert from 'node:assert/strict';

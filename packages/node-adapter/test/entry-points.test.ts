@@ -1,5 +1,5 @@
-// The entry points outside harnesses depend on (DESIGN.md "Entry points every
-// runtime provides"), run exactly as `pnpm echo-server` / `pnpm echo-client`
+// The entry points outside harnesses depend on (the root README's "Entry
+// points"), run exactly as `pnpm echo-server` / `pnpm echo-client`
 // run them: through the dispatchers in scripts/, on the built dist.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';

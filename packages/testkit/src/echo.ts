@@ -1,6 +1,6 @@
 /**
  * `@framewire/testkit/echo`: the behaviour of the echo entry points every
- * runtime provides (DESIGN.md "Entry points every runtime provides"): the
+ * runtime provides (the root README's "Entry points"): the
  * options, the echo loop and the lines a harness reads. Each adapter's `bin/echo-server` and
  * `bin/echo-client` keep only what is the runtime's: arguments, files,
  * signals and the exit call.

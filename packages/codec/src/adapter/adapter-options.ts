@@ -146,7 +146,7 @@ export interface ClientOfferOptions extends ConnectionLimits {
   onUpgrade?: (response: UpgradeResponse) => void;
 }
 
-/** The runtime hooks an adapter brings (DESIGN.md: speed-ups enter through injectable hooks). */
+/** The runtime hooks an adapter brings (ARCHITECTURE.md: speed-ups enter through injectable hooks). */
 export interface AdapterRuntime {
   /** Clock and timers. */
   readonly scheduler: Scheduler;

@@ -40,7 +40,7 @@ export interface ConnectFlow<T extends AttachableTransport> {
 /**
  * The combined signal of one connect attempt: fires on the caller's signal or
  * on the deadline, and tells which. The codec has no `AbortController`
- * (DESIGN.md: no runtime globals), so it is this small.
+ * (ARCHITECTURE.md: no runtime globals), so it is this small.
  */
 class AttemptSignal implements AbortSignalLike {
   aborted = false;

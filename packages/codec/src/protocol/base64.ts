@@ -1,7 +1,7 @@
 /**
  * Standard padded base64 (RFC 4648 §4), encode only: the handshake needs it
  * for 16-byte keys and 20-byte SHA-1 digests. Hand-written because the
- * codec may not use `btoa` or `Buffer` (see DESIGN.md's global rule), and a
+ * codec may not use `btoa` or `Buffer` (see ARCHITECTURE.md's global rule), and a
  * general library for twenty bytes cost the Node adapter 1.6 MB installed.
  *
  * @module

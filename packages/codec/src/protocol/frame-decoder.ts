@@ -1,7 +1,7 @@
 /**
  * Incremental frame decoder, RFC 6455 §5.2.
  *
- * Written by hand (DESIGN.md: the frame codec is ours). The parser is
+ * Written by hand (ARCHITECTURE.md: the frame codec is ours). The parser is
  * straight-line steps over a list of pushed chunks with a byte count: a
  * header or payload lying inside one chunk is read in place (a `subarray`,
  * unmasked in place), bytes are copied only across chunk boundaries, and a

@@ -2,7 +2,7 @@
  * Frame types and the frame encoder, RFC 6455 §5.2.
  *
  * Written by hand: the frame codec is the part no well-kept isomorphic
- * library provides (DESIGN.md). The encoder is pure and copy-minimising:
+ * library provides (ARCHITECTURE.md). The encoder is pure and copy-minimising:
  * {@link encodeFrame} returns header and payload separately for vectored
  * writes, {@link encodeFrameToBuffer} gives one buffer for small frames,
  * carved from a shared slab (allocating a small typed array costs more than

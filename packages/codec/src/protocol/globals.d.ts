@@ -1,5 +1,5 @@
 // The codec may use only ECMAScript built-ins plus these three web globals
-// (DESIGN.md). Declaring just them, with no DOM or Node lib, makes the
+// (ARCHITECTURE.md). Declaring just them, with no DOM or Node lib, makes the
 // compiler refuse any other runtime global inside src/.
 declare global {
   interface TextDecodeOptions { stream?: boolean }

@@ -1,5 +1,5 @@
 /**
- * Speed-ups a runtime may hand a connection (DESIGN.md: runtime-specific
+ * Speed-ups a runtime may hand a connection (ARCHITECTURE.md: runtime-specific
  * speed-ups enter through small injectable hooks with a portable default).
  * Each connection carries its own: two adapters in one process, or a codec
  * used beside an adapter, never change each other's connections. A hook left

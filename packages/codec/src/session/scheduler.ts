@@ -1,6 +1,6 @@
 /**
  * Time for the codec's session layer, injected by the adapter. The codec
- * reads no clock and starts no timer itself (DESIGN.md): a Node adapter passes
+ * reads no clock and starts no timer itself (ARCHITECTURE.md): a Node adapter passes
  * `setTimeout`/`clearTimeout` and `performance.now`, tests pass a
  * `ManualClock` from `@framewire/codec/testing`.
  *

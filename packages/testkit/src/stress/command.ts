@@ -9,7 +9,7 @@ import type { ServerHandle, StressReport } from './runner.js';
 import { runStress, selectChecks } from './runner.js';
 import { applyScaleFlags, CI_SCALE, FULL_SCALE, SCALE_FLAGS } from './scale.js';
 
-/** The four server paths of DESIGN.md's echo-server entry point, in the order `--runtime all` plays them. */
+/** The four server paths of the echo-server entry point (root README), in the order `--runtime all` plays them. */
 export const STRESS_RUNTIMES = ['node', 'bun', 'deno', 'deno-serve'] as const;
 
 /** Starts an echo server for a runtime and resolves once it printed READY. */
