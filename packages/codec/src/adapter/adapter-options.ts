@@ -144,6 +144,14 @@ export interface ClientOfferOptions extends ConnectionLimits {
    * dropped and `connect()` rejects with that error.
    */
   onUpgrade?: (response: UpgradeResponse) => void;
+  /**
+   * Follow 301, 302, 303, 307 and 308 answers to the handshake to their
+   * `Location` (http(s) maps to ws(s)). Default `false`, as in `ws` and as
+   * browsers, which fail a redirected WebSocket.
+   */
+  followRedirects?: boolean;
+  /** Most redirects followed before `FW_ERR_TOO_MANY_REDIRECTS`. Default 10. */
+  maxRedirects?: number;
 }
 
 /** The runtime hooks an adapter brings (ARCHITECTURE.md: speed-ups enter through injectable hooks). */

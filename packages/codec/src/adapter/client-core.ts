@@ -17,7 +17,8 @@ import {
   type AdapterRuntime,
   type ClientOfferOptions,
 } from './adapter-options.js';
-import { ConnectError, connectErrorFrom } from '../session/connect-errors.js';
+import { ConnectError, HandshakeStatusError, connectErrorFrom } from '../session/connect-errors.js';
+import { DEFAULT_MAX_REDIRECTS, REDIRECT_STATUSES, headersForRedirect, resolveLocation, targetHref } from './redirect.js';
 import type { AttachableTransport } from './server-core.js';
 
 /** How {@link connectTransport} reaches the server on one runtime. */
@@ -87,7 +88,11 @@ class AttemptSignal implements AbortSignalLike {
  * `Session`. Rejects with a {@link ConnectError} whose `code` says why:
  * `FW_ERR_INVALID_URL`, `FW_ERR_CONNECTION_FAILED`, `FW_ERR_TLS`,
  * `FW_ERR_HANDSHAKE_STATUS` (a `HandshakeStatusError`), `FW_ERR_HANDSHAKE_INVALID`,
- * `FW_ERR_HANDSHAKE_TIMEOUT`, `FW_ERR_CONNECTION_CLOSED`, `FW_ERR_ABORTED`.
+ * `FW_ERR_HANDSHAKE_TIMEOUT`, `FW_ERR_CONNECTION_CLOSED`, `FW_ERR_ABORTED`,
+ * `FW_ERR_TOO_MANY_REDIRECTS`. With `followRedirects`, a 301/302/303/307/308
+ * answer with a `Location` is followed (up to `maxRedirects`, default 10),
+ * within the same deadline; credentials headers stay behind when the
+ * redirect leaves the origin.
  * A bad header, origin or subprotocol is local misuse: the codec's
  * `UsageError` is thrown as is.
  *
@@ -104,69 +109,110 @@ export async function connectTransport<T extends AttachableTransport>(
   flow: ConnectFlow<T>,
 ): Promise<Session> {
   const href = typeof url === 'string' ? url : url.href; // a URL object
-  let target: WebSocketTarget;
-  try {
-    target = parseWebSocketUrl(href);
-  } catch (error) {
-    throw new ConnectError('FW_ERR_INVALID_URL', (error as Error).message, { cause: error });
-  }
+  let target = parseTarget(href);
   const { scheduler } = flow.runtime;
   const timeoutMs = options.handshakeTimeout ?? DEFAULT_ADAPTER_HANDSHAKE_TIMEOUT;
-  // One deadline covers TCP, TLS and the HTTP exchange.
+  const maxRedirects = options.followRedirects === true ? (options.maxRedirects ?? DEFAULT_MAX_REDIRECTS) : 0;
+  // One deadline covers TCP, TLS and the HTTP exchange, over every redirect.
   const signal = new AttemptSignal(options.signal);
   const timer = scheduler.setTimer(() => signal.abort(undefined, true), timeoutMs);
-  const failure = (): ConnectError =>
-    signal.timedOut
-      ? new ConnectError('FW_ERR_HANDSHAKE_TIMEOUT', `no WebSocket handshake with ${href} within ${timeoutMs} ms`)
-      : new ConnectError('FW_ERR_ABORTED', 'connect() was aborted', { cause: options.signal?.reason });
+  let headers = options.headers;
+  let hrefNow = href;
   try {
-    let transport: T;
-    try {
-      transport = await flow.open(target, signal);
-    } catch (error) {
-      if (error instanceof ConnectError && error.code === 'FW_ERR_ABORTED') throw failure();
-      throw error;
-    }
-    let upgrade: ClientUpgrade;
-    try {
-      upgrade = connectWebSocket(transport, {
-        ...upgradeOptions(options, flow.runtime),
-        target,
-        handshakeTimeout: timeoutMs + 1000, // our own deadline (which includes TCP and TLS) fires first
-        ...(options.protocols !== undefined ? { protocols: options.protocols } : {}),
-        ...(options.headers !== undefined ? { headers: options.headers } : {}),
-        ...(options.origin !== undefined ? { origin: options.origin } : {}),
-        extensions: deflateNegotiators(options.perMessageDeflate, true, flow.runtime),
-      });
-    } catch (error) {
-      transport.destroy(); // a bad header, origin or subprotocol: local misuse, thrown as is
-      throw error;
-    }
-    transport.attach(upgrade);
-    const onAbort = (): void => transport.destroy();
-    signal.addEventListener('abort', onAbort);
-    let session: Session;
-    try {
-      session = await upgrade.session;
-      flow.opened?.(session, transport);
-    } catch (error) {
-      await flow.failed?.(transport);
-      if (signal.aborted) throw failure();
-      throw connectErrorFrom(href, error as Error, target.secure);
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-    }
-    if (options.onUpgrade !== undefined) {
+    for (let hop = 0; ; hop++) {
       try {
-        options.onUpgrade(upgrade.response!);
+        return await attempt(hrefNow, target, headers, options, flow, signal, timeoutMs);
       } catch (error) {
-        session.terminate(); // the application refused the connection: its error, as thrown
-        throw error;
+        const location = redirectLocation(error, options.followRedirects === true);
+        if (location === undefined) throw error;
+        if (hop >= maxRedirects) {
+          throw new ConnectError('FW_ERR_TOO_MANY_REDIRECTS', `${href}: more than ${maxRedirects} redirects (last to ${location})`, { cause: error });
+        }
+        const next = parseTarget(resolveLocation(target, location));
+        headers = headersForRedirect(headers, target, next);
+        target = next;
+        hrefNow = targetHref(next);
       }
     }
-    return session;
   } finally {
     scheduler.clearTimer(timer);
     signal.detach();
   }
+}
+
+function parseTarget(href: string): WebSocketTarget {
+  try {
+    return parseWebSocketUrl(href);
+  } catch (error) {
+    throw new ConnectError('FW_ERR_INVALID_URL', (error as Error).message, { cause: error });
+  }
+}
+
+/** The `Location` of a 3xx answer to follow, when following is on. */
+function redirectLocation(error: unknown, follow: boolean): string | undefined {
+  if (!follow || !(error instanceof HandshakeStatusError) || !REDIRECT_STATUSES.has(error.status)) return undefined;
+  const location = error.headers['location'];
+  return location === undefined || location.trim() === '' ? undefined : location;
+}
+
+/** One TCP (+TLS) connection and one opening handshake with `target`. */
+async function attempt<T extends AttachableTransport>(
+  href: string,
+  target: WebSocketTarget,
+  headers: ClientOfferOptions['headers'],
+  options: ClientOfferOptions,
+  flow: ConnectFlow<T>,
+  signal: AttemptSignal,
+  timeoutMs: number,
+): Promise<Session> {
+  const failure = (): ConnectError =>
+    signal.timedOut
+      ? new ConnectError('FW_ERR_HANDSHAKE_TIMEOUT', `no WebSocket handshake with ${href} within ${timeoutMs} ms`)
+      : new ConnectError('FW_ERR_ABORTED', 'connect() was aborted', { cause: options.signal?.reason });
+  if (signal.aborted) throw failure();
+  let transport: T;
+  try {
+    transport = await flow.open(target, signal);
+  } catch (error) {
+    if (error instanceof ConnectError && error.code === 'FW_ERR_ABORTED') throw failure();
+    throw error;
+  }
+  let upgrade: ClientUpgrade;
+  try {
+    upgrade = connectWebSocket(transport, {
+      ...upgradeOptions(options, flow.runtime),
+      target,
+      handshakeTimeout: timeoutMs + 1000, // our own deadline (which includes TCP and TLS) fires first
+      ...(options.protocols !== undefined ? { protocols: options.protocols } : {}),
+      ...(headers !== undefined ? { headers } : {}),
+      ...(options.origin !== undefined ? { origin: options.origin } : {}),
+      extensions: deflateNegotiators(options.perMessageDeflate, true, flow.runtime),
+    });
+  } catch (error) {
+    transport.destroy(); // a bad header, origin or subprotocol: local misuse, thrown as is
+    throw error;
+  }
+  transport.attach(upgrade);
+  const onAbort = (): void => transport.destroy();
+  signal.addEventListener('abort', onAbort);
+  let session: Session;
+  try {
+    session = await upgrade.session;
+    flow.opened?.(session, transport);
+  } catch (error) {
+    await flow.failed?.(transport);
+    if (signal.aborted) throw failure();
+    throw connectErrorFrom(href, error as Error, target.secure);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+  if (options.onUpgrade !== undefined) {
+    try {
+      options.onUpgrade(upgrade.response!);
+    } catch (error) {
+      session.terminate(); // the application refused the connection: its error, as thrown
+      throw error;
+    }
+  }
+  return session;
 }

@@ -24,7 +24,9 @@ export type ConnectErrorCode =
   /** The connection closed before the handshake finished. */
   | 'FW_ERR_CONNECTION_CLOSED'
   /** The caller's `AbortSignal` fired. */
-  | 'FW_ERR_ABORTED';
+  | 'FW_ERR_ABORTED'
+  /** `followRedirects` was on and the server redirected more than `maxRedirects` times. */
+  | 'FW_ERR_TOO_MANY_REDIRECTS';
 
 /**
  * Why `connect()` failed. `code` is stable; `cause` holds the underlying

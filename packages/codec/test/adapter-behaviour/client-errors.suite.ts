@@ -3,7 +3,7 @@
 // sees the 101 and can still refuse it; local misuse throws a UsageError.
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
-import { nextConnection, scenario, within, type AdapterFixture, type HandshakeStatusErrorLike } from './fixture.js';
+import { nextConnection, nextMessage, scenario, within, type AdapterFixture, type HandshakeStatusErrorLike } from './fixture.js';
 import { closedPort, rawServer } from './raw-tcp.js';
 
 export function clientErrorsSuite(fixture: AdapterFixture): void {
@@ -95,5 +95,68 @@ export function clientErrorsSuite(fixture: AdapterFixture): void {
       (error: unknown) => error,
     );
     assert.ok(outcome instanceof fixture.api.UsageError, `got ${String(outcome)}`);
+  });
+
+  /** A raw server that answers every request with `status` and `Location: location(n)` (n counts requests). */
+  async function redirector(t: { defer(fn: () => unknown): void }, status: number, location: (n: number) => string): Promise<{ url: string; requests: string[] }> {
+    const requests: string[] = [];
+    const url = await server(t, (socket) =>
+      socket.once('data', (head: Buffer) => {
+        requests.push(head.toString('latin1'));
+        socket.end(`HTTP/1.1 ${status} Moved\r\nLocation: ${location(requests.length)}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+      }),
+    );
+    return { url, requests };
+  }
+
+  scenario(fixture, 'followRedirects: 301/302/303/307/308 lead to the Location (absolute and relative, http maps to ws); off by default', async (t) => {
+    const { url: target, server: wss } = await t.echoServer();
+    const paths: string[] = [];
+    wss.on('connection', (_ws, request) => void paths.push(request.path));
+    for (const status of [301, 302, 303, 307, 308]) {
+      const hop = await redirector(t, status, () => `${target.replace('ws:', 'http:')}/final-${status}`);
+      const ws = await t.connect(hop.url, { followRedirects: true });
+      ws.send('after the redirect');
+      assert.equal((await nextMessage(ws)).data, 'after the redirect');
+      ws.close();
+    }
+    assert.deepEqual(paths, ['/final-301', '/final-302', '/final-303', '/final-307', '/final-308']);
+
+    const off = (await t.connectError((await redirector(t, 302, () => target)).url)) as HandshakeStatusErrorLike;
+    assert.equal(off.status, 302, 'without followRedirects the 302 is the error');
+    assert.equal(off.headers['location'], target);
+
+    // A relative Location resolves against the redirecting URL: same host and port, so the same raw server answers.
+    const relative = await redirector(t, 307, (n) => (n === 1 ? 'next/hop?x=1' : target));
+    await t.connect(`${relative.url}start/here`, { followRedirects: true });
+    assert.match(relative.requests[1] ?? '', /^GET \/start\/next\/hop\?x=1 HTTP\/1\.1\r\n/);
+  });
+
+  scenario(fixture, 'followRedirects: FW_ERR_TOO_MANY_REDIRECTS past maxRedirects; a bad Location is FW_ERR_INVALID_URL', async (t) => {
+    const loop = await redirector(t, 302, () => '/again');
+    const error = await t.connectError(loop.url, { followRedirects: true, maxRedirects: 3 });
+    assert.equal(error.code, 'FW_ERR_TOO_MANY_REDIRECTS');
+    assert.equal(loop.requests.length, 4, 'the first request and three redirects');
+    const ftp = await redirector(t, 302, () => 'ftp://127.0.0.1/');
+    assert.equal((await t.connectError(ftp.url, { followRedirects: true })).code, 'FW_ERR_INVALID_URL');
+  });
+
+  scenario(fixture, 'followRedirects: Authorization and Cookie go along within one origin and stay behind when the redirect leaves it', async (t) => {
+    const seen: Array<{ authorization: string | undefined; cookie: string | undefined; trace: string | undefined }> = [];
+    const { url: target } = await t.echoServer({
+      accept: (request) => {
+        seen.push({ authorization: request.headers.get('authorization'), cookie: request.headers.get('cookie'), trace: request.headers.get('x-trace') });
+        return fixture.api.accept();
+      },
+    });
+    const headers = { Authorization: 'Bearer secret', Cookie: 'id=1', 'X-Trace': 'abc' };
+    // First hop within the raw server's origin, then to the echo server: another port, so another origin (RFC 6454).
+    const away = await redirector(t, 302, (n) => (n === 1 ? '/same-origin' : target));
+    (await t.connect(away.url, { followRedirects: true, headers })).close();
+    assert.match(away.requests[1] ?? '', /^GET \/same-origin /);
+    assert.match(away.requests[1] ?? '', /authorization: Bearer secret/i, 'kept within the origin');
+    assert.match(away.requests[1] ?? '', /cookie: id=1/i, 'kept within the origin');
+    assert.deepEqual(seen.at(-1), { authorization: undefined, cookie: undefined, trace: 'abc' });
+    assert.match(away.requests[0] ?? '', /authorization: Bearer secret/i, 'the first hop got them');
   });
 }

@@ -90,6 +90,8 @@ export interface SuiteConnectOptions {
   maxBufferedAmount?: number;
   receiveHighWaterMessages?: number;
   onUpgrade?: (response: { status: number; headers: { get(name: string): string | undefined }; protocol: string }) => void;
+  followRedirects?: boolean;
+  maxRedirects?: number;
   ca?: string;
 }
 
