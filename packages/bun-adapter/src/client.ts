@@ -1,7 +1,7 @@
 import type { TLSOptions } from 'bun';
 import { connectTransport, type ClientOfferOptions, type Session } from '@framewire/codec/adapter';
 import { bunRuntime } from './bun-runtime.js';
-import { openSocket } from './open-socket.js';
+import { openSocket, openTunnel, startTls } from './open-socket.js';
 
 /** Options of {@link connect}: the codec's shared client options plus Bun's TLS options. */
 export interface ConnectOptions extends ClientOfferOptions {
@@ -32,6 +32,11 @@ export interface ConnectOptions extends ClientOfferOptions {
 export function connect(url: string | URL, options: ConnectOptions = {}): Promise<Session> {
   return connectTransport(url, options, {
     runtime: bunRuntime,
-    open: (target, signal) => openSocket({ host: target.host, port: target.port, secure: target.secure, tls: options.tls, signal }),
+    open: async (target, signal, proxy) => {
+      if (proxy === undefined) return openSocket({ host: target.host, port: target.port, secure: target.secure, tls: options.tls, signal });
+      const tunnel = await openTunnel(proxy, target, signal);
+      return target.secure ? startTls(tunnel, target.host, options.tls, signal) : tunnel;
+    },
+    proxyEnvironment: () => process.env,
   });
 }

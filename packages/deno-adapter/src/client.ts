@@ -1,4 +1,4 @@
-import { ConnectError, connectTransport, type AbortSignalLike, type ClientOfferOptions, type Session, type WebSocketTarget } from '@framewire/codec/adapter';
+import { ConnectError, ProxyTunnel, connectTransport, type AbortSignalLike, type ProxyTarget, type ClientOfferOptions, type Session, type WebSocketTarget } from '@framewire/codec/adapter';
 import { ConnTransport, trackTransport } from './conn-transport.js';
 import { denoRuntime, type ConnectionLimits } from './deno-runtime.js';
 
@@ -38,20 +38,27 @@ export interface ConnectOptions extends ClientOfferOptions, ConnectionLimits {
 export function connect(url: string | URL, options: ConnectOptions = {}): Promise<Session> {
   return connectTransport(url, options, {
     runtime: denoRuntime,
-    open: async (target, signal) => new ConnTransport(await openConn(target, options.tls, signal), options.io),
+    open: async (target, signal, proxy) => new ConnTransport(await openConn(target, options.tls, signal, proxy), options.io),
+    proxyEnvironment: proxyEnvironment,
     opened: (session, transport) => trackTransport(session, transport),
     failed: (transport) => transport.released,
   });
 }
 
 /** TCP (and TLS, handshake done) to the target, or a {@link ConnectError}. */
-async function openConn(target: WebSocketTarget, tls: ClientTlsOptions | undefined, signal: AbortSignalLike): Promise<Deno.Conn> {
+async function openConn(target: WebSocketTarget, tls: ClientTlsOptions | undefined, signal: AbortSignalLike, proxy?: ProxyTarget): Promise<Deno.Conn> {
   const failure = (): ConnectError => new ConnectError('FW_ERR_ABORTED', 'connect() was aborted', { cause: signal.reason });
   if (signal.aborted) throw failure();
   const hostname = target.host.startsWith('[') ? target.host.slice(1, -1) : target.host;
-  let opened: Promise<Deno.Conn> = target.secure
-    ? Deno.connectTls({ hostname, port: target.port, alpnProtocols: ['http/1.1'], ...(tls?.caCerts !== undefined ? { caCerts: tls.caCerts } : {}) })
-    : Deno.connect({ hostname, port: target.port });
+  const caCerts = tls?.caCerts !== undefined ? { caCerts: tls.caCerts } : {};
+  let opened: Promise<Deno.Conn> =
+    proxy !== undefined
+      ? openTunnel(proxy, target).then((tunnel): Promise<Deno.Conn> | Deno.Conn =>
+          target.secure ? Deno.startTls(tunnel, { hostname, alpnProtocols: ['http/1.1'], ...caCerts }) : tunnel,
+        )
+      : target.secure
+        ? Deno.connectTls({ hostname, port: target.port, alpnProtocols: ['http/1.1'], ...caCerts })
+        : Deno.connect({ hostname, port: target.port });
   // Deno cannot cancel a connect in flight: on abort, close it when it lands.
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, rejectAbort) => {
@@ -87,4 +94,43 @@ async function openConn(target: WebSocketTarget, tls: ClientTlsOptions | undefin
     }
   }
   return conn;
+}
+
+/** TCP to the proxy and the CONNECT exchange; resolves with the open tunnel. */
+async function openTunnel(proxy: ProxyTarget, target: WebSocketTarget): Promise<Deno.TcpConn> {
+  let conn: Deno.TcpConn;
+  try {
+    conn = await Deno.connect({ hostname: proxy.host, port: proxy.port });
+  } catch (error) {
+    throw new ConnectError('FW_ERR_CONNECTION_FAILED', `cannot connect to the proxy ${proxy.label}: ${(error as Error).message}`, { cause: error });
+  }
+  const tunnel = new ProxyTunnel(proxy, target);
+  try {
+    const request = tunnel.request();
+    for (let sent = 0; sent < request.length; ) sent += await conn.write(request.subarray(sent));
+    // Small reads: nothing past the proxy's answer may be consumed (the destination's bytes follow it).
+    const buffer = new Uint8Array(1024);
+    for (;;) {
+      const n = await conn.read(buffer);
+      if (n === null) throw tunnel.closed();
+      const result = tunnel.push(buffer.subarray(0, n));
+      if (result.type === 'open') return conn;
+      if (result.type === 'refused') throw result.error;
+    }
+  } catch (error) {
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
+    if (error instanceof ConnectError) throw error;
+    throw new ConnectError('FW_ERR_PROXY', `the proxy ${proxy.label} failed during CONNECT: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** The proxy variables, read only for `proxy: { fromEnv: true }` (needs --allow-env for them). */
+function proxyEnvironment(): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {};
+  for (const name of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy']) env[name] = Deno.env.get(name);
+  return env;
 }

@@ -74,6 +74,14 @@ declare namespace Deno {
   function listenTls(options: ListenTlsOptions): TlsListener;
   function connect(options: ConnectOptions): Promise<TcpConn>;
   function connectTls(options: ConnectTlsOptions): Promise<TlsConn>;
+  interface StartTlsOptions {
+    hostname?: string;
+    caCerts?: string[];
+    alpnProtocols?: string[];
+  }
+  /** TLS over an open connection (a proxy tunnel). */
+  function startTls(conn: TcpConn, options?: StartTlsOptions): Promise<TlsConn>;
+  const env: { get(name: string): string | undefined };
 
   interface UpgradeWebSocketOptions {
     protocol?: string;

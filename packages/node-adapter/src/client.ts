@@ -1,6 +1,6 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { connectTransport, type ClientOfferOptions, type Session } from '@framewire/codec/adapter';
-import { openSocket } from './open-socket.js';
+import { openSocket, openTunnel } from './open-socket.js';
 import { nodeRuntime } from './server.js';
 import { SocketTransport } from './socket-transport.js';
 
@@ -33,10 +33,12 @@ export interface ConnectOptions extends ClientOfferOptions {
 export function connect(url: string | URL, options: ConnectOptions = {}): Promise<Session> {
   return connectTransport(url, options, {
     runtime: nodeRuntime,
-    open: async (target, signal) => {
-      const socket = await openSocket({ host: target.host, port: target.port, secure: target.secure, tls: options.tls, signal });
+    open: async (target, signal, proxy) => {
+      const through = proxy === undefined ? undefined : await openTunnel(proxy, target, signal);
+      const socket = await openSocket({ host: target.host, port: target.port, secure: target.secure, tls: options.tls, signal, through });
       socket.on('error', () => {}); // after the handshake, errors reach the session as 1006
       return new SocketTransport(socket);
     },
+    proxyEnvironment: () => process.env,
   });
 }

@@ -8,6 +8,7 @@
  * @module
  */
 import type { Compressor } from '../protocol/compressor.js';
+import type { ProxySetting } from './proxy.js';
 import type { CodecHooks } from '../protocol/hooks.js';
 import { permessageDeflate, type PerMessageDeflateOptions } from '../protocol/deflate-extension.js';
 import type { UpgradeResponse } from '../protocol/handshake-client.js';
@@ -152,6 +153,12 @@ export interface ClientOfferOptions extends ConnectionLimits {
   followRedirects?: boolean;
   /** Most redirects followed before `FW_ERR_TOO_MANY_REDIRECTS`. Default 10. */
   maxRedirects?: number;
+  /**
+   * Tunnel through an HTTP proxy with CONNECT: `'http://user:pass@host:port'`,
+   * or `{ fromEnv: true }` for `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY`.
+   * Default: no proxy (the environment is read only when asked).
+   */
+  proxy?: ProxySetting;
 }
 
 /** The runtime hooks an adapter brings (ARCHITECTURE.md: speed-ups enter through injectable hooks). */

@@ -18,6 +18,7 @@ import {
   type ClientOfferOptions,
 } from './adapter-options.js';
 import { ConnectError, HandshakeStatusError, connectErrorFrom } from '../session/connect-errors.js';
+import { proxyFor, type ProxyEnvironment, type ProxyTarget } from './proxy.js';
 import { DEFAULT_MAX_REDIRECTS, REDIRECT_STATUSES, headersForRedirect, resolveLocation, targetHref } from './redirect.js';
 import type { AttachableTransport } from './server-core.js';
 
@@ -26,12 +27,20 @@ export interface ConnectFlow<T extends AttachableTransport> {
   /** The runtime hooks: scheduler (for the deadline), compressor, UTF-8 validator. */
   readonly runtime: AdapterRuntime;
   /**
-   * Open TCP (and TLS for `target.secure`, handshake done) to `target`.
+   * Open TCP (and TLS for `target.secure`, handshake done) to `target`;
+   * with a `proxy`, TCP to the proxy, a {@link ProxyTunnel} exchange, then
+   * TLS inside the tunnel.
    * Rejects with a {@link ConnectError}: `FW_ERR_ABORTED` once `signal`
    * fired (the flow turns it into a timeout or an abort), else
    * `FW_ERR_CONNECTION_FAILED` or `FW_ERR_TLS`.
    */
-  open(target: WebSocketTarget, signal: AbortSignalLike): Promise<T>;
+  open(target: WebSocketTarget, signal: AbortSignalLike, proxy: ProxyTarget | undefined): Promise<T>;
+  /**
+   * The environment variables for `proxy: { fromEnv: true }` (`HTTPS_PROXY`,
+   * `HTTP_PROXY`, `NO_PROXY`), read only when asked. Without it, `fromEnv`
+   * finds no proxy.
+   */
+  proxyEnvironment?(): ProxyEnvironment;
   /** The handshake succeeded: bookkeeping before the session is handed out. */
   opened?(session: Session, transport: T): void;
   /** The handshake failed (the transport is being destroyed): wait for what must settle first. */
@@ -170,9 +179,11 @@ async function attempt<T extends AttachableTransport>(
       ? new ConnectError('FW_ERR_HANDSHAKE_TIMEOUT', `no WebSocket handshake with ${href} within ${timeoutMs} ms`)
       : new ConnectError('FW_ERR_ABORTED', 'connect() was aborted', { cause: options.signal?.reason });
   if (signal.aborted) throw failure();
+  const proxySetting = options.proxy;
+  const proxy = proxyFor(target, proxySetting, typeof proxySetting === 'object' ? flow.proxyEnvironment?.() : undefined);
   let transport: T;
   try {
-    transport = await flow.open(target, signal);
+    transport = await flow.open(target, signal, proxy);
   } catch (error) {
     if (error instanceof ConnectError && error.code === 'FW_ERR_ABORTED') throw failure();
     throw error;

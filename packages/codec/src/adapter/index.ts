@@ -42,4 +42,6 @@ export type {
   ServerEventMap,
 } from './server-core.js';
 export { connectTransport } from './client-core.js';
+export { ProxyTunnel, parseProxyUrl, proxyFor } from './proxy.js';
+export type { ProxyEnvironment, ProxySetting, ProxyTarget, TunnelResult } from './proxy.js';
 export type { ConnectFlow } from './client-core.js';

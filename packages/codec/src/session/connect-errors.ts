@@ -26,7 +26,9 @@ export type ConnectErrorCode =
   /** The caller's `AbortSignal` fired. */
   | 'FW_ERR_ABORTED'
   /** `followRedirects` was on and the server redirected more than `maxRedirects` times. */
-  | 'FW_ERR_TOO_MANY_REDIRECTS';
+  | 'FW_ERR_TOO_MANY_REDIRECTS'
+  /** The HTTP proxy refused the CONNECT tunnel (`cause.status`) or answered nonsense. */
+  | 'FW_ERR_PROXY';
 
 /**
  * Why `connect()` failed. `code` is stable; `cause` holds the underlying

@@ -92,6 +92,7 @@ export interface SuiteConnectOptions {
   onUpgrade?: (response: { status: number; headers: { get(name: string): string | undefined }; protocol: string }) => void;
   followRedirects?: boolean;
   maxRedirects?: number;
+  proxy?: string;
   ca?: string;
 }
 

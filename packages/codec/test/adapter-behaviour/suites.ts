@@ -5,6 +5,7 @@ import type { AdapterFixture } from './fixture.js';
 import { handshakeSuite } from './handshake.suite.js';
 import { hostileSuite } from './hostile.suite.js';
 import { messagesSuite } from './messages.suite.js';
+import { proxySuite } from './proxy.suite.js';
 import { shutdownSuite } from './shutdown.suite.js';
 import { tlsSuite } from './tls.suite.js';
 
@@ -16,4 +17,5 @@ export function allSuites(fixture: AdapterFixture): void {
   shutdownSuite(fixture);
   tlsSuite(fixture);
   hostileSuite(fixture);
+  proxySuite(fixture);
 }

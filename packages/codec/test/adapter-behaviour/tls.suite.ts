@@ -9,7 +9,7 @@ import { nextConnection, scenario, until, within, type AdapterFixture, type Scop
 import { rawConnect } from './raw-tcp.js';
 
 /** A P-256 self-signed certificate for 127.0.0.1 and localhost, valid one day, as PEM text. */
-async function makeTestCert(fixture: AdapterFixture): Promise<{ cert: string; key: string }> {
+export async function makeTestCert(fixture: AdapterFixture): Promise<{ cert: string; key: string }> {
   // /tmp, not os.tmpdir(): Deno would need permission to read TMPDIR.
   const dir = mkdtempSync('/tmp/fw-behaviour-tls-');
   try {
