@@ -1,10 +1,15 @@
 import { EventEmitter } from 'node:events';
 import type { Socket, TCPSocketListener, TLSOptions } from 'bun';
 import {
+  RequestSniffer,
   ServerCore,
   listenAddress,
   rejectUpgrade,
+  serveHttp,
   type AdapterAcceptHook,
+  type FetchHandler as CodecFetchHandler,
+  type FirstRequest,
+  type ServerCoreUpgradeInit,
   type ListenAddress,
   type ServerCloseOptions,
   type ServerEventMap,
@@ -12,7 +17,21 @@ import {
   type Session,
 } from '@framewire/codec/adapter';
 import { bunRuntime } from './bun-runtime.js';
+import { bunScheduler } from './bun-scheduler.js';
 import { BunSocketTransport, socketHandlers, type SocketData } from './socket-transport.js';
+
+/**
+ * A fetch-style handler for the requests on the server's port that are not
+ * WebSocket upgrades: a `Request` in, a `Response` out, as with `Bun.serve`.
+ * The connection closes after the response (no keep-alive).
+ */
+export type FetchHandler = CodecFetchHandler<FetchInfo>;
+
+/** What a {@link FetchHandler} learns besides the request. */
+export interface FetchInfo {
+  /** The client's IP address. */
+  readonly remoteAddress: string;
+}
 
 /** Where an upgrade came from, handed to the accept hook. */
 export interface UpgradeContext {
@@ -41,6 +60,15 @@ export interface ServerOptions extends ServerPolicyOptions<UpgradeContext> {
   host?: string;
   /** Serve wss:// with these TLS options (`cert`, `key`, `ca`...: strings, buffers or `Bun.file()`s). */
   tls?: TLSOptions;
+  /**
+   * Requests that are not WebSocket upgrades go here (a `Request` in, a
+   * `Response` out, as with `Bun.serve`): a page and its WebSockets on one
+   * port. The connection closes after the response. Without it, such requests
+   * get 426 Upgrade Required.
+   */
+  fetch?: FetchHandler;
+  /** Largest request body read for `fetch` (413 beyond). Default 1 MiB. */
+  maxBodyBytes?: number;
 }
 
 /** Events of a {@link WebSocketServer}: `connection`, `listening`, `rejected`, `error`, `close`. */
@@ -67,6 +95,8 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
   readonly #options: ServerOptions;
   readonly #core: ServerCore<UpgradeContext>;
   #listener: TCPSocketListener<SocketData> | undefined;
+  /** Connections being routed or answered as plain HTTP (not in the core's registry). */
+  readonly #plain = new Set<BunSocketTransport>();
   #address: AddressInfo | undefined;
 
   constructor(options: ServerOptions = {}) {
@@ -129,7 +159,11 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
    */
   close(options: CloseOptions = {}): Promise<void> {
     return this.#core.close(options, {
-      stop: () => this.#listener?.stop(false),
+      stop: () => {
+        this.#listener?.stop(false);
+        for (const transport of this.#plain) transport.destroy();
+        this.#plain.clear();
+      },
       release: () => {
         this.#listener = undefined;
       },
@@ -143,6 +177,57 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
       transport.end();
       return;
     }
-    this.#core.upgrade(transport, { socket, httpRequest: undefined });
+    this.#route(socket, transport);
+  }
+
+  /**
+   * Read the first request head (once: the core gets it parsed): upgrades go
+   * to the core, other requests to `fetch`, or 426 without one.
+   */
+  #route(socket: Socket<SocketData>, transport: BunSocketTransport): void {
+    const options = this.#options;
+    const timeout = this.#core.handshakeTimeout;
+    const limits = options.maxHeaderBytes !== undefined ? { maxHeaderBytes: options.maxHeaderBytes } : {};
+    this.#plain.add(transport);
+    const upgrade = (first: Pick<ServerCoreUpgradeInit, 'initialBytes' | 'parsedRequest'>): void => {
+      this.#plain.delete(transport);
+      this.#core.upgrade(transport, { socket, httpRequest: undefined }, first);
+    };
+    const onFirst = async (first: FirstRequest): Promise<void> => {
+      if (first.type === 'gone') return this.#drop(transport);
+      if (first.type === 'upgrade') return upgrade({ parsedRequest: { head: first.head, rest: first.rest } });
+      if (first.type === 'garbage') return upgrade({ initialBytes: first.bytes });
+      transport.pause();
+      const status = await serveHttp(transport, first.head, first.rest, {
+        handler: options.fetch,
+        secure: options.tls !== undefined,
+        info: { remoteAddress: socket.remoteAddress },
+        fallbackHost: options.host ?? '127.0.0.1',
+        maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+        scheduler: bunScheduler,
+        timeoutMs: timeout,
+      });
+      if (status === 426) this.emit('rejected', 426, 'not a WebSocket upgrade');
+      // The response is queued and our FIN follows it; discard what the client still sends until it
+      // closes, and no longer than the handshake timeout (a client that never closes holds nothing).
+      const linger = bunScheduler.setTimer(() => this.#drop(transport), timeout);
+      transport.attach({
+        receive: () => {},
+        receiveEof: () => {
+          bunScheduler.clearTimer(linger);
+          this.#drop(transport);
+        },
+        drain: () => {},
+      });
+      transport.resume();
+    };
+    // A failure while answering one plain request drops that connection only.
+    const settle = (first: FirstRequest): void => void onFirst(first).catch(() => this.#drop(transport));
+    transport.attach(new RequestSniffer(bunScheduler, limits, timeout, settle));
+  }
+
+  #drop(transport: BunSocketTransport): void {
+    this.#plain.delete(transport);
+    transport.destroy();
   }
 }

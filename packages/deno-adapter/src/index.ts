@@ -12,7 +12,7 @@
  */
 export { WebSocketServer } from './server.js';
 export type { AcceptHook, AddressInfo, CloseOptions, ServerEvents, ServerOptions, ServerTlsOptions, UpgradeContext } from './server.js';
-export type { FetchHandler, FetchInfo } from './http-fallback.js';
+export type { FetchHandler, FetchInfo } from './server.js';
 export { denoUtf8 } from './deno-runtime.js';
 export type { ConnectionLimits } from './deno-runtime.js';
 export { connect } from './client.js';

@@ -1,9 +1,13 @@
 import { EventEmitter } from 'node:events';
 import {
+  RequestSniffer,
   ServerCore,
   listenAddress,
   rejectUpgrade,
+  serveHttp,
   type AdapterAcceptHook,
+  type FetchHandler as CodecFetchHandler,
+  type FirstRequest,
   type ListenAddress,
   type ServerCloseOptions,
   type ServerCoreUpgradeInit,
@@ -14,7 +18,19 @@ import {
 import { ConnTransport, trackTransport } from './conn-transport.js';
 import { denoRuntime, type ConnectionLimits } from './deno-runtime.js';
 import { denoScheduler } from './deno-scheduler.js';
-import { RequestSniffer, serveHttp, type FetchHandler, type FirstRequest } from './http-fallback.js';
+
+/**
+ * A fetch-style handler for the requests on the server's port that are not
+ * WebSocket upgrades: a `Request` in, a `Response` out, as with `Deno.serve`.
+ * The connection closes after the response (no keep-alive).
+ */
+export type FetchHandler = CodecFetchHandler<FetchInfo>;
+
+/** What a {@link FetchHandler} learns besides the request. */
+export interface FetchInfo {
+  /** The client's address. */
+  readonly remoteAddr: Deno.NetAddr;
+}
 
 /** Where an upgrade came from, handed to the accept hook. */
 export interface UpgradeContext {
@@ -267,7 +283,8 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
       const status = await serveHttp(transport, first.head, first.rest, {
         handler: options.fetch,
         secure: options.tls !== undefined,
-        remoteAddr,
+        info: { remoteAddr },
+        fallbackHost: (conn.localAddr as Deno.NetAddr).hostname,
         maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
         scheduler: denoScheduler,
         timeoutMs: timeout,

@@ -42,6 +42,8 @@ export type {
   ServerEventMap,
 } from './server-core.js';
 export { connectTransport } from './client-core.js';
+export { RequestSniffer, serveHttp } from './http-fallback.js';
+export type { FetchHandler, FirstRequest, ServeHttpOptions } from './http-fallback.js';
 export { ProxyTunnel, parseProxyUrl, proxyFor } from './proxy.js';
 export type { ProxyEnvironment, ProxySetting, ProxyTarget, TunnelResult } from './proxy.js';
 export type { ConnectFlow } from './client-core.js';

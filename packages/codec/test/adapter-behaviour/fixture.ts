@@ -75,6 +75,9 @@ export interface SuiteServerOptions {
   receiveHighWaterMessages?: number;
   closeTimeout?: number;
   tls?: { cert: string; key: string };
+  /** Plain HTTP on the port (Deno raw and Bun); the handler gets the runtime's own Request. */
+  fetch?: (request: Request) => Response | Promise<Response>;
+  maxBodyBytes?: number;
 }
 
 /** Client options the suites pass; `ca` (PEM) is mapped to the runtime's TLS option by the fixture. */

@@ -4,6 +4,7 @@ import { clientErrorsSuite } from './client-errors.suite.js';
 import type { AdapterFixture } from './fixture.js';
 import { handshakeSuite } from './handshake.suite.js';
 import { hostileSuite } from './hostile.suite.js';
+import { httpFallbackSuite } from './http-fallback.suite.js';
 import { messagesSuite } from './messages.suite.js';
 import { proxySuite } from './proxy.suite.js';
 import { shutdownSuite } from './shutdown.suite.js';
@@ -18,4 +19,5 @@ export function allSuites(fixture: AdapterFixture): void {
   tlsSuite(fixture);
   hostileSuite(fixture);
   proxySuite(fixture);
+  httpFallbackSuite(fixture);
 }

@@ -1,18 +1,27 @@
-import { concatBytes, HeadParser, TimerSlot, rejectUpgrade, type HeadLimits, type RequestHead, type Scheduler, type TransportSink } from '@framewire/codec/adapter';
-import type { ConnTransport } from './conn-transport.js';
+/**
+ * Plain HTTP beside WebSockets on a raw-socket server's port (the Deno and
+ * Bun raw paths): the first request head of each connection is read once to
+ * route it, upgrades go to the codec's upgrade driver with every byte, and
+ * other requests to a fetch-style handler (`Request` in, `Response` out),
+ * one request per connection. The web `Request`/`Response` classes are the
+ * runtime's (declared in web-globals.d.ts).
+ *
+ * @module
+ */
+import { concatBytes } from '../protocol/bytes.js';
+import { HeadParser, type HeadLimits, type RequestHead } from '../protocol/http-head.js';
+import { rejectUpgrade } from '../protocol/handshake-server.js';
+import { TimerSlot, type Scheduler } from '../session/scheduler.js';
+import type { TransportSink } from '../session/transport.js';
+import type { AttachableTransport } from './server-core.js';
 
 /**
  * A fetch-style handler for the requests on a framewire server's port that
  * are not WebSocket upgrades: a `Request` in, a `Response` out, as with
- * `Deno.serve`. The connection closes after the response (no keep-alive).
+ * `Deno.serve` and `Bun.serve`. `info` is the adapter's (the client's address).
+ * The connection closes after the response (no keep-alive).
  */
-export type FetchHandler = (request: Request, info: FetchInfo) => Response | Promise<Response>;
-
-/** What a {@link FetchHandler} learns besides the request. */
-export interface FetchInfo {
-  /** The client's address. */
-  readonly remoteAddr: Deno.NetAddr;
-}
+export type FetchHandler<Info> = (request: Request, info: Info) => Response | Promise<Response>;
 
 /** How the first request on a connection was classified. */
 export type FirstRequest =
@@ -87,10 +96,13 @@ function isWebSocketUpgrade(head: RequestHead): boolean {
 }
 
 /** Options of {@link serveHttp}. */
-export interface ServeHttpOptions {
-  handler: FetchHandler | undefined;
+export interface ServeHttpOptions<Info> {
+  handler: FetchHandler<Info> | undefined;
   secure: boolean;
-  remoteAddr: Deno.NetAddr;
+  /** What the handler gets beside the request. */
+  info: Info;
+  /** The `Host` for the request URL when the client sent none (the local address). */
+  fallbackHost: string;
   /** Largest request body read for the handler (413 beyond). */
   maxBodyBytes: number;
   scheduler: Scheduler;
@@ -104,7 +116,7 @@ export interface ServeHttpOptions {
  * with one, read a `Content-Length` body, call it, write its `Response` with
  * a `Content-Length` and `Connection: close`, then end the connection.
  */
-export async function serveHttp(transport: ConnTransport, head: RequestHead, rest: Uint8Array[], options: ServeHttpOptions): Promise<number> {
+export async function serveHttp<Info>(transport: AttachableTransport, head: RequestHead, rest: Uint8Array[], options: ServeHttpOptions<Info>): Promise<number> {
   const respond = (bytes: Uint8Array, status: number): number => {
     transport.write([bytes]);
     transport.end();
@@ -126,7 +138,7 @@ export async function serveHttp(transport: ConnTransport, head: RequestHead, res
     transport.destroy();
     return 0;
   }
-  const host = head.headers.get('host') ?? `${options.remoteAddr.hostname}`;
+  const host = head.headers.get('host') ?? options.fallbackHost;
   const url = /^https?:\/\//i.test(head.target) ? head.target : `${options.secure ? 'https' : 'http'}://${host}${head.target}`;
   let response: Response;
   try {
@@ -135,7 +147,7 @@ export async function serveHttp(transport: ConnTransport, head: RequestHead, res
       headers: [...head.headers].map(([name, value]) => [name, value] as [string, string]),
       ...(body !== undefined && head.method !== 'GET' && head.method !== 'HEAD' ? { body: body as BodyInit } : {}),
     });
-    response = await options.handler(request, { remoteAddr: options.remoteAddr });
+    response = await options.handler(request, options.info);
     if (!(response instanceof Response)) throw new TypeError('the fetch handler did not return a Response');
   } catch {
     return respond(rejectUpgrade(500), 500);
@@ -150,7 +162,7 @@ export async function serveHttp(transport: ConnTransport, head: RequestHead, res
 }
 
 /** Collect `length` body bytes: those after the head, then reads until enough (or `null` when the client left or was too slow). */
-function readBody(transport: ConnTransport, rest: Uint8Array[], length: number, options: ServeHttpOptions): Promise<Uint8Array | null> {
+function readBody<Info>(transport: AttachableTransport, rest: Uint8Array[], length: number, options: ServeHttpOptions<Info>): Promise<Uint8Array | null> {
   return new Promise((resolve) => {
     const body = new Uint8Array(length);
     let at = 0;
