@@ -10,6 +10,7 @@
 import type { UpgradeRequest } from '../protocol/handshake-server.js';
 import { DEFAULT_SERVER_HEARTBEAT, ServerRegistry, type ShutdownOptions } from '../session/server-registry.js';
 import type { Session } from '../session/session.js';
+import type { PublishData, PublishOptions } from '../session/topic-registry.js';
 import type { Transport, TransportSink } from '../session/transport.js';
 import {
   acceptWebSocket,
@@ -121,11 +122,12 @@ export class ServerCore<Context> {
     this.#options = options;
     this.#events = events;
     // The server's heartbeat is one sweep in the registry, not a timer per connection.
-    const { heartbeat, ...limits } = options;
+    const { heartbeat, topicBackpressure, ...limits } = options;
     this.#registry = new ServerRegistry({
       scheduler: runtime.scheduler,
       heartbeat: heartbeat ?? DEFAULT_SERVER_HEARTBEAT,
       ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
+      ...(topicBackpressure !== undefined ? { topicBackpressure } : {}),
     });
     const path = options.path;
     this.#paths = path === undefined ? undefined : new Set(typeof path === 'string' ? [path] : path);
@@ -160,6 +162,25 @@ export class ServerCore<Context> {
   /** The handshake deadline in ms (also a good TLS-handshake deadline). */
   get handshakeTimeout(): number {
     return this.#base.handshakeTimeout ?? DEFAULT_ADAPTER_HANDSHAKE_TIMEOUT;
+  }
+
+  /**
+   * Send `data` to every subscriber of `topic` (sessions that called
+   * `subscribe(topic)`), framed once; see `TopicRegistry.publish`.
+   * @returns how many subscribers it was queued for.
+   */
+  publish(topic: string, data: PublishData, options?: PublishOptions): number {
+    return this.#registry.topics.publish(topic, data, options);
+  }
+
+  /** How many sessions subscribe to `topic`. */
+  subscriberCount(topic: string): number {
+    return this.#registry.topics.subscriberCount(topic);
+  }
+
+  /** Topics with at least one subscriber (a snapshot). */
+  get topics(): string[] {
+    return this.#registry.topics.topics;
   }
 
   /** Whether `pathname` is one this server takes (every path when `path` was not given). */

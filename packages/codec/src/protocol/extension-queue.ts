@@ -171,9 +171,12 @@ export class ExtensionQueue {
 
   // ---- sending ----------------------------------------------------------
 
-  /** Queue a frame (`compress`: a whole message for `encode`); frames leave in order. */
-  send(opcode: number, payload: Uint8Array, fin: boolean, compress: boolean): void {
-    this.#sendQueue.push({ opcode, payload, fin, compress, rsv1: false, size: payload.length });
+  /**
+   * Queue a frame (`compress`: a whole message for `encode`; `rsv1`: a
+   * payload compressed elsewhere, sent as is); frames leave in order.
+   */
+  send(opcode: number, payload: Uint8Array, fin: boolean, compress: boolean, rsv1 = false): void {
+    this.#sendQueue.push({ opcode, payload, fin, compress, rsv1, size: payload.length });
     this.#sendQueueBytes += payload.length;
     this.#pumpSendQueue();
   }

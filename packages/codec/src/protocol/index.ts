@@ -31,6 +31,8 @@ export {
 } from './frame.js';
 export type { EncodeFrameOptions, Frame, FrameHeader, FrameHeaderOptions } from './frame.js';
 export { FrameDecoder } from './frame-decoder.js';
+export { prepareMessage } from './prepared-message.js';
+export type { PreparedMessage } from './prepared-message.js';
 export type {
   FrameDataResult,
   FrameDecoderOptions,
