@@ -7,6 +7,7 @@ import { hostileSuite } from './hostile.suite.js';
 import { messagesSuite } from './messages.suite.js';
 import { shutdownSuite } from './shutdown.suite.js';
 import { tlsSuite } from './tls.suite.js';
+import { topicsSuite } from './topics.suite.js';
 
 export function allSuites(fixture: AdapterFixture): void {
   messagesSuite(fixture);
@@ -16,4 +17,5 @@ export function allSuites(fixture: AdapterFixture): void {
   shutdownSuite(fixture);
   tlsSuite(fixture);
   hostileSuite(fixture);
+  topicsSuite(fixture);
 }
