@@ -13,6 +13,9 @@ import { ManualClock } from '../src/testing/manual-clock.js';
 import { zlibCompressor } from '../src/zlib/index.js';
 import { DEFAULT_PARAMS } from './deflate-helpers.js';
 import { sessionPair, settle, type Pair, type PairOptions } from './session-helpers.js';
+import type { Compressor } from '../src/protocol/compressor.js';
+import type { DeflateParameters } from '../src/protocol/permessage-deflate.js';
+import { sharedDeflateWindow } from '../src/session/topic-deflate.js';
 
 const KiB = 1024;
 
@@ -39,6 +42,39 @@ function deflatePair(join: (pair?: PairOptions) => Subscriber): Subscriber {
     clientConnection: { closeTimeout: 60_000, extension: createDeflateExtension({ role: 'client', params: DEFAULT_PARAMS, compressor: zlibCompressor() }) },
     server: { extensions: 'permessage-deflate' },
   });
+}
+
+/** A subscriber with permessage-deflate `params` (node:zlib), announcing them in `extensions` as the handshake would. */
+function deflateWith(join: (pair?: PairOptions) => Subscriber, params: DeflateParameters, extensions: string): Subscriber {
+  return join({
+    serverConnection: { closeTimeout: 60_000, extension: createDeflateExtension({ role: 'server', params, compressor: zlibCompressor(), threshold: 0 }) },
+    clientConnection: { closeTimeout: 60_000, extension: createDeflateExtension({ role: 'client', params, compressor: zlibCompressor() }) },
+    server: { extensions },
+  });
+}
+
+/** node:zlib, counting deflate calls: the real engine, observed. */
+function countingZlib(): { compressor: Compressor; deflates: () => number } {
+  const engine = zlibCompressor();
+  let deflates = 0;
+  return {
+    deflates: () => deflates,
+    compressor: {
+      name: engine.name,
+      createInflater: (options) => engine.createInflater(options),
+      createDeflater(options) {
+        const deflater = engine.createDeflater(options);
+        return {
+          deflate: (data) => {
+            deflates++;
+            return deflater.deflate(data);
+          },
+          reset: () => deflater.reset(),
+          dispose: () => deflater.dispose(),
+        };
+      },
+    },
+  };
 }
 
 /** node:zlib works on its thread pool: wait (bounded) in real time. */
@@ -213,5 +249,46 @@ describe('TopicRegistry', () => {
     expect(plain.got).toEqual([text, 'second']);
     // The deflate subscriber's wire carried far fewer bytes than the text.
     expect(deflated.serverEnd.stats.bytesWritten).toBeLessThan(text.length / 4);
+  });
+});
+
+describe('compress once per publish', () => {
+  it('finds the window of subscribers that keep no server context', () => {
+    expect(sharedDeflateWindow('')).toBeUndefined();
+    expect(sharedDeflateWindow('permessage-deflate')).toBeUndefined();
+    expect(sharedDeflateWindow('permessage-deflate; client_no_context_takeover')).toBeUndefined();
+    expect(sharedDeflateWindow('permessage-deflate; server_no_context_takeover')).toBe(15);
+    expect(sharedDeflateWindow('permessage-deflate; server_max_window_bits=10; server_no_context_takeover')).toBe(10);
+    expect(sharedDeflateWindow('x-other, permessage-deflate; server_no_context_takeover; server_max_window_bits=9')).toBe(9);
+    expect(sharedDeflateWindow('permessage-deflate; server_no_context_takeover; server_max_window_bits=16')).toBeUndefined();
+  });
+
+  it('deflates once per window for no-context subscribers, per subscriber for context takeover, and keeps every order', async () => {
+    const zlib = countingZlib();
+    const { topics, join } = server({ topicDeflate: { compressor: zlib.compressor, threshold: 64 } });
+    const noContext = { ...DEFAULT_PARAMS, serverNoContextTakeover: true };
+    const shared = [
+      deflateWith(join, noContext, 'permessage-deflate; server_no_context_takeover'),
+      deflateWith(join, noContext, 'permessage-deflate; server_no_context_takeover'),
+    ];
+    const small = deflateWith(join, { ...noContext, serverMaxWindowBits: 10 }, 'permessage-deflate; server_no_context_takeover; server_max_window_bits=10');
+    const takeover = deflatePair(join);
+    const plain = join();
+    const everyone = [...shared, small, takeover, plain];
+    for (const s of everyone) s.server.subscribe('t');
+    const big = 'shared deflate '.repeat(300);
+    const before = zlib.deflates();
+    expect(topics.publish('t', big, { compress: true })).toBe(5);
+    // Two windows (15 and 10): two deflates however many subscribers share them.
+    expect(zlib.deflates() - before).toBe(2);
+    expect(topics.publish('t', 'short', { compress: true })).toBe(5); // below the threshold: the plain frame
+    expect(topics.publish('t', big)).toBe(5); // compress not asked: the plain frame
+    small.server.send('own send'); // queued behind the deflate still running
+    await until(() => everyone.every((s) => s.got.length >= 3) && small.got.length === 4);
+    for (const s of everyone) expect(s.got.slice(0, 3)).toEqual([big, 'short', big]);
+    expect(small.got[3]).toBe('own send');
+    // Both share-alike subscribers got the same bytes: one compressed copy and one plain copy of the text.
+    expect(shared[0]!.serverEnd.stats.bytesWritten).toBe(shared[1]!.serverEnd.stats.bytesWritten);
+    expect(shared[0]!.serverEnd.stats.bytesWritten).toBeLessThan(big.length * 1.2);
   });
 });

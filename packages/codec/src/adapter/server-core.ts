@@ -10,6 +10,8 @@
 import type { UpgradeRequest } from '../protocol/handshake-server.js';
 import { DEFAULT_SERVER_HEARTBEAT, ServerRegistry, type ShutdownOptions } from '../session/server-registry.js';
 import type { Session } from '../session/session.js';
+import { pakoCompressor } from '../protocol/deflate-pako.js';
+import type { TopicDeflateOptions } from '../session/topic-deflate.js';
 import type { PublishData, PublishOptions } from '../session/topic-registry.js';
 import type { Transport, TransportSink } from '../session/transport.js';
 import {
@@ -28,6 +30,26 @@ import {
   type AdapterRuntime,
   type ServerPolicyOptions,
 } from './adapter-options.js';
+
+/**
+ * The shared topic compressor's settings: the same engine and zlib settings
+ * as the server's connections, none when the server does not negotiate
+ * permessage-deflate.
+ */
+function topicDeflateOptions<Context>(options: ServerPolicyOptions<Context>, runtime: AdapterRuntime): { topicDeflate?: TopicDeflateOptions } {
+  const deflate = options.perMessageDeflate;
+  if (deflate === undefined || deflate === false) return {};
+  const settings = deflate === true ? {} : deflate;
+  const compressor = settings.compressor ?? runtime.compressor?.() ?? pakoCompressor();
+  return {
+    topicDeflate: {
+      compressor,
+      ...(settings.level !== undefined ? { level: settings.level } : {}),
+      ...(settings.memLevel !== undefined ? { memLevel: settings.memLevel } : {}),
+      ...(settings.threshold !== undefined ? { threshold: settings.threshold } : {}),
+    },
+  };
+}
 
 /** The address a server listens on (the fields of Node's `AddressInfo`). */
 export interface ListenAddress {
@@ -128,6 +150,7 @@ export class ServerCore<Context> {
       heartbeat: heartbeat ?? DEFAULT_SERVER_HEARTBEAT,
       ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
       ...(topicBackpressure !== undefined ? { topicBackpressure } : {}),
+      ...topicDeflateOptions(options, runtime),
     });
     const path = options.path;
     this.#paths = path === undefined ? undefined : new Set(typeof path === 'string' ? [path] : path);
@@ -243,6 +266,7 @@ export class ServerCore<Context> {
     this.#closing ??= (async () => {
       const stopped = steps.stop?.();
       await this.#registry.shutdown(options);
+      this.#registry.topics.dispose();
       await stopped;
       await steps.release?.();
       this.#events.close();

@@ -361,6 +361,26 @@ export class Connection {
     this.#outBytes += message.frame.length;
   }
 
+  /**
+   * Sends a whole message whose permessage-deflate payload was compressed
+   * once for many connections (a topic publish). Only valid when our side
+   * keeps no context between messages (`server_no_context_takeover` for a
+   * server) and the window matches: the caller checks that. `deflated` may
+   * be a promise; frames sent after this one wait for it (RFC 7692 §6:
+   * RSV1 on the message's frame).
+   *
+   * @throws {UsageError} `FW_ERR_CLOSED` after our close frame; `FW_ERR_INVALID_STATE`
+   *   without a negotiated extension or while a fragmented message is in progress.
+   */
+  sendDeflated(opcode: number, payload: Uint8Array, deflated: Uint8Array | Promise<Uint8Array>): void {
+    this.#assertCanSend();
+    const queue = this.#queue;
+    if (queue === undefined) throw new UsageError('FW_ERR_INVALID_STATE', 'a compressed message needs a negotiated permessage-deflate');
+    if (this.#sendingOpcode !== 0) throw new UsageError('FW_ERR_INVALID_STATE', 'a fragmented message is in progress');
+    this.#markTraffic();
+    queue.sendDeflated(opcode, payload, deflated);
+  }
+
   /** Sends a ping (RFC 6455 §5.5.2). @throws {UsageError} over 125 bytes, or after our close frame. */
   ping(data?: Uint8Array | string): void {
     this.#sendControl(Opcode.Ping, asBytes(data));

@@ -84,7 +84,7 @@ export {
   selectDeflateOffer,
 } from './permessage-deflate.js';
 export type { DeflateOffer, DeflateParameters, DeflateSelection, DeflateServerPolicy, ExtensionElement } from './permessage-deflate.js';
-export { DEFAULT_DEFLATE_LEVEL, DEFAULT_DEFLATE_THRESHOLD, createDeflateExtension, permessageDeflate } from './deflate-extension.js';
+export { DEFAULT_DEFLATE_LEVEL, DEFAULT_DEFLATE_THRESHOLD, createDeflateExtension, deflatedPayload, permessageDeflate } from './deflate-extension.js';
 export type { DeflateExtensionOptions, PerMessageDeflateNegotiator, PerMessageDeflateOptions } from './deflate-extension.js';
 export { pakoCompressor } from './deflate-pako.js';
 

@@ -20,6 +20,8 @@ export type { HeartbeatOptions, Reservation, ServerRegistryOptions, ShutdownOpti
 export { DEFAULT_TOPIC_BACKPRESSURE, TopicRegistry } from './topic-registry.js';
 export type { PublishData, PublishOptions, TopicBackpressure, TopicBackpressurePolicy } from './topic-registry.js';
 export { MAX_TOPIC_LENGTH } from './topic-name.js';
+export { TopicDeflate, sharedDeflateWindow } from './topic-deflate.js';
+export type { TopicDeflateOptions } from './topic-deflate.js';
 
 // Upgrade drivers: the opening handshake over a Transport, shared by every adapter
 export { DEFAULT_HANDSHAKE_TIMEOUT } from './upgrade.js';

@@ -1,5 +1,6 @@
 import type { Scheduler } from './scheduler.js';
 import { attachTopics, heartbeatBeat, onSessionClosed, type Session } from './session.js';
+import type { TopicDeflateOptions } from './topic-deflate.js';
 import { TopicRegistry, type TopicBackpressure } from './topic-registry.js';
 
 /** Options of a {@link ServerRegistry}. */
@@ -21,6 +22,8 @@ export interface ServerRegistryOptions {
   heartbeat?: HeartbeatOptions | false | undefined;
   /** What a publish does with a subscriber that is not reading (see {@link TopicBackpressure}). Default: close with 1008 at 4 MiB. */
   topicBackpressure?: TopicBackpressure | undefined;
+  /** The DEFLATE engine and settings for compressing a topic message once per publish (`publish(…, { compress: true })`). */
+  topicDeflate?: TopicDeflateOptions | undefined;
 }
 
 /** A server's heartbeat: see {@link ServerRegistryOptions.heartbeat}. */
@@ -93,7 +96,7 @@ export class ServerRegistry implements Iterable<Session> {
   constructor(options: ServerRegistryOptions) {
     this.#scheduler = options.scheduler;
     this.#max = options.maxConnections ?? Number.POSITIVE_INFINITY;
-    this.topics = new TopicRegistry(options.topicBackpressure);
+    this.topics = new TopicRegistry(options.topicBackpressure, options.topicDeflate);
     const heartbeat = options.heartbeat;
     this.#heartbeat = heartbeat === false || heartbeat === undefined || heartbeat.interval <= 0 ? undefined : heartbeat;
     this.#maxMissed = this.#heartbeat === undefined ? 0 : Math.max(1, Math.ceil(this.#heartbeat.timeout / this.#heartbeat.interval));

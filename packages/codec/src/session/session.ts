@@ -45,6 +45,12 @@ export const attachTopics: unique symbol = Symbol('framewire.attachTopics');
  */
 export const sendPreparedMessage: unique symbol = Symbol('framewire.sendPreparedMessage');
 
+/**
+ * @internal A topic publish hands a session a payload compressed once for
+ * every subscriber with the same deflate state; returns whether it was queued.
+ */
+export const sendDeflatedMessage: unique symbol = Symbol('framewire.sendDeflatedMessage');
+
 /** @internal A topic subscriber over the backpressure limit is failed with 1008 (policy `'close'`). */
 export const failSlowSubscriber: unique symbol = Symbol('framewire.failSlowSubscriber');
 
@@ -353,6 +359,20 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
       this.#connection.sendPrepared(message);
     } catch (error) {
       if (error instanceof UsageError) return false; // a fragmented send of its own is in progress
+      throw error;
+    }
+    this.#scheduleFlush();
+    if (this.bufferedAmount > this.#maxBufferedAmount) this.#fail(1008, 'outgoing buffer limit exceeded');
+    return true;
+  }
+
+  /** @internal See {@link sendDeflatedMessage}. */
+  [sendDeflatedMessage](opcode: number, payload: Uint8Array, deflated: Uint8Array | Promise<Uint8Array>): boolean {
+    if (this.#closeInfo !== undefined || this.#ending !== 'none' || this.#connection.state !== 'open') return false;
+    try {
+      this.#connection.sendDeflated(opcode, payload, deflated);
+    } catch (error) {
+      if (error instanceof UsageError) return false;
       throw error;
     }
     this.#scheduleFlush();

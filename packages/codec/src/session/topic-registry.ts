@@ -13,7 +13,8 @@ import { UsageError } from '../protocol/errors.js';
 import { Opcode } from '../protocol/opcode.js';
 import { prepareMessage, type PreparedMessage } from '../protocol/prepared-message.js';
 import { checkTopic } from './topic-name.js';
-import { failSlowSubscriber, sendPreparedMessage, type Session } from './session.js';
+import { failSlowSubscriber, sendDeflatedMessage, sendPreparedMessage, type Session } from './session.js';
+import { TopicDeflate, sharedDeflateWindow, type TopicDeflateOptions } from './topic-deflate.js';
 
 /** What happens to a subscriber whose outgoing buffer is over the limit when a publish reaches it. */
 export type TopicBackpressurePolicy = 'skip' | 'close';
@@ -47,10 +48,16 @@ export interface PublishOptions {
   except?: Session | undefined;
   /**
    * Compress for subscribers that negotiated permessage-deflate. Default
-   * `false`: everyone gets the one uncompressed frame. With `true`, each
-   * deflate subscriber compresses the message through its own extension (its
-   * context takeover, window and threshold), the others get the shared
-   * uncompressed frame.
+   * `false`: everyone gets the one uncompressed frame. With `true`:
+   * - subscribers whose deflate keeps no server context
+   *   (`server_no_context_takeover`, e.g. `perMessageDeflate: {
+   *   serverNoContextTakeover: true }` on the server) share one deflate per
+   *   window size: compressed once per publish;
+   * - subscribers with context takeover compress through their own
+   *   extension (their window holds earlier messages, so bytes cannot be
+   *   shared);
+   * - the others, and messages below the deflate threshold, get the shared
+   *   uncompressed frame.
    */
   compress?: boolean;
   /** Send a string as binary (its UTF-8 bytes) or bytes as text (they must be UTF-8). Default: by the data's type. */
@@ -85,9 +92,16 @@ export class TopicRegistry {
   readonly #subscribers = new Map<string, Set<Session>>();
   readonly #limit: number;
   readonly #policy: TopicBackpressurePolicy;
+  readonly #deflate: TopicDeflate | undefined;
+  /** Each subscriber's shared-deflate window (`null`: cannot share), parsed once. */
+  readonly #windows = new WeakMap<Session, number | null>();
 
-  /** @throws {UsageError} `FW_ERR_INVALID_ARGUMENT` for a limit that is not a positive number or an unknown policy. */
-  constructor(backpressure: TopicBackpressure = {}) {
+  /**
+   * @param deflate the server's DEFLATE engine and settings, for `compress: true` (none: no shared compression).
+   * @throws {UsageError} `FW_ERR_INVALID_ARGUMENT` for a limit that is not a positive number or an unknown policy.
+   */
+  constructor(backpressure: TopicBackpressure = {}, deflate?: TopicDeflateOptions) {
+    this.#deflate = deflate === undefined ? undefined : new TopicDeflate(deflate);
     const limit = backpressure.limit ?? DEFAULT_TOPIC_BACKPRESSURE.limit;
     const policy = backpressure.policy ?? DEFAULT_TOPIC_BACKPRESSURE.policy;
     if (!(limit > 0)) throw new UsageError('FW_ERR_INVALID_ARGUMENT', 'topicBackpressure.limit must be a positive number of bytes');
@@ -133,9 +147,13 @@ export class TopicRegistry {
     if (subscribers === undefined) return 0;
     const except = options.except;
     const compress = options.compress === true;
+    const opcode = text ? Opcode.Text : Opcode.Binary;
+    const deflate = this.#deflate;
     let message: PreparedMessage | undefined;
-    // The per-subscriber path queues the bytes uncopied: one private copy for all.
+    // The compressed paths hold the bytes while deflate runs: one private copy for all.
     let owned: Uint8Array | undefined;
+    // One deflate per window size per publish.
+    let deflated: Map<number, Uint8Array | Promise<Uint8Array>> | undefined;
     let delivered = 0;
     for (const session of subscribers) {
       if (session === except || session.readyState !== 1) continue;
@@ -144,14 +162,39 @@ export class TopicRegistry {
         continue;
       }
       if (compress && session.extensions !== '') {
-        // Its own extension compresses (per-subscriber context and threshold).
-        if (sendOwn(session, (owned ??= typeof data === 'string' ? payload : payload.slice()), text)) delivered++;
-        continue;
+        owned ??= typeof data === 'string' ? payload : payload.slice();
+        const window = this.#windowOf(session);
+        if (window === undefined) {
+          // Context takeover: only its own deflater may compress (its window, its threshold).
+          if (sendOwn(session, owned, text)) delivered++;
+          continue;
+        }
+        if (deflate !== undefined && owned.length >= deflate.threshold) {
+          deflated ??= new Map();
+          let bytes = deflated.get(window);
+          if (bytes === undefined) deflated.set(window, (bytes = deflate.compress(owned, window)));
+          if (session[sendDeflatedMessage](opcode, owned, bytes)) delivered++;
+          continue;
+        }
       }
-      message ??= prepareMessage(text ? Opcode.Text : Opcode.Binary, payload);
+      message ??= prepareMessage(opcode, payload);
       if (session[sendPreparedMessage](message)) delivered++;
     }
     return delivered;
+  }
+
+  /** Release the shared deflaters (the server closed); they come back on the next compressed publish. */
+  dispose(): void {
+    this.#deflate?.dispose();
+  }
+
+  #windowOf(session: Session): number | undefined {
+    let window = this.#windows.get(session);
+    if (window === undefined) {
+      window = sharedDeflateWindow(session.extensions) ?? null;
+      this.#windows.set(session, window);
+    }
+    return window ?? undefined;
   }
 
   /** @internal Called by `Session.subscribe`: adds the entry, creating the topic. */

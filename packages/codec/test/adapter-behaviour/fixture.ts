@@ -71,7 +71,7 @@ export interface ServerLike {
 export interface SuiteServerOptions {
   heartbeat?: { interval: number; timeout: number } | false;
   maxPayload?: number;
-  perMessageDeflate?: boolean;
+  perMessageDeflate?: boolean | { serverNoContextTakeover?: boolean };
   protocols?: readonly string[];
   accept?: AcceptHookLike;
   path?: readonly string[];

@@ -73,22 +73,25 @@ export function topicsSuite(fixture: AdapterFixture): void {
     assert.throws(() => a.subscribe('room'), fixture.api.UsageError);
   });
 
-  scenario(fixture, 'topics: with permessage-deflate, compressed and plain subscribers get the same messages', async (t) => {
-    const { server, url } = await t.listen({ perMessageDeflate: true });
-    subscribeByPath(server);
-    const deflated = await t.connect(`${url}/topics/t`, { perMessageDeflate: true });
-    const plain = await t.connect(`${url}/topics/t`, { perMessageDeflate: false });
-    assert.match(deflated.extensions, /permessage-deflate/);
-    assert.equal(plain.extensions, '');
-    const got = [inbox(deflated), inbox(plain)];
-    await until(() => server.subscriberCount('t') === 2, 5000, 'two subscribers');
-    const big = 'framewire topics '.repeat(500);
-    assert.equal(server.publish('t', big, { compress: true }), 2);
-    assert.equal(server.publish('t', big), 2);
-    assert.equal(server.publish('t', 'small', { compress: true }), 2);
-    await until(() => got.every((g) => g.length === 3), 5000, 'three messages each');
-    for (const g of got) assert.deepEqual(g, [big, big, 'small']);
-  });
+  for (const noContext of [false, true]) {
+    scenario(fixture, `topics: with permessage-deflate${noContext ? ' without server context takeover (compressed once per publish)' : ''}, compressed and plain subscribers get the same messages`, async (t) => {
+      const { server, url } = await t.listen({ perMessageDeflate: noContext ? { serverNoContextTakeover: true } : true });
+      subscribeByPath(server);
+      const deflated = await t.connect(`${url}/topics/t`, { perMessageDeflate: true });
+      const plain = await t.connect(`${url}/topics/t`, { perMessageDeflate: false });
+      assert.match(deflated.extensions, /permessage-deflate/);
+      assert.equal(plain.extensions, '');
+      const got = [inbox(deflated), inbox(plain)];
+      await until(() => server.subscriberCount('t') === 2, 5000, 'two subscribers');
+      const big = 'framewire topics '.repeat(500);
+      assert.equal(server.publish('t', big, { compress: true }), 2);
+      assert.equal(server.publish('t', big), 2);
+      assert.equal(server.publish('t', 'small', { compress: true }), 2);
+      await until(() => got.every((g) => g.length === 3), 5000, 'three messages each');
+      for (const g of got) assert.deepEqual(g, [big, big, 'small']);
+      if (noContext) assert.match(deflated.extensions, /server_no_context_takeover/);
+    });
+  }
 
   for (const policy of ['close', 'skip'] as const) {
     scenario(fixture, `topics: policy '${policy}': a subscriber that never reads is ${policy === 'close' ? 'closed with 1008' : 'skipped'}, the others get every message, its buffer stays bounded`, async (t) => {
