@@ -1,4 +1,4 @@
-// `node bench/fanout.mjs [--quick] [--servers fw-node,ws-loop,fw-bun,bun-native] [--subscribers 1000,10000]`:
+// `node bench/fanout.mjs [--quick] [--servers fw-node,ws-loop,fw-bun,bun-native,fw-node-shared,fw-node-own,ws-loop-deflate] [--subscribers 1000,10000]`:
 // the fan-out benchmark on its own (pnpm bench runs it too). Prints the
 // markdown table; needs `pnpm build` first. See bench/README.md.
 import { dirname, join } from 'node:path';

@@ -308,7 +308,7 @@ function serveRunner() {
         (error) => fail(id, error),
       );
     } else if (cmd === 'subscribe') {
-      openConnections(spec.connections, spec.port, false).then(
+      openConnections(spec.connections, spec.port, spec.deflate === true).then(
         (connections) => {
           const set = { connections, received: 0, onCount: () => {} };
           for (const connection of connections) {

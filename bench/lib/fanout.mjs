@@ -30,6 +30,60 @@ export const FANOUT_MODES = {
   full: { scales: [1000, 10_000], reps: 7, deliveries: 1_000_000, memorySubscriptions: 200_000 },
 };
 
+/** The compressed case: JSON-like text, to deflate subscribers, at one scale. */
+export const FANOUT_DEFLATE_CASE = { subscribers: 1000, size: 2048, deliveries: 100_000 };
+
+/** The servers of the compressed fan-out table: compress once per publish, per subscriber, and ws. */
+export function fanoutDeflateCatalogue(root) {
+  const script = (name) => join(root, 'bench', 'servers', name);
+  const node = process.execPath;
+  return [
+    { key: 'fw-node-shared', label: 'framewire · Node · compress once (server_no_context_takeover)', runtime: 'node', command: node, args: [script('fanout-fw.mjs')], env: { FANOUT_DEFLATE: 'shared' } },
+    { key: 'fw-node-own', label: 'framewire · Node · per-subscriber deflate (context takeover)', runtime: 'node', command: node, args: [script('fanout-fw.mjs')], env: { FANOUT_DEFLATE: 'own' } },
+    { key: 'ws-loop-deflate', label: 'ws · loop, per-socket deflate', runtime: 'node', command: node, args: [script('fanout-ws.mjs')], env: { FANOUT_DEFLATE: 'own' } },
+  ];
+}
+
+/**
+ * Compressed fan-out: every server up at once, interleaved rounds.
+ * @returns {Promise<{ case: typeof FANOUT_DEFLATE_CASE, count: number, servers: Record<string, any> }>}
+ */
+async function runDeflateFanout({ root, reps, log, only }) {
+  const { subscribers, size, deliveries } = FANOUT_DEFLATE_CASE;
+  const count = Math.max(2, Math.round(deliveries / subscribers));
+  const out = { case: FANOUT_DEFLATE_CASE, count, servers: {} };
+  log(`bench: compressed fan-out to ${subscribers} subscribers, ${count} publishes of ${size} B text per round`);
+  const running = [];
+  for (const def of fanoutDeflateCatalogue(root).filter((d) => only === undefined || only.includes(d.key))) {
+    const server = await startServer(root, def, subscribers);
+    out.servers[def.key] = { label: def.label, reps: [], errors: [] };
+    if ('error' in server) out.servers[def.key].errors.push(server.error);
+    else running.push(server);
+  }
+  try {
+    for (const server of running) await round(server, subscribers, Math.max(2, Math.ceil(count / 4)), 1, size, true);
+    for (let rep = 0; rep < reps; rep++) {
+      for (const server of running) {
+        const slot = out.servers[server.def.key];
+        try {
+          const result = await round(server, subscribers, count, 1, size, true);
+          if ('error' in result) slot.errors.push(result.error);
+          else slot.reps.push(result);
+        } catch (error) {
+          slot.errors.push(error.message);
+        }
+      }
+    }
+  } finally {
+    for (const server of running) {
+      server.control.close();
+      await server.loadgen.stop();
+      await stopChild(server.handle);
+    }
+  }
+  return out;
+}
+
 /** The servers of the fan-out table. */
 export function fanoutCatalogue(root) {
   const { bun } = runtimeBinaries(root);
@@ -80,11 +134,11 @@ async function openControl(port) {
 async function startServer(root, def, subscribers) {
   if (def.command === undefined) return { error: `${def.runtime} binary not found` };
   const port = await freePort();
-  const handle = startChild({ command: def.command, args: [...def.args, '--port', String(port)], env: process.env, cwd: root });
+  const handle = startChild({ command: def.command, args: [...def.args, '--port', String(port)], env: { ...process.env, ...def.env }, cwd: root });
   try {
     await waitForReady(handle, 10_000);
     const loadgen = await LoadGenerator.start();
-    const setId = loadgen.command('subscribe', { port, connections: subscribers });
+    const setId = loadgen.command('subscribe', { port, connections: subscribers, deflate: def.env?.FANOUT_DEFLATE !== undefined });
     await loadgen.expect(setId, 'ready', 120_000);
     const control = await openControl(port);
     return { def, handle, port, loadgen, setId, control };
@@ -95,7 +149,7 @@ async function startServer(root, def, subscribers) {
 }
 
 /** One round: `count` publishes, until every subscriber has every message. */
-async function round(server, subscribers, count, burst) {
+async function round(server, subscribers, count, burst, size = FANOUT_SIZE, text = false) {
   const target = subscribers * count;
   const timeoutMs = 60_000;
   const countId = server.loadgen.command('count', { of: server.setId, target, timeoutMs });
@@ -103,7 +157,7 @@ async function round(server, subscribers, count, burst) {
   const pids = processTree(server.handle.pid);
   const cpuBefore = cpuMs(pids);
   const started = performance.now();
-  const published = server.control.ask({ op: 'publish', count, size: FANOUT_SIZE, burst }, timeoutMs);
+  const published = server.control.ask({ op: 'publish', count, size, burst, text }, timeoutMs);
   const { result } = await counted;
   const elapsedMs = performance.now() - started;
   const serverCpuMs = cpuMs(pids) - cpuBefore;
@@ -174,6 +228,7 @@ export async function runFanout({ root, quick, log, only, scales }) {
       }
     }
   }
+  results.deflate = await runDeflateFanout({ root, reps: mode.reps, log, only });
   results.targets = fanoutTargets(results);
   return results;
 }
@@ -244,6 +299,19 @@ export function renderFanoutMarkdown(results) {
           `| ${slot.label} \`${key}\` | ${burst} | ${cell(slot.reps.map((r) => r.deliveriesPerSecond), 0)} | ${cell(slot.reps.map((r) => r.cpuUsPerDelivery), 3)} | ${cell(slot.reps.map((r) => r.serverCpuPct), 0)} | ${memory} |`,
         );
       }
+    }
+    lines.push('');
+  }
+  const deflate = results.deflate;
+  if (deflate !== undefined) {
+    lines.push(`### permessage-deflate · ${deflate.case.subscribers.toLocaleString('en-US')} deflate subscribers · ${deflate.count} publishes of ${deflate.case.size} B JSON-like text per round`, '');
+    lines.push('| server | deliveries/s | CPU µs/delivery | server CPU % |', '|---|---|---|---|');
+    for (const [key, slot] of Object.entries(deflate.servers)) {
+      const cell = (values, digits) => {
+        const s = summarize(values);
+        return s === undefined ? `n/a${slot.errors.length > 0 ? ` (${slot.errors[0]})` : ''}` : `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`;
+      };
+      lines.push(`| ${slot.label} \`${key}\` | ${cell(slot.reps.map((r) => r.deliveriesPerSecond), 0)} | ${cell(slot.reps.map((r) => r.cpuUsPerDelivery), 3)} | ${cell(slot.reps.map((r) => r.serverCpuPct), 0)} |`);
     }
     lines.push('');
   }

@@ -1,11 +1,19 @@
 // The part every fan-out server shares: the commands its control connection
 // (path /control) accepts, answered as JSON text. Each server brings its own
 // `publish(payload)` and `subscribeAll(topics)`/`unsubscribeAll(topics)`.
-//   {"op":"publish","count":C,"size":S,"burst":B}  C publishes of S bytes to topic "bench",
-//                                       B per event-loop turn; answers {"op":"published"}
+//   {"op":"publish","count":C,"size":S,"burst":B,"text":T}  C publishes of S bytes to topic
+//                                       "bench" (JSON-like text when T), B per event-loop turn;
+//                                       answers {"op":"published"}
 //   {"op":"memory","topics":T}           every subscriber joins T more topics; answers the
 //                                       JS-heap and resident-memory growth per subscription
 // Usage: imported by fanout-fw.mjs, fanout-ws.mjs and fanout-bun.mjs.
+
+/** About `size` bytes of JSON-like text, variant `v` (compresses like real chat or ticker data). */
+function jsonLike(size, v) {
+  let text = '';
+  for (let i = 0; text.length < size; i++) text += `{"id":${v * 1000 + i},"user":"user-${(i * 7 + v) % 50}","text":"message ${i} of variant ${v}","at":${1700000000 + i}},`;
+  return text.slice(0, size);
+}
 
 /** One turn of the event loop (setImmediate exists on Node and Bun). */
 const turn = () => new Promise((resolve) => setImmediate(resolve));
@@ -25,11 +33,13 @@ function collect() {
 export async function runControl(text, server) {
   const command = JSON.parse(text);
   if (command.op === 'publish') {
-    const payload = new Uint8Array(command.size);
     const burst = command.burst ?? 1;
+    // Text (JSON-like, compressible) for the deflate cases, bytes otherwise.
+    const texts = command.text ? Array.from({ length: 16 }, (_, v) => jsonLike(command.size, v)) : undefined;
+    const payload = new Uint8Array(command.size);
     for (let i = 0; i < command.count; i++) {
       payload[0] = i & 0xff;
-      server.publish(payload);
+      server.publish(texts === undefined ? payload : texts[i % texts.length]);
       if ((i + 1) % burst === 0) await turn();
     }
     return { op: 'published' };

@@ -11,10 +11,21 @@ const { WebSocketServer } = await import(new URL(`../../packages/${runtime}-adap
 
 const MiB = 1024 * 1024;
 // Loopback subscribers read as fast as they can: the limit is only a safety net here.
-const server = new WebSocketServer({ host: '127.0.0.1', port, heartbeat: false, topicBackpressure: { limit: 64 * MiB, policy: 'close' } });
+// FANOUT_DEFLATE=shared: permessage-deflate without server context takeover,
+// compressed once per publish; =own: with context takeover, each subscriber
+// compresses for itself. Unset: no compression.
+const deflate = process.env.FANOUT_DEFLATE;
+const server = new WebSocketServer({
+  host: '127.0.0.1',
+  port,
+  heartbeat: false,
+  topicBackpressure: { limit: 64 * MiB, policy: 'close' },
+  perMessageDeflate: deflate === 'shared' ? { serverNoContextTakeover: true } : deflate === 'own',
+});
+const publishOptions = { compress: deflate !== undefined };
 const subscribers = new Set();
 const control = {
-  publish: (payload) => server.publish('bench', payload),
+  publish: (payload) => server.publish('bench', payload, publishOptions),
   subscribers: () => subscribers.size,
   subscribeAll: (topics) => {
     for (const ws of subscribers) for (const topic of topics) ws.subscribe(topic);

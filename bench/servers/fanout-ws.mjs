@@ -31,7 +31,8 @@ const control = {
     for (const ws of subscribers) for (const topic of names) leave(ws, topic);
   },
 };
-const server = new WebSocketServer({ host: '127.0.0.1', port, perMessageDeflate: false });
+// FANOUT_DEFLATE=own: permessage-deflate, each send compressed for its socket (ws's only way).
+const server = new WebSocketServer({ host: '127.0.0.1', port, perMessageDeflate: process.env.FANOUT_DEFLATE === 'own' });
 server.on('connection', (ws, request) => {
   ws.on('error', () => {});
   if (request.url === '/control') {
