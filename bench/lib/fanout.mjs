@@ -31,7 +31,7 @@ export const FANOUT_MODES = {
 };
 
 /** The compressed case: JSON-like text, to deflate subscribers, at one scale. */
-export const FANOUT_DEFLATE_CASE = { subscribers: 1000, size: 2048, deliveries: 100_000 };
+export const FANOUT_DEFLATE_CASE = { subscribers: 1000, size: 2048, deliveries: 20_000 };
 
 /** The servers of the compressed fan-out table: compress once per publish, per subscriber, and ws. */
 export function fanoutDeflateCatalogue(root) {
