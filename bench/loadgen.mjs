@@ -8,6 +8,9 @@
 //   { cmd: 'idle', id, spec }   open spec.connections idle connections, emit 'ready'
 //   { cmd: 'release', id }      drop them, emit 'done'
 //   { cmd: 'probe', id, spec }  one message, check the echo (and compression), emit 'done'
+//   { cmd: 'subscribe', id, spec } open spec.connections counting connections (fan-out), emit 'ready'
+//   { cmd: 'count', id, spec }  emit 'done' once the 'subscribe' set spec.of received spec.target
+//                               more messages (or spec.timeoutMs passed, complete: false)
 // Run by hand for a quick look:
 //   node bench/loadgen.mjs --port 9001 [--connections 1] [--in-flight 64] [--size 16] [--seconds 2] [--deflate]
 import { connect } from 'node:net';
@@ -283,6 +286,8 @@ function serveRunner() {
   const send = (message) => process.send?.(message);
   const goWaiters = new Map();
   const idleSets = new Map();
+  /** Fan-out subscriber sets: their connections and how many messages they received in all. */
+  const countSets = new Map();
   const waitFor = (id) => new Promise((resolve) => goWaiters.set(id, resolve));
   const fail = (id, error) => send({ ev: 'error', id, message: String(error?.message ?? error) });
   process.on('message', (message) => {
@@ -302,7 +307,39 @@ function serveRunner() {
         },
         (error) => fail(id, error),
       );
+    } else if (cmd === 'subscribe') {
+      openConnections(spec.connections, spec.port, spec.deflate === true).then(
+        (connections) => {
+          const set = { connections, received: 0, onCount: () => {} };
+          for (const connection of connections) {
+            connection.onMessages = (count) => {
+              set.received += count;
+              set.onCount();
+            };
+          }
+          idleSets.set(id, connections);
+          countSets.set(id, set);
+          send({ ev: 'ready', id, info: { connections: connections.length } });
+        },
+        (error) => fail(id, error),
+      );
+    } else if (cmd === 'count') {
+      const set = countSets.get(spec.of);
+      if (set === undefined) return fail(id, new Error(`no subscriber set ${spec.of}`));
+      const goal = set.received + spec.target;
+      const started = performance.now();
+      const finish = (complete) => {
+        clearTimeout(timer);
+        set.onCount = () => {};
+        send({ ev: 'done', id, result: { received: spec.target - (goal - set.received), elapsedMs: performance.now() - started, complete } });
+      };
+      const timer = setTimeout(() => finish(false), spec.timeoutMs);
+      set.onCount = () => {
+        if (set.received >= goal) finish(true);
+      };
+      set.onCount();
     } else if (cmd === 'release') {
+      countSets.delete(id);
       for (const connection of idleSets.get(id) ?? []) connection.drop();
       idleSets.delete(id);
       send({ ev: 'done', id, result: {} });

@@ -1,6 +1,7 @@
-// `pnpm bench [--quick] [--servers ws-bu,bun-serve,...] [--skip-codec] [--skip-memory] [--skip-echo]`
-// Echo, idle-memory and permessage-deflate benchmarks of framewire beside ws,
-// Bun's and Deno's built-in servers, plus the codec micro-benchmark. Writes
+// `pnpm bench [--quick] [--servers ws-bu,bun-serve,...] [--skip-codec] [--skip-memory] [--skip-echo] [--skip-fanout]`
+// Echo, idle-memory, permessage-deflate and topic fan-out benchmarks of
+// framewire beside ws, Bun's and Deno's built-in servers, plus the codec
+// micro-benchmark. Writes
 // bench/results/latest.md and latest.svg. See bench/README.md.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +14,7 @@ const option = (name) => {
   return at >= 0 ? argv[at + 1] : undefined;
 };
 if (argv.includes('--help')) {
-  console.log('usage: pnpm bench [--quick] [--servers key,key] [--skip-codec] [--skip-memory] [--skip-echo]');
+  console.log('usage: pnpm bench [--quick] [--servers key,key] [--skip-codec] [--skip-memory] [--skip-echo] [--skip-fanout]');
   console.log('server keys: fw-node fw-bun fw-deno fw-deno-serve ws ws-bu bun-serve deno-serve floor-node floor-bun floor-deno');
   process.exit(0);
 }
@@ -29,6 +30,7 @@ try {
     skipCodec: argv.includes('--skip-codec'),
     skipMemory: argv.includes('--skip-memory'),
     skipEcho: argv.includes('--skip-echo'),
+    skipFanout: argv.includes('--skip-fanout'),
   });
   for (const target of results.targets) {
     const mark = target.verdict === 'pass' ? '✅' : target.verdict === 'fail' ? '❌' : 'n/a';

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { renderChart } from './chart-svg.mjs';
 import { hardFileLimit, killAllChildren, startChild, stopChild, waitForReady } from './children.mjs';
 import { runCodecBench } from './codec-bench.mjs';
+import { renderFanoutMarkdown, runFanout } from './fanout.mjs';
 import { DEFLATE_CASES, ECHO_CASES, MODES } from './cases.mjs';
 import { LoadGenerator } from './loadgen-driver.mjs';
 import { machineInfo } from './machine.mjs';
@@ -144,9 +145,9 @@ async function measureIdleMemory(root, def, loadgens, connections, mode) {
 
 /**
  * The whole run.
- * @param {{ root: string, quick: boolean, only?: string[], skipCodec?: boolean, skipMemory?: boolean, skipEcho?: boolean }} opts
+ * @param {{ root: string, quick: boolean, only?: string[], skipCodec?: boolean, skipMemory?: boolean, skipEcho?: boolean, skipFanout?: boolean }} opts
  */
-export async function runBenchmarks({ root, quick, only, skipCodec = false, skipMemory = false, skipEcho = false }) {
+export async function runBenchmarks({ root, quick, only, skipCodec = false, skipMemory = false, skipEcho = false, skipFanout = false }) {
   const started = Date.now();
   const mode = { ...MODES[quick ? 'quick' : 'full'] };
   const binaries = runtimeBinaries(root);
@@ -256,6 +257,10 @@ export async function runBenchmarks({ root, quick, only, skipCodec = false, skip
     for (const generator of generators.slice(1)) await generator.stop();
   }
   await loadgen.stop();
+
+  // 5. Fan-out: one publish to many subscribers (its own servers and subscriber processes).
+  let fanout;
+  if (!skipFanout) fanout = await runFanout({ root, quick, log });
   killAllChildren('SIGKILL');
 
   const results = {
@@ -278,13 +283,14 @@ export async function runBenchmarks({ root, quick, only, skipCodec = false, skip
     echo,
     memory,
     codec,
+    fanout,
     notes,
   };
-  results.targets = evaluateTargets(results);
+  results.targets = [...evaluateTargets(results), ...(fanout?.targets ?? [])];
   const outDir = join(root, 'bench', 'results');
   mkdirSync(join(outDir, 'raw'), { recursive: true });
   writeFileSync(join(outDir, 'raw', `${results.date.replace(/[:.]/g, '-')}.json`), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(join(outDir, 'latest.md'), renderMarkdown(results));
+  writeFileSync(join(outDir, 'latest.md'), renderMarkdown(results) + (fanout === undefined ? '' : `\n${renderFanoutMarkdown(fanout)}`));
   writeFileSync(join(outDir, 'latest.svg'), renderChart(results));
   log(`bench: done in ${results.durationS} s → bench/results/latest.md, latest.svg`);
   return results;

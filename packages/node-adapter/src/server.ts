@@ -13,6 +13,8 @@ import {
   type AdapterAcceptHook,
   type AdapterRuntime,
   type RequestHead,
+  type PublishData,
+  type PublishOptions,
   type ServerCloseOptions,
   type ServerEventMap,
   type ServerPolicyOptions,
@@ -114,6 +116,37 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
   /** Handshakes in progress. */
   get pendingCount(): number {
     return this.#core.pending;
+  }
+
+  /**
+   * Send `data` to every connection subscribed to `topic` (`ws.subscribe(topic)`),
+   * from anywhere: a timer, an HTTP handler, a message handler. The frame is
+   * built once and written to each subscriber; `except` leaves one session
+   * out; `compress` lets permessage-deflate subscribers compress it with
+   * their own context. A subscriber over `topicBackpressure.limit` buffered
+   * bytes is closed with 1008 (or skipped), never waited for.
+   *
+   * @returns how many subscribers the message was queued for.
+   * @throws UsageError for a topic that is not a string of 1 to 1024 characters, or data that is not a string or bytes.
+   *
+   * @example
+   * ```ts
+   * server.on('connection', (ws) => ws.subscribe('ticks'));
+   * setInterval(() => server.publish('ticks', String(Date.now())), 1000);
+   * ```
+   */
+  publish(topic: string, data: PublishData, options?: PublishOptions): number {
+    return this.#core.publish(topic, data, options);
+  }
+
+  /** How many connections are subscribed to `topic`. */
+  subscriberCount(topic: string): number {
+    return this.#core.subscriberCount(topic);
+  }
+
+  /** Topics with at least one subscriber (a snapshot). */
+  get topics(): string[] {
+    return this.#core.topics;
   }
 
   /** The standalone listener's address, once listening. */

@@ -17,6 +17,7 @@ import type { HeaderInit } from '../protocol/header-tokens.js';
 import type { Scheduler } from '../session/scheduler.js';
 import type { SessionOptions } from '../session/session.js';
 import type { HeartbeatOptions } from '../session/server-registry.js';
+import type { TopicBackpressure } from '../session/topic-registry.js';
 import type { AcceptDecision } from '../session/upgrade-server.js';
 import type { ExtensionNegotiator, UpgradeConnectionOptions, UpgradeOptions } from '../session/upgrade.js';
 import type { Utf8ValidatorFactory } from '../protocol/utf8.js';
@@ -111,6 +112,12 @@ export interface ServerPolicyOptions<Context> extends Omit<ConnectionLimits, 'he
   handshakeTimeout?: number;
   /** Most connections at once (open plus handshaking); more get 503. Default: no limit. */
   maxConnections?: number;
+  /**
+   * What `server.publish` does with a subscriber whose outgoing buffer is at
+   * or over `limit` bytes: `'close'` it with 1008 (default) or `'skip'` it
+   * for that message. Default `{ limit: 4 MiB, policy: 'close' }`.
+   */
+  topicBackpressure?: TopicBackpressure;
 }
 
 /**

@@ -23,3 +23,6 @@ export type { AcceptDecision } from '../session/upgrade-server.js';
 export { ConnectError, HandshakeStatusError } from '../session/connect-errors.js';
 export type { ConnectErrorCode } from '../session/connect-errors.js';
 export type { ConnectionLimits } from './adapter-options.js';
+export { DEFAULT_TOPIC_BACKPRESSURE } from '../session/topic-registry.js';
+export type { PublishData, PublishOptions, TopicBackpressure, TopicBackpressurePolicy } from '../session/topic-registry.js';
+export { MAX_TOPIC_LENGTH } from '../session/topic-name.js';

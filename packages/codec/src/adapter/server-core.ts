@@ -10,6 +10,9 @@
 import type { UpgradeRequest } from '../protocol/handshake-server.js';
 import { DEFAULT_SERVER_HEARTBEAT, ServerRegistry, type ShutdownOptions } from '../session/server-registry.js';
 import type { Session } from '../session/session.js';
+import { pakoCompressor } from '../protocol/deflate-pako.js';
+import type { TopicDeflateOptions } from '../session/topic-deflate.js';
+import type { PublishData, PublishOptions } from '../session/topic-registry.js';
 import type { Transport, TransportSink } from '../session/transport.js';
 import {
   acceptWebSocket,
@@ -27,6 +30,26 @@ import {
   type AdapterRuntime,
   type ServerPolicyOptions,
 } from './adapter-options.js';
+
+/**
+ * The shared topic compressor's settings: the same engine and zlib settings
+ * as the server's connections, none when the server does not negotiate
+ * permessage-deflate.
+ */
+function topicDeflateOptions<Context>(options: ServerPolicyOptions<Context>, runtime: AdapterRuntime): { topicDeflate?: TopicDeflateOptions } {
+  const deflate = options.perMessageDeflate;
+  if (deflate === undefined || deflate === false) return {};
+  const settings = deflate === true ? {} : deflate;
+  const compressor = settings.compressor ?? runtime.compressor?.() ?? pakoCompressor();
+  return {
+    topicDeflate: {
+      compressor,
+      ...(settings.level !== undefined ? { level: settings.level } : {}),
+      ...(settings.memLevel !== undefined ? { memLevel: settings.memLevel } : {}),
+      ...(settings.threshold !== undefined ? { threshold: settings.threshold } : {}),
+    },
+  };
+}
 
 /** The address a server listens on (the fields of Node's `AddressInfo`). */
 export interface ListenAddress {
@@ -121,11 +144,13 @@ export class ServerCore<Context> {
     this.#options = options;
     this.#events = events;
     // The server's heartbeat is one sweep in the registry, not a timer per connection.
-    const { heartbeat, ...limits } = options;
+    const { heartbeat, topicBackpressure, ...limits } = options;
     this.#registry = new ServerRegistry({
       scheduler: runtime.scheduler,
       heartbeat: heartbeat ?? DEFAULT_SERVER_HEARTBEAT,
       ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
+      ...(topicBackpressure !== undefined ? { topicBackpressure } : {}),
+      ...topicDeflateOptions(options, runtime),
     });
     const path = options.path;
     this.#paths = path === undefined ? undefined : new Set(typeof path === 'string' ? [path] : path);
@@ -160,6 +185,25 @@ export class ServerCore<Context> {
   /** The handshake deadline in ms (also a good TLS-handshake deadline). */
   get handshakeTimeout(): number {
     return this.#base.handshakeTimeout ?? DEFAULT_ADAPTER_HANDSHAKE_TIMEOUT;
+  }
+
+  /**
+   * Send `data` to every subscriber of `topic` (sessions that called
+   * `subscribe(topic)`), framed once; see `TopicRegistry.publish`.
+   * @returns how many subscribers it was queued for.
+   */
+  publish(topic: string, data: PublishData, options?: PublishOptions): number {
+    return this.#registry.topics.publish(topic, data, options);
+  }
+
+  /** How many sessions subscribe to `topic`. */
+  subscriberCount(topic: string): number {
+    return this.#registry.topics.subscriberCount(topic);
+  }
+
+  /** Topics with at least one subscriber (a snapshot). */
+  get topics(): string[] {
+    return this.#registry.topics.topics;
   }
 
   /** Whether `pathname` is one this server takes (every path when `path` was not given). */
@@ -222,6 +266,7 @@ export class ServerCore<Context> {
     this.#closing ??= (async () => {
       const stopped = steps.stop?.();
       await this.#registry.shutdown(options);
+      this.#registry.topics.dispose();
       await stopped;
       await steps.release?.();
       this.#events.close();

@@ -26,6 +26,7 @@ import { FrameDecoder } from './frame-decoder.js';
 import type { CodecHooks } from './hooks.js';
 import { MessageAssembler, type AssembledMessage } from './message-assembler.js';
 import { Opcode } from './opcode.js';
+import type { PreparedMessage } from './prepared-message.js';
 import { defaultRandomSource, type RandomSource } from './random.js';
 import { defaultUtf8ValidatorFactory } from './utf8.js';
 
@@ -330,6 +331,54 @@ export class Connection {
   /** Sends a binary message; see {@link Connection.sendText} for `fin`. */
   sendBinary(data: Uint8Array, fin = true): void {
     this.#sendData(Opcode.Binary, data, fin);
+  }
+
+  /**
+   * Sends a message framed once for many connections (`prepareMessage`):
+   * its frame bytes go to the output as they are, unless frames already wait
+   * behind the extension, in which case it queues after them. A server-only
+   * path (client frames are masked, so they differ per connection).
+   *
+   * @throws {UsageError} `FW_ERR_CLOSED` after our close frame;
+   *   `FW_ERR_INVALID_STATE` as a client, while a fragmented message is in
+   *   progress, or for a compressed message without a negotiated extension.
+   */
+  sendPrepared(message: PreparedMessage): void {
+    this.#assertCanSend();
+    if (this.#client) throw new UsageError('FW_ERR_INVALID_STATE', 'prepared messages are unmasked: server connections only');
+    // RFC 6455 §5.4: data frames of two messages never interleave.
+    if (this.#sendingOpcode !== 0) throw new UsageError('FW_ERR_INVALID_STATE', 'a fragmented message is in progress');
+    const queue = this.#queue;
+    if (message.rsv1 && queue === undefined) {
+      throw new UsageError('FW_ERR_INVALID_STATE', 'a compressed message needs a negotiated permessage-deflate');
+    }
+    this.#markTraffic();
+    if (queue?.sending === true) {
+      queue.send(message.opcode, message.payload, true, false, message.rsv1);
+      return;
+    }
+    this.#out.push(message.frame);
+    this.#outBytes += message.frame.length;
+  }
+
+  /**
+   * Sends a whole message whose permessage-deflate payload was compressed
+   * once for many connections (a topic publish). Only valid when our side
+   * keeps no context between messages (`server_no_context_takeover` for a
+   * server) and the window matches: the caller checks that. `deflated` may
+   * be a promise; frames sent after this one wait for it (RFC 7692 §6:
+   * RSV1 on the message's frame).
+   *
+   * @throws {UsageError} `FW_ERR_CLOSED` after our close frame; `FW_ERR_INVALID_STATE`
+   *   without a negotiated extension or while a fragmented message is in progress.
+   */
+  sendDeflated(opcode: number, payload: Uint8Array, deflated: Uint8Array | Promise<Uint8Array>): void {
+    this.#assertCanSend();
+    const queue = this.#queue;
+    if (queue === undefined) throw new UsageError('FW_ERR_INVALID_STATE', 'a compressed message needs a negotiated permessage-deflate');
+    if (this.#sendingOpcode !== 0) throw new UsageError('FW_ERR_INVALID_STATE', 'a fragmented message is in progress');
+    this.#markTraffic();
+    queue.sendDeflated(opcode, payload, deflated);
   }
 
   /** Sends a ping (RFC 6455 §5.5.2). @throws {UsageError} over 125 bytes, or after our close frame. */

@@ -74,6 +74,21 @@ function endsWithTrailer(chunks: readonly Uint8Array[], total: number): boolean 
 }
 
 /**
+ * A permessage-deflate message payload from a deflater's sync-flushed output
+ * (RFC 7692 §7.2.1): the trailing `00 00 ff ff` removed, and one `00` byte
+ * for an empty message (§7.2.3.6).
+ *
+ * @throws {Error} when the output does not end with a sync flush (an engine bug).
+ */
+export function deflatedPayload(chunks: readonly Uint8Array[], engine: string): Uint8Array {
+  let total = 0;
+  for (const chunk of chunks) total += chunk.length;
+  if (total === 0) return EMPTY_MESSAGE;
+  if (endsWithTrailer(chunks, total)) return concatBytes(chunks).subarray(0, total - TRAILER.length);
+  throw new Error(`${engine}: deflate output does not end with a sync flush`);
+}
+
+/**
  * Builds the per-connection permessage-deflate extension for agreed
  * parameters. `decode` and `encode` return promises only when the
  * compressor does (node:zlib); calls must not overlap per direction (the
@@ -100,12 +115,7 @@ export function createDeflateExtension(options: DeflateExtensionOptions): Messag
   let disposed = false;
 
   const finishEncode = (chunks: readonly Uint8Array[]): Uint8Array | Promise<Uint8Array> => {
-    let total = 0;
-    for (const chunk of chunks) total += chunk.length;
-    let payload: Uint8Array;
-    if (total === 0) payload = EMPTY_MESSAGE;
-    else if (endsWithTrailer(chunks, total)) payload = concatBytes(chunks).subarray(0, total - TRAILER.length);
-    else throw new Error(`${compressor.name}: deflate output does not end with a sync flush`);
+    const payload = deflatedPayload(chunks, compressor.name);
     if (ourNoContextTakeover && deflater !== undefined) {
       const reset = deflater.reset();
       if (isPromise(reset)) return reset.then(() => payload);

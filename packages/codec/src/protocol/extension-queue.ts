@@ -39,6 +39,8 @@ interface OutgoingItem {
   rsv1: boolean;
   /** Bytes charged to the queue while it waits. */
   readonly size: number;
+  /** A payload compressed elsewhere, once for many connections, that may still be on its way. */
+  deferred?: Uint8Array | Promise<Uint8Array> | undefined;
 }
 
 /** What the queue needs of its connection. */
@@ -171,9 +173,24 @@ export class ExtensionQueue {
 
   // ---- sending ----------------------------------------------------------
 
-  /** Queue a frame (`compress`: a whole message for `encode`); frames leave in order. */
-  send(opcode: number, payload: Uint8Array, fin: boolean, compress: boolean): void {
-    this.#sendQueue.push({ opcode, payload, fin, compress, rsv1: false, size: payload.length });
+  /**
+   * Queue a frame (`compress`: a whole message for `encode`; `rsv1`: a
+   * payload compressed elsewhere, sent as is); frames leave in order.
+   */
+  send(opcode: number, payload: Uint8Array, fin: boolean, compress: boolean, rsv1 = false): void {
+    this.#sendQueue.push({ opcode, payload, fin, compress, rsv1, size: payload.length });
+    this.#sendQueueBytes += payload.length;
+    this.#pumpSendQueue();
+  }
+
+  /**
+   * Queue a whole message whose compressed payload (trailer removed) comes
+   * from elsewhere, shared by several connections (`payload` is the
+   * uncompressed message, charged to the queue while it waits). Leaves in
+   * order with RSV1 set, once `deflated` is known.
+   */
+  sendDeflated(opcode: number, payload: Uint8Array, deflated: Uint8Array | Promise<Uint8Array>): void {
+    this.#sendQueue.push({ opcode, payload, fin: true, compress: false, rsv1: false, size: payload.length, deferred: deflated });
     this.#sendQueueBytes += payload.length;
     this.#pumpSendQueue();
   }
@@ -189,6 +206,21 @@ export class ExtensionQueue {
     const queue = this.#sendQueue;
     while (!this.#encoding && queue.length > 0) {
       const item = queue[0]!;
+      const deferred = item.deferred;
+      if (deferred !== undefined) {
+        item.deferred = undefined;
+        if (isPromise(deferred)) {
+          // Waits like an async encode of our own: what follows stays behind it.
+          this.#encoding = true;
+          deferred.then(
+            (bytes) => this.#asyncEncodeDone(item, bytes),
+            (error: unknown) => this.#asyncEncodeDone(item, extensionFailure(error, true)),
+          );
+          return;
+        }
+        item.payload = deferred;
+        item.rsv1 = true;
+      }
       if (item.compress) {
         item.compress = false;
         let result: Uint8Array | Promise<Uint8Array> | undefined;

@@ -31,6 +31,8 @@ export {
 } from './frame.js';
 export type { EncodeFrameOptions, Frame, FrameHeader, FrameHeaderOptions } from './frame.js';
 export { FrameDecoder } from './frame-decoder.js';
+export { prepareMessage } from './prepared-message.js';
+export type { PreparedMessage } from './prepared-message.js';
 export type {
   FrameDataResult,
   FrameDecoderOptions,
@@ -82,7 +84,7 @@ export {
   selectDeflateOffer,
 } from './permessage-deflate.js';
 export type { DeflateOffer, DeflateParameters, DeflateSelection, DeflateServerPolicy, ExtensionElement } from './permessage-deflate.js';
-export { DEFAULT_DEFLATE_LEVEL, DEFAULT_DEFLATE_THRESHOLD, createDeflateExtension, permessageDeflate } from './deflate-extension.js';
+export { DEFAULT_DEFLATE_LEVEL, DEFAULT_DEFLATE_THRESHOLD, createDeflateExtension, deflatedPayload, permessageDeflate } from './deflate-extension.js';
 export type { DeflateExtensionOptions, PerMessageDeflateNegotiator, PerMessageDeflateOptions } from './deflate-extension.js';
 export { pakoCompressor } from './deflate-pako.js';
 

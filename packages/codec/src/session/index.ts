@@ -16,6 +16,13 @@ export type { SessionMessage } from './session-inbox.js';
 export { DEFAULT_SERVER_HEARTBEAT, ServerRegistry } from './server-registry.js';
 export type { HeartbeatOptions, Reservation, ServerRegistryOptions, ShutdownOptions } from './server-registry.js';
 
+// Topics: pub/sub inside one server, encode once
+export { DEFAULT_TOPIC_BACKPRESSURE, TopicRegistry } from './topic-registry.js';
+export type { PublishData, PublishOptions, TopicBackpressure, TopicBackpressurePolicy } from './topic-registry.js';
+export { MAX_TOPIC_LENGTH } from './topic-name.js';
+export { TopicDeflate, sharedDeflateWindow } from './topic-deflate.js';
+export type { TopicDeflateOptions } from './topic-deflate.js';
+
 // Upgrade drivers: the opening handshake over a Transport, shared by every adapter
 export { DEFAULT_HANDSHAKE_TIMEOUT } from './upgrade.js';
 export type { ExtensionNegotiator, UpgradeConnectionOptions, UpgradeOptions } from './upgrade.js';

@@ -1,5 +1,7 @@
 import type { Scheduler } from './scheduler.js';
-import { heartbeatBeat, onSessionClosed, type Session } from './session.js';
+import { attachTopics, heartbeatBeat, onSessionClosed, type Session } from './session.js';
+import type { TopicDeflateOptions } from './topic-deflate.js';
+import { TopicRegistry, type TopicBackpressure } from './topic-registry.js';
 
 /** Options of a {@link ServerRegistry}. */
 export interface ServerRegistryOptions {
@@ -18,6 +20,10 @@ export interface ServerRegistryOptions {
    * `ceil(timeout / interval)` pings in a row. Off when omitted or `false`.
    */
   heartbeat?: HeartbeatOptions | false | undefined;
+  /** What a publish does with a subscriber that is not reading (see {@link TopicBackpressure}). Default: close with 1008 at 4 MiB. */
+  topicBackpressure?: TopicBackpressure | undefined;
+  /** The DEFLATE engine and settings for compressing a topic message once per publish (`publish(…, { compress: true })`). */
+  topicDeflate?: TopicDeflateOptions | undefined;
 }
 
 /** A server's heartbeat: see {@link ServerRegistryOptions.heartbeat}. */
@@ -75,6 +81,8 @@ export class ServerRegistry implements Iterable<Session> {
   #changeWaiters: (() => void)[] = [];
   readonly #heartbeat: HeartbeatOptions | undefined;
   readonly #maxMissed: number;
+  /** The server's topics: every session added here can subscribe. */
+  readonly topics: TopicRegistry;
   #sweepTimer: unknown;
   #sweeping = false;
   /** One function for every session: a registered idle session costs a set entry, no closure. */
@@ -88,6 +96,7 @@ export class ServerRegistry implements Iterable<Session> {
   constructor(options: ServerRegistryOptions) {
     this.#scheduler = options.scheduler;
     this.#max = options.maxConnections ?? Number.POSITIVE_INFINITY;
+    this.topics = new TopicRegistry(options.topicBackpressure, options.topicDeflate);
     const heartbeat = options.heartbeat;
     this.#heartbeat = heartbeat === false || heartbeat === undefined || heartbeat.interval <= 0 ? undefined : heartbeat;
     this.#maxMissed = this.#heartbeat === undefined ? 0 : Math.max(1, Math.ceil(this.#heartbeat.timeout / this.#heartbeat.interval));
@@ -157,6 +166,7 @@ export class ServerRegistry implements Iterable<Session> {
     if (this.#sessions.has(session) || session.readyState === 3) return;
     this.#sessions.add(session);
     session[onSessionClosed](this.#sessionClosed);
+    session[attachTopics](this.topics);
     if (this.#shuttingDown !== undefined) session.goingAway(this.#shutdownReason);
     else this.#armSweep();
   }

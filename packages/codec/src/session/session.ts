@@ -1,10 +1,13 @@
 import type { Connection } from '../protocol/connection.js';
 import type { ConnectionEvent } from '../protocol/events.js';
 import { UsageError } from '../protocol/errors.js';
+import type { PreparedMessage } from '../protocol/prepared-message.js';
 import { TimerSlot, type Scheduler } from './scheduler.js';
 import { TypedEmitter } from './session-emitter.js';
 import { Inbox, type SessionMessage } from './session-inbox.js';
 import { ReadyState, type BinaryType, type CloseInfo, type SessionEvents, type SessionInit } from './session-types.js';
+import { checkTopic } from './topic-name.js';
+import type { TopicRegistry } from './topic-registry.js';
 import type { Transport, TransportSink } from './transport.js';
 
 export { ReadyState } from './session-types.js';
@@ -29,6 +32,29 @@ export const onSessionClosed: unique symbol = Symbol('framewire.onSessionClosed'
  * last beat and terminates one that missed `maxMissed` pings in a row.
  */
 export const heartbeatBeat: unique symbol = Symbol('framewire.heartbeatBeat');
+
+/**
+ * @internal How a server's `ServerRegistry` gives a session its topics:
+ * `session[attachTopics](registry)` before the application sees it.
+ */
+export const attachTopics: unique symbol = Symbol('framewire.attachTopics');
+
+/**
+ * @internal A topic publish hands a session a message framed once
+ * (`TopicRegistry.publish`); returns whether it was queued.
+ */
+export const sendPreparedMessage: unique symbol = Symbol('framewire.sendPreparedMessage');
+
+/**
+ * @internal A topic publish hands a session a payload compressed once for
+ * every subscriber with the same deflate state; returns whether it was queued.
+ */
+export const sendDeflatedMessage: unique symbol = Symbol('framewire.sendDeflatedMessage');
+
+/** @internal A topic subscriber over the backpressure limit is failed with 1008 (policy `'close'`). */
+export const failSlowSubscriber: unique symbol = Symbol('framewire.failSlowSubscriber');
+
+const NO_TOPICS: ReadonlySet<string> = new Set();
 
 /** Receive work is synchronous; user calls are batched into one flush per microtask. */
 const microtask = (fn: () => void): void => {
@@ -96,6 +122,9 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   #missed = 0;
   /** Bytes dropped from a failed peer after our side ended. */
   #discarded = 0;
+  /** The server's topics (server sessions only) and the ones this session joined (allocated on the first subscribe). */
+  #topicRegistry: TopicRegistry | undefined;
+  #topics: Set<string> | undefined;
 
   // The session's state, one value per concern (quinn-proto style) rather
   // than a flag per transition:
@@ -265,6 +294,104 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
     if (this.bufferedAmount < this.#highWaterMark || this.#closeInfo !== undefined) return Promise.resolve();
     this.#needDrain = true;
     return new Promise((resolve) => (this.#drainWaiters ??= []).push(resolve));
+  }
+
+  // ---- topics ------------------------------------------------------------
+
+  /**
+   * Join `topic` of this session's server: every `server.publish(topic, …)`
+   * reaches this session until it unsubscribes or closes (closing leaves
+   * every topic by itself).
+   *
+   * @returns `true` when newly subscribed; `false` when it already was, or
+   *   the session is closing or closed (nothing could reach it).
+   * @throws UsageError `FW_ERR_INVALID_STATE` on a session without a server
+   *   (a client); `FW_ERR_INVALID_ARGUMENT` for a topic that is not a string
+   *   of 1 to 1024 characters.
+   */
+  subscribe(topic: string): boolean {
+    const registry = this.#topicsOrThrow(topic);
+    if (this.readyState !== ReadyState.OPEN) return false;
+    const topics = (this.#topics ??= new Set());
+    if (topics.has(topic)) return false;
+    topics.add(topic);
+    registry.add(this, topic);
+    return true;
+  }
+
+  /**
+   * Leave `topic`. @returns whether the session was subscribed to it.
+   * @throws UsageError as {@link Session.subscribe}.
+   */
+  unsubscribe(topic: string): boolean {
+    const registry = this.#topicsOrThrow(topic);
+    if (this.#topics?.delete(topic) !== true) return false;
+    registry.remove(this, topic);
+    return true;
+  }
+
+  /** Is this session subscribed to `topic`? */
+  isSubscribed(topic: string): boolean {
+    return this.#topics?.has(topic) ?? false;
+  }
+
+  /** The topics this session is subscribed to (a live, read-only view; empty once closed). */
+  get topics(): ReadonlySet<string> {
+    return this.#topics ?? NO_TOPICS;
+  }
+
+  #topicsOrThrow(topic: string): TopicRegistry {
+    const registry = this.#topicRegistry;
+    if (registry === undefined) throw new UsageError('FW_ERR_INVALID_STATE', 'topics belong to a server: this session has none');
+    checkTopic(topic);
+    return registry;
+  }
+
+  /** @internal See {@link attachTopics}. */
+  [attachTopics](registry: TopicRegistry): void {
+    this.#topicRegistry = registry;
+  }
+
+  /** @internal See {@link sendPreparedMessage}. */
+  [sendPreparedMessage](message: PreparedMessage): boolean {
+    if (this.#closeInfo !== undefined || this.#ending !== 'none' || this.#connection.state !== 'open') return false;
+    try {
+      this.#connection.sendPrepared(message);
+    } catch (error) {
+      if (error instanceof UsageError) return false; // a fragmented send of its own is in progress
+      throw error;
+    }
+    this.#scheduleFlush();
+    if (this.bufferedAmount > this.#maxBufferedAmount) this.#fail(1008, 'outgoing buffer limit exceeded');
+    return true;
+  }
+
+  /** @internal See {@link sendDeflatedMessage}. */
+  [sendDeflatedMessage](opcode: number, payload: Uint8Array, deflated: Uint8Array | Promise<Uint8Array>): boolean {
+    if (this.#closeInfo !== undefined || this.#ending !== 'none' || this.#connection.state !== 'open') return false;
+    try {
+      this.#connection.sendDeflated(opcode, payload, deflated);
+    } catch (error) {
+      if (error instanceof UsageError) return false;
+      throw error;
+    }
+    this.#scheduleFlush();
+    if (this.bufferedAmount > this.#maxBufferedAmount) this.#fail(1008, 'outgoing buffer limit exceeded');
+    return true;
+  }
+
+  /** @internal See {@link failSlowSubscriber}. */
+  [failSlowSubscriber](): void {
+    if (this.#closeInfo !== undefined || this.#ending === 'terminated') return;
+    this.#fail(1008, 'topic subscriber too slow');
+  }
+
+  #leaveTopics(): void {
+    const topics = this.#topics;
+    const registry = this.#topicRegistry;
+    if (topics === undefined || registry === undefined) return;
+    this.#topics = undefined;
+    for (const topic of topics) registry.remove(this, topic);
   }
 
   /** Send a ping (payload ≤ 125 bytes). @throws UsageError once closing. */
@@ -650,8 +777,9 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
     // Keep reading so the peer's EOF arrives; the inbox no longer matters.
     if (inbox !== undefined && inbox.paused) this.#setReading(true);
     if (this.#wire === 'open' && this.#work === 'idle') this.#endTransport();
-    // The registry hears first: a closed session is gone from
-    // `server.clients` before any 'close' listener runs.
+    // The registries hear first: a closed session is gone from its topics
+    // and from `server.clients` before any 'close' listener runs.
+    this.#leaveTopics();
     const hook = this.#closedHook;
     this.#closedHook = undefined;
     hook?.(this);

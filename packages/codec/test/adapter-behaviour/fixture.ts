@@ -32,6 +32,10 @@ export interface SessionLike {
   once(event: 'pong', listener: (data: Uint8Array) => void): unknown;
   readonly closed: Promise<CloseInfoLike>;
   [Symbol.asyncIterator](): AsyncIterator<unknown>;
+  subscribe(topic: string): boolean;
+  unsubscribe(topic: string): boolean;
+  isSubscribed(topic: string): boolean;
+  readonly topics: ReadonlySet<string>;
 }
 
 /** The parsed upgrade request an accept hook sees. */
@@ -58,13 +62,16 @@ export interface ServerLike {
   readonly pendingCount: number;
   readonly clients: ReadonlySet<unknown>;
   close(options?: { timeout?: number; reason?: string }): Promise<void>;
+  publish(topic: string, data: string | Uint8Array, options?: { except?: SessionLike; compress?: boolean; binary?: boolean }): number;
+  subscriberCount(topic: string): number;
+  readonly topics: readonly string[];
 }
 
 /** Server options the suites pass (every adapter takes them; `tls` is PEM text). */
 export interface SuiteServerOptions {
   heartbeat?: { interval: number; timeout: number } | false;
   maxPayload?: number;
-  perMessageDeflate?: boolean;
+  perMessageDeflate?: boolean | { serverNoContextTakeover?: boolean };
   protocols?: readonly string[];
   accept?: AcceptHookLike;
   path?: readonly string[];
@@ -74,6 +81,7 @@ export interface SuiteServerOptions {
   maxBufferedAmount?: number;
   receiveHighWaterMessages?: number;
   closeTimeout?: number;
+  topicBackpressure?: { limit?: number; policy?: 'skip' | 'close' };
   tls?: { cert: string; key: string };
   /** Plain HTTP on the port (Deno raw and Bun); the handler gets the runtime's own Request. */
   fetch?: (request: Request) => Response | Promise<Response>;

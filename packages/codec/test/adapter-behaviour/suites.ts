@@ -9,6 +9,7 @@ import { messagesSuite } from './messages.suite.js';
 import { proxySuite } from './proxy.suite.js';
 import { shutdownSuite } from './shutdown.suite.js';
 import { tlsSuite } from './tls.suite.js';
+import { topicsSuite } from './topics.suite.js';
 
 export function allSuites(fixture: AdapterFixture): void {
   messagesSuite(fixture);
@@ -20,4 +21,5 @@ export function allSuites(fixture: AdapterFixture): void {
   hostileSuite(fixture);
   proxySuite(fixture);
   httpFallbackSuite(fixture);
+  topicsSuite(fixture);
 }

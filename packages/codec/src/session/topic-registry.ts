@@ -1,0 +1,227 @@
+/**
+ * Topic pub/sub inside one server: which sessions subscribe to which topic,
+ * and the fan-out of one publish. Runtime-neutral, shared by every adapter
+ * through `ServerRegistry`; the membership of one session is kept on the
+ * session itself (`session.topics`), so closing it frees its entries.
+ *
+ * Encode once: a publish frames its message a single time
+ * ({@link prepareMessage}) and hands the same bytes to every subscriber.
+ *
+ * @module
+ */
+import { UsageError } from '../protocol/errors.js';
+import { Opcode } from '../protocol/opcode.js';
+import { prepareMessage, type PreparedMessage } from '../protocol/prepared-message.js';
+import { checkTopic } from './topic-name.js';
+import { failSlowSubscriber, sendDeflatedMessage, sendPreparedMessage, type Session } from './session.js';
+import { TopicDeflate, sharedDeflateWindow, type TopicDeflateOptions } from './topic-deflate.js';
+
+/** What happens to a subscriber whose outgoing buffer is over the limit when a publish reaches it. */
+export type TopicBackpressurePolicy = 'skip' | 'close';
+
+/** The per-subscriber backpressure rule of a server's topics. */
+export interface TopicBackpressure {
+  /**
+   * Outgoing bytes (`session.bufferedAmount`) at or above which a subscriber
+   * counts as too slow for a publish. Default 4 MiB.
+   */
+  limit?: number;
+  /**
+   * `'close'` (default): fail the subscriber with 1008 (policy violation),
+   * as the session's own `maxBufferedAmount` does; `'skip'`: leave it out
+   * of this publish and keep it subscribed (it misses the message).
+   * Either way the other subscribers are served at once and the slow one's
+   * memory stays below `limit` plus one message.
+   */
+  policy?: TopicBackpressurePolicy;
+}
+
+/** The default {@link TopicBackpressure}: close with 1008 at 4 MiB buffered. */
+export const DEFAULT_TOPIC_BACKPRESSURE: Readonly<Required<TopicBackpressure>> = Object.freeze({
+  limit: 4 * 1024 * 1024,
+  policy: 'close',
+});
+
+/** Options of {@link TopicRegistry.publish} (and every adapter's `server.publish`). */
+export interface PublishOptions {
+  /** A session left out (typically the sender of the message being relayed). */
+  except?: Session | undefined;
+  /**
+   * Compress for subscribers that negotiated permessage-deflate. Default
+   * `false`: everyone gets the one uncompressed frame. With `true`:
+   * - subscribers whose deflate keeps no server context
+   *   (`server_no_context_takeover`, e.g. `perMessageDeflate: {
+   *   serverNoContextTakeover: true }` on the server) share one deflate per
+   *   window size: compressed once per publish;
+   * - subscribers with context takeover compress through their own
+   *   extension (their window holds earlier messages, so bytes cannot be
+   *   shared);
+   * - the others, and messages below the deflate threshold, get the shared
+   *   uncompressed frame.
+   */
+  compress?: boolean;
+  /** Send a string as binary (its UTF-8 bytes) or bytes as text (they must be UTF-8). Default: by the data's type. */
+  binary?: boolean;
+}
+
+/** Data a topic message can carry: text as a string, binary as bytes. */
+export type PublishData = string | Uint8Array | ArrayBuffer | ArrayBufferView;
+
+const textEncoder = new TextEncoder();
+
+function toBytes(data: Exclude<PublishData, string>): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  throw new UsageError('FW_ERR_INVALID_ARGUMENT', 'publish() takes a string, an ArrayBuffer or an ArrayBufferView');
+}
+
+/**
+ * The topics of one server (see the module comment). Sessions join and leave
+ * through `session.subscribe(topic)` / `unsubscribe(topic)`; a closed
+ * session leaves every topic before its `close` listeners run, and a topic
+ * without subscribers is deleted, so nothing outlives its last subscriber.
+ *
+ * @example
+ * ```ts
+ * server.on('connection', (ws) => ws.subscribe('news'));
+ * setInterval(() => server.publish('news', JSON.stringify({ at: Date.now() })), 1000);
+ * ```
+ */
+export class TopicRegistry {
+  readonly #subscribers = new Map<string, Set<Session>>();
+  readonly #limit: number;
+  readonly #policy: TopicBackpressurePolicy;
+  readonly #deflate: TopicDeflate | undefined;
+  /** Each subscriber's shared-deflate window (`null`: cannot share), parsed once. */
+  readonly #windows = new WeakMap<Session, number | null>();
+
+  /**
+   * @param deflate the server's DEFLATE engine and settings, for `compress: true` (none: no shared compression).
+   * @throws {UsageError} `FW_ERR_INVALID_ARGUMENT` for a limit that is not a positive number or an unknown policy.
+   */
+  constructor(backpressure: TopicBackpressure = {}, deflate?: TopicDeflateOptions) {
+    this.#deflate = deflate === undefined ? undefined : new TopicDeflate(deflate);
+    const limit = backpressure.limit ?? DEFAULT_TOPIC_BACKPRESSURE.limit;
+    const policy = backpressure.policy ?? DEFAULT_TOPIC_BACKPRESSURE.policy;
+    if (!(limit > 0)) throw new UsageError('FW_ERR_INVALID_ARGUMENT', 'topicBackpressure.limit must be a positive number of bytes');
+    if (policy !== 'skip' && policy !== 'close') {
+      throw new UsageError('FW_ERR_INVALID_ARGUMENT', "topicBackpressure.policy must be 'skip' or 'close'");
+    }
+    this.#limit = limit;
+    this.#policy = policy;
+  }
+
+  /** Topics with at least one subscriber (a snapshot). */
+  get topics(): string[] {
+    return [...this.#subscribers.keys()];
+  }
+
+  /** How many sessions subscribe to `topic` (0 for an unknown one). Closing sessions count until they closed. */
+  subscriberCount(topic: string): number {
+    return this.#subscribers.get(topic)?.size ?? 0;
+  }
+
+  /** The subscribers of `topic` (a live, read-only view; empty when none). */
+  subscribers(topic: string): ReadonlySet<Session> {
+    return this.#subscribers.get(topic) ?? EMPTY;
+  }
+
+  /**
+   * Send one message to every open subscriber of `topic` but `except`,
+   * framing it once. Callable from anywhere (timers, HTTP handlers): it
+   * needs no session. Subscribers that are closing are passed over; one at
+   * or over the backpressure limit is skipped or failed with 1008 by the
+   * policy, never waited for.
+   *
+   * @returns how many subscribers the message was queued for (0 when the
+   *   topic has none): a delivery count, not an acknowledgement.
+   * @throws {UsageError} `FW_ERR_INVALID_ARGUMENT` for a bad topic or data.
+   */
+  publish(topic: string, data: PublishData, options: PublishOptions = {}): number {
+    checkTopic(topic);
+    const subscribers = this.#subscribers.get(topic);
+    // Check the data even when nobody listens: a bad call fails the same way always.
+    const text = options.binary === undefined ? typeof data === 'string' : !options.binary;
+    const payload = typeof data === 'string' ? textEncoder.encode(data) : toBytes(data);
+    if (subscribers === undefined) return 0;
+    const except = options.except;
+    const compress = options.compress === true;
+    const opcode = text ? Opcode.Text : Opcode.Binary;
+    const deflate = this.#deflate;
+    let message: PreparedMessage | undefined;
+    // The compressed paths hold the bytes while deflate runs: one private copy for all.
+    let owned: Uint8Array | undefined;
+    // One deflate per window size per publish.
+    let deflated: Map<number, Uint8Array | Promise<Uint8Array>> | undefined;
+    let delivered = 0;
+    for (const session of subscribers) {
+      if (session === except || session.readyState !== 1) continue;
+      if (session.bufferedAmount >= this.#limit) {
+        if (this.#policy === 'close') session[failSlowSubscriber]();
+        continue;
+      }
+      if (compress && session.extensions !== '') {
+        owned ??= typeof data === 'string' ? payload : payload.slice();
+        const window = this.#windowOf(session);
+        if (window === undefined) {
+          // Context takeover: only its own deflater may compress (its window, its threshold).
+          if (sendOwn(session, owned, text)) delivered++;
+          continue;
+        }
+        if (deflate !== undefined && owned.length >= deflate.threshold) {
+          deflated ??= new Map();
+          let bytes = deflated.get(window);
+          if (bytes === undefined) deflated.set(window, (bytes = deflate.compress(owned, window)));
+          if (session[sendDeflatedMessage](opcode, owned, bytes)) delivered++;
+          continue;
+        }
+      }
+      message ??= prepareMessage(opcode, payload);
+      if (session[sendPreparedMessage](message)) delivered++;
+    }
+    return delivered;
+  }
+
+  /** Release the shared deflaters (the server closed); they come back on the next compressed publish. */
+  dispose(): void {
+    this.#deflate?.dispose();
+  }
+
+  #windowOf(session: Session): number | undefined {
+    let window = this.#windows.get(session);
+    if (window === undefined) {
+      window = sharedDeflateWindow(session.extensions) ?? null;
+      this.#windows.set(session, window);
+    }
+    return window ?? undefined;
+  }
+
+  /** @internal Called by `Session.subscribe`: adds the entry, creating the topic. */
+  add(session: Session, topic: string): void {
+    let set = this.#subscribers.get(topic);
+    if (set === undefined) this.#subscribers.set(topic, (set = new Set()));
+    set.add(session);
+  }
+
+  /** @internal Called by `Session.unsubscribe` and on close: removes the entry, freeing an empty topic. */
+  remove(session: Session, topic: string): void {
+    const set = this.#subscribers.get(topic);
+    if (set === undefined) return;
+    set.delete(session);
+    if (set.size === 0) this.#subscribers.delete(topic);
+  }
+}
+
+const EMPTY: ReadonlySet<Session> = new Set();
+
+/** `session.send` for one subscriber; false when it cannot take a message now (a fragmented send of its own in progress). */
+function sendOwn(session: Session, payload: Uint8Array, text: boolean): boolean {
+  try {
+    session.send(payload, { binary: !text });
+    return true;
+  } catch (error) {
+    if (error instanceof UsageError) return false;
+    throw error;
+  }
+}
