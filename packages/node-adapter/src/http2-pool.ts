@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { connect as http2Connect, type ClientHttp2Session, type SecureClientSessionOptions } from 'node:http2';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { ConnectError, type AbortSignalLike } from '@framewire/codec/adapter';
@@ -24,16 +25,21 @@ interface PoolEntry {
  * ends; many WebSockets then share one TCP (and TLS) connection.
  */
 const pool = new Map<string, PoolEntry>();
-const tlsIds = new WeakMap<object, number>();
-let nextTlsId = 1;
+const functionIds = new WeakMap<object, number>();
+let nextFunctionId = 1;
 
+/** The pool key: the origin and the TLS options by value (certificates by content, callbacks by identity). */
 function keyOf(origin: Http2Origin, tls: TlsConnectionOptions | undefined): string {
-  let id = 0;
-  if (tls !== undefined) {
-    id = tlsIds.get(tls) ?? nextTlsId++;
-    tlsIds.set(tls, id);
-  }
-  return `${origin.secure ? 'https' : 'http'}://${origin.host}:${origin.port}#${id}`;
+  const options = tls === undefined ? '' : JSON.stringify(tls, (_name, value: unknown) => {
+    if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+    if (typeof value === 'function') {
+      let id = functionIds.get(value);
+      if (id === undefined) functionIds.set(value, (id = nextFunctionId++));
+      return `function#${id}`;
+    }
+    return value;
+  });
+  return `${origin.secure ? 'https' : 'http'}://${origin.host}:${origin.port} ${options}`;
 }
 
 /** An error of the connection phase as a {@link ConnectError} (TLS or connection failure). */
