@@ -12,13 +12,20 @@ export interface Http2Echo {
 }
 
 /** Start an echo server over HTTP/2 (RFC 8441) and HTTP/1.1 on one port. */
-export async function startHttp2Echo(cert: TestCert, options: Omit<ServerOptions, 'server'> = {}): Promise<Http2Echo> {
+export async function startHttp2Echo(
+  cert: TestCert,
+  options: Omit<ServerOptions, 'server'> = {},
+  /** Which connections echo (default every one); the others are the test's. */
+  echoes: (path: string) => boolean = () => true,
+): Promise<Http2Echo> {
   const http2 = createSecureServer(
     { key: cert.key, cert: cert.cert, allowHTTP1: true, settings: { enableConnectProtocol: true } },
     (_request, response) => response.end('plain https'),
   );
   const wss = new WebSocketServer({ perMessageDeflate: true, ...options, server: http2 });
-  wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
+  wss.on('connection', (ws, request) => {
+    if (echoes(request.path)) ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+  });
   await new Promise<void>((resolve) => http2.listen(0, '127.0.0.1', resolve));
   const { port } = http2.address() as AddressInfo;
   return {
