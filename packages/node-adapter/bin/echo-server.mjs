@@ -26,7 +26,8 @@ if (values.http2 && tls === undefined) {
   process.exit(2);
 }
 const http2 = values.http2
-  ? createSecureServer({ ...tls, allowHTTP1: true, settings: { enableConnectProtocol: true } }, (_request, response) =>
+  ? // maxSessionMemory (MB): one h2 connection may carry several 64 MiB messages at once (Node's default is 10).
+    createSecureServer({ ...tls, allowHTTP1: true, settings: { enableConnectProtocol: true }, maxSessionMemory: 256 }, (_request, response) =>
       response.end('framewire echo server: open a WebSocket on any path (RFC 8441 over h2, or an HTTP/1.1 upgrade)\n'),
     )
   : undefined;
