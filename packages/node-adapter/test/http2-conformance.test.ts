@@ -76,7 +76,7 @@ async function play(cases: readonly Case[], h2: ClientHttp2Session): Promise<Cas
     while (next < cases.length) {
       const c = cases[next++]!;
       results.push(
-        await playCase(c, 'server', 4000, false, (trace, deadline) => {
+        await playCase(c, 'server', 8000, false, (trace, deadline) => {
           const streams: Array<{ destroy(): void }> = [];
           return {
             parts: {
