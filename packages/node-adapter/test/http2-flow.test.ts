@@ -89,7 +89,14 @@ describe('flow control over one HTTP/2 connection', () => {
     const serverSides = new Map<string, Session>();
     server.wss.on('connection', (ws, request) => serverSides.set(request.path, ws));
     const tls = { ca: cert.cert };
-    const slow = await connect(`wss://127.0.0.1:${server.port}/slow`, { http2: true, tls, perMessageDeflate: false });
+    // Reading stops as soon as one message waits for the application.
+    const slow = await connect(`wss://127.0.0.1:${server.port}/slow`, {
+      http2: true,
+      tls,
+      perMessageDeflate: false,
+      receiveHighWaterMessages: 1,
+      receiveHighWaterBytes: 64 * 1024,
+    });
     const fast = await connect(`wss://127.0.0.1:${server.port}/fast`, { http2: true, tls, perMessageDeflate: false });
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
@@ -105,6 +112,7 @@ describe('flow control over one HTTP/2 connection', () => {
     expect(refused).toBeGreaterThan(0); // send() said "wait for drain"
     await roundTrips(fast, 20);
     expect(pusher.bufferedAmount).toBeGreaterThan(2 * 1024 * 1024);
+    expect(received).toBeLessThan(8);
     release();
     await until(() => received === MESSAGES, 'every message at the slow client');
     await pusher.drained();
