@@ -1,4 +1,6 @@
 // `pnpm bench [--quick] [--servers ws-bu,bun-serve,...] [--skip-codec] [--skip-memory] [--skip-echo] [--skip-fanout]`
+// `pnpm bench --http2`: 1,000 WebSockets over one HTTP/2 connection against
+// 1,000 over HTTP/1.1 (bench/http2-vs-http1.mjs), nothing else.
 // Echo, idle-memory, permessage-deflate and topic fan-out benchmarks of
 // framewire beside ws, Bun's and Deno's built-in servers, plus the codec
 // micro-benchmark. Writes
@@ -14,8 +16,13 @@ const option = (name) => {
   return at >= 0 ? argv[at + 1] : undefined;
 };
 if (argv.includes('--help')) {
-  console.log('usage: pnpm bench [--quick] [--servers key,key] [--skip-codec] [--skip-memory] [--skip-echo] [--skip-fanout]');
+  console.log('usage: pnpm bench [--quick] [--servers key,key] [--skip-codec] [--skip-memory] [--skip-echo] [--skip-fanout] | pnpm bench --http2');
   console.log('server keys: fw-node fw-bun fw-deno fw-deno-serve ws ws-bu bun-serve deno-serve floor-node floor-bun floor-deno');
+  process.exit(0);
+}
+if (argv.includes('--http2') && process.platform === 'linux') {
+  const { runHttp2Bench } = await import('../bench/http2-vs-http1.mjs');
+  await runHttp2Bench();
   process.exit(0);
 }
 if (process.platform !== 'linux') {

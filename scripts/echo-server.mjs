@@ -1,4 +1,5 @@
 // `pnpm echo-server --runtime node|deno|deno-serve|bun --port N [--tls]`
+// `pnpm echo-server --runtime node --http2 --port N` (TLS, h2 + http/1.1, RFC 8441)
 //
 // Dispatcher for the echo server every runtime provides (the root README's
 // "Entry points"): it builds the packages when their dist is
@@ -151,6 +152,7 @@ function main() {
       runtime: { type: 'string', default: 'node' },
       port: { type: 'string', default: '9001' },
       tls: { type: 'boolean', default: false },
+      http2: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -161,7 +163,12 @@ function main() {
   }
   const command = runtimeCommand(values.runtime, 'echo-server');
   const args = [...command.args, '--port', String(port)];
-  if (values.tls) {
+  if (values.http2 && values.runtime !== 'node') {
+    console.error(`echo-server: --http2 is for --runtime node (${values.runtime} has no extended CONNECT server; see its README)`);
+    process.exit(2);
+  }
+  if (values.http2) args.push('--http2');
+  if (values.tls || values.http2) {
     const cert = makeSelfSignedCert();
     console.log(`# TLS: self-signed certificate ${cert.certPath} (clients pass it as their CA, e.g. echo-client --ca ${cert.certPath})`);
     args.push('--cert', cert.certPath, '--key', cert.keyPath);

@@ -3,6 +3,8 @@ import { connectTransport, type ClientOfferOptions, type Session } from '@framew
 import { openSocket, openTunnel } from './open-socket.js';
 import { nodeRuntime } from './server.js';
 import { SocketTransport } from './socket-transport.js';
+import type { ClientHttp2Session } from 'node:http2';
+import { openHttp2Transport } from './http2-connect.js';
 
 /** Options of {@link connect}: the codec's shared client options plus Node's TLS options. */
 export interface ConnectOptions extends ClientOfferOptions {
@@ -10,6 +12,16 @@ export interface ConnectOptions extends ClientOfferOptions {
   tls?: TlsConnectionOptions;
   /** Abort the attempt (before the connection is open). */
   signal?: AbortSignal;
+  /**
+   * Open the WebSocket as an HTTP/2 stream (RFC 8441 extended CONNECT): wss://
+   * over TLS with ALPN h2, ws:// over cleartext h2c. WebSockets to the same
+   * origin share one HTTP/2 connection, closed when the last one ends. No
+   * fallback: a server that does not advertise SETTINGS_ENABLE_CONNECT_PROTOCOL
+   * fails with `FW_ERR_HANDSHAKE_INVALID`.
+   */
+  http2?: boolean;
+  /** Open the WebSocket as a stream of this HTTP/2 session (yours to close); implies `http2`. */
+  http2Session?: ClientHttp2Session;
 }
 
 /**
@@ -31,6 +43,13 @@ export interface ConnectOptions extends ClientOfferOptions {
  * ```
  */
 export function connect(url: string | URL, options: ConnectOptions = {}): Promise<Session> {
+  if (options.http2 === true || options.http2Session !== undefined) {
+    return connectTransport(url, options, {
+      runtime: nodeRuntime,
+      open: (target, signal) => openHttp2Transport(target, options.tls, options.http2Session, signal),
+      opened: (session, transport) => transport.opened(session),
+    });
+  }
   return connectTransport(url, options, {
     runtime: nodeRuntime,
     open: async (target, signal, proxy) => {

@@ -12,6 +12,8 @@ export type { AcceptHook, CloseOptions, ServerEvents, ServerOptions, UpgradeCont
 export { connect } from './client.js';
 export type { ConnectOptions } from './client.js';
 export { SocketTransport } from './socket-transport.js';
+export { Http2StreamTransport } from './http2-stream-transport.js';
+export { http2StreamOf } from './http2-serve.js';
 export { nodeScheduler } from './node-scheduler.js';
 export { nativeMaskInUse, useNativeMaskIfInstalled } from './native-hooks.js';
 

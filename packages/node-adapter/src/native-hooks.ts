@@ -6,9 +6,18 @@ import { Buffer } from 'node:buffer';
 import { createRequire } from 'node:module';
 import { setNativeMask, type CodecHooks, type NativeMask } from '@framewire/codec/adapter';
 
+/** An environment variable, `undefined` where reading it is not allowed (Deno without --allow-env loads this module too). */
+function envFlag(name: string): string | undefined {
+  try {
+    return process.env[name];
+  } catch {
+    return undefined;
+  }
+}
+
 /** `bufferutil`'s mask when installed (as `ws` uses it), unless `FW_NO_NATIVE_MASK=1`. */
 function findNativeMask(): NativeMask | undefined {
-  if (process.env.FW_NO_NATIVE_MASK === '1') return undefined;
+  if (envFlag('FW_NO_NATIVE_MASK') === '1') return undefined;
   try {
     const bufferutil = createRequire(import.meta.url)('bufferutil') as { mask?: NativeMask };
     return typeof bufferutil.mask === 'function' ? bufferutil.mask : undefined;

@@ -31,7 +31,8 @@ const TLS_CODES = new Set([
   'ECONNRESET_TLS',
 ]);
 
-function isTlsError(error: NodeJS.ErrnoException): boolean {
+/** Is `error` a TLS handshake or certificate failure (by Node error code or message)? */
+export function isTlsError(error: NodeJS.ErrnoException): boolean {
   const code = error.code ?? '';
   return TLS_CODES.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || /certificate|SSL|TLS/i.test(error.message);
 }

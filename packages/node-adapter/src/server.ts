@@ -25,6 +25,9 @@ import { nodeHooks } from './native-hooks.js';
 import { nodeScheduler } from './node-scheduler.js';
 import { SocketTransport } from './socket-transport.js';
 import { attachRoute } from './upgrade-router.js';
+import type { ServerHttp2Stream } from 'node:http2';
+import { attachStreamRoute, isHttp2Server, type AnyHttp2Server } from './http2-router.js';
+import { serveHttp2Stream } from './http2-serve.js';
 
 /** The validator hook every connection gets: Node's native `buffer.isUtf8`. */
 export const nodeUtf8 = utf8ValidatorFromWholeBuffer(isUtf8);
@@ -35,6 +38,8 @@ export interface UpgradeContext {
   readonly socket: Socket;
   /** Node's parsed request in attach / `handleUpgrade` mode; `undefined` standalone. */
   readonly httpRequest: IncomingMessage | undefined;
+  /** The HTTP/2 stream of an RFC 8441 extended CONNECT; `undefined` over HTTP/1.1. */
+  readonly http2Stream?: ServerHttp2Stream | undefined;
 }
 
 /**
@@ -56,8 +61,13 @@ export interface ServerOptions extends ServerPolicyOptions<UpgradeContext> {
   host?: string;
   /** Standalone: serve wss:// with these TLS options (`key`, `cert`, `ca`...). */
   tls?: TlsOptions;
-  /** Attach mode: share this http(s) server's port (its 'upgrade' event). */
-  server?: HttpServer | HttpsServer;
+  /**
+   * Attach mode: share this http(s) server's port (its 'upgrade' event), or
+   * an `http2` server's: extended CONNECT streams (RFC 8441; create it with
+   * `settings: { enableConnectProtocol: true }`) and, with `allowHTTP1`,
+   * HTTP/1.1 upgrades on the same port.
+   */
+  server?: HttpServer | HttpsServer | AnyHttp2Server;
 }
 
 /** Events of a {@link WebSocketServer}: `connection`, `listening`, `rejected`, `error`, `close`. */
@@ -94,7 +104,9 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
       rejected: (status, reason) => this.emit('rejected', status, reason),
       close: () => this.emit('close'),
     });
-    if (options.server !== undefined) {
+    if (options.server !== undefined && isHttp2Server(options.server)) {
+      this.#detach = this.#attachHttp2(options.server);
+    } else if (options.server !== undefined) {
       this.#detach = attachRoute(options.server, {
         matches: (pathname) => this.#core.matches(pathname),
         handleUpgrade: (request, socket, head) => this.handleUpgrade(request, socket, head),
@@ -224,6 +236,51 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
       headers: new HttpHeaders(pairs),
     };
     this.#serve(socket as Socket, request, { head: parsed, rest: head });
+  }
+
+  /**
+   * Full control over HTTP/2: take a stream from an `http2` server's
+   * 'stream' event whose `:method` is CONNECT (RFC 8441). The header block
+   * is checked (`:protocol websocket`, `:path`, `:scheme`), then the same
+   * accept hook, limits, subprotocols and extensions as HTTP/1.1 apply; the
+   * answer is `:status 200` or the refusal's status. The `path` filter
+   * applies too.
+   *
+   * @example
+   * ```ts
+   * h2server.on('stream', (stream, headers, flags, rawHeaders) => {
+   *   if (headers[':method'] === 'CONNECT') wss.handleStream(stream, rawHeaders);
+   * });
+   * ```
+   */
+  handleStream(stream: ServerHttp2Stream, rawHeaders: readonly string[]): void {
+    this.#serveStream(stream, rawHeaders, true);
+  }
+
+  #serveStream(stream: ServerHttp2Stream, rawHeaders: readonly string[], filterPath: boolean): void {
+    serveHttp2Stream(stream, rawHeaders, {
+      core: this.#core,
+      filterPath,
+      context: (http2Stream, socket) => ({ socket, httpRequest: undefined, http2Stream }),
+      rejected: (status, reason) => this.emit('rejected', status, reason),
+    });
+  }
+
+  #attachHttp2(server: AnyHttp2Server): () => void {
+    const detachStreams = attachStreamRoute(server, {
+      matches: (pathname) => this.#core.matches(pathname),
+      handleStream: (stream, rawHeaders) => this.#serveStream(stream, rawHeaders, false),
+    });
+    // allowHTTP1: HTTP/1.1 upgrades arrive as 'upgrade' events on the same server.
+    const detachUpgrades = attachRoute(server as unknown as HttpServer, {
+      matches: (pathname) => this.#core.matches(pathname),
+      handleUpgrade: (request, socket, head) => this.handleUpgrade(request, socket, head),
+      rejectUnmatched: (socket, status) => this.#refuseRaw(socket, status),
+    });
+    return () => {
+      detachStreams();
+      detachUpgrades();
+    };
   }
 
   /**

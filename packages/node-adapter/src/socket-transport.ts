@@ -48,6 +48,11 @@ export class SocketTransport implements Transport {
     socket.setTimeout(0);
   }
 
+  /** `'tls'` for a TLS socket (wss://), else `'tcp'`. */
+  get kind(): 'tcp' | 'tls' {
+    return (this.socket as Socket & { encrypted?: boolean }).encrypted === true ? 'tls' : 'tcp';
+  }
+
   /** Bytes queued in Node's stream and not yet handed to the kernel. */
   get bufferedAmount(): number {
     return this.socket.writableLength;

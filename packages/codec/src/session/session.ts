@@ -246,6 +246,15 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
     return this.#connection.bufferedAmount + inTransport;
   }
 
+  /**
+   * What carries this connection, as its transport names it: `'tcp'`,
+   * `'tls'`, `'http2'` (an RFC 8441 stream), or `'unknown'` for a transport
+   * that does not say.
+   */
+  get transportKind(): string {
+    return this.#transport.kind ?? 'unknown';
+  }
+
   /** Is reading from the transport paused because the application is behind? */
   get receivePaused(): boolean {
     return this.#inboxSlot?.paused ?? false;

@@ -49,6 +49,11 @@ export interface Transport {
    * since the last `write` that returned `false` until `drain()`.
    */
   readonly bufferedAmount?: number;
+  /**
+   * Optional: what carries the bytes (`'tcp'`, `'tls'`, `'http2'`...), shown
+   * as `Session.transportKind`.
+   */
+  readonly kind?: string;
 }
 
 /**
