@@ -1,6 +1,6 @@
 // The WHATWG WebSocket and WebSocketStream suite (packages/codec/test/
-// adapter-behaviour/whatwg.suite.ts) on Node, with undici's WebSocket (the
-// one Node 22+ ships as its global) as the differential peer.
+// adapter-behaviour/whatwg.suite.ts) on Node, with undici's WebSocket on Node
+// 20 and the global one on Node 22+ as the differential peer.
 import { test } from 'vitest';
 import { WebSocket as UndiciWebSocket } from 'undici';
 import { spawnWithChildProcess, type AdapterApi, type AdapterFixture, type ServerLike, type SessionLike } from '../../codec/test/adapter-behaviour/fixture.js';
@@ -26,5 +26,9 @@ const fixture: AdapterFixture = {
 
 whatwgSuite(fixture, {
   api: adapter as unknown as WhatwgApi,
-  native: { name: 'undici', WebSocket: UndiciWebSocket as unknown as WebSocketClass },
+  // Node 22+ has a global WebSocket (undici's, bundled): tools/node24 re-runs this file under Node 24 against it.
+  native:
+    typeof globalThis.WebSocket === 'function'
+      ? { name: 'node24', WebSocket: globalThis.WebSocket as unknown as WebSocketClass }
+      : { name: 'undici', WebSocket: UndiciWebSocket as unknown as WebSocketClass },
 });

@@ -74,16 +74,70 @@ export interface KnownDifference {
 }
 
 /** By runtime name (`undici`, `node24`, `deno`, `bun`), then scenario name. */
+/** The expected trace of `scenario` with `change` applied to each entry. */
+function variant(scenario: string, change: (entry: TraceEntry) => TraceEntry): TraceEntry[] {
+  return expectedTraces[scenario]!.map((entry) => change({ ...entry }));
+}
+
+const BUFFERED_AFTER_CLOSE: KnownDifference = {
+  why:
+    'send() once CLOSING is ignored without counting the bytes. The standard, bufferedAmount: "In the event that an attempt ' +
+    "to send data was made after the connection is closed, this attribute's value will only increase with each call to the " +
+    'send() method (the number does not reset to zero once the connection closes)."',
+  trace: variant('bufferedAmount grows on send and drains to 0', (entry) =>
+    entry.type === 'check:bufferedAmount-after-close-send' ? { ...entry, value: 0 } : entry,
+  ),
+};
+
+/** Deno reports close code 0 when the connection was never open or was lost. */
+const codeZero = (scenario: string): KnownDifference => ({
+  why:
+    'the close event has code 0. The standard fires close with "the WebSocket connection close code", and RFC 6455 §7.1.5: ' +
+    '"If _The WebSocket Connection is Closed_ and no Close control frame was received by the endpoint (such as could occur if ' +
+    'the underlying transport connection is lost), _The WebSocket Connection Close Code_ is considered to be 1006."',
+  trace: variant(scenario, (entry) => (entry.type === 'close' ? { ...entry, code: 0 } : entry)),
+});
+
 export const knownDifferences: Record<string, Record<string, KnownDifference>> = {
-  undici: {
-    'bufferedAmount grows on send and drains to 0': {
+  undici: { 'bufferedAmount grows on send and drains to 0': BUFFERED_AFTER_CLOSE },
+  node24: { 'bufferedAmount grows on send and drains to 0': BUFFERED_AFTER_CLOSE },
+  deno: {
+    'bufferedAmount grows on send and drains to 0': BUFFERED_AFTER_CLOSE,
+    'the server drops the connection': codeZero('the server drops the connection'),
+    'a refused handshake fails the connection': codeZero('a refused handshake fails the connection'),
+    'close() while connecting fails the connection': codeZero('close() while connecting fails the connection'),
+  },
+  bun: {
+    'binary with the default binaryType blob': {
       why:
-        'undici ignores send() once CLOSING without counting the bytes. The standard, bufferedAmount: "In the event that an attempt ' +
-        'to send data was made after the connection is closed, this attribute\'s value will only increase with each call to the ' +
-        'send() method (the number does not reset to zero once the connection closes)."',
-      trace: expectedTraces['bufferedAmount grows on send and drains to 0']!.map((entry) =>
-        entry.type === 'check:bufferedAmount-after-close-send' ? { ...entry, value: 0 } : entry,
+        "Bun's binaryType starts as 'nodebuffer' and messages arrive as Buffers. The standard: \"When a WebSocket object is " +
+        "created, its binaryType attribute must be set to the string 'blob'\" (and 'nodebuffer' is not a BinaryType value).",
+      trace: variant('binary with the default binaryType blob', (entry) =>
+        entry.type.startsWith('check:binaryType')
+          ? { ...entry, value: 'nodebuffer' }
+          : entry.type === 'message'
+            ? { ...entry, data: 'other:[object Uint8Array]' }
+            : entry,
       ),
+    },
+    'close codes and reasons: invalid ones throw, a valid one closes': {
+      why:
+        'close(1001) is accepted and sent. The standard, close() step 1: "If code is present, but is neither an integer equal ' +
+        'to 1000 nor an integer in the range 3000 to 4999, inclusive, throw an InvalidAccessError DOMException." ' +
+        '(Every later line differs only because that close went out.)',
+      trace: variant('close codes and reasons: invalid ones throw, a valid one closes', (entry) => {
+        if (entry.type === 'close') return { ...entry, code: 1001 };
+        if (entry.type === 'throw:close-1001') return { ...entry, readyState: 2, name: 'none' };
+        if (entry.type.startsWith('throw:') || entry.type.startsWith('check:')) return { ...entry, readyState: 2 };
+        return entry;
+      }),
+    },
+    'the server drops the connection': {
+      why:
+        'no error event before close when the connection is lost. The standard, "When the WebSocket connection is closed": ' +
+        '"If the user agent was required to fail the WebSocket connection … fire an event named error"; a connection lost ' +
+        'without a Close frame is a failed one (RFC 6455 §7.1.7, code 1006), and undici and browsers fire error there.',
+      trace: variant('the server drops the connection', (entry) => entry).filter((entry) => entry.type !== 'error'),
     },
   },
 };
