@@ -59,8 +59,9 @@ export function streamTransport(pair: ByteStreamPair, options: StreamTransportOp
   const destroy = (): void => {
     if (state === 'destroyed') return;
     state = 'destroyed';
-    writer.abort().catch(() => {});
-    reader.cancel().catch(() => {});
+    const reason = new Error('the transport was destroyed');
+    writer.abort(reason).catch(() => {});
+    reader.cancel(reason).catch(() => {});
     resumeReading?.();
   };
 
