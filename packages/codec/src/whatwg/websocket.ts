@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { ProtocolError } from '../protocol/errors.js';
 import type { Session } from '../session/session.js';
 import type { AcceptedSource, WebSocketConnector } from './connector.js';
 import { CloseEventClass, MessageEventClass, domException } from './dom.js';
@@ -248,10 +249,14 @@ export class WebSocket extends EventTarget {
     this.#extensions = session.extensions;
     session.binaryType = 'uint8array';
     session.on('message', (data) => this.#message(data));
-    session.on('error', () => {
-      this.#failed = true;
+    session.on('error', (error) => {
+      // RFC 6455 §7.1.7: the protocol failed the connection (bad frame, invalid UTF-8, too big...).
+      // A reset or a lost socket is a connection lost (1006), not failed: Chromium fires no error for it either.
+      if (error instanceof ProtocolError) this.#failed = true;
     });
-    session.on('close', (info) => this.#closedNow(info, this.#failed || info.code === 1006));
+    // `error` only when the connection was failed: the standard fires it "if the user agent was
+    // required to fail the WebSocket connection".
+    session.on('close', (info) => this.#closedNow(info, this.#failed));
   }
 
   #message(data: string | Uint8Array | ArrayBuffer): void {

@@ -48,7 +48,8 @@ export const expectedTraces: Record<string, TraceEntry[]> = {
     closed(1000),
   ],
   'the server closes with 4001 and a reason': [open, closed(4001, 'bye')],
-  'the server drops the connection': [open, ...failed],
+  // Lost without a closing handshake: 1006, and no error event (the connection was not failed; Chromium agrees).
+  'the server drops the connection': [open, closed(1006, '', false)],
   'a refused handshake fails the connection': failed,
   'close() while connecting fails the connection': failed,
   // The scenario server's policy picks its own first choice among the offers (RFC 6455 §4.2.2 leaves the pick to the server).
@@ -89,6 +90,15 @@ const BUFFERED_AFTER_CLOSE: KnownDifference = {
   ),
 };
 
+const ERROR_ON_LOSS: KnownDifference = {
+  why:
+    'an error event fires before close when the connection is lost without a closing handshake. The standard fires error ' +
+    'only "If the user agent was required to fail the WebSocket connection, or if the WebSocket connection was closed after ' +
+    'being flagged as full"; a lost TCP connection is neither (RFC 6455 §7.1.5 gives it code 1006 without failing it), and ' +
+    'Chromium fires no error there.',
+  trace: [open, { type: 'error', readyState: 3 }, closed(1006, '', false)],
+};
+
 /** Deno reports close code 0 when the connection was never open or was lost. */
 const codeZero = (scenario: string): KnownDifference => ({
   why:
@@ -99,11 +109,14 @@ const codeZero = (scenario: string): KnownDifference => ({
 });
 
 export const knownDifferences: Record<string, Record<string, KnownDifference>> = {
-  undici: { 'bufferedAmount grows on send and drains to 0': BUFFERED_AFTER_CLOSE },
-  node24: { 'bufferedAmount grows on send and drains to 0': BUFFERED_AFTER_CLOSE },
+  undici: { 'bufferedAmount grows on send and drains to 0': BUFFERED_AFTER_CLOSE, 'the server drops the connection': ERROR_ON_LOSS },
+  node24: { 'bufferedAmount grows on send and drains to 0': BUFFERED_AFTER_CLOSE, 'the server drops the connection': ERROR_ON_LOSS },
   deno: {
     'bufferedAmount grows on send and drains to 0': BUFFERED_AFTER_CLOSE,
-    'the server drops the connection': codeZero('the server drops the connection'),
+    'the server drops the connection': {
+      why: `${ERROR_ON_LOSS.why} And ${codeZero('the server drops the connection').why}`,
+      trace: ERROR_ON_LOSS.trace!.map((entry) => (entry.type === 'close' ? { ...entry, code: 0 } : entry)),
+    },
     'a refused handshake fails the connection': codeZero('a refused handshake fails the connection'),
     'close() while connecting fails the connection': codeZero('close() while connecting fails the connection'),
   },
@@ -131,13 +144,6 @@ export const knownDifferences: Record<string, Record<string, KnownDifference>> =
         if (entry.type.startsWith('throw:') || entry.type.startsWith('check:')) return { ...entry, readyState: 2 };
         return entry;
       }),
-    },
-    'the server drops the connection': {
-      why:
-        'no error event before close when the connection is lost. The standard, "When the WebSocket connection is closed": ' +
-        '"If the user agent was required to fail the WebSocket connection … fire an event named error"; a connection lost ' +
-        'without a Close frame is a failed one (RFC 6455 §7.1.7, code 1006), and undici and browsers fire error there.',
-      trace: variant('the server drops the connection', (entry) => entry).filter((entry) => entry.type !== 'error'),
     },
   },
 };

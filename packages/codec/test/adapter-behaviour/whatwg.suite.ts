@@ -33,7 +33,7 @@ export interface WhatwgFixture {
 }
 
 /** A server that answers the scenario paths (whatwg-scenarios.ts `PATHS`). */
-export async function whatwgScenarioServer(fixture: AdapterFixture, api: WhatwgApi, listen: (options: object) => Promise<{ server: ServerLike; url: string }>): Promise<string> {
+export async function whatwgScenarioServer(api: WhatwgApi, listen: (options: object) => Promise<{ server: ServerLike; url: string }>): Promise<string> {
   const { server, url } = await listen({
     protocols: ['chat.v1', 'chat.v2'],
     perMessageDeflate: false,
@@ -45,7 +45,6 @@ export async function whatwgScenarioServer(fixture: AdapterFixture, api: WhatwgA
     else if (request.path === PATHS.drop) setTimeout(() => session.terminate(), 20);
     else session.on('message', (data, isBinary) => void (session.readyState === 1 && session.send(data as string | Uint8Array, { binary: isBinary })));
   });
-  void fixture;
   return url;
 }
 
@@ -62,7 +61,7 @@ export function whatwgSuite(fixture: AdapterFixture, whatwg: WhatwgFixture): voi
 
   for (const [name, run] of Object.entries(scenarios)) {
     scenario(fixture, `WebSocket: ${name}`, async (t) => {
-      const base = await whatwgScenarioServer(fixture, api, t.listen);
+      const base = await whatwgScenarioServer(api, t.listen);
       const trace = await run(api.WebSocket, base);
       assert.deepEqual(trace, expectedTraces[name], `framewire's trace of "${name}"`);
       if (whatwg.native === undefined) return;
@@ -74,7 +73,7 @@ export function whatwgSuite(fixture: AdapterFixture, whatwg: WhatwgFixture): voi
   }
 
   scenario(fixture, 'WebSocket: constructor arguments throw the standard SyntaxError; http(s) maps to ws(s)', async (t) => {
-    const base = await whatwgScenarioServer(fixture, api, t.listen);
+    const base = await whatwgScenarioServer(api, t.listen);
     const ours = constructorChecks(api.WebSocket, base);
     assert.deepEqual(ours, {
       'relative URL': 'throws:SyntaxError',
@@ -94,7 +93,7 @@ export function whatwgSuite(fixture: AdapterFixture, whatwg: WhatwgFixture): voi
   });
 
   scenario(fixture, 'WebSocket: the on… attributes keep their place, null removes them; events are real Events', async (t) => {
-    const base = await whatwgScenarioServer(fixture, api, t.listen);
+    const base = await whatwgScenarioServer(api, t.listen);
     const ws = new api.WebSocket(`${base}${PATHS.serverClose}`);
     const order: string[] = [];
     ws.addEventListener('close', () => order.push('listener 1'));
@@ -140,7 +139,7 @@ export function whatwgSuite(fixture: AdapterFixture, whatwg: WhatwgFixture): voi
   });
 
   scenario(fixture, 'WebSocketStream: opened, echo of text and bytes, close({ closeCode, reason }), closed', async (t) => {
-    const base = await whatwgScenarioServer(fixture, api, t.listen);
+    const base = await whatwgScenarioServer(api, t.listen);
     assert.throws(() => new api.WebSocketStream(`${base}/#x`), { name: 'SyntaxError' });
     const wss = new api.WebSocketStream(`${base.replace('ws:', 'http:')}${PATHS.echo}`, { protocols: ['chat.v2'] });
     assert.equal(wss.url, `${base}${PATHS.echo}`);
@@ -162,7 +161,7 @@ export function whatwgSuite(fixture: AdapterFixture, whatwg: WhatwgFixture): voi
   });
 
   scenario(fixture, 'WebSocketStream: a refused handshake rejects opened and closed; an aborted signal too', async (t) => {
-    const base = await whatwgScenarioServer(fixture, api, t.listen);
+    const base = await whatwgScenarioServer(api, t.listen);
     const refused = new api.WebSocketStream(`${base}${PATHS.reject}`);
     await assert.rejects(within(refused.opened, 5000, 'opened'), { name: 'WebSocketError' });
     await assert.rejects(within(refused.closed, 5000, 'closed'), { name: 'WebSocketError' });
