@@ -209,12 +209,14 @@ function readableOf(session: Session): ReadableStream<WebSocketStreamChunk> {
 /** Each write hands one message to the session and resolves once its send buffer is below the high-water mark. */
 function writableOf(session: Session): WritableStream<WebSocketStreamWritable> {
   return new WritableStream<WebSocketStreamWritable>({
-    async write(chunk) {
-      if (typeof chunk === 'string') session.send(chunk);
-      else if (chunk instanceof ArrayBuffer) session.send(new Uint8Array(chunk).slice());
-      else if (ArrayBuffer.isView(chunk)) session.send(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength).slice());
+    write(chunk) {
+      let belowHighWater: boolean;
+      if (typeof chunk === 'string') belowHighWater = session.send(chunk);
+      else if (chunk instanceof ArrayBuffer) belowHighWater = session.send(new Uint8Array(chunk).slice());
+      else if (ArrayBuffer.isView(chunk)) belowHighWater = session.send(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength).slice());
       else throw new TypeError('WebSocketStream writes take a string, an ArrayBuffer or an ArrayBufferView');
-      await session.drained();
+      // Below the high-water mark the write is done now; above it, it ends when the buffer drains.
+      return belowHighWater ? undefined : session.drained();
     },
     close() {
       if (session.readyState === 1) session.close();
