@@ -40,13 +40,21 @@ const CLOSED = 3;
  * (there is no document), and a relative URL is a `SyntaxError` (no base URL).
  */
 export class WebSocket extends EventTarget {
+  /** `readyState` before the opening handshake finished: 0. */
   static readonly CONNECTING = CONNECTING;
+  /** `readyState` while messages flow: 1. */
   static readonly OPEN = OPEN;
+  /** `readyState` once either side started the closing handshake: 2. */
   static readonly CLOSING = CLOSING;
+  /** `readyState` after the connection closed (or never opened): 3. */
   static readonly CLOSED = CLOSED;
+  /** 0, as {@link WebSocket.CONNECTING}. */
   readonly CONNECTING = CONNECTING;
+  /** 1, as {@link WebSocket.OPEN}. */
   readonly OPEN = OPEN;
+  /** 2, as {@link WebSocket.CLOSING}. */
   readonly CLOSING = CLOSING;
+  /** 3, as {@link WebSocket.CLOSED}. */
   readonly CLOSED = CLOSED;
 
   readonly #url: string;
