@@ -102,6 +102,31 @@ describe('WebSocket (WHATWG) over in-memory pipes', () => {
     expect((await (await serverSession!).closed).code).toBe(3000);
   });
 
+  it('sending past the hard buffer limit flags the connection as full: error, then close', async () => {
+    const ws = new WebSocket('ws://pipe/', undefined, async (url) => {
+      const [client, server] = crossedPipes();
+      // The peer answers the handshake, then never reads again.
+      const transport = streamTransport(server);
+      const accepted = acceptWebSocket(transport, { scheduler: timers });
+      transport.attach(accepted);
+      const clientTransport = streamTransport(client, { highWaterMark: 1024 });
+      const upgrade = connectWebSocket(clientTransport, { url, scheduler: timers, maxBufferedAmount: 4096, highWaterMark: 1024, connection: { closeTimeout: 50 } });
+      clientTransport.attach(upgrade);
+      const session = await upgrade.session;
+      transport.pause(); // the server side stops reading: our writes back up
+      return session;
+    });
+    const seen = events(ws);
+    await new Promise((resolve) => (ws.onopen = resolve));
+    for (let i = 0; i < 64 && ws.readyState === WebSocket.OPEN; i++) {
+      ws.send(new Uint8Array(1024));
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    const trace = await seen;
+    expect(trace.slice(0, 2)).toEqual(['open', 'error']);
+    expect(trace[2]).toMatch(/^close:(1008|1006):false$/);
+  });
+
   it('toWebSocket: a server-side wrapper starts OPEN, delivers as blob by default and fires close', async () => {
     const [clientPair, serverPair] = crossedPipes();
     const serverTransport = streamTransport(serverPair);

@@ -293,7 +293,11 @@ export class WebSocket extends EventTarget {
       return;
     }
     this.#sentBytes += size;
-    session.send(payload);
+    if (!session.send(payload) && session.readyState !== OPEN) {
+      // The session's hard buffer limit closed the connection (1008): the standard's "flagged as full",
+      // which fires `error` before `close`.
+      this.#failed = true;
+    }
   }
 
   #enqueue(step: () => void | Promise<void>): void {
