@@ -1,13 +1,16 @@
-// `pnpm bench [--quick] [--servers ws-bu,bun-serve,...] [--skip-codec] [--skip-memory] [--skip-echo] [--skip-fanout]`
+// `pnpm bench [--quick] [--servers ws-bu,bun-serve,...] [--skip-codec] [--skip-memory] [--skip-echo] [--skip-fanout] [--skip-whatwg]`
 // `pnpm bench --http2`: 1,000 WebSockets over one HTTP/2 connection against
 // 1,000 over HTTP/1.1 (bench/http2-vs-http1.mjs), nothing else.
 // Echo, idle-memory, permessage-deflate and topic fan-out benchmarks of
 // framewire beside ws, Bun's and Deno's built-in servers, plus the codec
-// micro-benchmark. Writes
-// bench/results/latest.md and latest.svg. See bench/README.md.
+// micro-benchmark. Writes bench/results/latest.md and latest.svg. See
+// bench/README.md. The paired WHATWG-shape rows (Session vs WebSocket vs
+// WebSocketStream) go to bench/results/whatwg-latest.md.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
 import { runBenchmarks } from '../bench/lib/runner.mjs';
+import { runWhatwgBench, whatwgMarkdown } from '../bench/lib/whatwg-bench.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -16,7 +19,7 @@ const option = (name) => {
   return at >= 0 ? argv[at + 1] : undefined;
 };
 if (argv.includes('--help')) {
-  console.log('usage: pnpm bench [--quick] [--servers key,key] [--skip-codec] [--skip-memory] [--skip-echo] [--skip-fanout] | pnpm bench --http2');
+  console.log('usage: pnpm bench [--quick] [--servers key,key] [--skip-codec] [--skip-memory] [--skip-echo] [--skip-fanout] [--skip-whatwg] | pnpm bench --http2');
   console.log('server keys: fw-node fw-bun fw-deno fw-deno-serve ws ws-bu bun-serve deno-serve floor-node floor-bun floor-deno');
   process.exit(0);
 }
@@ -43,6 +46,11 @@ try {
     const mark = target.verdict === 'pass' ? '✅' : target.verdict === 'fail' ? '❌' : 'n/a';
     const value = target.ratio === undefined ? `n/a (${target.why})` : `${target.ratio.toFixed(2)}×`;
     console.log(`${mark.padEnd(3)} ${target.group.padEnd(5)} ${target.label} ${target.compare === 'le' ? '≤' : '≥'} ${target.threshold}×: ${value}`);
+  }
+  if (!argv.includes('--skip-whatwg')) {
+    const table = whatwgMarkdown(await runWhatwgBench({ root, quick: argv.includes('--quick') }));
+    writeFileSync(join(root, 'bench', 'results', 'whatwg-latest.md'), `${table}\n`);
+    console.log(`\n${table}`);
   }
   process.exit(0);
 } catch (error) {

@@ -1,5 +1,5 @@
 // The codec's layers import in one direction only (ARCHITECTURE.md):
-// protocol ← session ← adapter, with testing and zlib beside them. The root
+// protocol ← session ← adapter (and session ← whatwg), with testing and zlib beside them. The root
 // export loads protocol code and nothing else.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -15,6 +15,7 @@ const allowed: Record<string, readonly string[]> = {
   adapter: ['protocol', 'session'],
   zlib: ['protocol'],
   testing: ['protocol', 'session'],
+  whatwg: ['protocol', 'session'],
 };
 
 function files(dir: string): string[] {

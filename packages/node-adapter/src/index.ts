@@ -17,6 +17,21 @@ export { http2StreamOf } from './http2-serve.js';
 export { nodeScheduler } from './node-scheduler.js';
 export { nativeMaskInUse, useNativeMaskIfInstalled } from './native-hooks.js';
 
+// The WHATWG WebSocket and the WICG WebSocketStream, bound to this adapter's connect.
+export { WebSocket, WebSocketError, WebSocketStream, streamTransport, toWebSocket, toWebSocketStream } from './whatwg.js';
+export type {
+  ByteStreamPair,
+  StreamTransport,
+  StreamTransportOptions,
+  WebSocketBinaryType,
+  WebSocketCloseInfo,
+  WebSocketData,
+  WebSocketStreamChunk,
+  WebSocketStreamConnection,
+  WebSocketStreamOptions,
+  WebSocketStreamWritable,
+} from './whatwg.js';
+
 // The codec names users need with the adapter (one list for every adapter),
 // so one import suffices. The connect errors are the codec's: `instanceof
 // ConnectError` holds whichever adapter threw it.

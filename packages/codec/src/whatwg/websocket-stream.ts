@@ -1,0 +1,237 @@
+/**
+ * `WebSocketStream` (WICG explainer, https://github.com/ricea/websocketstream-explainer)
+ * over a framewire {@link Session}: a WebSocket as a `ReadableStream` of
+ * messages and a `WritableStream` of messages, with backpressure both ways.
+ *
+ * @module
+ */
+import type { Session } from '../session/session.js';
+import type { AcceptedSource, WebSocketConnector } from './connector.js';
+import { domException } from './dom.js';
+import { closeArguments, webSocketProtocols, webSocketUrl } from './websocket-url.js';
+
+/** A message read from {@link WebSocketStreamConnection.readable}: text as a string, binary as a Uint8Array. */
+export type WebSocketStreamChunk = string | Uint8Array;
+/** What {@link WebSocketStreamConnection.writable} takes: a string is sent as text, bytes as binary. */
+export type WebSocketStreamWritable = string | ArrayBuffer | ArrayBufferView;
+
+/** What {@link WebSocketStream.opened} resolves with. */
+export interface WebSocketStreamConnection {
+  /** Received messages. Not reading is the receive window: the session pauses the transport. */
+  readonly readable: ReadableStream<WebSocketStreamChunk>;
+  /** Messages to send. `write()` resolves once the message is handed off and the send buffer is below its high-water mark. */
+  readonly writable: WritableStream<WebSocketStreamWritable>;
+  /** The negotiated extensions, '' when none. */
+  readonly extensions: string;
+  /** The selected subprotocol, '' when none. */
+  readonly protocol: string;
+}
+
+/** What {@link WebSocketStream.closed} resolves with, and what {@link WebSocketStream.close} takes. */
+export interface WebSocketCloseInfo {
+  /** The close code (1000 or 3000-4999 when closing). */
+  closeCode?: number;
+  /** The close reason (at most 123 UTF-8 bytes when closing). */
+  reason?: string;
+}
+
+/** Options of `new WebSocketStream(url, options)`. */
+export interface WebSocketStreamOptions {
+  /** Subprotocols to offer. */
+  protocols?: string | Iterable<string>;
+  /** Abort the opening handshake; once open it has no effect. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The connection ended without a closing handshake (1006) or failed:
+ * `closed` rejects with it, and the readable stream errors with it.
+ */
+export class WebSocketError extends Error {
+  override readonly name = 'WebSocketError';
+  constructor(
+    message: string,
+    /** The close code reported (1006 for an abrupt end). */
+    readonly closeCode: number,
+    /** The close reason, '' when none. */
+    readonly reason: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A WebSocket as a pair of Web Streams. Construct it through an adapter
+ * (`new WebSocketStream(url, { protocols, signal })`), or wrap an accepted
+ * server session with {@link toWebSocketStream}.
+ *
+ * - `opened` resolves with `{ readable, writable, extensions, protocol }`,
+ *   or rejects when the handshake fails.
+ * - `closed` resolves with `{ closeCode, reason }` after a closing
+ *   handshake, and rejects with a {@link WebSocketError} after an abrupt end.
+ * - `close({ closeCode, reason })` starts the closing handshake.
+ *
+ * Backpressure both ways: the readable is pulled from the session's
+ * receive queue, which pauses the transport when the reader falls behind;
+ * a write resolves once the session's send buffer is below its high-water
+ * mark, so `writer.ready` waits for a slow peer.
+ */
+export class WebSocketStream {
+  /** The URL, after http(s)→ws(s) mapping. */
+  readonly url: string;
+  /** Resolves once the connection is open. */
+  readonly opened: Promise<WebSocketStreamConnection>;
+  /** Resolves after a closing handshake; rejects after an abrupt end or a failed open. */
+  readonly closed: Promise<WebSocketCloseInfo>;
+
+  #session: Session | undefined;
+  #abort: AbortController | undefined;
+  #pendingClose: { code: number | undefined; reason: string | undefined } | undefined;
+
+  /**
+   * @param url `ws:`, `wss:`, `http:` or `https:` URL without a fragment.
+   * @param options `protocols` to offer and a `signal` to abort the handshake.
+   * @param source an adapter's {@link WebSocketConnector}, or an accepted session (see {@link toWebSocketStream}).
+   * @throws DOMException `SyntaxError` for a bad URL or subprotocol list.
+   */
+  constructor(url: string | URL, options: WebSocketStreamOptions | undefined, source: WebSocketConnector | AcceptedSource) {
+    let session: Promise<Session>;
+    if (typeof source !== 'function') {
+      this.url = source.url ?? String(url);
+      session = Promise.resolve(source.session);
+    } else {
+      const record = webSocketUrl(url);
+      const protocols = webSocketProtocols(options?.protocols);
+      this.url = record.href;
+      const abort = (this.#abort = new AbortController());
+      const signal = options?.signal;
+      if (signal?.aborted === true) abort.abort(signal.reason);
+      else signal?.addEventListener('abort', () => abort.abort(signal.reason), { once: true });
+      session = abort.signal.aborted
+        ? Promise.reject(abortReason(abort.signal))
+        : Promise.resolve().then(() => source(record.href, { protocols, signal: abort.signal }));
+      session = session.catch((error: unknown) => {
+        throw abort.signal.aborted ? abortReason(abort.signal) : new WebSocketError(`WebSocket connection to ${record.href} failed: ${String((error as Error)?.message ?? error)}`, 1006, '');
+      });
+    }
+    this.opened = session.then((s) => this.#open(s));
+    this.closed = session.then(async (s) => {
+      const info = await s.closed;
+      if (!info.wasClean) throw new WebSocketError('The WebSocket connection closed without a closing handshake', info.code, info.reason);
+      return { closeCode: info.code, reason: info.reason };
+    });
+    // The standard marks both promises as handled: an unobserved failure is not an unhandled rejection.
+    this.opened.catch(() => {});
+    this.closed.catch(() => {});
+  }
+
+  /**
+   * Start the closing handshake; before the connection is open, abandon the
+   * attempt (`opened` and `closed` reject).
+   * @throws DOMException `InvalidAccessError` for a code other than 1000 or 3000-4999, `SyntaxError` for a reason over 123 bytes.
+   */
+  close(info: WebSocketCloseInfo = {}): void {
+    const { code, reason } = closeArguments(info.closeCode, info.reason);
+    const session = this.#session;
+    if (session === undefined) {
+      this.#pendingClose = { code, reason };
+      this.#abort?.abort(domException('AbortError', 'WebSocketStream closed before the connection was established'));
+      return;
+    }
+    closeSession(session, code, reason);
+  }
+
+  #open(session: Session): WebSocketStreamConnection {
+    this.#session = session;
+    const pending = this.#pendingClose;
+    if (pending !== undefined) closeSession(session, pending.code, pending.reason);
+    session.binaryType = 'uint8array';
+    return {
+      readable: readableOf(session),
+      writable: writableOf(session),
+      extensions: session.extensions,
+      protocol: session.protocol,
+    };
+  }
+}
+
+/**
+ * Wrap a session a server accepted as a {@link WebSocketStream}: `opened`
+ * resolves at once with the same `{ readable, writable }` pair a client gets.
+ *
+ * @example
+ * ```ts
+ * server.on('connection', async (session) => {
+ *   const { readable, writable } = await toWebSocketStream(session).opened;
+ *   await readable.pipeTo(writable); // echo, with backpressure both ways
+ * });
+ * ```
+ */
+export function toWebSocketStream(session: Session, options: { url?: string } = {}): WebSocketStream {
+  return new WebSocketStream(options.url ?? '', undefined, { session, url: options.url ?? '' });
+}
+
+function closeSession(session: Session, code: number | undefined, reason: string | undefined): void {
+  const closeCode = code ?? (reason !== undefined && reason !== '' ? 1000 : undefined);
+  session.close(closeCode, closeCode === undefined ? undefined : reason);
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? domException('AbortError', 'The operation was aborted');
+}
+
+/** Messages pulled one at a time from the session's queue (high-water mark 0: nothing is read ahead). */
+function readableOf(session: Session): ReadableStream<WebSocketStreamChunk> {
+  const messages = session[Symbol.asyncIterator]();
+  return new ReadableStream<WebSocketStreamChunk>(
+    {
+      async pull(controller) {
+        const next = await messages.next();
+        if (!next.done) {
+          const data = next.value;
+          controller.enqueue(typeof data === 'string' ? data : data instanceof Uint8Array ? data : new Uint8Array(data));
+          return;
+        }
+        const info = await session.closed;
+        if (info.wasClean) controller.close();
+        else controller.error(new WebSocketError('The WebSocket connection closed without a closing handshake', info.code, info.reason));
+      },
+      cancel(reason) {
+        void messages.return?.();
+        const { code, why } = closeOfReason(reason);
+        if (session.readyState === 1) closeSession(session, code, why);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** Each write hands one message to the session and resolves once its send buffer is below the high-water mark. */
+function writableOf(session: Session): WritableStream<WebSocketStreamWritable> {
+  return new WritableStream<WebSocketStreamWritable>({
+    write(chunk) {
+      let belowHighWater: boolean;
+      if (typeof chunk === 'string') belowHighWater = session.send(chunk);
+      else if (chunk instanceof ArrayBuffer) belowHighWater = session.send(new Uint8Array(chunk).slice());
+      else if (ArrayBuffer.isView(chunk)) belowHighWater = session.send(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength).slice());
+      else throw new TypeError('WebSocketStream writes take a string, an ArrayBuffer or an ArrayBufferView');
+      // Below the high-water mark the write is done now; above it, it ends when the buffer drains.
+      return belowHighWater ? undefined : session.drained();
+    },
+    close() {
+      if (session.readyState === 1) session.close();
+    },
+    abort(reason) {
+      const { code, why } = closeOfReason(reason);
+      if (session.readyState === 1) closeSession(session, code, why);
+    },
+  });
+}
+
+/** A `WebSocketError` given to cancel/abort carries the close code and reason to use. */
+function closeOfReason(reason: unknown): { code: number | undefined; why: string | undefined } {
+  if (reason instanceof WebSocketError && (reason.closeCode === 1000 || (reason.closeCode >= 3000 && reason.closeCode <= 4999))) {
+    return { code: reason.closeCode, why: reason.reason };
+  }
+  return { code: undefined, why: undefined };
+}

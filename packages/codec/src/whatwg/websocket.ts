@@ -1,0 +1,390 @@
+/**
+ * The WHATWG `WebSocket` interface (https://websockets.spec.whatwg.org/)
+ * over a framewire {@link Session}: the browser's class, on the client
+ * (through an adapter's connect) and over an accepted server connection.
+ *
+ * @module
+ */
+import { ProtocolError } from '../protocol/errors.js';
+import type { Session } from '../session/session.js';
+import type { AcceptedSource, WebSocketConnector } from './connector.js';
+import { CloseEventClass, MessageEventClass, domException } from './dom.js';
+import { closeArguments, utf8Length, webSocketProtocols, webSocketUrl } from './websocket-url.js';
+
+/** The values of {@link WebSocket.binaryType}. */
+export type WebSocketBinaryType = 'blob' | 'arraybuffer';
+/** What {@link WebSocket.send} takes. */
+export type WebSocketData = string | ArrayBuffer | ArrayBufferView | Blob;
+
+type HandlerName = 'open' | 'message' | 'error' | 'close';
+type Handler = ((this: WebSocket, event: Event) => unknown) | null;
+
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSING = 2;
+const CLOSED = 3;
+
+/**
+ * The browser's `WebSocket`, as the WHATWG standard defines it: an
+ * `EventTarget` firing `open`, `message`, `error` and `close`, with the
+ * `on…` attributes, `readyState`, `bufferedAmount`, `binaryType` (`'blob'`
+ * by default, or `'arraybuffer'`), `send` of strings, ArrayBuffers, views
+ * and Blobs, and the standard's exceptions as `DOMException`s.
+ *
+ * Users construct it through their adapter (`new WebSocket(url, protocols)`
+ * from `@framewire/node-adapter`, `bun-adapter` or `deno-adapter`); the
+ * third argument is how an adapter binds its connect. On a server, wrap an
+ * accepted session with {@link toWebSocket}.
+ *
+ * Differences from a browser, by design: no cookies or `Origin` are sent
+ * (there is no document), and a relative URL is a `SyntaxError` (no base URL).
+ */
+export class WebSocket extends EventTarget {
+  /** `readyState` before the opening handshake finished: 0. */
+  static readonly CONNECTING = CONNECTING;
+  /** `readyState` while messages flow: 1. */
+  static readonly OPEN = OPEN;
+  /** `readyState` once either side started the closing handshake: 2. */
+  static readonly CLOSING = CLOSING;
+  /** `readyState` after the connection closed (or never opened): 3. */
+  static readonly CLOSED = CLOSED;
+  /** 0, as {@link WebSocket.CONNECTING}. */
+  readonly CONNECTING = CONNECTING;
+  /** 1, as {@link WebSocket.OPEN}. */
+  readonly OPEN = OPEN;
+  /** 2, as {@link WebSocket.CLOSING}. */
+  readonly CLOSING = CLOSING;
+  /** 3, as {@link WebSocket.CLOSED}. */
+  readonly CLOSED = CLOSED;
+
+  readonly #url: string;
+  readonly #origin: string;
+  #state: number = CONNECTING;
+  #session: Session | undefined;
+  #abort: AbortController | undefined;
+  #binaryType: WebSocketBinaryType = 'blob';
+  #protocol = '';
+  #extensions = '';
+  /** The connection was failed (RFC 6455 §7.1.7): an `error` event goes before `close`. */
+  #failed = false;
+  #closeFired = false;
+  /** Application bytes handed to the session since its buffer was last empty. */
+  #sentBytes = 0;
+  /** Bytes of Blobs being read, and of data sent after the closing handshake started (never sent). */
+  #heldBytes = 0;
+  /** Sends waiting behind a Blob read, so the order of `send` calls is kept. */
+  #queue: Promise<void> | undefined;
+  #queued = 0;
+  readonly #handlers = new Map<HandlerName, { handler: Handler; listener: (event: Event) => void }>();
+
+  /**
+   * @param url `ws:`, `wss:`, `http:` or `https:` URL without a fragment.
+   * @param protocols subprotocols to offer (tokens, none twice).
+   * @param source how to connect (an adapter's {@link WebSocketConnector}),
+   *   or an accepted session to wrap (see {@link toWebSocket}).
+   * @throws DOMException `SyntaxError` for a bad URL or subprotocol list.
+   */
+  constructor(url: string | URL, protocols: string | Iterable<string> | undefined, source: WebSocketConnector | AcceptedSource) {
+    super();
+    if (typeof source !== 'function') {
+      this.#url = source.url ?? String(url);
+      this.#origin = originOf(this.#url);
+      this.#adopt(source.session);
+      return;
+    }
+    const record = webSocketUrl(url);
+    const offered = webSocketProtocols(protocols);
+    this.#url = record.href;
+    this.#origin = record.origin;
+    const abort = (this.#abort = new AbortController());
+    // The standard establishes the connection in parallel: never inside the constructor.
+    void Promise.resolve()
+      .then(() => source(record.href, { protocols: offered, signal: abort.signal }))
+      .then(
+        (session) => this.#opened(session),
+        () => this.#closedNow({ code: 1006, reason: '', wasClean: false }, true),
+      );
+  }
+
+  /** The URL, after http(s)→ws(s) mapping. */
+  get url(): string {
+    return this.#url;
+  }
+
+  /** 0 CONNECTING, 1 OPEN, 2 CLOSING (either side started the closing handshake), 3 CLOSED. */
+  get readyState(): number {
+    if (this.#state === OPEN && this.#session !== undefined && this.#session.readyState !== OPEN) return CLOSING;
+    return this.#state;
+  }
+
+  /** The subprotocol the server selected, '' when none or before `open`. */
+  get protocol(): string {
+    return this.#protocol;
+  }
+
+  /** The extensions the server accepted (`Sec-WebSocket-Extensions`), '' when none or before `open`. */
+  get extensions(): string {
+    return this.#extensions;
+  }
+
+  /**
+   * Bytes of application data passed to `send()` and not yet transmitted
+   * (UTF-8 text and binary, without framing). As the standard says, it keeps
+   * growing for data sent after the closing handshake started.
+   */
+  get bufferedAmount(): number {
+    const session = this.#session;
+    let inSession = 0;
+    if (session !== undefined && this.#sentBytes > 0) {
+      const wire = session.bufferedAmount;
+      if (wire === 0) this.#sentBytes = 0;
+      inSession = Math.min(this.#sentBytes, wire);
+    }
+    return this.#heldBytes + inSession;
+  }
+
+  /** How binary messages are delivered: `'blob'` (default) or `'arraybuffer'`. Other values are ignored (WebIDL enum). */
+  get binaryType(): WebSocketBinaryType {
+    return this.#binaryType;
+  }
+  set binaryType(value: WebSocketBinaryType) {
+    if (value === 'blob' || value === 'arraybuffer') this.#binaryType = value;
+  }
+
+  /** Event handler attribute for `open`. */
+  get onopen(): Handler {
+    return this.#handler('open');
+  }
+  set onopen(handler: Handler) {
+    this.#setHandler('open', handler);
+  }
+  /** Event handler attribute for `message` (a `MessageEvent`). */
+  get onmessage(): Handler {
+    return this.#handler('message');
+  }
+  set onmessage(handler: Handler) {
+    this.#setHandler('message', handler);
+  }
+  /** Event handler attribute for `error`. */
+  get onerror(): Handler {
+    return this.#handler('error');
+  }
+  set onerror(handler: Handler) {
+    this.#setHandler('error', handler);
+  }
+  /** Event handler attribute for `close` (a `CloseEvent`). */
+  get onclose(): Handler {
+    return this.#handler('close');
+  }
+  set onclose(handler: Handler) {
+    this.#setHandler('close', handler);
+  }
+
+  /**
+   * Send a message: a string as text, anything else as binary (a Blob is
+   * read first; later sends wait for it so the order holds). The data is
+   * copied: changing it afterwards has no effect.
+   *
+   * @throws DOMException `InvalidStateError` while CONNECTING.
+   */
+  send(data: WebSocketData): void {
+    if (this.#state === CONNECTING) throw domException('InvalidStateError', 'Still in CONNECTING state');
+    const size = sizeOf(data);
+    if (this.readyState !== OPEN) {
+      // The standard: the data is not sent, but bufferedAmount grows.
+      this.#heldBytes += size;
+      return;
+    }
+    if (isBlob(data)) {
+      this.#heldBytes += size;
+      this.#enqueue(async () => {
+        const bytes = new Uint8Array(await data.arrayBuffer());
+        this.#heldBytes -= size;
+        this.#transmit(bytes, size);
+      });
+      return;
+    }
+    const payload = typeof data === 'string' ? data : copyBytes(data);
+    if (this.#queued > 0) {
+      this.#heldBytes += size;
+      this.#enqueue(() => {
+        this.#heldBytes -= size;
+        this.#transmit(payload, size);
+      });
+    } else this.#transmit(payload, size);
+  }
+
+  /**
+   * Start the closing handshake (or abandon the connection attempt).
+   *
+   * @param code 1000 or 3000-4999; without one the close frame has no code
+   *   (1000 when only a reason is given).
+   * @param reason at most 123 UTF-8 bytes.
+   * @throws DOMException `InvalidAccessError` for another code, `SyntaxError` for a longer reason.
+   */
+  close(code?: number, reason?: string): void {
+    const checked = closeArguments(code, reason);
+    const state = this.readyState;
+    if (state === CLOSING || state === CLOSED) return;
+    if (state === CONNECTING) {
+      // Fail the connection: `error` then `close` (1006) follow.
+      this.#state = CLOSING;
+      this.#abort?.abort(domException('AbortError', 'WebSocket closed before the connection was established'));
+      return;
+    }
+    this.#state = CLOSING;
+    const closeCode = checked.code ?? (checked.reason !== undefined && checked.reason !== '' ? 1000 : undefined);
+    this.#session?.close(closeCode, closeCode === undefined ? undefined : checked.reason);
+  }
+
+  // ---- internals --------------------------------------------------------
+
+  #opened(session: Session): void {
+    if (this.#state !== CONNECTING) {
+      // close() was called while the handshake finished: drop it.
+      session.terminate();
+      this.#closedNow({ code: 1006, reason: '', wasClean: false }, true);
+      return;
+    }
+    this.#adopt(session);
+    this.dispatchEvent(new Event('open'));
+  }
+
+  #adopt(session: Session): void {
+    this.#session = session;
+    this.#state = session.readyState === CLOSED ? CLOSED : session.readyState === CLOSING ? CLOSING : OPEN;
+    this.#protocol = session.protocol;
+    this.#extensions = session.extensions;
+    session.binaryType = 'uint8array';
+    session.on('message', (data) => this.#message(data));
+    session.on('error', (error) => {
+      // RFC 6455 §7.1.7: the protocol failed the connection (bad frame, invalid UTF-8, too big...).
+      // A reset or a lost socket is a connection lost (1006), not failed: Chromium fires no error for it either.
+      if (error instanceof ProtocolError) this.#failed = true;
+    });
+    // `error` only when the connection was failed: the standard fires it "if the user agent was
+    // required to fail the WebSocket connection".
+    session.on('close', (info) => this.#closedNow(info, this.#failed));
+  }
+
+  #message(data: string | Uint8Array | ArrayBuffer): void {
+    // A message that arrives once the closing handshake started is dropped (standard: "If readyState is not OPEN, then return").
+    if (this.readyState !== OPEN) return;
+    let value: unknown = data;
+    if (typeof data !== 'string') {
+      const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+      value = this.#binaryType === 'blob' ? new Blob([bytes as Uint8Array<ArrayBuffer>]) : wholeBuffer(bytes);
+    }
+    this.dispatchEvent(new MessageEventClass('message', { data: value, origin: this.#origin }));
+  }
+
+  #closedNow(info: { code: number; reason: string; wasClean: boolean }, failed: boolean): void {
+    if (this.#closeFired) return;
+    this.#closeFired = true;
+    this.#state = CLOSED;
+    if (failed) this.dispatchEvent(new Event('error'));
+    this.dispatchEvent(new CloseEventClass('close', { wasClean: info.wasClean, code: info.code, reason: info.reason }));
+  }
+
+  #transmit(payload: string | Uint8Array, size: number): void {
+    const session = this.#session;
+    if (session === undefined || this.readyState !== OPEN) {
+      this.#heldBytes += size;
+      return;
+    }
+    this.#sentBytes += size;
+    if (!session.send(payload) && session.readyState !== OPEN) {
+      // The session's hard buffer limit closed the connection (1008): the standard's "flagged as full",
+      // which fires `error` before `close`.
+      this.#failed = true;
+    }
+  }
+
+  #enqueue(step: () => void | Promise<void>): void {
+    this.#queued++;
+    const run = async (): Promise<void> => {
+      try {
+        await step();
+      } finally {
+        this.#queued--;
+      }
+    };
+    this.#queue = (this.#queue ?? Promise.resolve()).then(run, run);
+  }
+
+  #handler(type: HandlerName): Handler {
+    return this.#handlers.get(type)?.handler ?? null;
+  }
+
+  /** HTML event handler attributes: the listener keeps its place while the handler is replaced; `null` removes it. */
+  #setHandler(type: HandlerName, handler: Handler): void {
+    const current = this.#handlers.get(type);
+    if (typeof handler !== 'function') {
+      if (current !== undefined) {
+        this.removeEventListener(type, current.listener);
+        this.#handlers.delete(type);
+      }
+      return;
+    }
+    if (current !== undefined) {
+      current.handler = handler;
+      return;
+    }
+    const entry = {
+      handler: handler as Handler,
+      listener: (event: Event): void => {
+        const result = entry.handler?.call(this, event);
+        if (result === false) event.preventDefault();
+      },
+    };
+    this.#handlers.set(type, entry);
+    this.addEventListener(type, entry.listener);
+  }
+}
+
+/**
+ * Wrap a session a server accepted in the WHATWG {@link WebSocket} class, so
+ * browser-style code (`ws.onmessage = …; ws.send(…)`) runs on the server.
+ * The wrapper starts OPEN (the handshake is over, so no `open` event fires);
+ * `url` is what its `url` attribute reports (default '').
+ *
+ * @example
+ * ```ts
+ * server.on('connection', (session) => {
+ *   const ws = toWebSocket(session);
+ *   ws.binaryType = 'arraybuffer';
+ *   ws.onmessage = (event) => ws.send(event.data);
+ * });
+ * ```
+ */
+export function toWebSocket(session: Session, options: { url?: string } = {}): WebSocket {
+  return new WebSocket(options.url ?? '', undefined, { session, url: options.url ?? '' });
+}
+
+function isBlob(data: unknown): data is Blob {
+  return typeof Blob === 'function' && data instanceof Blob;
+}
+
+function sizeOf(data: WebSocketData): number {
+  if (typeof data === 'string') return utf8Length(data);
+  if (isBlob(data)) return data.size;
+  return data.byteLength;
+}
+
+function copyBytes(data: ArrayBuffer | ArrayBufferView): Uint8Array {
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  return new Uint8Array(data).slice();
+}
+
+function wholeBuffer(bytes: Uint8Array): ArrayBuffer {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+  return (whole ? bytes.buffer : bytes.slice().buffer) as ArrayBuffer;
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '';
+  }
+}
