@@ -96,6 +96,8 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   #missed = 0;
   /** Bytes dropped from a failed peer after our side ended. */
   #discarded = 0;
+  #bytesReceived = 0;
+  #bytesSent = 0;
 
   // The session's state, one value per concern (quinn-proto style) rather
   // than a flag per transition:
@@ -217,6 +219,20 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
     return this.#connection.bufferedAmount + inTransport;
   }
 
+  /**
+   * Bytes taken from the transport since the handshake: frames as they
+   * arrived on the wire (compressed, masked), so beside the message sizes
+   * they show what permessage-deflate saved.
+   */
+  get bytesReceived(): number {
+    return this.#bytesReceived;
+  }
+
+  /** Bytes handed to the transport since the handshake: frames as written to the wire. */
+  get bytesSent(): number {
+    return this.#bytesSent;
+  }
+
   /** Is reading from the transport paused because the application is behind? */
   get receivePaused(): boolean {
     return this.#inboxSlot?.paused ?? false;
@@ -318,6 +334,7 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   receive(chunk: Uint8Array): void {
     this.#guard(() => {
       this.#start();
+      this.#bytesReceived += chunk.length;
       if (this.#closeInfo !== undefined && this.#connection.state === 'closed') return;
       this.#heard = true;
       if (this.#wire !== 'open' && this.#discardAfterEnd(chunk.length)) return;
@@ -576,6 +593,7 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   #flush(): void {
     const chunks = this.#connection.takeOutput();
     if (chunks.length > 0 && this.#wire === 'open') {
+      for (const c of chunks) this.#bytesSent += c.length;
       const ok = this.#transport.write(chunks);
       if (!ok || this.#output === 'congested') {
         if (this.#output === 'flowing') this.#connection.setOutputBlocked(true);
