@@ -1,0 +1,109 @@
+/**
+ * The chat at /chat: every message goes to every member, the member count is
+ * the room's own set (a member leaves the set before the new count goes
+ * out), long messages are cut with a notice.
+ *
+ * Wire format, JSON text both ways:
+ *   page → server  `{ "name": string, "text": string }`
+ *   server → page  `{ "type": "chat", name, text, cut? }`, `{ "type": "presence", online }`,
+ *                  `{ "type": "stats", ... }` (see demo.ts)
+ *
+ * @module
+ */
+import type { Session, SessionMessage } from '@framewire/codec/adapter';
+import { payloadBytes, utf8Length } from './payload.js';
+
+/** Longest chat text passed on; longer ones are cut to this many characters and marked. */
+export const CHAT_TEXT_LIMIT = 2000;
+/** Longest name passed on. */
+export const NAME_LIMIT = 32;
+/** A member with this much unsent output is skipped for broadcasts until it catches up. */
+const SLOW_MEMBER_BYTES = 1024 * 1024;
+
+/** A chat message as the server broadcasts it. */
+export interface ChatLine {
+  readonly type: 'chat';
+  readonly name: string;
+  readonly text: string;
+  /** Present when the text was cut: how many characters the sender wrote. */
+  readonly cut?: { readonly length: number };
+}
+
+/** What a member sent, checked: a line to broadcast, or why the member is closed. */
+export type ChatInput = { readonly ok: true; readonly line: ChatLine } | { readonly ok: false; readonly reason: string };
+
+/** Check one message from a member (pure, so it can be property-tested). */
+export function readChatInput(data: SessionMessage, isBinary: boolean): ChatInput {
+  if (isBinary || typeof data !== 'string') return { ok: false, reason: 'chat messages are JSON text' };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    return { ok: false, reason: 'chat messages are JSON {"name","text"}' };
+  }
+  if (typeof parsed !== 'object' || parsed === null) return { ok: false, reason: 'chat messages are JSON {"name","text"}' };
+  const { name, text } = parsed as { name?: unknown; text?: unknown };
+  if (typeof text !== 'string' || (name !== undefined && typeof name !== 'string')) {
+    return { ok: false, reason: 'chat messages are JSON {"name","text"}' };
+  }
+  const shownName = cutString(name?.trim() || 'guest', NAME_LIMIT);
+  const characters = [...text];
+  if (characters.length <= CHAT_TEXT_LIMIT) return { ok: true, line: { type: 'chat', name: shownName, text } };
+  return { ok: true, line: { type: 'chat', name: shownName, text: characters.slice(0, CHAT_TEXT_LIMIT).join(''), cut: { length: characters.length } } };
+}
+
+// By code point, so a cut never splits a surrogate pair.
+function cutString(value: string, limit: number): string {
+  const characters = [...value];
+  return characters.length <= limit ? value : characters.slice(0, limit).join('');
+}
+
+/** The members of the chat and what they say. */
+export class ChatRoom {
+  readonly #members = new Set<Session>();
+  readonly #onMessage: (payloadBytes: number) => void;
+
+  /** `onMessage` counts each message in and each copy out (for the traffic counters). */
+  constructor(onMessage: (payloadBytes: number) => void) {
+    this.#onMessage = onMessage;
+  }
+
+  /** Members right now. */
+  get online(): number {
+    return this.#members.size;
+  }
+
+  /** Take a new connection in; it leaves the room when it closes. */
+  join(session: Session): void {
+    this.#members.add(session);
+    session.on('message', (data, isBinary) => {
+      this.#onMessage(payloadBytes(data));
+      const input = readChatInput(data, isBinary);
+      if (!input.ok) {
+        // RFC 6455 §7.4.1: 1003 for data it cannot accept (binary), 1008 for a policy breach.
+        session.close(isBinary ? 1003 : 1008, input.reason);
+        return;
+      }
+      this.broadcast(JSON.stringify(input.line), true);
+    });
+    session.on('close', () => {
+      this.#members.delete(session);
+      this.presence();
+    });
+    this.presence();
+  }
+
+  /** Send the member count to everyone. */
+  presence(): void {
+    this.broadcast(JSON.stringify({ type: 'presence', online: this.#members.size }), false);
+  }
+
+  /** Send `text` to every open member; `counted` messages go into the traffic counters. */
+  broadcast(text: string, counted: boolean): void {
+    for (const member of this.#members) {
+      if (member.readyState !== 1 || member.bufferedAmount > SLOW_MEMBER_BYTES) continue;
+      member.send(text);
+      if (counted) this.#onMessage(utf8Length(text));
+    }
+  }
+}

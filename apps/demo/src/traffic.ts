@@ -1,0 +1,81 @@
+/**
+ * What the page's counters show: messages and payload bytes per second
+ * (chat and echo, both directions) and the close codes of the connections
+ * that ended. Everything is bounded: one bucket per second for the last few
+ * seconds, and the newest closes only.
+ *
+ * @module
+ */
+
+/** One ended connection, as the page lists it. */
+export interface CloseEntry {
+  /** '/chat' or '/echo'. */
+  readonly path: string;
+  readonly code: number;
+  readonly reason: string;
+  /** Ms since the epoch. */
+  readonly at: number;
+}
+
+/** A snapshot of the counters (sent to the page once a second). */
+export interface TrafficSnapshot {
+  /** Messages in and out over the last whole second. */
+  readonly messagesPerSecond: number;
+  /** Payload bytes in and out over the last whole second. */
+  readonly bytesPerSecond: number;
+  /** Messages in and out since the server started. */
+  readonly messagesTotal: number;
+  /** Newest first, at most {@link MAX_CLOSES}. */
+  readonly closes: readonly CloseEntry[];
+}
+
+/** How many ended connections the list keeps. */
+export const MAX_CLOSES = 20;
+
+/** Counts traffic in one-second buckets on a clock it is given (so tests can drive it). */
+export class Traffic {
+  readonly #now: () => number;
+  readonly #closes: CloseEntry[] = [];
+  #second = -1;
+  #current = { messages: 0, bytes: 0 };
+  #previous = { messages: 0, bytes: 0 };
+  #total = 0;
+
+  constructor(now: () => number) {
+    this.#now = now;
+  }
+
+  /** Count one message of `bytes` payload bytes (either direction). */
+  message(bytes: number): void {
+    this.#roll();
+    this.#current.messages++;
+    this.#current.bytes += bytes;
+    this.#total++;
+  }
+
+  /** Remember an ended connection; the oldest falls off past {@link MAX_CLOSES}. */
+  closed(entry: CloseEntry): void {
+    this.#closes.unshift(entry);
+    if (this.#closes.length > MAX_CLOSES) this.#closes.length = MAX_CLOSES;
+  }
+
+  /** The counters now. */
+  snapshot(): TrafficSnapshot {
+    this.#roll();
+    return {
+      messagesPerSecond: this.#previous.messages,
+      bytesPerSecond: this.#previous.bytes,
+      messagesTotal: this.#total,
+      closes: [...this.#closes],
+    };
+  }
+
+  // A new second moves the current bucket to `previous`; a gap of more than one second leaves zeros.
+  #roll(): void {
+    const second = Math.floor(this.#now() / 1000);
+    if (second === this.#second) return;
+    this.#previous = second === this.#second + 1 ? this.#current : { messages: 0, bytes: 0 };
+    this.#current = { messages: 0, bytes: 0 };
+    this.#second = second;
+  }
+}
