@@ -43,6 +43,7 @@ function chatLine(message) {
     note.className = 'cut';
     note.textContent = ` [cut: ${[...message.text].length.toLocaleString('en')} of ${message.cut.length.toLocaleString('en')} characters shown]`;
     p.append(note);
+    log.scrollTop = log.scrollHeight;
   }
 }
 

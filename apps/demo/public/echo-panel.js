@@ -44,6 +44,12 @@ function same(got, sent) {
   return true;
 }
 
+/** `part` as a share of `whole`, one decimal below 10 %. @param {number} part @param {number} whole */
+function percent(part, whole) {
+  const share = (part / whole) * 100;
+  return `${share < 10 ? share.toFixed(1) : Math.round(share)} %`;
+}
+
 /** @param {number[]} sorted @param {number} q */
 function quantile(sorted, q) {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
@@ -100,7 +106,9 @@ async function run() {
   const kind = /** @type {HTMLSelectElement} */ (byId('echo-kind')).value;
   const content = /** @type {HTMLSelectElement} */ (byId('echo-content')).value;
   const count = Math.max(1, Math.min(1000, Math.floor(Number(/** @type {HTMLInputElement} */ (byId('echo-count')).value) || 1)));
-  const message = makeMessage(size, kind, content);
+  // Random content is made afresh for every message: the same random bytes
+  // again would compress well against the first copy (context takeover).
+  let message = makeMessage(size, kind, content);
   const check = byId('echo-check');
   check.className = '';
   check.textContent = `sending ${count}…`;
@@ -111,6 +119,7 @@ async function run() {
     const rtts = [];
     let ok = 0;
     for (let i = 0; i < count; i++) {
+      if (i > 0 && content === 'random') message = makeMessage(size, kind, content);
       const start = performance.now();
       const echo = await roundTrip(ws, message);
       rtts.push(performance.now() - start);
@@ -125,8 +134,8 @@ async function run() {
     byId('msg-size').textContent = `${formatBytes(size)} ${kind}, ${content}`;
     const up = (after.bytesReceived - before.bytesReceived) / count;
     const down = (after.bytesSent - before.bytesSent) / count;
-    byId('wire-up').textContent = `${formatBytes(up)} (${Math.round((up / size) * 100)}%)`;
-    byId('wire-down').textContent = `${formatBytes(down)} (${Math.round((down / size) * 100)}%)`;
+    byId('wire-up').textContent = `${formatBytes(up)} (${percent(up, size)})`;
+    byId('wire-down').textContent = `${formatBytes(down)} (${percent(down, size)})`;
     const result = { count, ok, size, wireUp: up, wireDown: down, median: quantile(rtts, 0.5), p99: quantile(rtts, 0.99) };
     /** @type {any} */ (window).lastEchoRun = result;
   } catch (error) {

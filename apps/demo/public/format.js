@@ -14,6 +14,8 @@ const CLOSE_NAMES = {
   1009: 'message too big',
   1010: 'extension required',
   1011: 'internal error',
+  4003: 'chat: binary message',
+  4008: 'chat: not a chat message',
 };
 
 /** @param {number} code */

@@ -17,6 +17,10 @@ import { payloadBytes, utf8Length } from './payload.js';
 export const CHAT_TEXT_LIMIT = 2000;
 /** Longest name passed on. */
 export const NAME_LIMIT = 32;
+/** Close code for a binary message on the chat (mirrors 1003, unsupported data). */
+export const CLOSE_BINARY = 4003;
+/** Close code for text that is not a chat message (mirrors 1008, policy violation). */
+export const CLOSE_NOT_CHAT = 4008;
 /** A member with this much unsent output is skipped for broadcasts until it catches up. */
 const SLOW_MEMBER_BYTES = 1024 * 1024;
 
@@ -80,8 +84,9 @@ export class ChatRoom {
       this.#onMessage(payloadBytes(data));
       const input = readChatInput(data, isBinary);
       if (!input.ok) {
-        // RFC 6455 §7.4.1: 1003 for data it cannot accept (binary), 1008 for a policy breach.
-        session.close(isBinary ? 1003 : 1008, input.reason);
+        // An application may only send 1000 or 3000-4999 (RFC 6455 §7.4.2), so
+        // the codes mirror 1003 (data it cannot take) and 1008 (policy) in 4xxx.
+        session.close(isBinary ? CLOSE_BINARY : CLOSE_NOT_CHAT, input.reason);
         return;
       }
       this.broadcast(JSON.stringify(input.line), true);
