@@ -5,7 +5,7 @@
 // after "Send 100 MiB", and the layout at 390 px. Screenshots go to
 // reports/demo-<runtime>-<desktop|mobile>.png at the repository root.
 // A missing Chromium fails the run (FRAMEWIRE_ALLOW_SKIP=1 skips it).
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,6 +119,8 @@ describe.skipIf(chromiumPath === undefined)('the demo in Chromium', () => {
       await expect.poll(() => text(mobile, '#echo-check')).toBe('5/5 identical');
       const random = (await mobile.evaluate(() => (window as unknown as { lastEchoRun: unknown }).lastEchoRun)) as EchoRun;
       expect(random.wireUp).toBeGreaterThanOrEqual(1024);
+      // The figures beside the screenshots (informational: no timing is asserted).
+      writeFileSync(`${reports}demo-${runtime}-echo.json`, `${JSON.stringify({ runtime, repetitiveText16KiB: run, randomBinary1KiB: random }, null, 2)}\n`);
     });
 
     it('"Send 100 MiB" ends in 1009 in the close list, and the echo reconnects', async () => {
