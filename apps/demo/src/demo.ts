@@ -98,13 +98,14 @@ export class Demo {
 
   /** A WebSocket connection accepted on /chat or /echo. */
   connection(session: Session, request: UpgradeRequest): void {
+    if (request.path === '/chat') this.#chat.join(session);
+    else this.#echo.serve(session, request);
+    // After the room's own listener, so a leaver is out of the count this sends.
     session.on('close', (info) => {
       this.#traffic.closed({ path: request.path, code: info.code, reason: info.reason, at: this.#now() });
       // The close list is live: everyone sees a code as soon as a connection ends.
       this.#sendStats();
     });
-    if (request.path === '/chat') this.#chat.join(session);
-    else this.#echo.serve(session, request);
     // A session's own errors end in its close code; nothing to add here.
     session.on('error', () => {});
   }

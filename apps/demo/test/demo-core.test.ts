@@ -10,7 +10,7 @@ import { loadAssets } from '../src/assets.js';
 import { utf8Length } from '../src/payload.js';
 import { MAX_CLOSES, Traffic } from '../src/traffic.js';
 
-const RUNS = Math.min(Number(process.env['FW_FUZZ_RUNS'] ?? 500), 50_000);
+const RUNS = Math.min(Number(process.env['FW_FUZZ_RUNS'] ?? 200), 50_000);
 
 describe('readChatInput', () => {
   it('passes a short message on and cuts a long one by code point, saying how long it was', () => {
