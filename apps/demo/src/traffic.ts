@@ -1,8 +1,8 @@
 /**
  * What the page's counters show: messages and payload bytes per second
- * (chat and echo, both directions) and the close codes of the connections
- * that ended. Everything is bounded: one bucket per second for the last few
- * seconds, and the newest closes only.
+ * (chat and echo, both directions, averaged over the last 5 s) and the close
+ * codes of the connections that ended. Everything is bounded: one bucket per
+ * second for the last few seconds, and the newest closes only.
  *
  * @module
  */
@@ -19,9 +19,9 @@ export interface CloseEntry {
 
 /** A snapshot of the counters (sent to the page once a second). */
 export interface TrafficSnapshot {
-  /** Messages in and out over the last whole second. */
+  /** Messages in and out per second, over the last {@link RATE_WINDOW_SECONDS} whole seconds. */
   readonly messagesPerSecond: number;
-  /** Payload bytes in and out over the last whole second. */
+  /** Payload bytes in and out per second, over the same window. */
   readonly bytesPerSecond: number;
   /** Messages in and out since the server started. */
   readonly messagesTotal: number;
@@ -32,13 +32,17 @@ export interface TrafficSnapshot {
 /** How many ended connections the list keeps. */
 export const MAX_CLOSES = 20;
 
+/** Seconds the per-second rates average over (short bursts stay visible for a while). */
+export const RATE_WINDOW_SECONDS = 5;
+
 /** Counts traffic in one-second buckets on a clock it is given (so tests can drive it). */
 export class Traffic {
   readonly #now: () => number;
   readonly #closes: CloseEntry[] = [];
+  /** The last {@link RATE_WINDOW_SECONDS} whole seconds, newest first. */
+  #done: Array<{ messages: number; bytes: number }> = [];
   #second = -1;
   #current = { messages: 0, bytes: 0 };
-  #previous = { messages: 0, bytes: 0 };
   #total = 0;
 
   constructor(now: () => number) {
@@ -62,19 +66,24 @@ export class Traffic {
   /** The counters now. */
   snapshot(): TrafficSnapshot {
     this.#roll();
+    const sum = this.#done.reduce((acc, bucket) => ({ messages: acc.messages + bucket.messages, bytes: acc.bytes + bucket.bytes }), { messages: 0, bytes: 0 });
     return {
-      messagesPerSecond: this.#previous.messages,
-      bytesPerSecond: this.#previous.bytes,
+      messagesPerSecond: Math.round(sum.messages / RATE_WINDOW_SECONDS),
+      bytesPerSecond: Math.round(sum.bytes / RATE_WINDOW_SECONDS),
       messagesTotal: this.#total,
       closes: [...this.#closes],
     };
   }
 
-  // A new second moves the current bucket to `previous`; a gap of more than one second leaves zeros.
+  // A new second files the current bucket; quiet seconds in between count as zeros.
   #roll(): void {
     const second = Math.floor(this.#now() / 1000);
     if (second === this.#second) return;
-    this.#previous = second === this.#second + 1 ? this.#current : { messages: 0, bytes: 0 };
+    if (this.#second >= 0) {
+      const gap = Math.min(second - this.#second - 1, RATE_WINDOW_SECONDS);
+      this.#done.unshift(...Array.from({ length: gap }, () => ({ messages: 0, bytes: 0 })), this.#current);
+      this.#done.length = Math.min(this.#done.length, RATE_WINDOW_SECONDS);
+    }
     this.#current = { messages: 0, bytes: 0 };
     this.#second = second;
   }

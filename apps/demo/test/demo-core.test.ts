@@ -8,7 +8,7 @@ import { Demo, MAX_MESSAGE_BYTES } from '../src/demo.js';
 import { listenAddressFromEnv, pageUrl } from '../src/entry.js';
 import { loadAssets } from '../src/assets.js';
 import { utf8Length } from '../src/payload.js';
-import { MAX_CLOSES, Traffic } from '../src/traffic.js';
+import { MAX_CLOSES, RATE_WINDOW_SECONDS, Traffic } from '../src/traffic.js';
 
 const RUNS = Math.min(Number(process.env['FW_FUZZ_RUNS'] ?? 200), 50_000);
 
@@ -61,20 +61,46 @@ describe('utf8Length', () => {
 });
 
 describe('Traffic', () => {
-  it('reports the last whole second and keeps the newest closes only', () => {
+  it('averages the last whole seconds and keeps the newest closes only', () => {
     let now = 10_000;
     const traffic = new Traffic(() => now);
-    traffic.message(10);
-    traffic.message(20);
-    expect(traffic.snapshot()).toMatchObject({ messagesPerSecond: 0, bytesPerSecond: 0, messagesTotal: 2 });
+    for (let i = 0; i < 10; i++) traffic.message(100);
+    expect(traffic.snapshot()).toMatchObject({ messagesPerSecond: 0, bytesPerSecond: 0, messagesTotal: 10 });
     now += 1000;
-    expect(traffic.snapshot()).toMatchObject({ messagesPerSecond: 2, bytesPerSecond: 30 });
-    now += 5000; // a quiet gap: zeros, not the old bucket
-    expect(traffic.snapshot()).toMatchObject({ messagesPerSecond: 0, bytesPerSecond: 0, messagesTotal: 2 });
+    expect(traffic.snapshot()).toMatchObject({ messagesPerSecond: 10 / RATE_WINDOW_SECONDS, bytesPerSecond: 1000 / RATE_WINDOW_SECONDS });
+    now += (RATE_WINDOW_SECONDS - 1) * 1000; // still inside the window
+    expect(traffic.snapshot().messagesPerSecond).toBe(10 / RATE_WINDOW_SECONDS);
+    now += 1000; // out of it
+    expect(traffic.snapshot()).toMatchObject({ messagesPerSecond: 0, bytesPerSecond: 0, messagesTotal: 10 });
     for (let code = 4000; code < 4000 + MAX_CLOSES + 5; code++) traffic.closed({ path: '/echo', code, reason: '', at: now });
     const { closes } = traffic.snapshot();
     expect(closes).toHaveLength(MAX_CLOSES);
     expect(closes[0]?.code).toBe(4000 + MAX_CLOSES + 4);
+  });
+});
+
+describe('Traffic property', () => {
+  it('the rates equal a brute-force count over the last whole seconds, for any event sequence', () => {
+    const event = fc.record({ advance: fc.integer({ min: 0, max: 2500 }), bytes: fc.integer({ min: 0, max: 1 << 20 }) });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e9 }), fc.array(event, { maxLength: 60 }), (start, events) => {
+        let now = start;
+        const traffic = new Traffic(() => now);
+        const log: Array<{ second: number; bytes: number }> = [];
+        for (const { advance, bytes } of events) {
+          now += advance;
+          traffic.message(bytes);
+          log.push({ second: Math.floor(now / 1000), bytes });
+          const current = Math.floor(now / 1000);
+          const inWindow = log.filter((entry) => entry.second < current && entry.second >= current - RATE_WINDOW_SECONDS);
+          const snapshot = traffic.snapshot();
+          expect(snapshot.messagesPerSecond).toBe(Math.round(inWindow.length / RATE_WINDOW_SECONDS));
+          expect(snapshot.bytesPerSecond).toBe(Math.round(inWindow.reduce((sum, entry) => sum + entry.bytes, 0) / RATE_WINDOW_SECONDS));
+          expect(snapshot.messagesTotal).toBe(log.length);
+        }
+      }),
+      { numRuns: RUNS, seed: 4303 },
+    );
   });
 });
 
