@@ -11,7 +11,7 @@ const id = Array.from(crypto.getRandomValues(new Uint8Array(9)), (b) => b.toStri
 
 /** @type {WebSocket | undefined} */
 let socket;
-/** @type {((event: MessageEvent) => void) | undefined} */
+/** The round trip in flight: its echo, or the close that ends it. @type {{ resolve: (event: MessageEvent) => void, reject: (error: Error) => void } | undefined} */
 let waiting;
 
 /** @param {number} size @param {string} kind @param {string} content @returns {string | Uint8Array<ArrayBuffer>} */
@@ -74,11 +74,16 @@ function connect(base) {
     byId('echo-deflate').textContent = ws.extensions || 'none';
     setBusy(false);
   };
-  ws.onmessage = (event) => waiting?.(event);
+  ws.onmessage = (event) => {
+    const pending = waiting;
+    waiting = undefined;
+    pending?.resolve(event);
+  };
   ws.onclose = (event) => {
     state.textContent = `closed ${event.code} (${closeName(event.code)})`;
     byId('big-state').textContent = `last close: ${event.code} ${closeName(event.code)}${event.reason ? ` “${event.reason}”` : ''}; reconnecting`;
     /** @type {any} */ (window).lastEchoClose = event.code;
+    waiting?.reject(new Error(`the echo connection closed (${event.code})`));
     waiting = undefined;
     setBusy(true);
     setTimeout(() => connect(base), 500);
@@ -93,8 +98,7 @@ function setBusy(busy) {
 /** @param {WebSocket} ws @param {string | Uint8Array<ArrayBuffer>} message @returns {Promise<MessageEvent>} */
 function roundTrip(ws, message) {
   return new Promise((resolve, reject) => {
-    waiting = resolve;
-    ws.addEventListener('close', () => reject(new Error('the echo connection closed')), { once: true });
+    waiting = { resolve, reject };
     ws.send(message);
   });
 }
