@@ -50,16 +50,28 @@ export function readChatInput(data: SessionMessage, isBinary: boolean): ChatInpu
   if (typeof text !== 'string' || (name !== undefined && typeof name !== 'string')) {
     return { ok: false, reason: 'chat messages are JSON {"name","text"}' };
   }
-  const shownName = cutString(name?.trim() || 'guest', NAME_LIMIT);
-  const characters = [...text];
-  if (characters.length <= CHAT_TEXT_LIMIT) return { ok: true, line: { type: 'chat', name: shownName, text } };
-  return { ok: true, line: { type: 'chat', name: shownName, text: characters.slice(0, CHAT_TEXT_LIMIT).join(''), cut: { length: characters.length } } };
+  const shownName = cutCodePoints(name?.trim() || 'guest', NAME_LIMIT).text;
+  const shown = cutCodePoints(text, CHAT_TEXT_LIMIT);
+  if (shown.text === text) return { ok: true, line: { type: 'chat', name: shownName, text } };
+  return { ok: true, line: { type: 'chat', name: shownName, text: shown.text, cut: { length: shown.length } } };
 }
 
-// By code point, so a cut never splits a surrogate pair.
-function cutString(value: string, limit: number): string {
-  const characters = [...value];
-  return characters.length <= limit ? value : characters.slice(0, limit).join('');
+/**
+ * The first `limit` code points of `value` (a cut never splits a surrogate
+ * pair) and how many code points it has. Walks the string once without
+ * building an array: a 16 MiB message must not cost an array of millions.
+ */
+export function cutCodePoints(value: string, limit: number): { text: string; length: number } {
+  let length = 0;
+  let end = value.length;
+  for (let i = 0; i < value.length; i++) {
+    if (length === limit) end = i;
+    const unit = value.charCodeAt(i);
+    // A high surrogate followed by a low one is one code point.
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < value.length && (value.charCodeAt(i + 1) & 0xfc00) === 0xdc00) i++;
+    length++;
+  }
+  return { text: length > limit ? value.slice(0, end) : value, length };
 }
 
 /** The members of the chat and what they say. */

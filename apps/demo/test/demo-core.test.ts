@@ -3,7 +3,7 @@
 // sessions over the codec's in-memory transport.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CHAT_TEXT_LIMIT, NAME_LIMIT, readChatInput } from '../src/chat-room.js';
+import { CHAT_TEXT_LIMIT, NAME_LIMIT, cutCodePoints, readChatInput } from '../src/chat-room.js';
 import { Demo, MAX_MESSAGE_BYTES } from '../src/demo.js';
 import { listenAddressFromEnv, pageUrl } from '../src/entry.js';
 import { loadAssets } from '../src/assets.js';
@@ -45,6 +45,18 @@ describe('readChatInput', () => {
         else expect(input.line.text).toBe((JSON.parse(data) as { text: string }).text);
       }),
       { numRuns: RUNS, seed: 4301 },
+    );
+  });
+});
+
+describe('cutCodePoints', () => {
+  it('property: the first code points and the count, as the string iterator sees them', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.oneof(fc.constant('\ud83d'), fc.constant('\ude00'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), maxLength: 40 }), fc.integer({ min: 0, max: 45 }), (value, limit) => {
+        const points = [...value];
+        expect(cutCodePoints(value, limit)).toEqual({ text: points.slice(0, limit).join(''), length: points.length });
+      }),
+      { numRuns: RUNS, seed: 4304 },
     );
   });
 });
