@@ -1,38 +1,56 @@
-// `pnpm start`: the framewire demo on 127.0.0.1:8080 (PORT and HOST env
-// override): a chat page served by the same Node server, a broadcast
-// WebSocket server at /chat and an echo endpoint at /echo. Runs the built
-// node adapter (packages/node-adapter/dist), building the packages first
-// when dist is missing (a fresh clone right after `pnpm install`). Ctrl-C or
-// SIGTERM closes gracefully: every WebSocket gets 1001 and its close
-// handshake is awaited (up to 2 s) before the process exits.
-import { pathToFileURL } from 'node:url';
+// `pnpm start [--runtime node|bun|deno]`: the framewire demo (apps/demo) on
+// 127.0.0.1:8080 (PORT and HOST env override): the page, a chat at /chat and
+// an echo at /echo, with permessage-deflate, live counters and close codes,
+// served by the chosen runtime's adapter. Builds the packages and the demo
+// first when their dist is missing (a fresh clone right after `pnpm
+// install`). Ctrl-C or SIGTERM closes gracefully: every WebSocket gets 1001
+// and its close handshake is awaited (up to 2 s) before the process exits.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureBuilt, root } from './echo-server.mjs';
+import { parseArgs } from 'node:util';
+import { root, runChild } from './echo-server.mjs';
 
-ensureBuilt();
-const adapter = await import(pathToFileURL(join(root, 'packages/node-adapter/dist/index.js')).href);
-const { startChatDemo } = await import(pathToFileURL(join(root, 'packages/node-adapter/examples/chat/chat-server.mjs')).href);
-
-const port = Number(process.env.PORT ?? 8080);
-const host = process.env.HOST ?? '127.0.0.1';
-let demo;
-try {
-  demo = await startChatDemo(adapter, { host, port, log: (line) => console.log(line) });
-} catch (error) {
-  console.error(`could not start the demo on ${host}:${port}: ${error.message}`);
-  process.exit(1);
-}
-console.log(`framewire demo: ${demo.url}  (chat WebSocket ${demo.url.replace('http', 'ws')}chat, echo ${demo.url.replace('http', 'ws')}echo)`);
-console.log('Ctrl-C to stop');
-
-let stopping = false;
-const stop = async (signal) => {
-  if (stopping) return;
-  stopping = true;
-  console.log(`\n${signal}: closing ${demo.chat.connectionCount + demo.echo.connectionCount} connection(s) with 1001...`);
-  await demo.close(2000);
-  console.log('closed');
-  process.exit(0);
+const demo = join(root, 'apps/demo');
+// The real Deno binary: node_modules/.bin/deno is a Node wrapper that forwards no signal.
+const denoBinary = existsSync(join(root, 'node_modules/deno/deno')) ? join(root, 'node_modules/deno/deno') : join(root, 'node_modules/.bin/deno');
+const runtimes = {
+  node: { executable: process.execPath, args: () => [join(demo, 'dist/node-main.js')], adapter: 'node-adapter' },
+  bun: { executable: join(root, 'node_modules/.bin/bun'), args: () => ['run', join(demo, 'dist/bun-main.js')], adapter: 'bun-adapter' },
+  deno: {
+    executable: denoBinary,
+    // Narrowest permissions: listen on HOST only, read the repository (modules and the page), two env vars.
+    args: (host) => ['run', `--allow-net=${host}`, `--allow-read=${root}`, '--allow-env=PORT,HOST', '--no-prompt', join(demo, 'dist/deno-main.js')],
+    adapter: 'deno-adapter',
+  },
 };
-process.on('SIGINT', () => void stop('SIGINT'));
-process.on('SIGTERM', () => void stop('SIGTERM'));
+
+let values;
+try {
+  ({ values } = parseArgs({ options: { runtime: { type: 'string', default: 'node' } }, strict: true }));
+} catch (error) {
+  console.error(`start: ${error.message}\nusage: pnpm start [--runtime node|bun|deno]`);
+  process.exit(2);
+}
+const runtime = Object.hasOwn(runtimes, values.runtime) ? runtimes[values.runtime] : undefined;
+if (runtime === undefined) {
+  console.error(`start: unknown --runtime ${values.runtime} (one of: ${Object.keys(runtimes).join(', ')})`);
+  process.exit(2);
+}
+
+// The demo's dist and its adapter's (turbo builds the codec they import on the way).
+const built = [join(demo, 'dist', `${values.runtime}-main.js`), join(root, 'packages', runtime.adapter, 'dist/index.js'), join(root, 'packages/codec/dist/adapter/index.js')];
+if (!built.every((file) => existsSync(file))) {
+  console.error('building the demo (dist missing)...');
+  const result = spawnSync(join(root, 'node_modules/.bin/turbo'), ['run', 'build', '--filter=@framewire/demo', '--output-logs=errors-only'], {
+    cwd: root,
+    stdio: ['ignore', 2, 2],
+    env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
+  });
+  if (result.status !== 0) {
+    console.error(`build failed (turbo exit ${result.status ?? result.signal}); run \`pnpm build\` to see why`);
+    process.exit(1);
+  }
+}
+
+runChild(runtime.executable, runtime.args(process.env.HOST || '127.0.0.1'));

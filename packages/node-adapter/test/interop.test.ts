@@ -1,15 +1,16 @@
 // Interop with implementations written by others, over loopback: Node's
 // built-in WebSocket client (Node 22+), Python's `websockets` (Debian
-// python3-websockets) and headless Chromium (Debian chromium) opening the
-// demo page. A missing peer fails the run (FRAMEWIRE_ALLOW_SKIP=1 skips it).
+// python3-websockets) and headless Chromium (Debian chromium) on a page
+// served by the same http server the WebSocket server is attached to (the
+// full demo in Chromium is apps/demo's test). A missing peer fails the run
+// (FRAMEWIRE_ALLOW_SKIP=1 skips it).
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import * as adapter from '../src/index.js';
 import { WebSocketServer, type Session } from '../src/index.js';
-// @ts-expect-error: plain JS example module, no types
-import { startChatDemo } from '../examples/chat/chat-server.mjs';
 import { peerMissing } from '../../codec/test/peers.js';
 
 const cleanups: Array<() => unknown> = [];
@@ -79,16 +80,18 @@ describe.skipIf(!hasPythonWebsockets)('Python websockets client', () => {
   });
 });
 
-// ---- Headless Chromium on the demo page --------------------------------------
+// ---- Headless Chromium on a page of the attached server ---------------------
 
 const chromiumPath = '/usr/bin/chromium';
 const hasChromium = existsSync(chromiumPath);
 if (!hasChromium) missing(`${chromiumPath} is missing (apt-get install chromium): browser interop`);
 
-describe.skipIf(!hasChromium)('headless Chromium on the demo page', () => {
+describe.skipIf(!hasChromium)('headless Chromium on a page of the attached http server', () => {
   type Browser = import('playwright-core').Browser;
   let browser: Browser;
-  let demo: { url: string; port: number; chat: WebSocketServer; echo: WebSocketServer; close(timeout?: number): Promise<void> };
+  let http: HttpServer;
+  let echo: WebSocketServer;
+  let url: string;
 
   beforeAll(async () => {
     const { chromium } = await import('playwright-core');
@@ -104,29 +107,25 @@ describe.skipIf(!hasChromium)('headless Chromium on the demo page', () => {
         '--disable-features=LocalNetworkAccessChecks',
       ],
     });
-    demo = await startChatDemo(adapter, { host: '127.0.0.1', port: 0 });
+    // One port: the page from http, WebSockets at /echo from the attached server.
+    http = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>interop</title>'));
+    echo = new WebSocketServer({ server: http, path: '/echo', perMessageDeflate: true });
+    echo.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.readyState === 1 && ws.send(data, { binary: isBinary })));
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/`;
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
-    await demo?.close(500);
-  });
-
-  it('serves the chat page whose WebSocket joins /chat and receives broadcasts', async () => {
-    const page = await browser.newPage();
-    cleanups.push(() => page.close());
-    await page.goto(demo.url);
-    await page.waitForFunction(() => (window as unknown as { chat: WebSocket }).chat.readyState === 1);
-    expect(demo.chat.connectionCount).toBe(1);
-    await page.fill('#text', 'hello from chromium');
-    await page.click('button');
-    await page.waitForFunction(() => document.getElementById('log')!.textContent!.includes('hello from chromium'));
+    await echo?.close({ timeout: 500 });
+    http?.closeAllConnections();
+    await new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
   });
 
   it('sends text and binary through /echo and sees close codes in both directions', async () => {
     const page = await browser.newPage();
     cleanups.push(() => page.close());
-    await page.goto(demo.url);
+    await page.goto(url);
     const result = await page.evaluate(async () => {
       const ws = new WebSocket(`ws://${location.host}/echo`);
       ws.binaryType = 'arraybuffer';
@@ -154,8 +153,8 @@ describe.skipIf(!hasChromium)('headless Chromium on the demo page', () => {
   it('sees the server close code (server closes with 4321)', async () => {
     const page = await browser.newPage();
     cleanups.push(() => page.close());
-    await page.goto(demo.url);
-    const serverSide = new Promise<Session>((resolve) => demo.echo.once('connection', resolve));
+    await page.goto(url);
+    const serverSide = new Promise<Session>((resolve) => echo.once('connection', resolve));
     const closedInPage = page.evaluate(
       () =>
         new Promise<{ code: number; reason: string }>((resolve) => {

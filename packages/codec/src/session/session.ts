@@ -125,6 +125,8 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   /** The server's topics (server sessions only) and the ones this session joined (allocated on the first subscribe). */
   #topicRegistry: TopicRegistry | undefined;
   #topics: Set<string> | undefined;
+  #bytesReceived = 0;
+  #bytesSent = 0;
 
   // The session's state, one value per concern (quinn-proto style) rather
   // than a flag per transition:
@@ -253,6 +255,20 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
    */
   get transportKind(): string {
     return this.#transport.kind ?? 'unknown';
+  }
+
+  /**
+   * Bytes taken from the transport since the handshake: frames as they
+   * arrived on the wire (compressed, masked), so beside the message sizes
+   * they show what permessage-deflate saved.
+   */
+  get bytesReceived(): number {
+    return this.#bytesReceived;
+  }
+
+  /** Bytes handed to the transport since the handshake: frames as written to the wire. */
+  get bytesSent(): number {
+    return this.#bytesSent;
   }
 
   /** Is reading from the transport paused because the application is behind? */
@@ -454,6 +470,7 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   receive(chunk: Uint8Array): void {
     this.#guard(() => {
       this.#start();
+      this.#bytesReceived += chunk.length;
       if (this.#closeInfo !== undefined && this.#connection.state === 'closed') return;
       this.#heard = true;
       if (this.#wire !== 'open' && this.#discardAfterEnd(chunk.length)) return;
@@ -712,6 +729,7 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   #flush(): void {
     const chunks = this.#connection.takeOutput();
     if (chunks.length > 0 && this.#wire === 'open') {
+      for (const c of chunks) this.#bytesSent += c.length;
       const ok = this.#transport.write(chunks);
       if (!ok || this.#output === 'congested') {
         if (this.#output === 'flowing') this.#connection.setOutputBlocked(true);
