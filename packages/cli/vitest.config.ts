@@ -1,0 +1,4 @@
+import '../../scripts/node20-polyfills.mjs';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({ test: { include: ['test/**/*.test.ts'], testTimeout: 60_000 } });
