@@ -85,7 +85,7 @@ export async function startRelay(config: RelayConfig): Promise<Host> {
       session.on('message', (data, isBinary) => {
         for (const other of clients) {
           if (other === session || other.readyState !== 1) continue;
-          if (other.bufferedAmount > BROADCAST_QUEUE_BYTES) other.close(1008, 'too slow: message queue full');
+          if (other.bufferedAmount > BROADCAST_QUEUE_BYTES) other.closeWithLibraryCode(1008, 'too slow: message queue full');
           else other.send(data as string | Uint8Array, { binary: isBinary });
         }
       });

@@ -80,7 +80,7 @@ export async function bridgeConnection(session: Session, program: ProgramProcess
   const exit = await program.exited;
   if (session.readyState === OPEN) {
     const { code, reason } = exitCloseCode(exit);
-    session.close(code, reason);
+    session.closeWithLibraryCode(code, reason);
   }
   if (exit.code !== 0) options.log.info(`[${options.connectionId}] program ended: ${exit.signal ?? `exit ${exit.code}`}`);
   await session.closed;

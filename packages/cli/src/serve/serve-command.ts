@@ -73,7 +73,7 @@ export async function startServe(config: ServeConfig, log: Log = stderrLog(confi
 
 function runProgram(config: ServeConfig, log: Log, session: Session, request: UpgradeRequest, peer: Peer, id: string, secure: boolean): void {
   const route = matchRoute(config.routes, request.path);
-  if (route === undefined) return session.close(1011, 'no program');
+  if (route === undefined) return session.closeWithLibraryCode(1011, 'no program');
   const env = cgiEnvironment(
     {
       remoteAddress: peer.remoteAddress,
@@ -97,7 +97,7 @@ function runProgram(config: ServeConfig, log: Log, session: Session, request: Up
     program = new ProgramProcess(route.program, env);
   } catch (error) {
     log.error(`[${id}] cannot start ${route.program.command}: ${(error as Error).message}`);
-    return session.close(1011, 'cannot start program');
+    return session.closeWithLibraryCode(1011, 'cannot start program');
   }
   void bridgeConnection(session, program, {
     binary: config.binary,

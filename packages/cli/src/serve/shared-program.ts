@@ -95,7 +95,7 @@ export class SharedProgram {
     for (const session of this.#clients.keys()) {
       if (session.readyState !== OPEN) continue;
       if (session.bufferedAmount > this.#options.clientQueueBytes) {
-        session.close(1008, 'too slow: message queue full');
+        session.closeWithLibraryCode(1008, 'too slow: message queue full');
         continue;
       }
       session.send(data, { binary });
