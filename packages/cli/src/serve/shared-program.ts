@@ -95,6 +95,7 @@ export class SharedProgram {
     for (const session of this.#clients.keys()) {
       if (session.readyState !== OPEN) continue;
       if (session.bufferedAmount > this.#options.clientQueueBytes) {
+        this.#options.log.info(`[${this.#clients.get(session)}] too slow (${session.bufferedAmount} bytes queued): closing with 1008`);
         session.closeWithLibraryCode(1008, 'too slow: message queue full');
         continue;
       }
