@@ -62,10 +62,10 @@ export async function stopAll(): Promise<void> {
   await Promise.all([...running].map((cli) => cli.stop()));
 }
 
-/** Run `framewire ARGS` to completion with `input` on stdin. */
+/** Run `framewire ARGS` to completion with `input` on stdin (`null`: stdin stays open). */
 export function runCli(
   args: readonly string[],
-  input = '',
+  input: string | null = '',
   timeoutMs = 20_000,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -85,7 +85,7 @@ export function runCli(
       if (child.stdout.closed) resolve({ code, stdout, stderr });
     });
     child.stdin.on('error', () => {});
-    child.stdin.end(input);
+    if (input !== null) child.stdin.end(input);
   });
 }
 
