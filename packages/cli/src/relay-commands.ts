@@ -91,8 +91,8 @@ export async function startRelay(config: RelayConfig): Promise<Host> {
       });
     },
   });
-  log.info(`${config.mode} server on ws://${config.host}:${host.port}/`);
-  process.stderr.write('READY\n');
+  // Always printed, even with --quiet: harnesses read the port from it.
+  process.stderr.write(`framewire: ${config.mode} server on ws://${config.host}:${host.port}/\nREADY\n`);
   return host;
 }
 

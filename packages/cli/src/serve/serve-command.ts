@@ -55,8 +55,8 @@ export async function startServe(config: ServeConfig, log: Log = stderrLog(confi
   });
   shared?.start();
   const scheme = host.secure ? 'wss' : 'ws';
-  log.info(`serving ${describe(config)} on ${scheme}://${config.host}:${host.port}/`);
-  process.stderr.write('READY\n');
+  // Always printed, even with --quiet: harnesses read the port from it.
+  process.stderr.write(`framewire: serving ${describe(config)} on ${scheme}://${config.host}:${host.port}/\nREADY\n`);
   let stopping: Promise<void> | undefined;
   return {
     host,
