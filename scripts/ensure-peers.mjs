@@ -1,6 +1,6 @@
 // Installs the Debian peers that tests use (Chromium for the browser tests,
 // python3-websockets for the Python client, redis-server and nats-server for
-// the brokers, websocketd for the CLI's parity table) when they are missing and
+// the brokers, websocketd for the CLI's parity table, tmux for its terminal test) when they are missing and
 // this machine allows it. Never fails by itself: a test whose peer is still
 // missing fails (FRAMEWIRE_ALLOW_SKIP=1 makes it skip, loudly).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -14,6 +14,8 @@ const wanted = [
   { pkg: 'redis-server', present: () => onSystemPath('redis-server') },
   { pkg: 'nats-server', present: () => onSystemPath('nats-server') },
   { pkg: 'websocketd', present: () => onSystemPath('websocketd') },
+  // The CLI's terminal test types into `framewire connect` through tmux.
+  { pkg: 'tmux', present: () => onSystemPath('tmux') },
   {
     pkg: 'python3-websockets',
     present: () => spawnSync('/usr/bin/python3', ['-c', 'import websockets'], { stdio: 'ignore' }).status === 0,
