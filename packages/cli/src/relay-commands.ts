@@ -10,7 +10,7 @@ import { accept, type Session } from '@framewire/codec/adapter';
 import { parseCommand, portFlag } from './args.js';
 import { CliError } from './cli-error.js';
 import { stderrLog } from './log.js';
-import { isRuntimeName, type RuntimeName } from './runtime/current-runtime.js';
+import { currentRuntime, isRuntimeName, type RuntimeName } from './runtime/current-runtime.js';
 import { startHost, type Host } from './serve/ws-host.js';
 
 /** The flags of `echo` and `broadcast`. */
@@ -92,7 +92,7 @@ export async function startRelay(config: RelayConfig): Promise<Host> {
     },
   });
   // Always printed, even with --quiet: harnesses read the port from it.
-  process.stderr.write(`framewire: ${config.mode} server on ws://${config.host}:${host.port}/\nREADY\n`);
+  process.stderr.write(`framewire: ${config.mode} server on ws://${config.host}:${host.port}/ (${currentRuntime()})\nREADY\n`);
   return host;
 }
 

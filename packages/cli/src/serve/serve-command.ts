@@ -8,6 +8,7 @@
  */
 import { accept, reject, type Session, type UpgradeRequest } from '@framewire/codec/adapter';
 import { stderrLog, type Log } from '../log.js';
+import { currentRuntime } from '../runtime/current-runtime.js';
 import { checkAccess, forkLimit } from './access.js';
 import { cgiEnvironment, SERVER_SOFTWARE } from './cgi-env.js';
 import { bridgeConnection } from './connection-bridge.js';
@@ -56,7 +57,7 @@ export async function startServe(config: ServeConfig, log: Log = stderrLog(confi
   shared?.start();
   const scheme = host.secure ? 'wss' : 'ws';
   // Always printed, even with --quiet: harnesses read the port from it.
-  process.stderr.write(`framewire: serving ${describe(config)} on ${scheme}://${config.host}:${host.port}/\nREADY\n`);
+  process.stderr.write(`framewire: serving ${describe(config)} on ${scheme}://${config.host}:${host.port}/ (${currentRuntime()})\nREADY\n`);
   let stopping: Promise<void> | undefined;
   return {
     host,
