@@ -4,6 +4,7 @@
 // bench/results/latest.md and latest.svg. See bench/README.md.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCliBench } from '../bench/cli/cli-bench.mjs';
 import { runBenchmarks } from '../bench/lib/runner.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -13,7 +14,7 @@ const option = (name) => {
   return at >= 0 ? argv[at + 1] : undefined;
 };
 if (argv.includes('--help')) {
-  console.log('usage: pnpm bench [--quick] [--servers key,key] [--skip-codec] [--skip-memory] [--skip-echo]');
+  console.log('usage: pnpm bench [--quick] [--servers key,key] [--skip-codec] [--skip-memory] [--skip-echo] [--skip-cli]');
   console.log('server keys: fw-node fw-bun fw-deno fw-deno-serve ws ws-bu bun-serve deno-serve floor-node floor-bun floor-deno');
   process.exit(0);
 }
@@ -30,6 +31,8 @@ try {
     skipMemory: argv.includes('--skip-memory'),
     skipEcho: argv.includes('--skip-echo'),
   });
+  // framewire serve beside websocketd (bench/cli/cli-bench.mjs, report in bench/results/cli.md).
+  if (!argv.includes('--skip-cli')) results.targets.push(...(await runCliBench({ root, quick: argv.includes('--quick') })).targets);
   for (const target of results.targets) {
     const mark = target.verdict === 'pass' ? '✅' : target.verdict === 'fail' ? '❌' : 'n/a';
     const value = target.ratio === undefined ? `n/a (${target.why})` : `${target.ratio.toFixed(2)}×`;
