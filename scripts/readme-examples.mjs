@@ -26,6 +26,7 @@ const READMES = [
   'packages/bun-adapter/README.md',
   'packages/deno-adapter/README.md',
   'packages/testkit/README.md',
+  'packages/cli/README.md',
 ];
 const TIMEOUT_MS = 30_000;
 
