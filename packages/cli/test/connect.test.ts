@@ -59,6 +59,19 @@ describe('connect (piped)', () => {
     expect(badHeader.code).toBe(2);
   });
 
+  it('--protocol, --origin and -H reach the server (and its program)', async () => {
+    const serve = await startCli([
+      'serve', '--port', '0', '--protocol', 'chat.v2', '--origin', 'https://app.example', '--',
+      'sh', '-c', 'echo "$WEBSOCKET_PROTOCOL|$HTTP_ORIGIN|$HTTP_X_TRACE"',
+    ]);
+    const url = `ws://127.0.0.1:${serve.port}/`;
+    const ok = await runCli(['connect', '--protocol', 'chat.v1', '--protocol', 'chat.v2', '--origin', 'https://app.example', '-H', 'X-Trace: 42', url], null);
+    expect(ok).toMatchObject({ code: 0, stdout: 'chat.v2|https://app.example|42\n' });
+    const refused = await runCli(['connect', '--origin', 'https://evil.example', url]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/answered HTTP 403/);
+  });
+
   it('--binary sends stdin as binary messages and writes messages raw', async () => {
     const serve = await startCli(['serve', '--port', '0', '--binary', '--shared', '--', 'cat']);
     const watcher = await record(`ws://127.0.0.1:${serve.port}/`);

@@ -50,3 +50,21 @@ describe('serve over TLS and shutdown', () => {
     await waitFor(() => pids.every((pid) => !processAlive(pid)), 5000, 'the programs to stop');
   });
 });
+
+describe('heartbeat', () => {
+  it('--heartbeat S: a client that never answers pings is dropped', async () => {
+    const { createConnection } = await import('node:net');
+    const cli = await startCli(['serve', '--port', '0', '--heartbeat', '0.2', '--', 'cat']);
+    // A raw client: a valid upgrade, then silence: it reads what comes but never answers a ping.
+    const socket = createConnection(cli.port, '127.0.0.1');
+    socket.write(
+      'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    const ended = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.on('error', () => {});
+    socket.resume();
+    await waitFor(() => /\[1\] disconnect 1006/.test(cli.stderr()), 10_000, `the dead peer to be dropped\n${cli.stderr()}`);
+    await ended;
+  });
+});

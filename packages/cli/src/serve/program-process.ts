@@ -3,7 +3,7 @@
  * its own process group so that stopping it also stops what it started, and
  * stopped in steps: stdin EOF, then SIGTERM after a grace period, then
  * SIGKILL. Every live program is in {@link liveProgramCount} so the server
- * can refuse new ones (`--max-forks`) and kill them all on shutdown.
+ * can refuse new ones (`--max-forks`) and stop them all on shutdown.
  *
  * @module
  */
@@ -43,10 +43,16 @@ export function liveProgramCount(): number {
   return live.size;
 }
 
-/** SIGKILL every live program's process group (server shutdown); resolves when all are reaped. */
-export async function killAllPrograms(): Promise<void> {
+/**
+ * Server shutdown: stop every live program (EOF, SIGTERM, SIGKILL, as when
+ * its client leaves; `force` sends SIGKILL at once); resolves when all are reaped.
+ */
+export async function stopAllPrograms(timings: StopTimings, force = false): Promise<void> {
   const all = [...live];
-  for (const program of all) program.signal('SIGKILL');
+  for (const program of all) {
+    if (force) program.signal('SIGKILL');
+    else program.stop(timings);
+  }
   await Promise.all(all.map((program) => program.exited));
 }
 

@@ -12,7 +12,7 @@ import { currentRuntime } from '../runtime/current-runtime.js';
 import { checkAccess, forkLimit } from './access.js';
 import { cgiEnvironment, SERVER_SOFTWARE } from './cgi-env.js';
 import { bridgeConnection } from './connection-bridge.js';
-import { killAllPrograms, liveProgramCount, ProgramProcess } from './program-process.js';
+import { liveProgramCount, ProgramProcess, stopAllPrograms } from './program-process.js';
 import { matchRoute } from './routes.js';
 import type { ServeConfig } from './serve-config.js';
 import { SharedProgram } from './shared-program.js';
@@ -22,8 +22,8 @@ import { startHost, type Host, type Peer } from './ws-host.js';
 export interface RunningServe {
   readonly host: Host;
   readonly shared: SharedProgram | undefined;
-  /** 1001 to every client, stop programs (EOF, SIGTERM, SIGKILL), close the listener. */
-  stop(): Promise<void>;
+  /** 1001 to every client, stop programs (EOF, SIGTERM, SIGKILL; `force`: SIGKILL now), close the listener. */
+  stop(force?: boolean): Promise<void>;
 }
 
 /** Start serving per `config`; resolves once listening (and `READY` is printed). */
@@ -62,13 +62,15 @@ export async function startServe(config: ServeConfig, log: Log = stderrLog(confi
   return {
     host,
     shared,
-    stop: () =>
-      (stopping ??= (async () => {
+    stop: (force = false) => {
+      if (force) return stopAllPrograms(config.stopTimings, true);
+      return (stopping ??= (async () => {
         const programs = shared?.stop();
         await host.close(2000);
         await programs;
-        await killAllPrograms();
-      })()),
+        await stopAllPrograms(config.stopTimings);
+      })());
+    },
   };
 }
 
@@ -134,9 +136,15 @@ function describe(config: ServeConfig): string {
 /** Run `serve` until SIGINT/SIGTERM; resolves with the exit code. */
 export async function runServe(config: ServeConfig): Promise<number> {
   const running = await startServe(config);
+  let signals = 0;
   await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+    const onSignal = (): void => {
+      // A second Ctrl-C does not wait for the programs' grace periods.
+      if (++signals > 1) void running.stop(true);
+      resolve();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
   await running.stop();
   return 0;
