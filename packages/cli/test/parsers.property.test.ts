@@ -9,6 +9,7 @@ import { originMatches } from '../src/serve/access.js';
 import { LineSplitter, utf8Boundary } from '../src/serve/line-splitter.js';
 import { matchRoute, parseRoute } from '../src/serve/routes.js';
 import { staticTarget } from '../src/serve/static-files.js';
+import { textPayload } from '../src/serve/text-line.js';
 
 const runs = Number(process.env.FW_FUZZ_RUNS ?? 2000);
 const settings = { numRuns: runs, seed: 42 };
@@ -95,6 +96,25 @@ describe('LineSplitter', () => {
     expect(utf8Boundary(new TextEncoder().encode('a✓').subarray(0, 3))).toBe(1);
     expect(utf8Boundary(new TextEncoder().encode('a✓'))).toBe(4);
     expect(utf8Boundary(new Uint8Array([0xff, 0xff]))).toBe(2);
+  });
+});
+
+describe('textPayload', () => {
+  it('valid UTF-8 passes as the same bytes; anything else as the lenient decode', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 40 }), fc.string({ unit: 'grapheme' }).map((text) => new TextEncoder().encode(text))), (bytes) => {
+        const payload = textPayload(bytes);
+        const lenient = new TextDecoder().decode(bytes);
+        if (typeof payload === 'string') {
+          expect(payload).toBe(lenient);
+          expect(() => new TextDecoder('utf-8', { fatal: true }).decode(bytes)).toThrow();
+        } else {
+          expect(payload).toBe(bytes);
+          expect(new TextDecoder('utf-8', { fatal: true }).decode(payload)).toBe(lenient);
+        }
+      }),
+      settings,
+    );
   });
 });
 

@@ -103,6 +103,13 @@ describe('serve: one program per connection', () => {
     await session.closed;
   });
 
+  it('invalid UTF-8 in a line becomes U+FFFD: a text message is never invalid', async () => {
+    const cli = await startCli(['serve', '--port', '0', '--', 'printf', 'ok ✓\\na\\377b\\n']);
+    const client = await record(url(cli.port));
+    await client.closed;
+    expect(client.messages).toEqual(['ok ✓', 'a\uFFFDb']);
+  });
+
   it('--binary passes raw chunks both ways', async () => {
     const cli = await startCli(['serve', '--port', '0', '--binary', '--', 'cat']);
     const client = await record(url(cli.port));

@@ -18,6 +18,7 @@ import { CliError } from '../cli-error.js';
 import { isRuntimeName, type RuntimeName } from '../runtime/current-runtime.js';
 import { loadConnect } from '../runtime/client-adapter.js';
 import { LineSplitter, DEFAULT_MAX_LINE_BYTES } from '../serve/line-splitter.js';
+import { textPayload } from '../serve/text-line.js';
 import { runInteractive } from './interactive.js';
 
 /** The flags of `framewire connect`. */
@@ -126,7 +127,6 @@ function runPiped(session: Session, binary: boolean): Promise<{ code: number; re
     return room ? undefined : new Promise<void>((resolve) => stdout.once('drain', resolve));
   });
   const splitter = new LineSplitter(DEFAULT_MAX_LINE_BYTES);
-  const decoder = new TextDecoder();
   const send = (payload: string | Uint8Array, isBinary: boolean): void => {
     if (session.readyState !== 1) return;
     if (!session.send(payload, { binary: isBinary })) {
@@ -136,11 +136,11 @@ function runPiped(session: Session, binary: boolean): Promise<{ code: number; re
   };
   stdin.on('data', (chunk: Buffer) => {
     if (binary) send(new Uint8Array(chunk), true);
-    else for (const line of splitter.push(chunk)) send(decoder.decode(line), false);
+    else for (const line of splitter.push(chunk)) send(textPayload(line), false);
   });
   stdin.on('end', () => {
     const last = binary ? undefined : splitter.flush();
-    if (last !== undefined) send(decoder.decode(last), false);
+    if (last !== undefined) send(textPayload(last), false);
     session.close(1000);
   });
   stdin.on('error', () => session.close(1000));

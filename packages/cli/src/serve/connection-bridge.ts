@@ -18,6 +18,7 @@
 import type { Session } from '@framewire/codec/adapter';
 import type { Log } from '../log.js';
 import { LineSplitter } from './line-splitter.js';
+import { textPayload } from './text-line.js';
 import type { ProgramExit, ProgramProcess, StopTimings } from './program-process.js';
 
 /** How a session and its program talk. */
@@ -43,7 +44,6 @@ export function exitCloseCode(exit: ProgramExit): { code: number; reason: string
 /** Wire `session` to `program` (see the module comment). Resolves when both are done. */
 export async function bridgeConnection(session: Session, program: ProgramProcess, options: BridgeOptions): Promise<void> {
   const { stdin, stdout, stderr } = program.child;
-  const decoder = new TextDecoder();
 
   session.on('message', (data) => {
     if (program.done || stdin.writableEnded) return undefined;
@@ -64,11 +64,11 @@ export async function bridgeConnection(session: Session, program: ProgramProcess
   const splitter = new LineSplitter(options.maxLineBytes);
   stdout.on('data', (chunk: Buffer) => {
     if (options.binary) sendChunk(new Uint8Array(chunk), true);
-    else for (const line of splitter.push(chunk)) sendChunk(decoder.decode(line), false);
+    else for (const line of splitter.push(chunk)) sendChunk(textPayload(line), false);
   });
   stdout.on('end', () => {
     const last = options.binary ? undefined : splitter.flush();
-    if (last !== undefined) sendChunk(decoder.decode(last), false);
+    if (last !== undefined) sendChunk(textPayload(last), false);
   });
 
   pipeStderr(stderr, options.connectionId, options.log);

@@ -33,16 +33,26 @@ export class LineSplitter {
     return this.#pendingBytes;
   }
 
-  /** Feed a chunk; returns the complete lines (and overlong pieces) it finished, without their line ends. */
+  /**
+   * Feed a chunk; returns the complete lines (and overlong pieces) it
+   * finished, without their line ends. Lines that lie wholly inside `chunk`
+   * are views on it (no copy): the caller must not change `chunk` afterwards
+   * (stream chunks are fresh buffers). An unfinished line is copied.
+   */
   push(chunk: Uint8Array): Uint8Array[] {
     const out: Uint8Array[] = [];
     let start = 0;
     while (start < chunk.length) {
       const newline = chunk.indexOf(LF, start);
       const end = newline === -1 ? chunk.length : newline;
-      this.#append(chunk.subarray(start, end), out);
-      if (newline === -1) break;
-      out.push(this.#take(true));
+      if (newline !== -1 && this.#pendingBytes === 0 && end - start <= this.#maxLineBytes) {
+        // The common case: a whole line inside this chunk.
+        out.push(withoutCr(chunk.subarray(start, end)));
+      } else {
+        this.#append(chunk.subarray(start, end), out);
+        if (newline === -1) break;
+        out.push(this.#take(true));
+      }
       start = newline + 1;
     }
     return out;
@@ -76,8 +86,8 @@ export class LineSplitter {
   }
 
   #take(stripCr: boolean): Uint8Array {
-    let line = this.#joined();
-    if (stripCr && line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
+    const whole = this.#joined();
+    const line = stripCr ? withoutCr(whole) : whole;
     this.#pending = [];
     this.#pendingBytes = 0;
     return line;
@@ -93,6 +103,10 @@ export class LineSplitter {
     }
     return whole;
   }
+}
+
+function withoutCr(line: Uint8Array): Uint8Array {
+  return line.length > 0 && line[line.length - 1] === CR ? line.subarray(0, line.length - 1) : line;
 }
 
 /**

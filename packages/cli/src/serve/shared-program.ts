@@ -19,6 +19,7 @@ import type { Session } from '@framewire/codec/adapter';
 import type { Log } from '../log.js';
 import { pipeStderr } from './connection-bridge.js';
 import { LineSplitter } from './line-splitter.js';
+import { textPayload } from './text-line.js';
 import { ProgramProcess, type ProgramExit, type ProgramSpec, type StopTimings } from './program-process.js';
 
 /** Settings of a {@link SharedProgram}. */
@@ -77,14 +78,13 @@ export class SharedProgram {
     const startedAt = Date.now();
     const { stdout, stderr } = program.child;
     const splitter = new LineSplitter(this.#options.maxLineBytes);
-    const decoder = new TextDecoder();
     stdout.on('data', (chunk: Buffer) => {
       if (this.#options.binary) this.broadcast(new Uint8Array(chunk), true);
-      else for (const line of splitter.push(chunk)) this.broadcast(decoder.decode(line), false);
+      else for (const line of splitter.push(chunk)) this.broadcast(textPayload(line), false);
     });
     stdout.on('end', () => {
       const last = this.#options.binary ? undefined : splitter.flush();
-      if (last !== undefined) this.broadcast(decoder.decode(last), false);
+      if (last !== undefined) this.broadcast(textPayload(last), false);
     });
     pipeStderr(stderr, 'shared', this.#options.log);
     void program.exited.then((exit) => this.#onExit(exit, Date.now() - startedAt));
