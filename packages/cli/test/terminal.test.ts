@@ -15,11 +15,20 @@ if (!hasTmux) peerMissing(it, 'tmux (apt-get install tmux): the interactive conn
 const socket = `framewire-test-${process.pid}`;
 const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
 const screen = (): string => tmux('capture-pane', '-p', '-t', 'fw');
-// One key at a time, as a person types (Node's readline takes a multi-character
-// chunk as a paste and does not honour the cursor for it).
-const type = (text: string): void => {
-  for (const char of text) tmux('send-keys', '-t', 'fw', '-l', char);
-};
+const cursorX = (): number => Number(tmux('display-message', '-p', '-t', 'fw', '#{cursor_x}').trim());
+/**
+ * Press one key and wait until the cursor has moved where it should: keys
+ * that reach Node's readline in one read are taken as a paste, which does not
+ * honour the cursor, so each key waits for the previous one to be drawn.
+ */
+async function press(key: string, literal: boolean, expectedX: (before: number) => number): Promise<void> {
+  const before = cursorX();
+  tmux('send-keys', '-t', 'fw', ...(literal ? ['-l'] : []), key);
+  await waitFor(() => cursorX() === expectedX(before), 5000, `the cursor after ${JSON.stringify(key)}:\n${screen()}`);
+}
+async function type(text: string): Promise<void> {
+  for (const char of text) await press(char, true, (before) => before + 1);
+}
 
 afterEach(async () => {
   spawnSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
@@ -35,15 +44,15 @@ describe.skipIf(!hasTmux)('connect in a terminal (tmux)', () => {
     // capture-pane drops trailing spaces: the bare prompt reads ">".
     await waitFor(() => /^>/m.test(screen()), 10_000, 'the prompt');
     // Type "world", jump to the start (Ctrl-A), type "hello ", Enter.
-    type('world');
-    tmux('send-keys', '-t', 'fw', 'C-a');
-    type('hello ');
+    await type('world');
+    await press('C-a', false, () => 2); // just after the "> " prompt
+    await type('hello ');
     tmux('send-keys', '-t', 'fw', 'Enter');
     await watcher.received(1);
     expect(watcher.messages[0]).toBe('hello world');
     // A typo fixed with Backspace.
-    type('abcX');
-    tmux('send-keys', '-t', 'fw', 'BSpace');
+    await type('abcX');
+    await press('BSpace', false, (before) => before - 1);
     tmux('send-keys', '-t', 'fw', 'Enter');
     await watcher.received(2);
     expect(watcher.messages[1]).toBe('abc');
