@@ -1,4 +1,4 @@
-// `pnpm bench [--quick] [--servers ws-bu,bun-serve,...] [--skip-codec] [--skip-memory] [--skip-echo] [--skip-fanout] [--skip-whatwg]`
+// `pnpm bench [--quick] [--servers ws-bu,bun-serve,...] [--skip-codec] [--skip-memory] [--skip-echo] [--skip-fanout] [--skip-whatwg] [--skip-cli]`
 // `pnpm bench --http2`: 1,000 WebSockets over one HTTP/2 connection against
 // 1,000 over HTTP/1.1 (bench/http2-vs-http1.mjs), nothing else.
 // Echo, idle-memory, permessage-deflate and topic fan-out benchmarks of
@@ -9,6 +9,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileSync } from 'node:fs';
+import { runCliBench } from '../bench/cli/cli-bench.mjs';
 import { runBenchmarks } from '../bench/lib/runner.mjs';
 import { runWhatwgBench, whatwgMarkdown } from '../bench/lib/whatwg-bench.mjs';
 
@@ -19,7 +20,7 @@ const option = (name) => {
   return at >= 0 ? argv[at + 1] : undefined;
 };
 if (argv.includes('--help')) {
-  console.log('usage: pnpm bench [--quick] [--servers key,key] [--skip-codec] [--skip-memory] [--skip-echo] [--skip-fanout] [--skip-whatwg] | pnpm bench --http2');
+  console.log('usage: pnpm bench [--quick] [--servers key,key] [--skip-codec] [--skip-memory] [--skip-echo] [--skip-fanout] [--skip-whatwg] [--skip-cli] | pnpm bench --http2');
   console.log('server keys: fw-node fw-bun fw-deno fw-deno-serve ws ws-bu bun-serve deno-serve floor-node floor-bun floor-deno');
   process.exit(0);
 }
@@ -42,6 +43,8 @@ try {
     skipEcho: argv.includes('--skip-echo'),
     skipFanout: argv.includes('--skip-fanout'),
   });
+  // framewire serve beside websocketd (bench/cli/cli-bench.mjs, report in bench/results/cli.md).
+  if (!argv.includes('--skip-cli')) results.targets.push(...(await runCliBench({ root, quick: argv.includes('--quick') })).targets);
   for (const target of results.targets) {
     const mark = target.verdict === 'pass' ? '✅' : target.verdict === 'fail' ? '❌' : 'n/a';
     const value = target.ratio === undefined ? `n/a (${target.why})` : `${target.ratio.toFixed(2)}×`;

@@ -1,7 +1,7 @@
 // Installs the Debian peers that tests use (Chromium for the browser tests,
 // python3-websockets for the Python client, redis-server and nats-server for
-// the brokers, websocketd for the CLI's parity table, squid for the client's
-// proxy tests) when they are missing and
+// the brokers, websocketd for the CLI's parity table, tmux for its terminal
+// test, squid for the client's proxy tests) when they are missing and
 // this machine allows it. Never fails by itself: a test whose peer is still
 // missing fails (FRAMEWIRE_ALLOW_SKIP=1 makes it skip, loudly).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -16,6 +16,8 @@ const wanted = [
   { pkg: 'nats-server', present: () => onSystemPath('nats-server') },
   { pkg: 'websocketd', present: () => onSystemPath('websocketd') },
   { pkg: 'squid', present: () => existsSync('/usr/sbin/squid') && existsSync('/usr/lib/squid/basic_ncsa_auth') },
+  // The CLI's terminal test types into `framewire connect` through tmux.
+  { pkg: 'tmux', present: () => onSystemPath('tmux') },
   {
     pkg: 'python3-websockets',
     present: () => spawnSync('/usr/bin/python3', ['-c', 'import websockets'], { stdio: 'ignore' }).status === 0,

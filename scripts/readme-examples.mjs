@@ -27,6 +27,7 @@ const READMES = [
   'packages/deno-adapter/README.md',
   'packages/testkit/README.md',
   'apps/demo/README.md',
+  'packages/cli/README.md',
 ];
 const TIMEOUT_MS = 30_000;
 

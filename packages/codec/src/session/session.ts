@@ -598,6 +598,19 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
     this.#fail(1001, reason);
   }
 
+  /**
+   * Close with any code valid on the wire (RFC 6455 §7.4.1), for servers
+   * that report their own failures: 1011 (internal error), 1008 (policy),
+   * 1012/1013... `close()` takes only what a browser may send (1000,
+   * 3000-4999). Ignored once closing.
+   *
+   * @throws {UsageError} `FW_ERR_INVALID_CLOSE_CODE_ARG` for a code not valid on the wire, `FW_ERR_REASON_TOO_LONG`.
+   */
+  closeWithLibraryCode(code: number, reason = ''): void {
+    if (this.#closeInfo !== undefined || this.#ending !== 'none') return;
+    this.#fail(code, reason);
+  }
+
   #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;

@@ -1,0 +1,215 @@
+// `framewire serve` beside websocketd 0.4.1 in the same run, interleaved
+// round by round, median of the rounds (part of `pnpm bench`).
+//
+// 1. Connections per second, per-connection `cat`: one client process keeps
+//    8 connections in flight; each connects, sends a line, reads the echo,
+//    closes and waits for the server's close. Same client for both servers.
+// 2. Lines per second delivered: 4 clients, each in its own process, must
+//    each receive the same COUNT lines of `seq`. framewire runs ONE program
+//    for all of them (`serve --shared`); websocketd, which has no shared
+//    mode, runs one program per client (its only way to give 4 clients the
+//    stream). Figure: 4 × COUNT lines / time from "go" to the last client done.
+//
+// Targets: connections/s ≥ 1.0× websocketd, lines/s ≥ 2× websocketd.
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, connect as tcpConnect } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CLOCK_TICKS, cpuMs, processTree } from '../lib/procfs.mjs';
+import { summarize } from '../lib/stats.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const CONCURRENCY = 8;
+const CLIENTS = 4;
+
+async function freePort() {
+  const probe = createServer();
+  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+async function waitListening(port, deadlineMs = 20_000) {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const ok = await new Promise((resolve) => {
+      const socket = tcpConnect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${port}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function serverCpuMs(pid) {
+  let reaped = 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // proc(5): cutime and cstime (fields 16, 17): children already waited for.
+    reaped = ((Number(fields[13]) + Number(fields[14])) * 1000) / CLOCK_TICKS;
+  } catch {
+    // gone
+  }
+  return reaped + cpuMs(processTree(pid));
+}
+
+/** Start a server; resolves with its port and a stop function. */
+async function startServer(root, kind, program, { shared = false } = {}) {
+  const port = await freePort();
+  const child =
+    kind === 'framewire'
+      ? spawn(process.execPath, [join(root, 'packages/cli/bin/framewire.mjs'), 'serve', ...(process.env.FW_CLI_BENCH_RUNTIME ? ['--runtime', process.env.FW_CLI_BENCH_RUNTIME] : []), '--port', String(port), '--quiet', '--no-deflate', ...(shared ? ['--shared', '--client-queue', String(256 * 1024 * 1024)] : []), '--', ...program], { stdio: 'ignore' })
+      : spawn('websocketd', ['--port', String(port), '--address', '127.0.0.1', '--loglevel', 'fatal', ...program], { stdio: 'ignore' });
+  await waitListening(port);
+  return {
+    port,
+    // Server-side CPU ms so far: the server, the programs it reaped (cutime/cstime) and those still running.
+    cpuMs: () => serverCpuMs(child.pid),
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Connections per second against a per-connection `cat`. */
+async function connectionRate(root, kind, total) {
+  const { connect } = await import(join(root, 'packages/node-adapter/dist/index.js'));
+  const server = await startServer(root, kind, ['cat']);
+  try {
+    let next = 0;
+    const started = performance.now();
+    const cpuBefore = server.cpuMs();
+    const worker = async () => {
+      while (next < total) {
+        next++;
+        const ws = await connect(`ws://127.0.0.1:${server.port}/`, { perMessageDeflate: false });
+        const messages = ws[Symbol.asyncIterator]();
+        ws.send('x');
+        await messages.next();
+        ws.close(1000);
+        await ws.closed;
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    const wall = (performance.now() - started) / 1000;
+    // Programs still being reaped count too: wait for them before reading the CPU.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return { wall: total / wall, cpu: total / ((server.cpuMs() - cpuBefore) / 1000) };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Lines per second delivered to CLIENTS clients (see the module comment). */
+async function lineRate(root, kind, count) {
+  const shared = kind === 'framewire';
+  const server = await startServer(root, kind, ['sh', '-c', `read go; seq 1 ${count}`], { shared });
+  const clients = [];
+  try {
+    for (let i = 0; i < CLIENTS; i++) {
+      // Shared: one client says "go" for all. Per connection: each starts its own program.
+      const child = spawn(process.execPath, [join(here, 'line-client.mjs'), `ws://127.0.0.1:${server.port}/`, String(count), !shared || i === 0 ? '1' : '0'], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+        cwd: root,
+      });
+      let out = '';
+      const lines = (word) => new Promise((resolve) => {
+        const check = () => (out.includes(word) ? resolve() : undefined);
+        child.stdout.on('data', (chunk) => {
+          out += chunk;
+          check();
+        });
+        check();
+      });
+      clients.push({ child, ready: lines('ready'), done: lines('done') });
+    }
+    await Promise.all(clients.map((client) => client.ready));
+    const cpuBefore = server.cpuMs();
+    const started = performance.now();
+    for (const client of clients) client.child.stdin.write('go\n');
+    await Promise.all(clients.map((client) => client.done));
+    const wall = (performance.now() - started) / 1000;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return { wall: (CLIENTS * count) / wall, cpu: (CLIENTS * count) / ((server.cpuMs() - cpuBefore) / 1000) };
+  } finally {
+    for (const { child } of clients) if (child.exitCode === null) child.kill('SIGKILL');
+    await server.stop();
+  }
+}
+
+/**
+ * Run both measurements, interleaved (framewire, websocketd, framewire, …).
+ * Resolves with the figures and the two target verdicts; writes
+ * bench/results/cli.md.
+ */
+export async function runCliBench({ root, quick }) {
+  if (spawnSync('websocketd', ['--version'], { stdio: 'ignore' }).status !== 0) {
+    return { targets: [{ group: 'cli', label: 'framewire serve vs websocketd', verdict: 'n/a', why: 'websocketd is not installed', compare: 'ge', threshold: 1 }] };
+  }
+  const rounds = 5;
+  const connections = quick ? 150 : 500;
+  const lines = quick ? 50_000 : 200_000;
+  const empty = () => ({ connections: [], connectionsCpu: [], lines: [], linesCpu: [] });
+  const figures = { framewire: empty(), websocketd: empty() };
+  for (let round = 0; round < rounds; round++) {
+    for (const kind of round % 2 === 0 ? ['framewire', 'websocketd'] : ['websocketd', 'framewire']) {
+      const conn = await connectionRate(root, kind, connections);
+      figures[kind].connections.push(conn.wall);
+      figures[kind].connectionsCpu.push(conn.cpu);
+      const line = await lineRate(root, kind, lines);
+      figures[kind].lines.push(line.wall);
+      figures[kind].linesCpu.push(line.cpu);
+    }
+  }
+  const median = (values) => summarize(values).median;
+  const connRatio = median(figures.framewire.connections) / median(figures.websocketd.connections);
+  const lineRatio = median(figures.framewire.lines) / median(figures.websocketd.lines);
+  const targets = [
+    { group: 'cli', label: 'serve connections/s (per-connection cat) vs websocketd', compare: 'ge', threshold: 1, ratio: connRatio, verdict: connRatio >= 1 ? 'pass' : 'fail' },
+    { group: 'cli', label: `lines/s to ${CLIENTS} clients (--shared vs websocketd per connection)`, compare: 'ge', threshold: 2, ratio: lineRatio, verdict: lineRatio >= 2 ? 'pass' : 'fail' },
+  ];
+  const row = (name, key, unit) => {
+    const f = summarize(figures.framewire[key]);
+    const w = summarize(figures.websocketd[key]);
+    const fmt = (s) => `${Math.round(s.median).toLocaleString('en')} (${Math.round(s.min).toLocaleString('en')}–${Math.round(s.max).toLocaleString('en')})`;
+    return `| ${name} | ${fmt(f)} ${unit} | ${fmt(w)} ${unit} | ${(f.median / w.median).toFixed(2)}× |`;
+  };
+  const report = [
+    '# framewire serve vs websocketd 0.4.1',
+    '',
+    `${rounds} interleaved rounds, median (min–max); ${quick ? 'quick' : 'full'} run: ${connections} connections, ${lines.toLocaleString('en')} lines per client per round.`,
+    'Method: bench/cli/cli-bench.mjs (module comment).',
+    '',
+    '| measure | framewire | websocketd | ratio |',
+    '|---|---|---|---|',
+    row('connections/s, per-connection `cat` (8 in flight)', 'connections', 'conn/s'),
+    row('connections per server CPU-second (server + its programs)', 'connectionsCpu', 'conn/CPU-s'),
+    row(`lines/s delivered to ${CLIENTS} clients (framewire: one --shared program; websocketd: one program per client)`, 'lines', 'lines/s'),
+    row('lines delivered per server CPU-second (server + its programs)', 'linesCpu', 'lines/CPU-s'),
+    '',
+    'The wall-clock rows include the clients, which share the 2 cores with the server; the CPU-second rows count only',
+    'the server side (the server process, its running programs and the programs it reaped: /proc utime+stime+cutime+cstime).',
+    '',
+  ].join('\n');
+  writeFileSync(join(root, 'bench/results/cli.md'), report);
+  return { figures, targets, report };
+}
+
+// Alone: node bench/cli/cli-bench.mjs [--quick]
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const root = join(here, '..', '..');
+  const result = await runCliBench({ root, quick: process.argv.includes('--quick') });
+  console.log(result.report ?? JSON.stringify(result.targets));
+  for (const target of result.targets) console.log(`${target.verdict === 'pass' ? '✅' : '❌'} ${target.label} ≥ ${target.threshold}×: ${target.ratio?.toFixed(2) ?? target.why}`);
+}

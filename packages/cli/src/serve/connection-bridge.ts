@@ -1,0 +1,114 @@
+/**
+ * Per-connection mode: one WebSocket session wired to one program.
+ *
+ * - client → program: each text message becomes one line on stdin (a `\n`
+ *   is added); `--binary` writes the bytes as they are. While stdin is full
+ *   the message listener returns a promise, so the session stops reading
+ *   the socket (receive backpressure) instead of buffering.
+ * - program → client: each stdout line becomes one text message (see
+ *   {@link LineSplitter}); `--binary` sends each chunk as it comes. While
+ *   the session's `send()` reports the high-water mark, stdout is paused, so
+ *   a program that floods a slow client blocks on its own write.
+ * - the client closes → the program gets EOF, then SIGTERM, then SIGKILL.
+ * - the program exits → its last output is sent, then close 1000 (exit 0)
+ *   or 1011 (non-zero exit or killed by a signal).
+ *
+ * @module
+ */
+import type { Session } from '@framewire/codec/adapter';
+import type { Log } from '../log.js';
+import { LineSplitter } from './line-splitter.js';
+import { textPayload } from './text-line.js';
+import type { ProgramExit, ProgramProcess, StopTimings } from './program-process.js';
+
+/** How a session and its program talk. */
+export interface BridgeOptions {
+  /** Raw chunks both ways instead of lines. */
+  readonly binary: boolean;
+  /** Longest stdout line sent as one message. */
+  readonly maxLineBytes: number;
+  readonly stopTimings: StopTimings;
+  readonly connectionId: string;
+  readonly log: Log;
+}
+
+const OPEN = 1;
+const NEWLINE = new Uint8Array([0x0a]);
+
+/** The close code and reason for a program's exit. */
+export function exitCloseCode(exit: ProgramExit): { code: number; reason: string } {
+  if (exit.code === 0) return { code: 1000, reason: '' };
+  return { code: 1011, reason: exit.signal !== null ? `program killed by ${exit.signal}` : `program exited with ${exit.code}` };
+}
+
+/** Wire `session` to `program` (see the module comment). Resolves when both are done. */
+export async function bridgeConnection(session: Session, program: ProgramProcess, options: BridgeOptions): Promise<void> {
+  const { stdin, stdout, stderr } = program.child;
+
+  session.on('message', (data) => {
+    if (program.done || stdin.writableEnded) return undefined;
+    const bytes = typeof data === 'string' ? data : new Uint8Array(data as Uint8Array | ArrayBuffer);
+    let room = stdin.write(bytes);
+    if (!options.binary) room = stdin.write(NEWLINE);
+    // Holding the message keeps the session from reading more (receive backpressure).
+    return room ? undefined : waitForDrain(stdin);
+  });
+
+  const sendChunk = (payload: Uint8Array | string, binary: boolean): void => {
+    if (session.readyState !== OPEN) return;
+    if (!session.send(payload, { binary })) {
+      stdout.pause();
+      void session.drained().then(() => stdout.resume());
+    }
+  };
+  const splitter = new LineSplitter(options.maxLineBytes);
+  stdout.on('data', (chunk: Buffer) => {
+    if (options.binary) sendChunk(new Uint8Array(chunk), true);
+    else for (const line of splitter.push(chunk)) sendChunk(textPayload(line), false);
+  });
+  stdout.on('end', () => {
+    const last = options.binary ? undefined : splitter.flush();
+    if (last !== undefined) sendChunk(textPayload(last), false);
+  });
+
+  pipeStderr(stderr, options.connectionId, options.log);
+
+  session.on('close', () => program.stop(options.stopTimings));
+  // A session already closed before the listener (a very early close).
+  if (session.readyState > OPEN) program.stop(options.stopTimings);
+
+  const exit = await program.exited;
+  if (session.readyState === OPEN) {
+    const { code, reason } = exitCloseCode(exit);
+    session.closeWithLibraryCode(code, reason);
+  }
+  if (exit.code !== 0) options.log.info(`[${options.connectionId}] program ended: ${exit.signal ?? `exit ${exit.code}`}`);
+  await session.closed;
+}
+
+/** A stream's stderr as log lines tagged with the connection id (long lines cut at 64 KiB). */
+export function pipeStderr(stderr: NodeJS.ReadableStream, connectionId: string, log: Log): void {
+  const splitter = new LineSplitter(64 * 1024);
+  const decoder = new TextDecoder();
+  stderr.on('data', (chunk: Buffer) => {
+    for (const line of splitter.push(chunk)) log.programStderr(connectionId, decoder.decode(line));
+  });
+  stderr.on('end', () => {
+    const last = splitter.flush();
+    if (last !== undefined) log.programStderr(connectionId, decoder.decode(last));
+  });
+}
+
+function waitForDrain(stream: NodeJS.WritableStream & { destroyed?: boolean }): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      stream.off('error', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+    stream.on('error', done);
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * The help texts (`framewire --help`, `framewire COMMAND --help`).
+ *
+ * @module
+ */
+
+/** Help per command, and the overview under `''`. */
+export const USAGE: Readonly<Record<string, string>> = {
+  '': `framewire: WebSocket servers and clients from the command line
+
+  framewire serve [options] -- PROGRAM [ARGS...]   a program per connection (websocketd-style)
+  framewire serve --shared [options] -- PROGRAM    one program for all clients
+  framewire connect URL [options]                  terminal client (websocat-style)
+  framewire echo [--port N]                        echo server
+  framewire broadcast [--port N]                   relays each message to every other client
+
+Each command takes --help. Servers print READY on stderr once listening.`,
+  serve: `framewire serve [options] -- PROGRAM [ARGS...]
+
+Each connection starts PROGRAM (no shell): text messages become stdin lines,
+stdout lines become text messages, stderr goes to the log with the
+connection id. Program exit 0 closes with 1000, anything else with 1011.
+When the client leaves, the program gets EOF, then SIGTERM, then SIGKILL.
+
+  -p, --port N            port (default 8080; 0 picks one)
+      --host H            address to bind (default 127.0.0.1)
+      --runtime R         node (default), bun or deno
+      --binary            raw chunks both ways instead of lines
+      --shared            one program for all clients: stdout lines go to everyone
+      --tag               with --shared: prefix stdin lines with "ID<TAB>"
+      --client-queue B    with --shared: bytes a client may lag before close 1008 (default 4 MiB)
+      --max-forks N       at most N programs at once; more get HTTP 503
+      --origin LIST       allowed origins (https://app.example or host[:port]), repeatable; else 403
+      --token T           require "Authorization: Bearer T" or ?token=T (else 401); env FRAMEWIRE_TOKEN
+      --staticdir DIR     serve files from DIR on plain HTTP (index.html for /)
+      --path /P=PROGRAM   route /P to PROGRAM; /P=["PROGRAM","ARG",...] with arguments; repeatable
+      --protocol P        subprotocol to accept, in preference order; repeatable
+      --heartbeat S       ping after S seconds of silence (default 30; 0 off)
+      --no-deflate        do not negotiate permessage-deflate (on by default)
+      --cert F --key F    serve wss:// with this PEM certificate and key
+      --close-grace S     seconds from stdin EOF to SIGTERM (default 1)
+      --kill-grace S      seconds from SIGTERM to SIGKILL (default 2)
+      --max-line B        longer stdout lines are sent in pieces of B bytes (default 1 MiB)
+      --max-payload B     largest message accepted (default 16 MiB; 1009 beyond)
+      --passenv LIST      parent variables passed on (default PATH,LD_LIBRARY_PATH)
+  -q, --quiet             no access log lines`,
+  connect: `framewire connect URL [options]
+
+Sends stdin lines as text messages, prints messages one per line. At EOF it
+sends close 1000, waits for the server and exits 0; any other close or a
+failed connection exits 1 with one line on stderr. In a terminal: line
+editing, "> " for what you send and "< " for what arrives.
+
+  -H, --header 'N: V'     extra request header, repeatable
+      --protocol P        subprotocol to offer, repeatable
+      --binary            raw stdin chunks as binary messages, messages written raw
+      --no-deflate        do not offer permessage-deflate
+      --ping-interval S   ping after S seconds of silence (drop the server after 2 missed pongs)
+      --origin O          the Origin header
+      --ca F              trust this PEM certificate for wss://
+      --runtime R         node (default), bun or deno`,
+  echo: `framewire echo [--port N] [--host H] [--runtime R] [--no-deflate] [-q]
+
+Echoes every message to its sender with its type; up to 64 MiB messages.`,
+  broadcast: `framewire broadcast [--port N] [--host H] [--runtime R] [--no-deflate] [-q]
+
+Relays every message to every other client; a client more than 4 MiB
+behind is closed with 1008.`,
+};
