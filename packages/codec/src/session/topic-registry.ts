@@ -172,7 +172,7 @@ export class TopicRegistry {
         if (deflate !== undefined && owned.length >= deflate.threshold) {
           deflated ??= new Map();
           let bytes = deflated.get(window);
-          if (bytes === undefined) deflated.set(window, (bytes = deflate.compress(owned, window)));
+          if (bytes === undefined) deflated.set(window, (bytes = compressOnce(deflate, owned, window)));
           if (session[sendDeflatedMessage](opcode, owned, bytes)) delivered++;
           continue;
         }
@@ -214,6 +214,22 @@ export class TopicRegistry {
 }
 
 const EMPTY: ReadonlySet<Session> = new Set();
+
+/**
+ * The shared deflate of one publish. An engine that throws (a bug, not
+ * input) fails each subscriber that was to get the bytes with 1011, as its
+ * own encode would; the rejection is marked handled so a publish that ends
+ * up queuing it nowhere cannot end the process.
+ */
+function compressOnce(deflate: TopicDeflate, payload: Uint8Array, window: number): Uint8Array | Promise<Uint8Array> {
+  try {
+    return deflate.compress(payload, window);
+  } catch (error) {
+    const failed = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    failed.catch(() => {});
+    return failed;
+  }
+}
 
 /** `session.send` for one subscriber; false when it cannot take a message now (a fragmented send of its own in progress). */
 function sendOwn(session: Session, payload: Uint8Array, text: boolean): boolean {
