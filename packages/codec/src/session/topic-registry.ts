@@ -95,6 +95,7 @@ export class TopicRegistry {
   readonly #deflate: TopicDeflate | undefined;
   /** Each subscriber's shared-deflate window (`null`: cannot share), parsed once. */
   readonly #windows = new WeakMap<Session, number | null>();
+  #watcher: ((topic: string, active: boolean) => void) | undefined;
 
   /**
    * @param deflate the server's DEFLATE engine and settings, for `compress: true` (none: no shared compression).
@@ -197,10 +198,23 @@ export class TopicRegistry {
     return window ?? undefined;
   }
 
+  /**
+   * Be told when a topic gets its first subscriber (`active: true`) and when
+   * it loses its last (`false`): how a server keeps its broker subscriptions
+   * to exactly the topics it has subscribers for. One watcher; a second call
+   * replaces the first.
+   */
+  watch(watcher: (topic: string, active: boolean) => void): void {
+    this.#watcher = watcher;
+  }
+
   /** @internal Called by `Session.subscribe`: adds the entry, creating the topic. */
   add(session: Session, topic: string): void {
     let set = this.#subscribers.get(topic);
-    if (set === undefined) this.#subscribers.set(topic, (set = new Set()));
+    if (set === undefined) {
+      this.#subscribers.set(topic, (set = new Set()));
+      this.#watcher?.(topic, true);
+    }
     set.add(session);
   }
 
@@ -209,7 +223,10 @@ export class TopicRegistry {
     const set = this.#subscribers.get(topic);
     if (set === undefined) return;
     set.delete(session);
-    if (set.size === 0) this.#subscribers.delete(topic);
+    if (set.size === 0) {
+      this.#subscribers.delete(topic);
+      this.#watcher?.(topic, false);
+    }
   }
 }
 
