@@ -82,6 +82,8 @@ export interface SuiteServerOptions {
   receiveHighWaterMessages?: number;
   closeTimeout?: number;
   topicBackpressure?: { limit?: number; policy?: 'skip' | 'close' };
+  /** A broker from {@link AdapterApi.MemoryBroker}. */
+  broker?: object;
   tls?: { cert: string; key: string };
 }
 
@@ -123,6 +125,8 @@ export interface AdapterApi {
   readonly ConnectError: abstract new (...args: never[]) => ConnectErrorLike;
   readonly HandshakeStatusError: abstract new (...args: never[]) => HandshakeStatusErrorLike;
   readonly UsageError: abstract new (...args: never[]) => Error;
+  /** The embedded broker: servers given the same one share topics. */
+  readonly MemoryBroker: new () => object;
 }
 
 /** One runtime's way to run the suites. */
