@@ -292,3 +292,31 @@ describe('compress once per publish', () => {
     expect(shared[0]!.serverEnd.stats.bytesWritten).toBeLessThan(big.length * 1.2);
   });
 });
+
+describe('compress once: a failing engine', () => {
+  it('fails the subscribers that were to get the bytes with 1011 and leaves the others alone', async () => {
+    const zlib = zlibCompressor();
+    const broken: Compressor = {
+      name: 'broken',
+      createInflater: (options) => zlib.createInflater(options),
+      createDeflater: () => ({
+        deflate: () => {
+          throw new Error('engine bug');
+        },
+        reset: () => {},
+        dispose: () => {},
+      }),
+    };
+    const { topics, join } = server({ topicDeflate: { compressor: broken, threshold: 0 } });
+    const shared = deflateWith(join, { ...DEFAULT_PARAMS, serverNoContextTakeover: true }, 'permessage-deflate; server_no_context_takeover');
+    const plain = join();
+    shared.server.on('error', () => {});
+    shared.server.subscribe('t');
+    plain.server.subscribe('t');
+    expect(topics.publish('t', 'x'.repeat(100), { compress: true })).toBe(2);
+    await until(() => plain.got.length === 1 && shared.server.readyState !== 1);
+    expect(plain.got).toEqual(['x'.repeat(100)]);
+    shared.clientEnd.resume();
+    expect((await shared.client.closed).code).toBe(1011);
+  });
+});

@@ -17,6 +17,7 @@ import type { HeaderInit } from '../protocol/header-tokens.js';
 import type { Scheduler } from '../session/scheduler.js';
 import type { SessionOptions } from '../session/session.js';
 import type { HeartbeatOptions } from '../session/server-registry.js';
+import type { Broker } from '../session/broker.js';
 import type { TopicBackpressure } from '../session/topic-registry.js';
 import type { AcceptDecision } from '../session/upgrade-server.js';
 import type { ExtensionNegotiator, UpgradeConnectionOptions, UpgradeOptions } from '../session/upgrade.js';
@@ -118,6 +119,19 @@ export interface ServerPolicyOptions<Context> extends Omit<ConnectionLimits, 'he
    * for that message. Default `{ limit: 4 MiB, policy: 'close' }`.
    */
   topicBackpressure?: TopicBackpressure;
+  /**
+   * Share topics with other servers: each `publish` reaches this server's
+   * subscribers at once and goes to the broker for the others; the server
+   * subscribes to the broker for exactly the topics it has subscribers for.
+   * `new MemoryBroker()` shares them between servers of one process.
+   */
+  broker?: Broker;
+  /**
+   * Where a broker's failures go (a rejected publish or subscribe). Default:
+   * ignored, so a broker outage never ends the process; local subscribers
+   * are served either way.
+   */
+  onBrokerError?: (error: Error) => void;
 }
 
 /**

@@ -26,3 +26,5 @@ export type { ConnectionLimits } from './adapter-options.js';
 export { DEFAULT_TOPIC_BACKPRESSURE } from '../session/topic-registry.js';
 export type { PublishData, PublishOptions, TopicBackpressure, TopicBackpressurePolicy } from '../session/topic-registry.js';
 export { MAX_TOPIC_LENGTH } from '../session/topic-name.js';
+export { MemoryBroker } from '../session/broker.js';
+export type { Broker, BrokerListener, BrokerMessage } from '../session/broker.js';

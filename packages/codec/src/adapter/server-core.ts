@@ -11,6 +11,9 @@ import type { UpgradeRequest } from '../protocol/handshake-server.js';
 import { DEFAULT_SERVER_HEARTBEAT, ServerRegistry, type ShutdownOptions } from '../session/server-registry.js';
 import type { Session } from '../session/session.js';
 import { pakoCompressor } from '../protocol/deflate-pako.js';
+import { isPromise } from '../protocol/extension.js';
+import { defaultRandomSource } from '../protocol/random.js';
+import type { Broker, BrokerListener } from '../session/broker.js';
 import type { TopicDeflateOptions } from '../session/topic-deflate.js';
 import type { PublishData, PublishOptions } from '../session/topic-registry.js';
 import type { Transport, TransportSink } from '../session/transport.js';
@@ -49,6 +52,24 @@ function topicDeflateOptions<Context>(options: ServerPolicyOptions<Context>, run
       ...(settings.threshold !== undefined ? { threshold: settings.threshold } : {}),
     },
   };
+}
+
+const textEncoder = new TextEncoder();
+
+/** The bytes of a publish's binary data (validated by the registry before). */
+function bytesOf(data: Exclude<PublishData, string>): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return new Uint8Array(data);
+}
+
+/** 16 random hex digits: tells this server's messages apart on a shared broker. */
+function randomOrigin(): string {
+  const bytes = new Uint8Array(8);
+  defaultRandomSource(bytes);
+  let id = '';
+  for (const byte of bytes) id += byte.toString(16).padStart(2, '0');
+  return id;
 }
 
 /** The address a server listens on (the fields of Node's `AddressInfo`). */
@@ -139,6 +160,10 @@ export class ServerCore<Context> {
   readonly #base: UpgradeOptions & { extensions: readonly ExtensionNegotiator[] };
   #closing: Promise<void> | undefined;
   #shared: ServerUpgradeOptions | undefined;
+  readonly #broker: Broker | undefined;
+  /** This server's name on the broker: what comes back with it was delivered here already. */
+  readonly #origin: string;
+  readonly #fromBroker: BrokerListener;
 
   constructor(options: ServerPolicyOptions<Context>, runtime: AdapterRuntime, events: ServerCoreEvents) {
     this.#options = options;
@@ -152,6 +177,18 @@ export class ServerCore<Context> {
       ...(topicBackpressure !== undefined ? { topicBackpressure } : {}),
       ...topicDeflateOptions(options, runtime),
     });
+    this.#broker = options.broker;
+    this.#origin = randomOrigin();
+    this.#fromBroker = (message) => {
+      if (message.origin === this.#origin) return;
+      this.#registry.topics.publish(message.topic, message.data, { binary: message.binary, compress: message.compress });
+    };
+    const broker = this.#broker;
+    if (broker !== undefined) {
+      this.#registry.topics.watch((topic, active) =>
+        this.#brokerCall(() => (active ? broker.subscribe(topic, this.#fromBroker) : broker.unsubscribe(topic, this.#fromBroker))),
+      );
+    }
     const path = options.path;
     this.#paths = path === undefined ? undefined : new Set(typeof path === 'string' ? [path] : path);
     // Negotiators and connection settings are computed once and shared by every connection.
@@ -193,7 +230,32 @@ export class ServerCore<Context> {
    * @returns how many subscribers it was queued for.
    */
   publish(topic: string, data: PublishData, options?: PublishOptions): number {
-    return this.#registry.topics.publish(topic, data, options);
+    const delivered = this.#registry.topics.publish(topic, data, options);
+    const broker = this.#broker;
+    if (broker !== undefined) {
+      const binary = options?.binary ?? typeof data !== 'string';
+      const bytes = typeof data === 'string' ? textEncoder.encode(data) : bytesOf(data);
+      const message = { topic, data: bytes, binary, compress: options?.compress === true, origin: this.#origin };
+      this.#brokerCall(() => broker.publish(message));
+    }
+    return delivered;
+  }
+
+  /** Runs one broker call; its failure (thrown or rejected) goes to `onBrokerError`, never to the caller. */
+  #brokerCall(call: () => void | Promise<void>): void {
+    const report = (error: unknown): void => {
+      try {
+        this.#options.onBrokerError?.(error instanceof Error ? error : new Error(String(error)));
+      } catch {
+        // A failing error handler must not break publishing either.
+      }
+    };
+    try {
+      const result = call();
+      if (isPromise(result)) result.then(undefined, report);
+    } catch (error) {
+      report(error);
+    }
   }
 
   /** How many sessions subscribe to `topic`. */

@@ -22,6 +22,8 @@ export type { PublishData, PublishOptions, TopicBackpressure, TopicBackpressureP
 export { MAX_TOPIC_LENGTH } from './topic-name.js';
 export { TopicDeflate, sharedDeflateWindow } from './topic-deflate.js';
 export type { TopicDeflateOptions } from './topic-deflate.js';
+export { MemoryBroker } from './broker.js';
+export type { Broker, BrokerListener, BrokerMessage } from './broker.js';
 
 // Upgrade drivers: the opening handshake over a Transport, shared by every adapter
 export { DEFAULT_HANDSHAKE_TIMEOUT } from './upgrade.js';

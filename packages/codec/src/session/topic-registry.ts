@@ -95,6 +95,7 @@ export class TopicRegistry {
   readonly #deflate: TopicDeflate | undefined;
   /** Each subscriber's shared-deflate window (`null`: cannot share), parsed once. */
   readonly #windows = new WeakMap<Session, number | null>();
+  #watcher: ((topic: string, active: boolean) => void) | undefined;
 
   /**
    * @param deflate the server's DEFLATE engine and settings, for `compress: true` (none: no shared compression).
@@ -172,7 +173,7 @@ export class TopicRegistry {
         if (deflate !== undefined && owned.length >= deflate.threshold) {
           deflated ??= new Map();
           let bytes = deflated.get(window);
-          if (bytes === undefined) deflated.set(window, (bytes = deflate.compress(owned, window)));
+          if (bytes === undefined) deflated.set(window, (bytes = compressOnce(deflate, owned, window)));
           if (session[sendDeflatedMessage](opcode, owned, bytes)) delivered++;
           continue;
         }
@@ -197,10 +198,23 @@ export class TopicRegistry {
     return window ?? undefined;
   }
 
+  /**
+   * Be told when a topic gets its first subscriber (`active: true`) and when
+   * it loses its last (`false`): how a server keeps its broker subscriptions
+   * to exactly the topics it has subscribers for. One watcher; a second call
+   * replaces the first.
+   */
+  watch(watcher: (topic: string, active: boolean) => void): void {
+    this.#watcher = watcher;
+  }
+
   /** @internal Called by `Session.subscribe`: adds the entry, creating the topic. */
   add(session: Session, topic: string): void {
     let set = this.#subscribers.get(topic);
-    if (set === undefined) this.#subscribers.set(topic, (set = new Set()));
+    if (set === undefined) {
+      this.#subscribers.set(topic, (set = new Set()));
+      this.#watcher?.(topic, true);
+    }
     set.add(session);
   }
 
@@ -209,11 +223,30 @@ export class TopicRegistry {
     const set = this.#subscribers.get(topic);
     if (set === undefined) return;
     set.delete(session);
-    if (set.size === 0) this.#subscribers.delete(topic);
+    if (set.size === 0) {
+      this.#subscribers.delete(topic);
+      this.#watcher?.(topic, false);
+    }
   }
 }
 
 const EMPTY: ReadonlySet<Session> = new Set();
+
+/**
+ * The shared deflate of one publish. An engine that throws (a bug, not
+ * input) fails each subscriber that was to get the bytes with 1011, as its
+ * own encode would; the rejection is marked handled so a publish that ends
+ * up queuing it nowhere cannot end the process.
+ */
+function compressOnce(deflate: TopicDeflate, payload: Uint8Array, window: number): Uint8Array | Promise<Uint8Array> {
+  try {
+    return deflate.compress(payload, window);
+  } catch (error) {
+    const failed = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    failed.catch(() => {});
+    return failed;
+  }
+}
 
 /** `session.send` for one subscriber; false when it cannot take a message now (a fragmented send of its own in progress). */
 function sendOwn(session: Session, payload: Uint8Array, text: boolean): boolean {

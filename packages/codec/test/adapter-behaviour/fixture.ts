@@ -82,6 +82,8 @@ export interface SuiteServerOptions {
   receiveHighWaterMessages?: number;
   closeTimeout?: number;
   topicBackpressure?: { limit?: number; policy?: 'skip' | 'close' };
+  /** A broker from {@link AdapterApi.MemoryBroker}. */
+  broker?: object;
   tls?: { cert: string; key: string };
   /** Plain HTTP on the port (Deno raw and Bun); the handler gets the runtime's own Request. */
   fetch?: (request: Request) => Response | Promise<Response>;
@@ -129,6 +131,8 @@ export interface AdapterApi {
   readonly ConnectError: abstract new (...args: never[]) => ConnectErrorLike;
   readonly HandshakeStatusError: abstract new (...args: never[]) => HandshakeStatusErrorLike;
   readonly UsageError: abstract new (...args: never[]) => Error;
+  /** The embedded broker: servers given the same one share topics. */
+  readonly MemoryBroker: new () => object;
 }
 
 /** One runtime's way to run the suites. */

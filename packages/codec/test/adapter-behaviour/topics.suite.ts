@@ -1,5 +1,6 @@
 // Topics on every adapter: subscribe in the connection handler, publish from
 // outside any handler, `except`, unsubscribe and close freeing the topic,
+// two servers sharing topics through one MemoryBroker,
 // compressed and plain subscribers side by side, and a subscriber that does
 // not read being closed with 1008 (or skipped) without holding up the others.
 import assert from 'node:assert/strict';
@@ -71,6 +72,24 @@ export function topicsSuite(fixture: AdapterFixture): void {
     b.close(1000);
     // A client session has no server and therefore no topics.
     assert.throws(() => a.subscribe('room'), fixture.api.UsageError);
+  });
+
+  scenario(fixture, 'topics: two servers on one MemoryBroker: a publish on either reaches the subscribers of both, once each', async (t) => {
+    const broker = new fixture.api.MemoryBroker();
+    const a = await t.listen({ broker });
+    const b = await t.listen({ broker });
+    subscribeByPath(a.server);
+    const onB = subscribeByPath(b.server);
+    const clientA = await t.connect(`${a.url}/topics/chat`);
+    const clientB = await t.connect(`${b.url}/topics/chat`);
+    const got = [inbox(clientA), inbox(clientB)];
+    await until(() => a.server.subscriberCount('chat') === 1 && b.server.subscriberCount('chat') === 1, 5000, 'one subscriber on each');
+    assert.equal(b.server.publish('chat', 'from b'), 1);
+    assert.equal(a.server.publish('chat', Uint8Array.of(1, 2)), 1);
+    assert.equal(b.server.publish('chat', 'not to b', { except: onB[0]! }), 0);
+    await until(() => got[0]!.length === 3 && got[1]!.length === 2, 5000, 'the messages on both servers');
+    assert.deepEqual(got[0], ['from b', Uint8Array.of(1, 2), 'not to b']);
+    assert.deepEqual(got[1], ['from b', Uint8Array.of(1, 2)]);
   });
 
   for (const noContext of [false, true]) {
