@@ -7,16 +7,20 @@
 //      tarballs, and the quick start (server + client, echo one message,
 //      close) under Node, Bun and Deno, each with a time limit;
 //   4. the installed size of @framewire/node-adapter alone;
-//   5. require() of it from a CommonJS file (Node 20.19+ loads ES modules).
+//   5. require() of it from a CommonJS file (Node 20.19+ loads ES modules);
+// and the CLI from its tarball: `framewire echo` + a piped `framewire connect`.
 // Exits non-zero on the first failure. Build the packages first (`pnpm build`).
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtemp, readdir, rm, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const packages = ['codec', 'node-adapter', 'bun-adapter', 'deno-adapter', 'testkit'];
+const packages = ['codec', 'node-adapter', 'bun-adapter', 'deno-adapter', 'testkit', 'cli'];
+/** The tarball name of a package folder (the CLI is published as plain `framewire`). */
+const tarballPattern = (name) => (name === 'cli' ? /^framewire-\d.*\.tgz$/ : new RegExp(`^framewire-${name}-\\d.*\\.tgz$`));
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 const denoBin = join(root, 'node_modules', 'deno', 'deno');
 const bunBin = bin('bun');
@@ -61,6 +65,18 @@ function run(cmd, args, { cwd = root, timeout = 120_000, env = quiet } = {}) {
   });
 }
 
+/** A port that was free a moment ago on 127.0.0.1. */
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
+
 async function tempDir(prefix) {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   temps.push(dir);
@@ -95,7 +111,7 @@ async function main() {
   const tarballs = {};
   for (const name of packages) {
     await run(pnpm[0], [...pnpm.slice(1), 'pack', '--pack-destination', packDir], { cwd: join(root, 'packages', name) });
-    const file = (await readdir(packDir)).find((f) => f.startsWith(`framewire-${name}-`) && f.endsWith('.tgz'));
+    const file = (await readdir(packDir)).find((f) => tarballPattern(name).test(f));
     if (!file) throw new Error(`no tarball for ${name}`);
     tarballs[name] = join(packDir, file);
     console.log(`   ${file}`);
@@ -126,7 +142,7 @@ async function main() {
   const manifest = JSON.parse(await readFile(join(app, 'package.json'), 'utf8'));
   manifest.type = 'module';
   await writeFile(join(app, 'package.json'), JSON.stringify(manifest, null, 2));
-  const runtimeTarballs = ['codec', 'node-adapter', 'bun-adapter', 'deno-adapter'].map((n) => tarballs[n]);
+  const runtimeTarballs = ['codec', 'node-adapter', 'bun-adapter', 'deno-adapter', 'cli'].map((n) => tarballs[n]);
   await run('npm', ['install', '--no-audit', '--no-fund', ...runtimeTarballs], { cwd: app, timeout: 180_000 });
   console.log(`   ${app}`);
   await writeFile(join(app, 'node.js'), quickStart('@framewire/node-adapter'));
@@ -145,6 +161,30 @@ async function main() {
     if (!/echo: hello from @framewire\//.test(out)) throw new Error(`${label}: no echo in the output:\n${out}`);
     console.log(indent(out));
     console.log(`   exit 0 in ${Date.now() - t0} ms`);
+  }
+
+  // The CLI as `npx framewire` finds it: an echo server and a piped connect.
+  step('npx framewire echo + framewire connect from the installed tarball');
+  const cliPort = await freePort();
+  const echo = spawn(join(app, 'node_modules', '.bin', 'framewire'), ['echo', '--port', String(cliPort)], { cwd: app, env: quiet, stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    await new Promise((resolveReady, rejectReady) => {
+      let said = '';
+      const timer = setTimeout(() => rejectReady(new Error(`framewire echo printed no READY: ${said}`)), 30_000);
+      echo.stderr.on('data', (chunk) => {
+        said += chunk;
+        if (/^READY$/m.test(said)) {
+          clearTimeout(timer);
+          resolveReady();
+        }
+      });
+      echo.once('exit', (code) => rejectReady(new Error(`framewire echo exited ${code}: ${said}`)));
+    });
+    const echoed = await run('sh', ['-c', `printf 'hello cli\n' | ./node_modules/.bin/framewire connect ws://127.0.0.1:${cliPort}/`], { cwd: app, timeout: 30_000 });
+    if (!echoed.includes('hello cli')) throw new Error(`framewire connect did not print the echo:\n${echoed}`);
+    console.log(indent(echoed));
+  } finally {
+    echo.kill('SIGTERM');
   }
 
   // 4. weight of the node adapter installed alone
