@@ -81,8 +81,9 @@ export class ClientHttp2Transport {
       stream.off('error', onEarlyEnd);
       stream.off('close', onEarlyEnd);
       if (Number(response[':status']) === 200) {
-        this.#sink?.receive(responseBytesFromHttp2(response, key));
+        // Upgraded before the driver sees the 101: anything the new session writes at once goes to the stream.
         this.#upgraded = true;
+        this.#sink?.receive(responseBytesFromHttp2(response, key));
         if (this.#sink !== undefined) inner.attach(this.#sink);
         return;
       }
