@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { peerMissing } from '../../codec/test/peers.js';
-import { expectedTraces, knownDifferences } from '../../codec/test/adapter-behaviour/whatwg-expected.js';
+import { expectedStreamTraces, expectedTraces, knownDifferences } from '../../codec/test/adapter-behaviour/whatwg-expected.js';
 import { whatwgScenarioServer, type WhatwgApi } from '../../codec/test/adapter-behaviour/whatwg.suite.js';
 import type { ServerLike } from '../../codec/test/adapter-behaviour/fixture.js';
 import * as adapter from '../src/index.js';
@@ -22,13 +22,16 @@ if (!hasChromium) peerMissing(it, `${chromiumPath} (apt-get install chromium): t
 
 /** The page's script: every scenario against the browser's WebSocket, results on `globalThis.__traces`. */
 const pageEntry = `
-import { scenarios, constructorChecks } from './whatwg-scenarios.ts';
+import { scenarios, streamScenarios, constructorChecks } from './whatwg-scenarios.ts';
 const base = new URLSearchParams(location.search).get('ws');
 const traces = {};
 for (const [name, run] of Object.entries(scenarios)) {
   try { traces[name] = await run(WebSocket, base); } catch (error) { traces[name] = String(error); }
 }
 traces.constructor = constructorChecks(WebSocket, base);
+for (const [name, run] of Object.entries(streamScenarios)) {
+  try { traces[name] = await run(WebSocketStream, base); } catch (error) { traces[name] = String(error); }
+}
 globalThis.__traces = JSON.stringify(traces);
 `;
 
@@ -74,6 +77,10 @@ describe.skipIf(!hasChromium)('the WHATWG scenarios from a page in Chromium, aga
     const listed = knownDifferences['chromium'] ?? {};
     for (const [name, expected] of Object.entries(expectedTraces)) {
       expect(traces[name], `Chromium's trace of "${name}" (listed: ${listed[name]?.why ?? 'none'})`).toEqual(listed[name]?.trace ?? expected);
+    }
+    // WebSocketStream: Chromium's own (shipped since Chrome 124) against the same server.
+    for (const [name, expected] of Object.entries(expectedStreamTraces)) {
+      expect(traces[name], `Chromium's WebSocketStream trace of "${name}" (listed: ${listed[name]?.why ?? 'none'})`).toEqual(listed[name]?.stream ?? expected);
     }
     // A page has a document base URL, so a relative URL resolves against it (constructor step 1: "Let baseURL be this's
     // relevant settings object's API base URL"); framewire has no document, so there it is a SyntaxError.

@@ -12,8 +12,8 @@ import { closeArguments, webSocketProtocols, webSocketUrl } from './websocket-ur
 
 /** A message read from {@link WebSocketStreamConnection.readable}: text as a string, binary as a Uint8Array. */
 export type WebSocketStreamChunk = string | Uint8Array;
-/** What {@link WebSocketStreamConnection.writable} takes: a string is sent as text, bytes as binary. */
-export type WebSocketStreamWritable = string | ArrayBuffer | ArrayBufferView;
+/** What {@link WebSocketStreamConnection.writable} takes: bytes are sent as binary, anything else as its string, as text. */
+export type WebSocketStreamWritable = string | ArrayBuffer | ArrayBufferView | { toString(): string };
 
 /** What {@link WebSocketStream.opened} resolves with. */
 export interface WebSocketStreamConnection {
@@ -44,19 +44,23 @@ export interface WebSocketStreamOptions {
 }
 
 /**
- * The connection ended without a closing handshake (1006) or failed:
- * `closed` rejects with it, and the readable stream errors with it.
+ * The error of a `WebSocketStream` (the standard's `WebSocketError`, a
+ * `DOMException` in browsers): `opened` rejects with one (`closeCode` null)
+ * when the handshake fails, `closed` and the readable reject with one
+ * (`closeCode` 1006) after an end without a closing handshake. Passed to
+ * `writable.abort()` or `readable.cancel()`, its code and reason close the
+ * connection.
  */
 export class WebSocketError extends Error {
   override readonly name = 'WebSocketError';
-  constructor(
-    message: string,
-    /** The close code reported (1006 for an abrupt end). */
-    readonly closeCode: number,
-    /** The close reason, '' when none. */
-    readonly reason: string,
-  ) {
+  /** The close code (1006 for an abrupt end), or null when there is none. */
+  readonly closeCode: number | null;
+  /** The close reason, '' when none. */
+  readonly reason: string;
+  constructor(message = '', init: { closeCode?: number; reason?: string } = {}) {
     super(message);
+    this.closeCode = init.closeCode ?? null;
+    this.reason = init.reason ?? '';
   }
 }
 
@@ -111,15 +115,21 @@ export class WebSocketStream {
         ? Promise.reject(abortReason(abort.signal))
         : Promise.resolve().then(() => source(record.href, { protocols, signal: abort.signal }));
       session = session.catch((error: unknown) => {
-        throw abort.signal.aborted ? abortReason(abort.signal) : new WebSocketError(`WebSocket connection to ${record.href} failed: ${String((error as Error)?.message ?? error)}`, 1006, '');
+        throw abort.signal.aborted ? abortReason(abort.signal) : new WebSocketError(`WebSocket connection to ${record.href} failed: ${String((error as Error)?.message ?? error)}`);
       });
     }
     this.opened = session.then((s) => this.#open(s));
-    this.closed = session.then(async (s) => {
-      const info = await s.closed;
-      if (!info.wasClean) throw new WebSocketError('The WebSocket connection closed without a closing handshake', info.code, info.reason);
-      return { closeCode: info.code, reason: info.reason };
-    });
+    this.closed = session.then(
+      async (s) => {
+        const info = await s.closed;
+        if (!info.wasClean) throw new WebSocketError('The WebSocket connection closed without a closing handshake', { closeCode: info.code, reason: info.reason });
+        return { closeCode: info.code, reason: info.reason };
+      },
+      (error: unknown) => {
+        // A connection that never opened is closed with 1006 (RFC 6455 §7.1.5); an abort stays an abort.
+        throw error instanceof WebSocketError ? new WebSocketError(error.message, { closeCode: 1006 }) : error;
+      },
+    );
     // The standard marks both promises as handled: an unobserved failure is not an unhandled rejection.
     this.opened.catch(() => {});
     this.closed.catch(() => {});
@@ -194,7 +204,7 @@ function readableOf(session: Session): ReadableStream<WebSocketStreamChunk> {
         }
         const info = await session.closed;
         if (info.wasClean) controller.close();
-        else controller.error(new WebSocketError('The WebSocket connection closed without a closing handshake', info.code, info.reason));
+        else controller.error(new WebSocketError('The WebSocket connection closed without a closing handshake', { closeCode: info.code, reason: info.reason }));
       },
       cancel(reason) {
         void messages.return?.();
@@ -214,7 +224,8 @@ function writableOf(session: Session): WritableStream<WebSocketStreamWritable> {
       if (typeof chunk === 'string') belowHighWater = session.send(chunk);
       else if (chunk instanceof ArrayBuffer) belowHighWater = session.send(new Uint8Array(chunk).slice());
       else if (ArrayBuffer.isView(chunk)) belowHighWater = session.send(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength).slice());
-      else throw new TypeError('WebSocketStream writes take a string, an ArrayBuffer or an ArrayBufferView');
+      // The explainer: "Any other type will be converted to a string and sent as a text message."
+      else belowHighWater = session.send(String(chunk));
       // Below the high-water mark the write is done now; above it, it ends when the buffer drains.
       return belowHighWater ? undefined : session.drained();
     },
@@ -230,8 +241,7 @@ function writableOf(session: Session): WritableStream<WebSocketStreamWritable> {
 
 /** A `WebSocketError` given to cancel/abort carries the close code and reason to use. */
 function closeOfReason(reason: unknown): { code: number | undefined; why: string | undefined } {
-  if (reason instanceof WebSocketError && (reason.closeCode === 1000 || (reason.closeCode >= 3000 && reason.closeCode <= 4999))) {
-    return { code: reason.closeCode, why: reason.reason };
-  }
+  const code = reason instanceof WebSocketError ? reason.closeCode : null;
+  if (code !== null && (code === 1000 || (code >= 3000 && code <= 4999))) return { code, why: (reason as WebSocketError).reason };
   return { code: undefined, why: undefined };
 }

@@ -188,3 +188,63 @@ export function constructorChecks(WS: WebSocketClass, base: string): Record<stri
   }
   return out;
 }
+
+/** A `WebSocketStream` constructor, framewire's or a browser's own. */
+export type WebSocketStreamClass = new (url: string, options?: { protocols?: string[]; signal?: AbortSignal }) => {
+  readonly opened: Promise<{ readable: ReadableStream<unknown>; writable: WritableStream<unknown>; protocol: string; extensions: string }>;
+  readonly closed: Promise<{ closeCode?: number; reason?: string }>;
+  close(info?: { closeCode?: number; reason?: string }): void;
+};
+
+const kindOf = (value: unknown): string =>
+  typeof value === 'string' ? `string:${value}` : value instanceof Uint8Array ? `Uint8Array:${Array.from(value).join(',')}` : value instanceof ArrayBuffer ? `ArrayBuffer:${Array.from(new Uint8Array(value)).join(',')}` : `other:${Object.prototype.toString.call(value)}`;
+const outcome = (promise: Promise<unknown>): Promise<string> =>
+  promise.then(
+    (value) => `resolved:${JSON.stringify(value)}`,
+    (error: { name?: string; closeCode?: number | null }) => `rejected:${error?.name}${error?.closeCode === undefined ? '' : `:${error.closeCode}`}`,
+  );
+const thrownBy = (fn: () => void): string => {
+  try {
+    fn();
+    return 'none';
+  } catch (error) {
+    return (error as Error).name;
+  }
+};
+
+/** WebSocketStream scenarios: each returns what the script observed, in order. */
+export const streamScenarios: Record<string, (WSS: WebSocketStreamClass, base: string) => Promise<string[]>> = {
+  'stream: echo of text and bytes, close with a code and reason': async (WSS, base) => {
+    const seen: string[] = [];
+    const wss = new WSS(`${base}${PATHS.echo}`, { protocols: ['chat.v2'] });
+    const { readable, writable, protocol, extensions } = await wss.opened;
+    seen.push(`protocol:${protocol}`, `extensions:${extensions}`);
+    const writer = writable.getWriter();
+    const reader = readable.getReader();
+    await writer.write('text ✓');
+    await writer.write(new Uint8Array([1, 2, 3]));
+    seen.push(kindOf((await reader.read()).value), kindOf((await reader.read()).value));
+    seen.push(`close-1001:${thrownBy(() => wss.close({ closeCode: 1001 }))}`);
+    seen.push(`close-long-reason:${thrownBy(() => wss.close({ closeCode: 1000, reason: 'x'.repeat(124) }))}`);
+    wss.close({ closeCode: 4000, reason: 'bye' });
+    seen.push(`closed:${await outcome(wss.closed)}`);
+    seen.push(`read-after-close:${JSON.stringify(await reader.read().then((r) => r.done, () => 'error'))}`);
+    return seen;
+  },
+  'stream: the server closes with 4001 and a reason': async (WSS, base) => {
+    const wss = new WSS(`${base}${PATHS.serverClose}`);
+    const { readable } = await wss.opened;
+    const done = await readable.getReader().read().then((r) => `done:${r.done}`, (error: Error) => `error:${error.name}`);
+    return [done, `closed:${await outcome(wss.closed)}`];
+  },
+  'stream: a refused handshake rejects opened and closed': async (WSS, base) => {
+    const wss = new WSS(`${base}${PATHS.reject}`);
+    return [`opened:${await outcome(wss.opened)}`, `closed:${await outcome(wss.closed)}`];
+  },
+  'stream: the server drops the connection': async (WSS, base) => {
+    const wss = new WSS(`${base}${PATHS.drop}`);
+    const { readable } = await wss.opened;
+    const read = await readable.getReader().read().then((r) => `done:${r.done}`, (error: Error) => `error:${error.name}`);
+    return [read, `closed:${await outcome(wss.closed)}`];
+  },
+};

@@ -5,8 +5,8 @@
 // WebSocketStream backpressure both ways.
 import assert from 'node:assert/strict';
 import { delay, scenario, until, within, type AdapterFixture, type RequestLike, type ServerLike, type SessionLike } from './fixture.js';
-import { PATHS, constructorChecks, scenarios, type TraceEntry, type WebSocketClass } from './whatwg-scenarios.js';
-import { expectedTraces, knownDifferences } from './whatwg-expected.js';
+import { PATHS, constructorChecks, scenarios, streamScenarios, type WebSocketClass, type WebSocketStreamClass } from './whatwg-scenarios.js';
+import { expectedStreamTraces, expectedTraces, knownDifferences } from './whatwg-expected.js';
 
 /** The adapter's WHATWG exports the suite uses (structural). */
 export interface WhatwgApi {
@@ -69,6 +69,13 @@ export function whatwgSuite(fixture: AdapterFixture, whatwg: WhatwgFixture): voi
       const native = await run(whatwg.native.WebSocket, base);
       const listed = knownDifferences[whatwg.native.name]?.[name];
       assert.deepEqual(native, listed?.trace ?? trace, `${whatwg.native.name}'s trace of "${name}" (listed: ${listed?.why ?? 'none'})`);
+    });
+  }
+
+  for (const [name, run] of Object.entries(streamScenarios)) {
+    scenario(fixture, `WebSocketStream: ${name.replace('stream: ', '')}`, async (t) => {
+      const base = await whatwgScenarioServer(api, t.listen);
+      assert.deepEqual(await within(run(api.WebSocketStream as unknown as WebSocketStreamClass, base), 10_000, name), expectedStreamTraces[name]);
     });
   }
 
