@@ -8,25 +8,7 @@
  */
 import process from 'node:process';
 import { WebSocketServer } from '@framewire/bun-adapter';
-import { DEMO_SERVER_OPTIONS, type Demo } from './demo.js';
-import { requestTarget, toResponse } from './fetch-bridge.js';
-import { pageUrl, runDemo, type RunningDemo } from './entry.js';
+import { startFetchServer } from './fetch-bridge.js';
+import { runDemo } from './entry.js';
 
-async function start(demo: Demo, host: string, port: number): Promise<RunningDemo> {
-  const server = new WebSocketServer({
-    host,
-    port,
-    ...DEMO_SERVER_OPTIONS,
-    fetch: (request) => toResponse(demo.http(request.method, requestTarget(request))),
-  });
-  server.on('connection', (session, request) => demo.connection(session, request));
-  const address = await server.listen();
-  return {
-    url: pageUrl(host, address.port),
-    webSocketUrl: pageUrl(host, address.port).replace(/^http/, 'ws'),
-    connections: () => server.connectionCount,
-    close: (timeout) => server.close({ timeout }),
-  };
-}
-
-await runDemo('bun', process.versions['bun'] ?? 'unknown', start);
+await runDemo('bun', process.versions['bun'] ?? 'unknown', startFetchServer(WebSocketServer));

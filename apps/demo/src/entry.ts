@@ -14,7 +14,7 @@ import { Demo, type RuntimeName } from './demo.js';
 export interface RunningDemo {
   /** The page's URL, `http://host:port/`. */
   readonly url: string;
-  /** Where the WebSockets listen, `ws://host:port/` (the page's port except on Bun). */
+  /** Where the WebSockets listen, `ws://host:port/` (the page's port on every runtime). */
   readonly webSocketUrl: string;
   /** Open WebSocket connections (for the goodbye line). */
   readonly connections: () => number;

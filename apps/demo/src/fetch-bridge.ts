@@ -4,7 +4,9 @@
  *
  * @module
  */
-import type { DemoResponse } from './demo.js';
+import type { Session, UpgradeRequest } from '@framewire/codec/adapter';
+import { DEMO_SERVER_OPTIONS, type DemoResponse } from './demo.js';
+import { pageUrl, type StartDemo } from './entry.js';
 
 /** A fetch `Response` from the demo's answer. */
 export function toResponse(answer: DemoResponse): Response {
@@ -17,4 +19,38 @@ export function toResponse(answer: DemoResponse): Response {
 export function requestTarget(request: Request): string {
   const url = new URL(request.url);
   return url.pathname + url.search;
+}
+
+/** The part of the raw Bun and Deno servers the demo uses: WebSocket upgrades and `fetch` on one port. */
+interface FetchServer {
+  on(event: 'connection', listener: (session: Session, request: UpgradeRequest) => void): unknown;
+  listen(): Promise<{ port: number }>;
+  readonly connectionCount: number;
+  close(options: { timeout: number }): Promise<void>;
+}
+
+/** The options the demo hands such a server. */
+type FetchServerOptions = typeof DEMO_SERVER_OPTIONS & { host: string; port: number; fetch: (request: Request) => Response };
+
+/**
+ * How the Bun and Deno entries start: the adapter's raw server takes the
+ * WebSocket upgrades, and its `fetch` handler serves the page on the same port.
+ */
+export function startFetchServer(Server: new (options: FetchServerOptions) => FetchServer): StartDemo {
+  return async (demo, host, port) => {
+    const server = new Server({
+      host,
+      port,
+      ...DEMO_SERVER_OPTIONS,
+      fetch: (request) => toResponse(demo.http(request.method, requestTarget(request))),
+    });
+    server.on('connection', (session, request) => demo.connection(session, request));
+    const address = await server.listen();
+    return {
+      url: pageUrl(host, address.port),
+      webSocketUrl: pageUrl(host, address.port).replace(/^http/, 'ws'),
+      connections: () => server.connectionCount,
+      close: (timeout) => server.close({ timeout }),
+    };
+  };
 }
