@@ -18,7 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const packages = ['codec', 'node-adapter', 'bun-adapter', 'deno-adapter', 'testkit', 'cli'];
+const packages = ['codec', 'node-adapter', 'bun-adapter', 'deno-adapter', 'testkit', 'pubsub', 'cli'];
 /** The tarball name of a package folder (the CLI is published as plain `framewire`). */
 const tarballPattern = (name) => (name === 'cli' ? /^framewire-\d.*\.tgz$/ : new RegExp(`^framewire-${name}-\\d.*\\.tgz$`));
 const bin = (name) => join(root, 'node_modules', '.bin', name);

@@ -28,6 +28,7 @@ const READMES = [
   'packages/testkit/README.md',
   'apps/demo/README.md',
   'packages/cli/README.md',
+  'packages/pubsub/README.md',
 ];
 const TIMEOUT_MS = 30_000;
 
