@@ -40,7 +40,13 @@ export const DEFAULT_BACKOFF: Readonly<BackoffSettings> = Object.freeze({
 
 /** Fill in and check backoff options. @throws UsageError on a negative or non-numeric setting. */
 export function backoffSettings(options: BackoffOptions = {}): BackoffSettings {
-  const settings: BackoffSettings = { ...DEFAULT_BACKOFF, ...definedOnly(options) };
+  const settings: BackoffSettings = {
+    initialDelay: options.initialDelay ?? DEFAULT_BACKOFF.initialDelay,
+    factor: options.factor ?? DEFAULT_BACKOFF.factor,
+    maxDelay: options.maxDelay ?? DEFAULT_BACKOFF.maxDelay,
+    maxAttempts: options.maxAttempts ?? DEFAULT_BACKOFF.maxAttempts,
+    stableAfter: options.stableAfter ?? DEFAULT_BACKOFF.stableAfter,
+  };
   for (const [name, value] of Object.entries(settings)) {
     if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
       throw new UsageError('FW_ERR_INVALID_ARGUMENT', `reconnect option ${name} must be a number ≥ 0, got ${String(value)}`);
@@ -52,7 +58,8 @@ export function backoffSettings(options: BackoffOptions = {}): BackoffSettings {
 
 /** The upper bound of the delay before attempt `n` (0 = the first retry): `min(maxDelay, initialDelay·factor^n)`. */
 export function backoffCeiling(settings: BackoffSettings, n: number): number {
-  // factor^n overflows to Infinity for large n; min() keeps it at maxDelay.
+  // factor^n overflows to Infinity for large n: min() keeps it at maxDelay, and 0·Infinity (NaN) is 0.
+  if (settings.initialDelay === 0) return 0;
   return Math.min(settings.maxDelay, settings.initialDelay * settings.factor ** n);
 }
 
@@ -60,8 +67,4 @@ export function backoffCeiling(settings: BackoffSettings, n: number): number {
 export function backoffDelay(settings: BackoffSettings, n: number, random: () => number): number {
   const r = Math.min(Math.max(random(), 0), 1); // a misbehaving source cannot leave the range
   return Math.floor(r * backoffCeiling(settings, n));
-}
-
-function definedOnly<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
