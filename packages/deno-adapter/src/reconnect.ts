@@ -1,6 +1,17 @@
-import { ReconnectingClient, type ReconnectOptions, type HubMessage, type SessionMessage } from '@framewire/codec/adapter';
+import { ReconnectingClient, type ReconnectOptions, type HubMessage, type Scheduler, type SessionMessage } from '@framewire/codec/adapter';
 import { connect, type ConnectOptions } from './client.js';
 import { denoScheduler } from './deno-scheduler.js';
+
+/**
+ * denoScheduler's clock with timers that keep the process alive: while it waits
+ * out a backoff delay the client has no socket, and an unref'ed timer would
+ * let the process exit instead of reconnecting. `close()` clears them all.
+ */
+const keepAliveScheduler: Scheduler = {
+  now: denoScheduler.now,
+  setTimer: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimer: (handle) => clearTimeout(handle as number),
+};
 
 /**
  * Options of {@link reconnect}: the reconnect settings (backoff, heartbeat,
@@ -33,6 +44,6 @@ export function reconnect(url: string | URL, options?: ReconnectConnectOptions):
 export function reconnect(url: string | URL, options: ReconnectConnectOptions = {}): ReconnectingClient<SessionMessage | HubMessage, ConnectOptions> {
   return new ReconnectingClient<SessionMessage | HubMessage, ConnectOptions>(url, options as ReconnectOptions & ConnectOptions, {
     connect: (href, connectOptions) => connect(href, connectOptions),
-    scheduler: denoScheduler,
+    scheduler: keepAliveScheduler,
   });
 }

@@ -62,7 +62,7 @@ export interface ReconnectEvents<M> {
   online: (info: OnlineInfo) => void;
   /** The open connection ended (emitted once after every `online`). */
   offline: (reason: OfflineReason) => void;
-  /** A message: the session's data (or a decoded {@link HubMessage} in resume mode) and whether it was binary. */
+  /** A message: the session's data (or a decoded {@link HubMessage} in resume mode) and whether it is binary. */
   message: (data: M, isBinary: boolean) => void;
   /** A retry is scheduled after `delay` ms. */
   reconnecting: (info: ReconnectingInfo) => void;
@@ -84,7 +84,7 @@ export interface ReconnectOptions extends BackoffOptions, SendQueueOptions {
    * A returned promise is awaited; what it throws is reported on `error` and
    * the client carries on.
    */
-  onOpen?: (info: OnlineInfo) => void | Promise<void>;
+  onOpen?: (info: OnlineInfo) => unknown;
   /** Override the retry table: `retried` is the table's answer; return whether to reconnect. */
   shouldReconnect?: (reason: OfflineReason, retried: boolean) => boolean;
   /**
@@ -390,6 +390,7 @@ export class ReconnectingClient<M = SessionMessage, C extends object = object>
       }
       this.#lastId = decoded.id;
       message = decoded as M;
+      isBinary = typeof decoded.data !== 'string';
     } else {
       message = data as M;
     }
