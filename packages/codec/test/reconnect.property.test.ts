@@ -174,7 +174,7 @@ describe('resume properties', () => {
       params,
     );
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.json(), fc.constant('{"topic":"t","id":"","data":"x"}')), (text) => {
+      fc.property(fc.oneof(fc.string(), fc.json(), fc.constant('{"topic":"t","id":"","data":"x"}'), fc.constant('{"topic":"t","id":1.5,"data":"x"}')), (text) => {
         try {
           const message = decodeHubEnvelope(text);
           expect(typeof message.id).toBe('string');

@@ -249,6 +249,12 @@ describe('ReconnectingClient resume (framewire.v1)', () => {
     h.client.close();
   });
 
+  it('a numeric id is taken as its decimal text', async () => {
+    const { decodeHubEnvelope } = await import('../src/adapter/reconnect-resume.js');
+    expect(decodeHubEnvelope('{"topic":"t","id":42,"data":"x","extra":true}')).toEqual({ topic: 't', id: '42', data: 'x' });
+    expect(() => decodeHubEnvelope('{"topic":"t","id":1.5,"data":"x"}')).toThrow('needs string');
+  });
+
   it('a server that does not choose framewire.v1 is a final failure', async () => {
     const h = await harness([{}], { resume: 'framewire.v1' });
     await settle();

@@ -38,7 +38,10 @@ export function decodeHubEnvelope(text: unknown): HubMessage {
     throw new HubEnvelopeError('framewire.v1 delivery is not JSON');
   }
   if (typeof value !== 'object' || value === null) throw new HubEnvelopeError('framewire.v1 delivery is not a JSON object');
-  const { topic, id, data, binary } = value as Record<string, unknown>;
+  const { topic, data, binary } = value as Record<string, unknown>;
+  // A numeric id is taken as its decimal text (a hub may count with numbers).
+  const raw = (value as Record<string, unknown>)['id'];
+  const id = typeof raw === 'number' && Number.isSafeInteger(raw) ? String(raw) : raw;
   if (typeof topic !== 'string' || typeof id !== 'string' || id === '' || typeof data !== 'string') {
     throw new HubEnvelopeError('framewire.v1 delivery needs string "topic", "id" and "data"');
   }

@@ -4,6 +4,7 @@
 // TCP peer that stops answering pings, and framewire.v1 resume against a
 // small server that implements the hub's envelope and `since`.
 import assert from 'node:assert/strict';
+import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import type net from 'node:net';
 import { scenario, until, within, type AdapterFixture, type ReconnectingClientLike, type ServerLike, type SessionLike } from './fixture.js';
@@ -110,7 +111,7 @@ export function reconnectSuite(fixture: AdapterFixture): void {
   });
 
   scenario(fixture, 'reconnect: framewire.v1 resume gets exactly the missed messages with since=<last id>', async (t) => {
-    const log: { id: string; data: string }[] = [];
+    const log: { id: string; data: string; binary?: true }[] = [];
     const live = new Set<SessionLike>();
     const sinces: (string | undefined)[] = [];
     let down = false; // while down, upgrades get 503 (retried): what is published then is missed
@@ -124,8 +125,8 @@ export function reconnectSuite(fixture: AdapterFixture): void {
       for (const entry of log.slice(from)) ws.send(envelope(entry));
       live.add(ws);
     });
-    const publish = (data: string): void => {
-      const entry = { id: `${log.length + 1}-0`, data };
+    const publish = (data: string, binary = false): void => {
+      const entry = { id: `${log.length + 1}-0`, data: binary ? Buffer.from(data).toString('base64') : data, ...(binary ? { binary: true as const } : {}) };
       log.push(entry);
       for (const ws of live) ws.send(envelope(entry));
     };
@@ -142,19 +143,20 @@ export function reconnectSuite(fixture: AdapterFixture): void {
     for (const ws of live) ws.terminate();
     await until(() => events.includes('offline:1006') && events.includes('reconnecting'), 5000, 'offline');
     publish('m3'); // missed while offline (nobody live)
-    publish('m4');
+    publish('m4', true); // binary: base64 in the envelope, bytes to the application
     down = false;
     await until(() => client.online && got.length === 4, 10_000, 'resumed');
     publish('m5');
     await until(() => got.length === 5, 5000, 'live again');
     assert.deepEqual(sinces, [undefined, '2-0']);
-    assert.deepEqual(got, ['m1', 'm2', 'm3', 'm4', 'm5'].map((data, i) => ({ topic: 'news', id: `${i + 1}-0`, data })));
+    const expected = ['m1', 'm2', 'm3', new Uint8Array(Buffer.from('m4')), 'm5'];
+    assert.deepEqual(got, expected.map((data, i) => ({ topic: 'news', id: `${i + 1}-0`, data })));
     assert.equal(client.lastId, '5-0');
   });
 }
 
-function envelope(entry: { id: string; data: string }): string {
-  return JSON.stringify({ topic: 'news', id: entry.id, data: entry.data });
+function envelope(entry: { id: string; data: string; binary?: true }): string {
+  return JSON.stringify({ topic: 'news', ...entry });
 }
 
 /** Answer the opening handshake (RFC 6455 §4.2.2), then read everything and answer nothing: pings go unanswered. */
