@@ -7,9 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { backoffCeiling, backoffDelay, backoffSettings } from '../src/adapter/reconnect-backoff.js';
 import { SendQueue, utf8Length } from '../src/adapter/reconnect-queue.js';
 import { HubEnvelopeError, decodeHubEnvelope, fromBase64, withSince } from '../src/adapter/reconnect-resume.js';
-import { ConnectError } from '../src/session/connect-errors.js';
+import { ConnectError, HandshakeStatusError } from '../src/session/connect-errors.js';
 import { toBase64 } from '../src/protocol/base64.js';
-import { harness } from './reconnect-helpers.js';
+import { harness, type Outcome } from './reconnect-helpers.js';
 import { settle } from './session-helpers.js';
 
 const SEED = Number(process.env['FW_FUZZ_SEED'] ?? 42);
@@ -119,7 +119,7 @@ describe('offline queue properties', () => {
 
   it('utf8Length agrees with TextEncoder', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary' }), (text) => {
+      fc.property(fc.string({ unit: 'binary', maxLength: 100 }), (text) => {
         expect(utf8Length(text)).toBe(new TextEncoder().encode(text).byteLength);
       }),
       params,
@@ -183,6 +183,90 @@ describe('resume properties', () => {
         }
       }),
       params,
+    );
+  });
+});
+
+type Step =
+  | { op: 'send' }
+  | { op: 'serverClose'; code: number }
+  | { op: 'silence' }
+  | { op: 'advance'; ms: number }
+  | { op: 'close' };
+
+const outcome: fc.Arbitrary<Outcome> = fc.oneof(
+  { weight: 3, arbitrary: fc.constant({}) },
+  { weight: 2, arbitrary: fc.constant(new ConnectError('FW_ERR_CONNECTION_FAILED', 'refused')) },
+  { weight: 1, arbitrary: fc.constant(new HandshakeStatusError(503, {}, new Uint8Array(), '503')) },
+  { weight: 1, arbitrary: fc.constant(new HandshakeStatusError(401, {}, new Uint8Array(), '401')) },
+);
+const step: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 4, arbitrary: fc.constant({ op: 'send' as const }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('serverClose' as const), code: fc.constantFrom(1000, 1001, 1006, 1008, 1011, 1012) }) },
+  { weight: 1, arbitrary: fc.constant({ op: 'silence' as const }) },
+  { weight: 4, arbitrary: fc.record({ op: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 4000 }) }) },
+  { weight: 1, arbitrary: fc.constant({ op: 'close' as const }) },
+);
+
+describe('ReconnectingClient property: any sequence of failures, sends and closes', () => {
+  it('online/offline alternate, close is last and once, the queue stays bounded, sends arrive in order at most once, and no timer is left', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(outcome, { maxLength: 8 }), fc.array(step, { maxLength: 30 }), fc.nat({ max: 4 }), async (script, steps, maxQueued) => {
+        const h = await harness([...script], { initialDelay: 100, maxDelay: 2000, pingInterval: 1000, maxMissedPongs: 2, maxQueuedMessages: maxQueued, random: () => 0.5 });
+        let sent = 0;
+        const check = (): void => {
+          const life = h.events.filter((e) => e.startsWith('online') || e.startsWith('offline') || e.startsWith('close'));
+          for (let i = 0; i < life.length; i++) {
+            const e = life[i]!;
+            const previous = life[i - 1];
+            if (e.startsWith('online')) expect(previous === undefined || previous.startsWith('offline')).toBe(true);
+            if (e.startsWith('offline')) expect(previous?.startsWith('online')).toBe(true);
+            if (e.startsWith('close')) expect(i).toBe(life.length - 1);
+          }
+          expect(h.events.filter((e) => e.startsWith('close')).length).toBeLessThanOrEqual(1);
+          const closedEvent = h.events.some((e) => e.startsWith('close'));
+          if (closedEvent) expect(h.events.at(-1)!.startsWith('close')).toBe(true);
+          expect(h.client.state === 'closed').toBe(closedEvent);
+          expect(h.client.online).toBe(h.client.state === 'online');
+          expect(h.client.queuedMessages).toBeLessThanOrEqual(maxQueued);
+          const arrived = h.received.flat().map((m) => Number(m.slice(1)));
+          for (let i = 1; i < arrived.length; i++) expect(arrived[i]!).toBeGreaterThan(arrived[i - 1]!);
+        };
+        for (const s of steps) {
+          const server = h.servers.at(-1);
+          switch (s.op) {
+            case 'send':
+              if (h.client.state === 'closed' || h.client.state === 'closing') expect(() => h.client.send('late')).toThrow();
+              else h.client.send(`m${sent++}`);
+              break;
+            case 'serverClose':
+              if (server !== undefined && server.readyState === 1) {
+                if (s.code === 1006) server.terminate();
+                else server.closeWithLibraryCode(s.code);
+              }
+              break;
+            case 'silence':
+              if (server !== undefined) server.receive = () => {};
+              break;
+            case 'advance':
+              await h.advance(s.ms);
+              break;
+            case 'close':
+              h.client.close();
+              break;
+          }
+          await settle();
+          check();
+        }
+        h.client.close();
+        await settle();
+        await h.advance(10_000); // the sessions' own close timers run out too
+        await settle();
+        check();
+        expect(h.client.state).toBe('closed');
+        expect(h.clock.pendingTimers).toBe(0);
+      }),
+      { ...params, numRuns: Math.min(RUNS, 100) },
     );
   });
 });
