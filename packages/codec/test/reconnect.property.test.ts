@@ -15,6 +15,8 @@ import { settle } from './session-helpers.js';
 const SEED = Number(process.env['FW_FUZZ_SEED'] ?? 42);
 const RUNS = Number(process.env['FW_FUZZ_RUNS'] ?? 200);
 const params = { seed: SEED, numRuns: RUNS };
+/** Properties that drive a whole client per run: fewer runs by default, FW_FUZZ_RUNS when set. */
+const CLIENT_RUNS = Number(process.env['FW_FUZZ_RUNS'] ?? 60);
 
 const backoffOptions = fc.record({
   initialDelay: fc.integer({ min: 0, max: 5000 }),
@@ -72,7 +74,7 @@ describe('backoff properties', () => {
           expect(h.clock.pendingTimers).toBe(0);
         },
       ),
-      { ...params, numRuns: Math.min(RUNS, 60) },
+      { ...params, numRuns: CLIENT_RUNS },
     );
   });
 
@@ -266,7 +268,7 @@ describe('ReconnectingClient property: any sequence of failures, sends and close
         expect(h.client.state).toBe('closed');
         expect(h.clock.pendingTimers).toBe(0);
       }),
-      { ...params, numRuns: Math.min(RUNS, 100) },
+      { ...params, numRuns: CLIENT_RUNS * 2 },
     );
   });
 });
