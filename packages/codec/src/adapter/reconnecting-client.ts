@@ -81,8 +81,9 @@ export interface ReconnectOptions extends BackoffOptions, SendQueueOptions {
   /**
    * Runs on every (re)connect, before the offline queue is flushed and
    * before `online`: re-send subscribe messages here with `info.session.send`.
-   * A returned promise is awaited; what it throws is reported on `error` and
-   * the client carries on.
+   * A returned promise is awaited (sends made meanwhile are queued; one that
+   * never settles holds the client in `'connecting'`); what it throws is
+   * reported on `error` and the client carries on.
    */
   onOpen?: (info: OnlineInfo) => unknown;
   /** Override the retry table: `retried` is the table's answer; return whether to reconnect. */
