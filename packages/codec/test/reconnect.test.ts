@@ -99,6 +99,19 @@ describe('ReconnectingClient', () => {
     h.client.close();
   });
 
+  it('offline listeners already see the client offline, and a send there is queued', async () => {
+    const h = await harness([], { random: () => 0 });
+    const seen: unknown[] = [];
+    h.client.on('offline', () => seen.push(h.client.online, h.client.state, h.client.send('from offline'), h.client.queuedMessages));
+    h.servers[0]!.terminate();
+    await settle();
+    expect(seen).toEqual([false, 'waiting', true, 1]);
+    await h.advance(0);
+    await settle();
+    expect(h.received[1]).toEqual(['from offline']);
+    h.client.close();
+  });
+
   it('gives up after maxAttempts retries in a row', async () => {
     const h = await harness([refused(), refused(), refused(), refused()], { maxAttempts: 2, random: () => 0 });
     await h.advance(0);

@@ -432,6 +432,7 @@ export class ReconnectingClient<M = SessionMessage, C extends object = object>
     const reason: OfflineReason = this.#heartbeatLost
       ? { kind: 'heartbeat', missed: this.#missed }
       : { kind: 'close', code: info.code, reason: info.reason, wasClean: info.wasClean };
+    if (this.#state === 'online') this.#state = 'waiting'; // `offline` listeners see the client offline
     if (wasOnline) this.emit('offline', [reason]);
     if (this.#state === 'closing') {
       this.#finish({ cause: 'closed' });
