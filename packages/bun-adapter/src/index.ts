@@ -13,6 +13,8 @@ export { WebSocketServer } from './server.js';
 export type { AcceptHook, AddressInfo, CloseOptions, ServerEvents, ServerOptions, UpgradeContext } from './server.js';
 export { bunUtf8 } from './bun-runtime.js';
 export { connect } from './client.js';
+export { reconnect } from './reconnect.js';
+export type { ReconnectConnectOptions } from './reconnect.js';
 export type { ConnectOptions } from './client.js';
 export { BunSocketTransport } from './socket-transport.js';
 export { bunScheduler } from './bun-scheduler.js';

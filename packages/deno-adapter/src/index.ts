@@ -16,6 +16,8 @@ export type { FetchHandler, FetchInfo } from './server.js';
 export { denoUtf8 } from './deno-runtime.js';
 export type { ConnectionLimits } from './deno-runtime.js';
 export { connect } from './client.js';
+export { reconnect } from './reconnect.js';
+export type { ReconnectConnectOptions } from './reconnect.js';
 export type { ClientTlsOptions, ConnectOptions } from './client.js';
 export { ConnTransport, released } from './conn-transport.js';
 export type { ConnTransportOptions } from './conn-transport.js';

@@ -10,6 +10,8 @@
 export { WebSocketServer, nodeUtf8 } from './server.js';
 export type { AcceptHook, CloseOptions, ServerEvents, ServerOptions, UpgradeContext } from './server.js';
 export { connect } from './client.js';
+export { reconnect } from './reconnect.js';
+export type { ReconnectConnectOptions } from './reconnect.js';
 export type { ConnectOptions } from './client.js';
 export { SocketTransport } from './socket-transport.js';
 export { Http2StreamTransport } from './http2-stream-transport.js';

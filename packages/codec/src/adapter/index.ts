@@ -47,3 +47,13 @@ export type { FetchHandler, FirstRequest, ServeHttpOptions } from './http-fallba
 export { ProxyTunnel, parseProxyUrl, proxyFor } from './proxy.js';
 export type { ProxyEnvironment, ProxySetting, ProxyTarget, TunnelResult } from './proxy.js';
 export type { ConnectFlow } from './client-core.js';
+export { ReconnectingClient, DEFAULT_RECONNECT_HEARTBEAT } from './reconnecting-client.js';
+export type { OnlineInfo, ReconnectCloseInfo, ReconnectEvents, ReconnectOptions, ReconnectRuntime, ReconnectState, ReconnectingInfo } from './reconnecting-client.js';
+export { DEFAULT_BACKOFF, backoffCeiling, backoffDelay, backoffSettings } from './reconnect-backoff.js';
+export type { BackoffOptions, BackoffSettings } from './reconnect-backoff.js';
+export { isRetried, retryAfterMs } from './reconnect-policy.js';
+export type { OfflineReason } from './reconnect-policy.js';
+export { DEFAULT_SEND_QUEUE, SendQueue } from './reconnect-queue.js';
+export type { SendQueueOptions } from './reconnect-queue.js';
+export { HUB_PROTOCOL, HubEnvelopeError, decodeHubEnvelope, withSince } from './reconnect-resume.js';
+export type { HubMessage } from './reconnect-resume.js';

@@ -28,3 +28,12 @@ export type { PublishData, PublishOptions, TopicBackpressure, TopicBackpressureP
 export { MAX_TOPIC_LENGTH } from '../session/topic-name.js';
 export { MemoryBroker } from '../session/broker.js';
 export type { Broker, BrokerListener, BrokerMessage } from '../session/broker.js';
+export { ReconnectingClient, DEFAULT_RECONNECT_HEARTBEAT } from './reconnecting-client.js';
+export type { OnlineInfo, ReconnectCloseInfo, ReconnectEvents, ReconnectOptions, ReconnectState, ReconnectingInfo } from './reconnecting-client.js';
+export { DEFAULT_BACKOFF } from './reconnect-backoff.js';
+export type { BackoffOptions } from './reconnect-backoff.js';
+export type { OfflineReason } from './reconnect-policy.js';
+export { DEFAULT_SEND_QUEUE } from './reconnect-queue.js';
+export type { SendQueueOptions } from './reconnect-queue.js';
+export { HUB_PROTOCOL, HubEnvelopeError } from './reconnect-resume.js';
+export type { HubMessage } from './reconnect-resume.js';

@@ -88,6 +88,8 @@ export interface SuiteServerOptions {
   /** Plain HTTP on the port (Deno raw and Bun); the handler gets the runtime's own Request. */
   fetch?: (request: Request) => Response | Promise<Response>;
   maxBodyBytes?: number;
+  /** Listen on this port instead of a free one (a server restarted on the same port). */
+  port?: number;
 }
 
 /** Client options the suites pass; `ca` (PEM) is mapped to the runtime's TLS option by the fixture. */
@@ -133,6 +135,24 @@ export interface AdapterApi {
   readonly UsageError: abstract new (...args: never[]) => Error;
   /** The embedded broker: servers given the same one share topics. */
   readonly MemoryBroker: new () => object;
+  /** The reconnecting client (reconnect.suite.ts). */
+  reconnect(url: string, options?: Record<string, unknown>): ReconnectingClientLike;
+}
+
+/** The part of a `ReconnectingClient` the reconnect suite uses. */
+export interface ReconnectingClientLike {
+  readonly state: string;
+  readonly online: boolean;
+  readonly lastId: string | undefined;
+  readonly closed: Promise<{ cause: string; last?: { kind: string; code?: number; error?: Error } }>;
+  send(data: string | Uint8Array): boolean;
+  close(code?: number, reason?: string): void;
+  on(event: 'online', listener: (info: { url: string; connection: number; session: SessionLike }) => void): unknown;
+  on(event: 'offline', listener: (reason: { kind: string; code?: number; missed?: number }) => void): unknown;
+  on(event: 'reconnecting', listener: (info: { attempt: number; delay: number }) => void): unknown;
+  on(event: 'message', listener: (data: unknown, isBinary: boolean) => void): unknown;
+  on(event: 'close', listener: (info: { cause: string }) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** One runtime's way to run the suites. */

@@ -7,6 +7,7 @@ import { hostileSuite } from './hostile.suite.js';
 import { httpFallbackSuite } from './http-fallback.suite.js';
 import { messagesSuite } from './messages.suite.js';
 import { proxySuite } from './proxy.suite.js';
+import { reconnectSuite } from './reconnect.suite.js';
 import { shutdownSuite } from './shutdown.suite.js';
 import { tlsSuite } from './tls.suite.js';
 import { topicsSuite } from './topics.suite.js';
@@ -22,4 +23,5 @@ export function allSuites(fixture: AdapterFixture): void {
   proxySuite(fixture);
   httpFallbackSuite(fixture);
   topicsSuite(fixture);
+  reconnectSuite(fixture);
 }
