@@ -2,8 +2,8 @@
  * Joining history and live delivery for `?since=ID` with no gap and no
  * duplicate. The hub subscribes the client to live messages first and
  * buffers them here, then reads the history after ID, then calls
- * {@link LiveMerge.finish}: history first, then the buffered live messages
- * the history did not already hold, each id once and in id order. From then
+ * {@link LiveMerge.finish}: history and the buffered live messages as one
+ * list, each id once and in id order. From then
  * on {@link LiveMerge.push} passes on only ids after the last one delivered.
  *
  * @module
@@ -60,11 +60,12 @@ export class LiveMerge<M extends HasId> {
   finish(history: readonly M[]): M[] {
     const buffered = this.#buffer ?? [];
     this.#buffer = undefined;
+    // One sorted union, not history-then-live: when the log dropped old
+    // messages, live ones may be older than the first kept one. Live arrivals
+    // from several hubs may also come out of id order. The sort is stable.
+    const all = [...history, ...buffered].sort((a, b) => this.#compare(a.id, b.id));
     const out: M[] = [];
-    for (const message of history) if (this.#accept(message)) out.push(message);
-    // Live arrivals from several hubs may interleave out of id order: sort (stable) before skipping.
-    const live = [...buffered].sort((a, b) => this.#compare(a.id, b.id));
-    for (const message of live) if (this.#accept(message)) out.push(message);
+    for (const message of all) if (this.#accept(message)) out.push(message);
     return out;
   }
 
