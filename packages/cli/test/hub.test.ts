@@ -20,7 +20,7 @@ interface Envelope {
 }
 
 /** POST a text body; resolves with the status and parsed JSON (or text). */
-async function post(url: string, body: string | Uint8Array, type = 'text/plain', headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+async function post(url: string, body: string | Uint8Array<ArrayBuffer>, type = 'text/plain', headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
   const response = await fetch(url, { method: 'POST', body, headers: { 'Content-Type': type, ...headers } });
   const text = await response.text();
   let parsed: unknown = text;
