@@ -56,14 +56,20 @@ type Authorized = { readonly ok: true; readonly permissions: Permissions; readon
 const TOPIC_PATH = /^\/topics\/([^/]*)$/;
 const HISTORY_PATH = /^\/topics\/([^/]*)\/history$/;
 
-/** Start a hub; resolves once it listens. */
-export async function startHub(config: HubConfig, log: Log): Promise<RunningHub> {
-  const backend: HubBackend = await openHubBackend({
-    redis: config.redis,
-    nats: config.nats,
-    history: config.history,
-    maxTopics: config.maxTopics,
-  });
+/**
+ * Start a hub; resolves once it listens.
+ * @param sharedBackend a broker and log to use instead of the ones the flags
+ *   pick (several hubs in one process, tests); the caller closes it.
+ */
+export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubBackend): Promise<RunningHub> {
+  const backend: HubBackend =
+    sharedBackend ??
+    (await openHubBackend({
+      redis: config.redis,
+      nats: config.nats,
+      history: config.history,
+      maxTopics: config.maxTopics,
+    }));
   const verifier = config.secret === undefined ? undefined : new TokenVerifier(config.secret);
   const tickets = new TicketStore();
   const grants = new WeakMap<UpgradeRequest, Grant>();
@@ -89,7 +95,8 @@ export async function startHub(config: HubConfig, log: Log): Promise<RunningHub>
       else response.destroy();
     });
   });
-  // A slow or broken HTTP client must not keep sockets forever.
+  // A slow or broken HTTP client must not keep sockets forever, nor may plain HTTP clients pile up.
+  http.maxConnections = config.maxConnections + 1024;
   http.headersTimeout = 10_000;
   http.requestTimeout = 30_000;
 
@@ -236,7 +243,7 @@ export async function startHub(config: HubConfig, log: Log): Promise<RunningHub>
       topics.close();
       await server.close({ timeout: timeoutMs });
       http.closeAllConnections();
-      await backend.close();
+      if (sharedBackend === undefined) await backend.close();
     },
   };
 }
