@@ -20,8 +20,10 @@ afterEach(async () => {
   expect(errors).toEqual([]);
 });
 
+const broker = new MemoryBroker();
+
 async function twoHubs(): Promise<[RunningHub, RunningHub]> {
-  const shared: HubBackend = { broker: new MemoryBroker(), log: new MemoryLog({ maxLength: 100 }), description: 'shared', close: async () => {} };
+  const shared: HubBackend = { broker, log: new MemoryLog({ maxLength: 100 }), description: 'shared', close: async () => {} };
   const config = parseHubConfig(['--port', '0'], {});
   const a = await startHub(config, log, shared);
   const b = await startHub(config, log, shared);
@@ -55,6 +57,13 @@ describe('hubs sharing a broker and a log', () => {
     expect(plainOnB.messages).toEqual(['over http on A', 'over ws on A']);
     expect(onA.messages).toEqual(['over http on A', 'over ws on A']);
     expect(sender.messages).toEqual(['over http on A']);
+    // No leak: once every subscriber left, neither hub listens on the broker.
+    expect(broker.listenerCount('news')).toBe(2);
+    for (const client of [onB, plainOnB, sender, onA]) client.session.close(1000);
+    await Promise.all([onB, plainOnB, sender, onA].map((client) => client.closed));
+    const deadline = Date.now() + 5000;
+    while (broker.topics.length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(broker.topics).toEqual([]);
   });
 
   it('a subscriber of B that was away resumes with since and gets what was published on A and on B, in order', async () => {

@@ -22,7 +22,7 @@ export async function startHubCommand(config: HubConfig): Promise<RunningHub> {
   }
   // Always printed, even with --quiet: harnesses read the port from it.
   process.stderr.write(
-    `framewire: hub on ws://${config.host}:${hub.port}/topics/NAME (history ${config.history} per topic, memory, echo ${config.echo ? 'on' : 'off'})\nREADY\n`,
+    `framewire: hub on ws://${config.host.includes(':') ? `[${config.host}]` : config.host}:${hub.port}/topics/NAME (history ${config.history} per topic, memory, echo ${config.echo ? 'on' : 'off'})\nREADY\n`,
   );
   return hub;
 }
