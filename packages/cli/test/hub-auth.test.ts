@@ -1,9 +1,12 @@
 // `framewire hub --secret`: JWT (HS256 via jose) and one-time tickets, as
 // users run it: the real CLI process, real clients, real tokens.
+import { existsSync } from 'node:fs';
 import { connect, HandshakeStatusError, type ConnectOptions } from '@framewire/node-adapter';
 import { SignJWT } from 'jose';
+import { chromium } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { record } from './helpers/client.js';
+import { peerMissing } from '../../codec/test/peers.js';
 import { startCli, stopAll, type RunningCli } from './helpers/cli.js';
 
 afterEach(stopAll);
@@ -143,5 +146,57 @@ describe('hub --secret: one-time tickets', () => {
     const { ticket } = (await response.json()) as { ticket: string };
     await new Promise((resolve) => setTimeout(resolve, 3000));
     expect(await upgradeStatus(ws(cli, `/topics/news?ticket=${ticket}`))).toBe(401);
+  });
+});
+
+const chromiumPath = '/usr/bin/chromium';
+const hasChromium = existsSync(chromiumPath);
+if (!hasChromium) peerMissing(it, `${chromiumPath} (apt-get install chromium): hub tickets from a browser`);
+
+describe.skipIf(!hasChromium)('hub --secret: a browser (Chromium) on another origin', () => {
+  it('trades its JWT for a ticket (CORS preflight), subscribes with ?ticket=, publishes over HTTP, and cannot reuse the ticket', async () => {
+    const cli = await startCli(['hub', '--port', '0', '--secret', SECRET]);
+    const jwt = await token();
+    const browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    try {
+      const page = await browser.newPage();
+      // The page's origin is localhost:PORT; the hub is called as 127.0.0.1:PORT: a different origin.
+      await page.goto(`http://localhost:${cli.port}/healthz`);
+      const result = await page.evaluate(
+        async ({ hub, jwt }) => {
+          const auth = { Authorization: `Bearer ${jwt}` };
+          const issued = await fetch(`http://${hub}/tickets`, { method: 'POST', headers: auth });
+          const { ticket } = (await issued.json()) as { ticket: string };
+          const open = (t: string): Promise<{ got: string[]; code: number; opened: boolean }> =>
+            new Promise((resolve) => {
+              const ws = new WebSocket(`ws://${hub}/topics/chat.browser?ticket=${t}`, ['framewire.v1']);
+              const got: string[] = [];
+              let opened = false;
+              ws.onopen = () => {
+                opened = true;
+                void fetch(`http://${hub}/topics/chat.browser`, { method: 'POST', body: 'from the browser', headers: { ...auth, 'Content-Type': 'text/plain' } });
+              };
+              ws.onmessage = (event) => {
+                got.push(String(event.data));
+                ws.close(1000);
+              };
+              ws.onclose = (event) => resolve({ got, code: event.code, opened });
+            });
+          return { status: issued.status, first: await open(ticket), again: await open(ticket) };
+        },
+        { hub: `127.0.0.1:${cli.port}`, jwt },
+      );
+      expect(result.status).toBe(201);
+      expect(result.first.opened).toBe(true);
+      expect(result.first.got.map((m) => JSON.parse(m) as unknown)).toEqual([{ topic: 'chat.browser', id: '1', data: 'from the browser' }]);
+      expect(result.first.code).toBe(1000);
+      // Refused before the upgrade (401): a browser only sees 1006.
+      expect(result.again).toEqual({ got: [], code: 1006, opened: false });
+    } finally {
+      await browser.close();
+    }
   });
 });

@@ -171,6 +171,17 @@ export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubB
     const get = (name: string): string | undefined => query.get(name) ?? undefined;
     const method = request.method ?? 'GET';
     const authorization = request.headers.authorization;
+    // Browsers on other origins may call the hub: credentials are explicit tokens, never cookies, so any origin may ask.
+    response.setHeader('Access-Control-Allow-Origin', '*');
+    if (method === 'OPTIONS' && (path === '/healthz' || path === '/tickets' || path.startsWith('/topics/'))) {
+      response.writeHead(204, {
+        'Access-Control-Allow-Methods': 'GET, POST',
+        'Access-Control-Allow-Headers': 'Authorization, Content-Type',
+        'Access-Control-Max-Age': '600',
+      });
+      response.end();
+      return;
+    }
 
     if (path === '/healthz') {
       if (method !== 'GET' && method !== 'HEAD') return notAllowed(response, 'GET, HEAD');
