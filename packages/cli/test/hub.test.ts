@@ -4,7 +4,7 @@ import { connect, HandshakeStatusError, type ConnectOptions } from '@framewire/n
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { record, type Recorder } from './helpers/client.js';
-import { runCli, startCli, stopAll, type RunningCli } from './helpers/cli.js';
+import { rssBytes, runCli, startCli, stopAll, waitFor, type RunningCli } from './helpers/cli.js';
 
 afterEach(stopAll);
 
@@ -260,6 +260,40 @@ describe('hub: refusals and limits', () => {
       if (status !== 101) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(status).toBe(101);
+  });
+
+  it('a subscriber that does not read is dropped (1008 sent) while the others keep receiving; memory stays bounded', async () => {
+    const cli = await hub('--no-deflate');
+    const slow = await connect(ws(cli, '/topics/flood'), { perMessageDeflate: false, receiveHighWaterMessages: 1, receiveHighWaterBytes: 1 });
+    slow.on('message', () => new Promise(() => {}));
+    const fast = await connect(ws(cli, '/topics/flood'), { perMessageDeflate: false });
+    let fastCount = 0;
+    fast.on('message', () => void fastCount++);
+    const publisher = await connect(ws(cli, '/topics/flood'), { perMessageDeflate: false });
+    const rssBefore = rssBytes(cli.process.pid!);
+    const chunk = new Uint8Array(64 * 1024);
+    // Bounded: at most 1,000 messages of 64 KiB (62.5 MiB), paced by the publisher's own drain.
+    let sent = 0;
+    while (sent < 1000) {
+      if (!publisher.send(chunk)) await publisher.drained();
+      sent++;
+      if (sent % 50 === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // The hub sends 1008, which a peer that does not read never sees: the close ends with 1006 at the close timeout.
+    await waitFor(() => /\[1\] closed 100[68]/.test(cli.stderr()), 30_000, `the slow subscriber's close\n${cli.stderr()}`);
+    await waitFor(() => fastCount >= sent, 30_000, `the fast subscriber to get all ${sent} messages (has ${fastCount})`);
+    expect(fast.readyState).toBe(1);
+    expect(rssBytes(cli.process.pid!) - rssBefore).toBeLessThan(64 * 1024 * 1024);
+    fast.close(1000);
+    publisher.close(1000);
+    slow.terminate();
+  });
+
+  it('--max-topics also bounds the history: the least recently written topic is dropped', async () => {
+    const cli = await hub('--max-topics', '3');
+    for (const topic of ['t1', 't2', 't3', 't4']) await post(http(cli, `/topics/${topic}`), topic);
+    expect(await (await fetch(http(cli, '/topics/t1/history'))).json()).toEqual([]);
+    expect(((await (await fetch(http(cli, '/topics/t4/history'))).json()) as Envelope[]).map((e) => e.data)).toEqual(['t4']);
   });
 
   it('--redis and --nats exit 2 with "not in this build"', async () => {

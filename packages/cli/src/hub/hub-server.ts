@@ -73,6 +73,7 @@ export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubB
   const verifier = config.secret === undefined ? undefined : new TokenVerifier(config.secret);
   const tickets = new TicketStore();
   const grants = new WeakMap<UpgradeRequest, Grant>();
+  let connections = 0;
   const reportError = (error: Error): void => log.error(`hub: ${error.message}`);
 
   /** Credentials of a request: a ticket (upgrades only), else a JWT; everything without `--secret`. */
@@ -146,6 +147,9 @@ export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubB
   server.on('connection', (session: Session, request: UpgradeRequest) => {
     const grant = grants.get(request);
     if (grant === undefined) return session.closeWithLibraryCode(1011, 'no grant');
+    const id = ++connections;
+    log.info(`[${id}] subscribe ${grant.topic} (${grant.mode}${grant.since === undefined ? '' : `, since ${grant.since}`})`);
+    void session.closed.then(({ code }) => log.info(`[${id}] closed ${code}`));
     topics.subscribe(session, grant.topic, grant.mode, grant.since);
     session.on('message', (data, isBinary) => {
       if (!grant.publish) {
