@@ -122,6 +122,8 @@ export class HubTopics {
       set.delete(entry);
       if (set.size === 0 && this.#catchingUp.get(topic) === set) this.#catchingUp.delete(topic);
     };
+    // A subscriber that leaves during the read stops collecting at once.
+    void session.closed.then(done);
     // Live first (the entry above), then the history: nothing published meanwhile is missed.
     log.read(topic, since, Math.max(1, this.#options.historyLimit)).then(
       (history) => {
