@@ -7,6 +7,8 @@
  */
 import { parseConnectConfig, runConnect } from './connect/connect-command.js';
 import { CliError } from './cli-error.js';
+import { parseHubConfig } from './hub/hub-config.js';
+import { runHub } from './hub/hub-command.js';
 import { parseRelayConfig, runRelay } from './relay-commands.js';
 import { currentRuntime, type RuntimeName } from './runtime/current-runtime.js';
 import { reexec } from './runtime/reexec.js';
@@ -28,9 +30,6 @@ export async function main(args: readonly string[], entry: string): Promise<numb
     if (command === '--version' || command === '-v') {
       process.stdout.write('framewire 0.1.0\n');
       return 0;
-    }
-    if (command === 'hub') {
-      throw new CliError('hub: not yet: the topic hub (issue 19) is not in this version of framewire');
     }
     const config = parseFor(command, rest);
     if (config.help) {
@@ -74,7 +73,12 @@ function parseFor(command: string, args: readonly string[]): Parsed {
       const config = parseRelayConfig(command, args);
       return { help: config.help, runtime: config.runtime, run: () => runRelay(config) };
     }
+    case 'hub': {
+      // The hub serves HTTP routes beside its upgrades, which the CLI's hosts do on Node only.
+      const config = parseHubConfig(args);
+      return { help: config.help, runtime: undefined, run: () => runHub(config) };
+    }
     default:
-      throw new CliError(`: unknown command ${JSON.stringify(command)} (serve, connect, echo, broadcast; --help)`);
+      throw new CliError(`: unknown command ${JSON.stringify(command)} (serve, connect, echo, broadcast, hub; --help)`);
   }
 }

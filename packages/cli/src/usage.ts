@@ -13,6 +13,7 @@ export const USAGE: Readonly<Record<string, string>> = {
   framewire connect URL [options]                  terminal client (websocat-style)
   framewire echo [--port N]                        echo server
   framewire broadcast [--port N]                   relays each message to every other client
+  framewire hub [--port N] [--secret S]            topic pub/sub over WebSocket and HTTP, with history
 
 Each command takes --help. Servers print READY on stderr once listening.`,
   serve: `framewire serve [options] -- PROGRAM [ARGS...]
@@ -66,4 +67,24 @@ Echoes every message to its sender with its type; up to 64 MiB messages.`,
 
 Relays every message to every other client; a client more than 4 MiB
 behind is closed with 1008.`,
+  hub: `framewire hub [options]
+
+Topic pub/sub: ws://HOST:PORT/topics/NAME[?since=ID] subscribes (and what the
+client sends is published there), POST /topics/NAME publishes the body,
+GET /topics/NAME/history?limit=N returns the last messages, GET /healthz.
+Subprotocol framewire.v1 gets {"topic","id","data"} JSON envelopes; no
+subprotocol gets the payloads as they are. See the README's "Hub" section.
+
+  -p, --port N            port (default 8080; 0 picks one)
+      --host H            address to bind (default 127.0.0.1)
+      --history N         messages kept per topic (default 100; 0: none)
+      --secret S          HS256 JWT secret (or FRAMEWIRE_HUB_SECRET); without it everything is open
+      --echo              a WebSocket publisher also gets its own messages
+      --max-connections N (default 10000)
+      --max-topics N      topics with subscribers, and with history (default 10000)
+      --max-message N     bytes, WebSocket and HTTP (default 1048576)
+      --redis URL         share topics through Redis (not in this build)
+      --nats URL          share topics through NATS (not in this build)
+      --no-deflate        refuse permessage-deflate
+  -q, --quiet             no per-connection lines`,
 };

@@ -183,8 +183,8 @@ describe('serve: one program per connection', () => {
     const badPort = await runCli(['serve', '--port', '99999', '--', 'cat']);
     expect(badPort.code).toBe(2);
     expect(badPort.stderr).toMatch(/--port: expected an integer from 0 to 65535/);
-    const hub = await runCli(['hub', '--port', '1']);
+    const hub = await runCli(['hub', '--port', '1', 'extra']);
     expect(hub.code).toBe(2);
-    expect(hub.stderr).toMatch(/hub: not yet/);
+    expect(hub.stderr.trim()).toBe('framewire hub: unexpected argument extra');
   });
 });

@@ -1,0 +1,219 @@
+/**
+ * The hub's topics: ids and history from the log, fan-out to this
+ * process's subscribers through the WebSocket server's own topics (so a
+ * message is framed once for all of them), and to other hubs through the
+ * broker, with the log id riding along in the broker message.
+ *
+ * Each hub topic NAME is two server topics: `v1 NAME` (subscribers that
+ * speak `framewire.v1` get the JSON envelope) and `raw NAME` (the payload
+ * as-is). A space cannot occur in a hub topic name, so they never collide.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import type { Broker, BrokerListener, PublishData, PublishOptions, Session } from '@framewire/node-adapter';
+import type { LoggedMessage, TopicLog } from '@framewire/pubsub';
+import { decodeBrokerData, encodeBrokerData, toEnvelope } from './envelope.js';
+import { LiveMerge } from './live-merge.js';
+
+/** How a subscriber receives messages. */
+export type DeliveryMode = 'v1' | 'plain';
+
+/** The part of a WebSocket server the hub publishes through. */
+export interface TopicServer {
+  publish(topic: string, data: PublishData, options?: PublishOptions): number;
+  subscriberCount(topic: string): number;
+}
+
+/** Options of {@link HubTopics}. */
+export interface HubTopicsOptions {
+  readonly server: TopicServer;
+  readonly broker: Broker;
+  readonly log: TopicLog;
+  /** Does a WebSocket publisher get its own messages? */
+  readonly echo: boolean;
+  /** Hub topics with subscribers at most. */
+  readonly maxTopics: number;
+  /** How many messages a `since` read asks the log for (the history length). */
+  readonly historyLimit: number;
+  /** Live messages held per subscriber while its history is read; past it the subscriber is closed with 1008. */
+  readonly maxCatchUp?: number | undefined;
+  /** Where broker and log failures are reported. */
+  readonly onError: (error: Error) => void;
+}
+
+/** A message as the hub delivers it. */
+interface Delivery {
+  readonly id: string;
+  readonly data: Uint8Array;
+  readonly binary: boolean;
+}
+
+/** A subscriber whose `since` history is being read. */
+interface CatchingUp {
+  readonly session: Session;
+  readonly merge: LiveMerge<Delivery>;
+}
+
+const encoder = new TextEncoder();
+
+/** See the module comment. */
+export class HubTopics {
+  readonly #options: HubTopicsOptions;
+  /** Sessions per hub topic in this process (subscribed or catching up): the broker subscription lives while > 0. */
+  readonly #interest = new Map<string, number>();
+  readonly #catchingUp = new Map<string, Set<CatchingUp>>();
+  /** This hub's name on the broker: its own messages were delivered here already. */
+  readonly #origin = randomBytes(8).toString('hex');
+  readonly #fromBroker: BrokerListener;
+
+  constructor(options: HubTopicsOptions) {
+    this.#options = options;
+    this.#fromBroker = (message) => {
+      if (message.origin === this.#origin) return;
+      const decoded = decodeBrokerData(message.data);
+      if (decoded === undefined) return this.#options.onError(new Error(`broker message on ${message.topic} is not a hub message`));
+      this.#deliver(message.topic, { id: decoded.id, data: decoded.payload, binary: message.binary }, undefined);
+    };
+  }
+
+  /** Hub topics with at least one subscriber here. */
+  get topicCount(): number {
+    return this.#interest.size;
+  }
+
+  /** Can a session subscribe to `topic` without passing the topic limit? */
+  canSubscribe(topic: string): boolean {
+    return this.#interest.has(topic) || this.#interest.size < this.#options.maxTopics;
+  }
+
+  /**
+   * Publish: the log gives the id, then local subscribers and other hubs get
+   * the message. `sender` is left out unless the hub runs with `--echo`.
+   * Rejects when the log does (nothing was delivered then).
+   */
+  async publish(topic: string, data: Uint8Array, binary: boolean, sender?: Session): Promise<string> {
+    const id = await this.#options.log.append(topic, data, binary);
+    this.#deliver(topic, { id, data, binary }, sender);
+    const message = { topic, data: encodeBrokerData(id, data), binary, compress: false, origin: this.#origin };
+    this.#brokerCall(() => this.#options.broker.publish(message));
+    return id;
+  }
+
+  /**
+   * Subscribe `session` to `topic` until it closes. With `since`, the
+   * messages after that id are sent first from the history, then live ones
+   * follow with no gap and no duplicate (see {@link LiveMerge}).
+   */
+  subscribe(session: Session, topic: string, mode: DeliveryMode, since?: string): void {
+    const serverTopic = `${mode === 'v1' ? 'v1' : 'raw'} ${topic}`;
+    this.#retain(topic);
+    void session.closed.then(() => this.#release(topic));
+    if (since === undefined) {
+      session.subscribe(serverTopic);
+      return;
+    }
+    const log = this.#options.log;
+    const entry: CatchingUp = { session, merge: new LiveMerge((a, b) => log.compare(a, b), since, this.#options.maxCatchUp ?? 10_000) };
+    let set = this.#catchingUp.get(topic);
+    if (set === undefined) this.#catchingUp.set(topic, (set = new Set()));
+    set.add(entry);
+    const done = (): void => {
+      set.delete(entry);
+      if (set.size === 0 && this.#catchingUp.get(topic) === set) this.#catchingUp.delete(topic);
+    };
+    // A subscriber that leaves during the read stops collecting at once.
+    void session.closed.then(done);
+    // Live first (the entry above), then the history: nothing published meanwhile is missed.
+    log.read(topic, since, Math.max(1, this.#options.historyLimit)).then(
+      (history) => {
+        done();
+        if (session.readyState !== 1) return;
+        for (const message of entry.merge.finish(history.map(deliveryOf))) send(session, mode, topic, message);
+        // Synchronously after the drain: the next publish reaches it through the server topic.
+        session.subscribe(serverTopic);
+      },
+      (error: unknown) => {
+        done();
+        this.#options.onError(error instanceof Error ? error : new Error(String(error)));
+        session.closeWithLibraryCode(1011, 'history unavailable');
+      },
+    );
+  }
+
+  /** The newest `limit` messages of `topic` (after `since` when given), oldest first. */
+  history(topic: string, since: string | undefined, limit: number): Promise<LoggedMessage[]> {
+    return this.#options.log.read(topic, since, limit);
+  }
+
+  /** Leave the broker. */
+  close(): void {
+    for (const topic of this.#interest.keys()) this.#brokerCall(() => this.#options.broker.unsubscribe(topic, this.#fromBroker));
+    this.#interest.clear();
+    this.#catchingUp.clear();
+  }
+
+  #deliver(topic: string, message: Delivery, sender: Session | undefined): void {
+    const server = this.#options.server;
+    const except = this.#options.echo ? undefined : sender;
+    const v1Topic = `v1 ${topic}`;
+    // Built only when someone here wants it; then framed once for all of them.
+    if (server.subscriberCount(v1Topic) > 0) {
+      server.publish(v1Topic, JSON.stringify(toEnvelope(topic, message.id, message.data, message.binary)), { except });
+    }
+    const rawTopic = `raw ${topic}`;
+    if (server.subscriberCount(rawTopic) > 0) server.publish(rawTopic, message.data, { binary: message.binary, except });
+    const catchingUp = this.#catchingUp.get(topic);
+    if (catchingUp === undefined) return;
+    for (const entry of catchingUp) {
+      if (entry.session === except) continue;
+      if (entry.merge.push(message) === undefined) {
+        catchingUp.delete(entry);
+        entry.session.closeWithLibraryCode(1008, 'too many messages while the history was read');
+      }
+    }
+  }
+
+  #retain(topic: string): void {
+    const count = this.#interest.get(topic) ?? 0;
+    this.#interest.set(topic, count + 1);
+    if (count === 0) this.#brokerCall(() => this.#options.broker.subscribe(topic, this.#fromBroker));
+  }
+
+  #release(topic: string): void {
+    const count = this.#interest.get(topic);
+    if (count === undefined) return;
+    if (count > 1) {
+      this.#interest.set(topic, count - 1);
+      return;
+    }
+    this.#interest.delete(topic);
+    this.#brokerCall(() => this.#options.broker.unsubscribe(topic, this.#fromBroker));
+  }
+
+  /** A broker failure is reported, never thrown: local delivery already happened. */
+  #brokerCall(call: () => void | Promise<void>): void {
+    const report = (error: unknown): void => this.#options.onError(error instanceof Error ? error : new Error(String(error)));
+    try {
+      const result = call();
+      if (result instanceof Promise) result.then(undefined, report);
+    } catch (error) {
+      report(error);
+    }
+  }
+}
+
+function deliveryOf(message: LoggedMessage): Delivery {
+  return { id: message.id, data: message.data, binary: message.binary };
+}
+
+/** One message to one subscriber, in its mode (for history replay; live ones go through the server topics). */
+function send(session: Session, mode: DeliveryMode, topic: string, message: Delivery): void {
+  if (mode === 'v1') session.send(JSON.stringify(toEnvelope(topic, message.id, message.data, message.binary)));
+  else session.send(message.data, { binary: message.binary });
+}
+
+/** Bytes of a message received on a socket. */
+export function payloadBytes(data: string | Uint8Array): Uint8Array {
+  return typeof data === 'string' ? encoder.encode(data) : data;
+}
