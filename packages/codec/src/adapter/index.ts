@@ -32,6 +32,13 @@ export type {
   ServerPolicyOptions,
 } from './adapter-options.js';
 export { ServerCore, listenAddress } from './server-core.js';
+export { RouteTable, compileRoute } from './route-pattern.js';
+export type { PathParams, RouteMatcher, RouteParams } from './route-pattern.js';
+export { ServerCounters } from './server-metrics.js';
+export type { ServerMetrics } from './server-metrics.js';
+export { PROMETHEUS_CONTENT_TYPE, escapeLabelValue, formatPrometheus } from './prometheus.js';
+export { serverRequest } from './server-request.js';
+export type { RemoteEndpoint, ServerRequest } from './server-request.js';
 export type {
   AttachableTransport,
   ListenAddress,
