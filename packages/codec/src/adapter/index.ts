@@ -33,6 +33,8 @@ export type {
 } from './adapter-options.js';
 export { ServerCore, listenAddress } from './server-core.js';
 export { RouteTable, compileRoute } from './route-pattern.js';
+export { chooseRoute, pathOf } from './path-router.js';
+export type { PathRoute } from './path-router.js';
 export type { PathParams, RouteMatcher, RouteParams } from './route-pattern.js';
 export { ServerCounters } from './server-metrics.js';
 export type { ServerMetrics } from './server-metrics.js';
@@ -40,6 +42,7 @@ export { PROMETHEUS_CONTENT_TYPE, escapeLabelValue, formatPrometheus } from './p
 export { serverRequest } from './server-request.js';
 export type { RemoteEndpoint, ServerRequest } from './server-request.js';
 export type {
+  AnyPolicyOptions,
   AttachableTransport,
   ListenAddress,
   ServerCloseOptions,

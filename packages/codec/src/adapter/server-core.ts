@@ -29,6 +29,7 @@ import {
   DEFAULT_ADAPTER_HANDSHAKE_TIMEOUT,
   deflateNegotiators,
   upgradeOptions,
+  type AdapterAcceptHook,
   type AdapterRuntime,
   type ServerPolicyOptions,
 } from './adapter-options.js';
@@ -41,7 +42,7 @@ import { serverRequest, type RemoteEndpoint, type ServerRequest } from './server
  * as the server's connections, none when the server does not negotiate
  * permessage-deflate.
  */
-function topicDeflateOptions<Context>(options: ServerPolicyOptions<Context>, runtime: AdapterRuntime): { topicDeflate?: TopicDeflateOptions } {
+function topicDeflateOptions<Context>(options: AnyPolicyOptions<Context>, runtime: AdapterRuntime): { topicDeflate?: TopicDeflateOptions } {
   const deflate = options.perMessageDeflate;
   if (deflate === undefined || deflate === false) return {};
   const settings = deflate === true ? {} : deflate;
@@ -148,6 +149,16 @@ export interface ServerCoreCloseSteps {
 }
 
 /**
+ * Server options typed for any `Data` and `path` pattern: the core passes
+ * the hook's data through untouched and builds the parameters its routes name.
+ */
+export type AnyPolicyOptions<Context> = Omit<ServerPolicyOptions<Context>, 'accept' | 'path'> & {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Data and Params are the adapter's to type
+  accept?: AdapterAcceptHook<Context, any, any> | undefined;
+  path?: string | readonly string[] | undefined;
+};
+
+/**
  * The shared bookkeeping of an adapter's server (see the module comment).
  *
  * @example Inside an adapter's server
@@ -162,7 +173,7 @@ export interface ServerCoreCloseSteps {
  * ```
  */
 export class ServerCore<Context> {
-  readonly #options: ServerPolicyOptions<Context>;
+  readonly #options: AnyPolicyOptions<Context>;
   readonly #events: ServerCoreEvents;
   readonly #registry: ServerRegistry;
   readonly #routes: RouteTable | undefined;
@@ -180,9 +191,8 @@ export class ServerCore<Context> {
    * passes data through and builds the parameters its routes name.
    * @throws TypeError for a malformed `path` pattern.
    */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the hook's Data and Params are the adapter's to type
-  constructor(options: ServerPolicyOptions<Context, any, any>, runtime: AdapterRuntime, events: ServerCoreEvents) {
-    this.#options = options as ServerPolicyOptions<Context>;
+  constructor(options: AnyPolicyOptions<Context>, runtime: AdapterRuntime, events: ServerCoreEvents) {
+    this.#options = options;
     this.#events = events;
     // The server's heartbeat is one sweep in the registry, not a timer per connection.
     const { heartbeat, topicBackpressure, ...limits } = options;
