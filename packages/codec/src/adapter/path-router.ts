@@ -15,15 +15,16 @@ export interface PathRoute {
 /** The path of a request-target (`/chat?x=1` → `/chat`), `undefined` when it is not origin- or absolute-form. */
 export function pathOf(target: string | undefined): string | undefined {
   if (target === undefined) return undefined;
-  if (target.startsWith('/')) {
-    const end = target.search(/[?#]/);
-    return end === -1 ? target : target.slice(0, end);
+  let path = target;
+  if (!target.startsWith('/')) {
+    // absolute-form (RFC 9112 §3.2.2): scheme "://" authority [path]
+    const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/.exec(target);
+    if (scheme === null) return undefined;
+    path = target.slice(scheme[0].length);
+    if (!path.startsWith('/')) return '/';
   }
-  try {
-    return new URL(target).pathname;
-  } catch {
-    return undefined;
-  }
+  const end = path.search(/[?#]/);
+  return end === -1 ? path : path.slice(0, end);
 }
 
 /** The first of `routes` that takes `target`'s path, `undefined` when none does (the caller answers 404, or 400 for a bad target). */

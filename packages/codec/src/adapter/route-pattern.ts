@@ -41,7 +41,8 @@ const PARAM_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 /**
  * Compile a `path` pattern. Rules: it starts with `/`; `:name` matches one
  * non-empty segment; a final `*` segment matches the rest (possibly empty,
- * as `params['*']`); every other segment matches itself exactly.
+ * as `params['*']`: `/files/*` takes `/files`, `/files/` and `/files/a/b`);
+ * every other segment matches itself exactly.
  *
  * @throws TypeError for a pattern that breaks the rules (no leading `/`, a
  * `*` not last, a bad or repeated parameter name).
@@ -81,7 +82,6 @@ function matchSegments(segments: readonly Segment[], wildcard: boolean, path: st
     if (last && !wildcard && slash !== -1) return undefined;
     if (!last && slash === -1) return undefined;
     const end = slash === -1 ? path.length : slash;
-    if (last && wildcard && slash === -1) return undefined; // `/files/*` needs the slash after `files`
     const text = path.slice(at, end);
     if (segment.kind === 'literal') {
       if (text !== segment.text) return undefined;
@@ -94,7 +94,7 @@ function matchSegments(segments: readonly Segment[], wildcard: boolean, path: st
     at = end + 1;
   }
   if (wildcard) {
-    const rest = decode(path.slice(at));
+    const rest = at > path.length ? '' : decode(path.slice(at));
     if (rest === undefined) return undefined;
     params['*'] = rest;
   }

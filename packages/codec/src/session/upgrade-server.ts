@@ -52,9 +52,9 @@ export type AcceptDecision<Data = unknown> =
 /**
  * Decides whether to upgrade; may be async (a token lookup, run once per
  * connection). A thrown error refuses with 500. `Data` is what it attaches
- * to the session (`never` for hooks that attach nothing).
+ * to the session (`undefined` for hooks that attach nothing).
  */
-export type AcceptHook<Data = never> = (request: UpgradeRequest) => AcceptDecision<Data> | Promise<AcceptDecision<Data>>;
+export type AcceptHook<Data = undefined> = (request: UpgradeRequest) => AcceptDecision<Data> | Promise<AcceptDecision<Data>>;
 
 /** What {@link accept} takes. */
 export interface AcceptInit<Data> {
@@ -72,7 +72,7 @@ export interface AcceptInit<Data> {
  *
  * @example `accept: async (req) => accept({ data: { user: await users.byToken(getQueryParam(req, 'token')) } })`
  */
-export function accept<Data = never>(options: AcceptInit<Data> = {}): AcceptDecision<Data> {
+export function accept<Data = undefined>(options: AcceptInit<Data> = {}): AcceptDecision<Data> {
   return Object.freeze({ type: 'accept', ...options });
 }
 
@@ -101,7 +101,7 @@ export function reject(
  *
  * @example `accept: allowOrigins(['https://app.example'])`
  */
-export function allowOrigins(policy: OriginPolicy, options: { allowMissing?: boolean } = {}): AcceptHook<never> {
+export function allowOrigins(policy: OriginPolicy, options: { allowMissing?: boolean } = {}): AcceptHook<undefined> {
   return (request) => (originAllowed(request, policy, options) ? accept() : reject(403));
 }
 
@@ -116,7 +116,7 @@ export function allowOrigins(policy: OriginPolicy, options: { allowMissing?: boo
 export function bearerToken(
   verify: (token: string, request: UpgradeRequest) => boolean | Promise<boolean>,
   options: { queryParam?: string } = {},
-): AcceptHook<never> {
+): AcceptHook<undefined> {
   const refuse = reject(401, { headers: { 'WWW-Authenticate': 'Bearer' } });
   return async (request) => {
     let token: string | undefined;
@@ -142,7 +142,7 @@ export function bearerToken(
  *
  * @example `accept: allOf(allowOrigins(['https://app.example']), bearerToken(check))`
  */
-export function allOf<Data = never>(...hooks: Array<AcceptHook<Data>>): AcceptHook<Data> {
+export function allOf<Data = undefined>(...hooks: Array<AcceptHook<Data>>): AcceptHook<Data> {
   return async (request) => {
     let protocol: string | undefined;
     let data: Data | undefined;

@@ -85,13 +85,14 @@ export function apiGapsSuite(fixture: AdapterFixture): void {
     );
     assert.deepEqual(seen.map((s) => s.ws.data), ['a b', 'x/y.txt', '', '']);
     assert.equal(hookParams.length, 4);
-    for (const path of ['/rooms', '/rooms/', '/rooms/1/2', '/files', '/exact/more', '/other', '/rooms/%zz']) {
+    for (const path of ['/rooms', '/rooms/', '/rooms/1/2', '/filesx', '/exact/more', '/other', '/rooms/%zz']) {
       assert.equal(statusOf(await rawResponse(port, upgradeRequest(path))), 404, path);
     }
     assert.equal(hookParams.length, 4, 'the hook never saw a 404 path');
   });
 
   scenario(fixture, 'several servers share one port, routed by path; a path no server takes gets 404', async (t) => {
+    if (fixture.listenShared === undefined) throw new Error(`the ${fixture.runtime} fixture has no listenShared`);
     const shared = await fixture.listenShared([['/main'], ['/rooms/:id'], ['/feed']]);
     t.defer(() => shared.close());
     const names = ['main', 'rooms', 'feed'];

@@ -170,7 +170,7 @@ export interface AdapterFixture {
    * http server (Node), the first server listening with the others as its
    * `routes` (Bun, Deno raw).
    */
-  listenShared(paths: ReadonlyArray<readonly string[]>): Promise<{ servers: ServerLike[]; port: number; close(): Promise<void> }>;
+  listenShared?(paths: ReadonlyArray<readonly string[]>): Promise<{ servers: ServerLike[]; port: number; close(): Promise<void> }>;
   connect(url: string, options?: SuiteConnectOptions): Promise<SessionLike>;
   /** The peer address in the accept hook's context (each adapter's context has its own shape). */
   remoteAddress(context: unknown): string;
