@@ -3,6 +3,7 @@
 // and patterns that break the rules throw.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { chooseRoute, pathOf } from '../src/adapter/path-router.js';
 import { RouteTable, compileRoute } from '../src/adapter/route-pattern.js';
 
 const seed = Number(process.env['FW_FUZZ_SEED'] ?? 42);
@@ -128,5 +129,37 @@ describe('compileRoute properties', () => {
       }),
       { seed, numRuns },
     );
+  });
+});
+
+describe('pathOf and chooseRoute', () => {
+  it('take the path of origin- and absolute-form targets', () => {
+    expect(pathOf('/chat?x=1')).toBe('/chat');
+    expect(pathOf('/a#b')).toBe('/a');
+    expect(pathOf('http://h:1/rooms/2?q')).toBe('/rooms/2');
+    expect(pathOf('http://h:1')).toBe('/');
+    expect(pathOf('h:1')).toBeUndefined();
+    expect(pathOf('*')).toBeUndefined();
+    expect(pathOf(undefined)).toBeUndefined();
+  });
+
+  it('property: the path of an origin-form target is what precedes ? or #, and absolute-form agrees', () => {
+    fc.assert(
+      fc.property(fc.webPath(), fc.option(fc.webQueryParameters(), { nil: undefined }), (path, query) => {
+        const p = path.startsWith('/') ? path : `/${path}`;
+        const target = query === undefined ? p : `${p}?${query}`;
+        expect(pathOf(target)).toBe(p);
+        expect(pathOf(`http://example.test:8080${target}`)).toBe(p);
+      }),
+      { seed, numRuns },
+    );
+  });
+
+  it('chooseRoute picks the first route whose matcher takes the path', () => {
+    const routes = [new RouteTable('/a/:x'), new RouteTable('/*')].map((table, i) => ({ i, matches: (p: string) => table.match(p) !== undefined }));
+    expect(chooseRoute(routes, '/a/1?z')?.i).toBe(0);
+    expect(chooseRoute(routes, '/b')?.i).toBe(1);
+    expect(chooseRoute([routes[0]!], '/b')).toBeUndefined();
+    expect(chooseRoute(routes, 'garbage')).toBeUndefined();
   });
 });
