@@ -29,6 +29,11 @@ export interface ServerMetrics {
   readonly closeCodes: ReadonlyArray<{ readonly code: number; readonly count: number }>;
 }
 
+/** Distinct `status reason` rows kept before new reasons are pooled per status. */
+const MAX_REASONS = 256;
+/** The pooled row's reason. */
+const OTHER_REASONS = 'other reasons';
+
 /** The mutable counters behind {@link ServerMetrics}; one per server. */
 export class ServerCounters {
   #connectionsTotal = 0;
@@ -47,10 +52,16 @@ export class ServerCounters {
 
   /** An upgrade was refused with `status` for `reason`. */
   refused(status: number, reason: string): void {
-    const key = `${status} ${reason}`;
-    const entry = this.#refused.get(key);
+    let key = `${status} ${reason}`;
+    let entry = this.#refused.get(key);
+    if (entry === undefined && this.#refused.size >= MAX_REASONS) {
+      // Past the cap, new reasons share one row per status: the table stays bounded, no refusal goes uncounted.
+      reason = OTHER_REASONS;
+      key = `${status} ${reason}`;
+      entry = this.#refused.get(key);
+    }
     if (entry !== undefined) entry.count++;
-    else if (this.#refused.size < 256) this.#refused.set(key, { status, reason, count: 1 });
+    else this.#refused.set(key, { status, reason, count: 1 });
   }
 
   /** `delivered` subscribers were sent one published message. */
