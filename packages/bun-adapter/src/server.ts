@@ -3,6 +3,7 @@ import type { Socket, TCPSocketListener, TLSOptions } from 'bun';
 import {
   RequestSniffer,
   ServerCore,
+  chooseRoute,
   listenAddress,
   rejectUpgrade,
   serveHttp,
@@ -15,7 +16,11 @@ import {
   type PublishOptions,
   type ServerCloseOptions,
   type ServerEventMap,
+  type PathParams,
+  type RouteParams,
+  type ServerMetrics,
   type ServerPolicyOptions,
+  type ServerRequest,
   type Session,
 } from '@framewire/codec/adapter';
 import { bunRuntime } from './bun-runtime.js';
@@ -49,13 +54,13 @@ export interface UpgradeContext {
  * `reject(status, { headers?, body? })`, maybe async; a hook that throws
  * answers 500. It sees the parsed request and the Bun socket.
  */
-export type AcceptHook = AdapterAcceptHook<UpgradeContext>;
+export type AcceptHook<Data = unknown, Params = PathParams> = AdapterAcceptHook<UpgradeContext, Data, Params>;
 
 /** The address a server listens on (the fields of Node's `AddressInfo`). */
 export type AddressInfo = ListenAddress;
 
 /** Options of {@link WebSocketServer}: the codec's shared server options plus where to listen. */
-export interface ServerOptions extends ServerPolicyOptions<UpgradeContext> {
+export interface ServerOptions<Data = unknown, Path extends string = string> extends ServerPolicyOptions<UpgradeContext, Data, Path> {
   /** The port to listen on (0 picks one); call {@link WebSocketServer.listen}. */
   port?: number;
   /** The address to bind. Default '127.0.0.1'. */
@@ -71,10 +76,18 @@ export interface ServerOptions extends ServerPolicyOptions<UpgradeContext> {
   fetch?: FetchHandler;
   /** Largest request body read for `fetch` (413 beyond). Default 1 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Other servers sharing this one's port, routed by path: an upgrade goes
+   * to the first of them whose `path` takes it, else to this server (whose
+   * own `path` applies: 404 when nothing takes it). Give them no `port`
+   * and do not call their `listen()`.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each routed server types its own data and params
+  routes?: ReadonlyArray<WebSocketServer<any, any>>;
 }
 
 /** Events of a {@link WebSocketServer}: `connection`, `listening`, `rejected`, `error`, `close`. */
-export type ServerEvents = ServerEventMap<AddressInfo>;
+export type ServerEvents<Data = unknown, Params = PathParams> = ServerEventMap<AddressInfo, Data, Params>;
 
 /** Options of {@link WebSocketServer.close}: `timeout` (ms, default 5000) and the 1001 `reason`. */
 export type CloseOptions = ServerCloseOptions;
@@ -93,27 +106,42 @@ export type CloseOptions = ServerCloseOptions;
  * await server.listen();
  * ```
  */
-export class WebSocketServer extends EventEmitter<ServerEvents> {
-  readonly #options: ServerOptions;
+export class WebSocketServer<Data = unknown, Path extends string = string> extends EventEmitter<ServerEvents<Data, RouteParams<Path>>> {
+  readonly #options: ServerOptions<Data, Path>;
   readonly #core: ServerCore<UpgradeContext>;
   #listener: TCPSocketListener<SocketData> | undefined;
   /** Connections being routed or answered as plain HTTP (not in the core's registry). */
   readonly #plain = new Set<BunSocketTransport>();
   #address: AddressInfo | undefined;
 
-  constructor(options: ServerOptions = {}) {
+  /** @throws TypeError for a malformed `path` pattern. */
+  constructor(options: ServerOptions<Data, Path> = {}) {
     super();
     this.#options = options;
     this.#core = new ServerCore(options, bunRuntime, {
-      connection: (session, request) => this.emit('connection', session, request),
+      connection: (session, request) =>
+        this.emit('connection', session as Session<Data>, request as ServerRequest<RouteParams<Path>>),
       rejected: (status, reason) => this.emit('rejected', status, reason),
       close: () => this.emit('close'),
     });
   }
 
   /** Open connections (a live, read-only set). */
-  get clients(): ReadonlySet<Session> {
-    return this.#core.clients;
+  get clients(): ReadonlySet<Session<Data>> {
+    return this.#core.clients as ReadonlySet<Session<Data>>;
+  }
+
+  /**
+   * The server's counters: connections, refused handshakes, messages, bytes,
+   * close codes. Plain data; `formatPrometheus(server.metrics())` serves it.
+   */
+  metrics(): ServerMetrics {
+    return this.#core.metrics();
+  }
+
+  /** Whether this server's `path` takes `pathname` (every path without one). */
+  matches(pathname: string): boolean {
+    return this.#core.matches(pathname);
   }
 
   /** Number of open connections. */
@@ -224,11 +252,17 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
     this.#plain.add(transport);
     const upgrade = (first: Pick<ServerCoreUpgradeInit, 'initialBytes' | 'parsedRequest'>): void => {
       this.#plain.delete(transport);
-      this.#core.upgrade(transport, { socket, httpRequest: undefined }, first);
+      this.#upgrade(socket, transport, first);
     };
     const onFirst = async (first: FirstRequest): Promise<void> => {
       if (first.type === 'gone') return this.#drop(transport);
-      if (first.type === 'upgrade') return upgrade({ parsedRequest: { head: first.head, rest: first.rest } });
+      if (first.type === 'upgrade') {
+        const parsedRequest = { head: first.head, rest: first.rest };
+        const route = options.routes === undefined ? undefined : chooseRoute(options.routes, first.head.target);
+        if (route === undefined) return upgrade({ parsedRequest });
+        this.#plain.delete(transport);
+        return route.#upgrade(socket, transport, { parsedRequest, filterPath: false });
+      }
       if (first.type === 'garbage') return upgrade({ initialBytes: first.bytes });
       transport.pause();
       const status = await serveHttp(transport, first.head, first.rest, {
@@ -240,7 +274,7 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
         scheduler: bunScheduler,
         timeoutMs: timeout,
       });
-      if (status === 426) this.emit('rejected', 426, 'not a WebSocket upgrade');
+      if (status === 426) this.#core.refused(426, 'not a WebSocket upgrade');
       // The response is queued and our FIN follows it; discard what the client still sends until it
       // closes, and no longer than the handshake timeout (a client that never closes holds nothing).
       const linger = bunScheduler.setTimer(() => this.#drop(transport), timeout);
@@ -259,8 +293,25 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
     transport.attach(new RequestSniffer(bunScheduler, limits, timeout, settle));
   }
 
+  /** Hand a connection whose request head was read to this server's core (from its own listener or a router's). */
+  #upgrade(socket: Socket<SocketData>, transport: BunSocketTransport, first: ServerCoreUpgradeInit): void {
+    if (this.#core.closing) {
+      transport.write([rejectUpgrade(503)]);
+      transport.end();
+      return;
+    }
+    const remote = { address: socket.remoteAddress, port: remotePort(socket) };
+    this.#core.upgrade(transport, { socket, httpRequest: undefined }, { ...first, remote });
+  }
+
   #drop(transport: BunSocketTransport): void {
     this.#plain.delete(transport);
     transport.destroy();
   }
+}
+
+/** The peer's port: Bun's socket has no `remotePort` before 1.2; 0 when the runtime does not say. */
+function remotePort(socket: Socket<SocketData>): number {
+  const port = (socket as { remotePort?: unknown }).remotePort;
+  return typeof port === 'number' ? port : 0;
 }

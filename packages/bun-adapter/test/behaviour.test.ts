@@ -14,6 +14,14 @@ const fixture: AdapterFixture = {
     const { port } = await server.listen();
     return { server: server as unknown as ServerLike, port };
   },
+  async listenShared(paths) {
+    const routed = paths.slice(1).map((path) => new adapter.WebSocketServer({ path }));
+    const main = new adapter.WebSocketServer({ host: '127.0.0.1', port: 0, path: paths[0]!, routes: routed });
+    const { port } = await main.listen();
+    const servers = [main, ...routed];
+    const close = async (): Promise<void> => void (await Promise.all(servers.map((s) => s.close({ timeout: 300 }))));
+    return { servers: servers as unknown as ServerLike[], port, close };
+  },
   async connect(url, { ca, ...options } = {}) {
     const tls = ca === undefined ? {} : { tls: { ca } };
     return (await adapter.connect(url, { ...(options as adapter.ConnectOptions), ...tls })) as unknown as SessionLike;

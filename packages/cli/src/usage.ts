@@ -34,6 +34,7 @@ When the client leaves, the program gets EOF, then SIGTERM, then SIGKILL.
       --origin LIST       allowed origins (https://app.example or host[:port]), repeatable; else 403
       --token T           require "Authorization: Bearer T" or ?token=T (else 401); env FRAMEWIRE_TOKEN
       --staticdir DIR     serve files from DIR on plain HTTP (index.html for /)
+      --metrics           answer GET /metrics (Prometheus text: connections, refusals, messages, bytes, close codes)
       --path /P=PROGRAM   route /P to PROGRAM; /P=["PROGRAM","ARG",...] with arguments; repeatable
       --protocol P        subprotocol to accept, in preference order; repeatable
       --heartbeat S       ping after S seconds of silence (default 30; 0 off)

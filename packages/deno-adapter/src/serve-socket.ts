@@ -59,7 +59,9 @@ const textDecoder = new TextDecoder('utf-8', { fatal: true });
  * throws, there is no permessage-deflate and no receive backpressure (see
  * the package README's guarantees table).
  */
-export class ServeSocket implements AsyncIterable<SessionMessage> {
+export class ServeSocket<Data = unknown> implements AsyncIterable<SessionMessage> {
+  /** Per-connection data: what the accept hook passed as `accept({ data })` (`undefined` when none); free to change. */
+  data: Data = undefined as Data;
   /** How binary messages are delivered; may be changed at any time. */
   binaryType: BinaryType;
   /** The negotiated subprotocol, '' when none. */

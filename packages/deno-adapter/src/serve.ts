@@ -1,13 +1,17 @@
 import { EventEmitter } from 'node:events';
 import {
   HeadParser,
+  RouteTable,
   ServerHandshake,
   headerEntries,
   rejectUpgrade,
   selectSubprotocol,
   type AcceptDecision,
   type AdapterAcceptHook,
+  type PathParams,
   type ResponseHead,
+  type RouteParams,
+  type ServerRequest,
   type UpgradeRequest,
 } from '@framewire/codec/adapter';
 import type { CloseOptions } from './server.js';
@@ -22,16 +26,23 @@ export interface ServeUpgradeContext {
 }
 
 /** The accept hook of the `Deno.serve` path: the same decisions as the raw-TCP server's. */
-export type ServeAcceptHook = AdapterAcceptHook<ServeUpgradeContext>;
+export type ServeAcceptHook<Data = unknown, Params = PathParams> = AdapterAcceptHook<ServeUpgradeContext, Data, Params>;
 
 /** Options of {@link ServeUpgrader}: the subset of the server's options this path can honour. */
-export interface ServeUpgraderOptions {
-  /** Decide per request (origin, auth, path) before the upgrade. */
-  accept?: ServeAcceptHook;
+export interface ServeUpgraderOptions<Data = unknown, Path extends string = string> {
+  /**
+   * Decide per request (origin, auth, path) before the upgrade; what it
+   * passes as `accept({ data })` becomes `socket.data`. `request.remoteAddress`
+   * is set when you pass the handler's `info` to `upgrade`.
+   */
+  accept?: ServeAcceptHook<Data, RouteParams<Path>>;
   /** Subprotocols we speak in our preference order, or a function choosing among the offers. */
   protocols?: readonly string[] | ((offered: readonly string[], request: UpgradeRequest) => string | undefined);
-  /** Paths taken (exact match, query ignored); other paths get 404. Default: every path. */
-  path?: string | readonly string[];
+  /**
+   * Paths taken, query ignored: exact, `/rooms/:id` (in `request.params`) or
+   * a final `*`; other paths get 404. Default: every path.
+   */
+  path?: Path | readonly Path[];
   /**
    * Largest message in bytes: a larger one closes the connection with 1009.
    * Checked after Deno received the whole message, and Deno itself drops a
@@ -81,8 +92,8 @@ export interface ServeUpgraderOptions {
 }
 
 /** Events of a {@link ServeUpgrader}, as those of `WebSocketServer`. */
-export interface ServeUpgraderEvents {
-  connection: [socket: ServeSocket, request: UpgradeRequest];
+export interface ServeUpgraderEvents<Data = unknown, Params = PathParams> {
+  connection: [socket: ServeSocket<Data>, request: ServerRequest<Params>];
   rejected: [status: number, reason: string];
   close: [];
 }
@@ -117,22 +128,30 @@ export function denoIdleTimeout(heartbeat: { interval: number; timeout: number }
  * Deno.serve((request, info) => (isWebSocketRequest(request) ? ws.upgrade(request, info) : new Response('hello')));
  * ```
  */
-export class ServeUpgrader extends EventEmitter<ServeUpgraderEvents> {
-  readonly #options: ServeUpgraderOptions;
-  readonly #paths: ReadonlySet<string> | undefined;
-  readonly #clients = new Set<ServeSocket>();
+export class ServeUpgrader<Data = unknown, Path extends string = string> extends EventEmitter<
+  ServeUpgraderEvents<Data, RouteParams<Path>>
+> {
+  readonly #options: ServeUpgraderOptions<Data, Path>;
+  readonly #routes: RouteTable | undefined;
+  readonly #clients = new Set<ServeSocket<Data>>();
   #pending = 0;
   #closing: Promise<void> | undefined;
 
-  constructor(options: ServeUpgraderOptions = {}) {
+  /** @throws TypeError for a malformed `path` pattern. */
+  constructor(options: ServeUpgraderOptions<Data, Path> = {}) {
     super();
     this.#options = options;
     const path = options.path;
-    this.#paths = path === undefined ? undefined : new Set(typeof path === 'string' ? [path] : path);
+    this.#routes = path === undefined ? undefined : new RouteTable(path);
+  }
+
+  /** Whether this upgrader's `path` takes `pathname` (every path without one). */
+  matches(pathname: string): boolean {
+    return this.#routes === undefined || this.#routes.match(pathname) !== undefined;
   }
 
   /** Open connections (a live, read-only set). */
-  get clients(): ReadonlySet<ServeSocket> {
+  get clients(): ReadonlySet<ServeSocket<Data>> {
     return this.#clients;
   }
 
@@ -156,12 +175,13 @@ export class ServeUpgrader extends EventEmitter<ServeUpgraderEvents> {
       this.emit('rejected', checked.status, checked.reason);
       return checked.response;
     }
-    const upgradeRequest = checked.request;
-    if (this.#paths !== undefined && !this.#paths.has(upgradeRequest.path)) return this.#refuse(404, 'no server for this path');
+    const params = this.#routes === undefined ? NO_PARAMS : this.#routes.match(checked.request.path);
+    if (params === undefined) return this.#refuse(404, 'no server for this path');
+    const upgradeRequest = Object.freeze({ ...checked.request, params, ...remoteOf(info) }) as ServerRequest<RouteParams<Path>>;
     const max = this.#options.maxConnections ?? Number.POSITIVE_INFINITY;
     if (this.#clients.size + this.#pending >= max) return this.#refuse(503, 'server full', { 'Retry-After': '5' });
     this.#pending++;
-    let decision: AcceptDecision | undefined;
+    let decision: AcceptDecision<Data> | undefined;
     try {
       const hook = this.#options.accept;
       decision = hook === undefined ? { type: 'accept' } : await withDeadline(hook(upgradeRequest, { request, info }), handshakeTimeout);
@@ -187,7 +207,7 @@ export class ServeUpgrader extends EventEmitter<ServeUpgraderEvents> {
     }
     const { socket, response } = upgraded;
     for (const [name, value] of headerEntries(decision.headers)) response.headers.append(name, value);
-    const wrapped = new ServeSocket(socket, {
+    const wrapped = new ServeSocket<Data>(socket, {
       protocol: protocol ?? '',
       maxPayload: this.#options.maxPayload ?? 16 * MiB,
       highWaterMark: this.#options.highWaterMark ?? 1 * MiB,
@@ -197,6 +217,7 @@ export class ServeUpgrader extends EventEmitter<ServeUpgraderEvents> {
       binaryType: this.#options.binaryType ?? 'uint8array',
       onListenerError: this.#options.onListenerError,
     });
+    if (decision.data !== undefined) wrapped.data = decision.data;
     this.#clients.add(wrapped);
     void wrapped.closed.then(() => this.#clients.delete(wrapped));
     // Listeners attach before the first message: Deno opens the socket after the 101 is sent.
@@ -236,6 +257,17 @@ export class ServeUpgrader extends EventEmitter<ServeUpgraderEvents> {
     this.emit('rejected', status, reason);
     return responseFromBytes(rejectUpgrade(status, headers !== undefined ? { headers } : {}));
   }
+}
+
+const NO_PARAMS: PathParams = Object.freeze({});
+
+/** The peer from a `Deno.serve` handler's `info` (`remoteAddr: { hostname, port }`), when given. */
+function remoteOf(info: unknown): { remoteAddress: string | undefined; remotePort: number | undefined } {
+  const addr = (info as { remoteAddr?: { hostname?: unknown; port?: unknown } } | undefined)?.remoteAddr;
+  return {
+    remoteAddress: typeof addr?.hostname === 'string' ? addr.hostname : undefined,
+    remotePort: typeof addr?.port === 'number' ? addr.port : undefined,
+  };
 }
 
 /** Does `request` ask for a WebSocket upgrade (`Upgrade: websocket`)? Route it to {@link ServeUpgrader.upgrade}. */

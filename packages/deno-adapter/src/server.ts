@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import {
   RequestSniffer,
   ServerCore,
+  chooseRoute,
   listenAddress,
   rejectUpgrade,
   serveHttp,
@@ -14,7 +15,11 @@ import {
   type ServerCloseOptions,
   type ServerCoreUpgradeInit,
   type ServerEventMap,
+  type PathParams,
+  type RouteParams,
+  type ServerMetrics,
   type ServerPolicyOptions,
+  type ServerRequest,
   type Session,
 } from '@framewire/codec/adapter';
 import { ConnTransport, trackTransport } from './conn-transport.js';
@@ -48,7 +53,7 @@ export interface UpgradeContext {
  * `reject(status, { headers?, body? })`, maybe async; a hook that throws
  * answers 500. It sees the parsed request and the Deno connection.
  */
-export type AcceptHook = AdapterAcceptHook<UpgradeContext>;
+export type AcceptHook<Data = unknown, Params = PathParams> = AdapterAcceptHook<UpgradeContext, Data, Params>;
 
 /** The address a server listens on (the fields of Node's `AddressInfo`). */
 export type AddressInfo = ListenAddress;
@@ -62,7 +67,9 @@ export interface ServerTlsOptions {
 }
 
 /** Options of {@link WebSocketServer}: the codec's shared server options plus where to listen and the plain-HTTP handler. */
-export interface ServerOptions extends ServerPolicyOptions<UpgradeContext>, Pick<ConnectionLimits, 'io'> {
+export interface ServerOptions<Data = unknown, Path extends string = string>
+  extends ServerPolicyOptions<UpgradeContext, Data, Path>,
+    Pick<ConnectionLimits, 'io'> {
   /** The port to listen on (0 picks one); call {@link WebSocketServer.listen}. */
   port?: number;
   /** The address to bind. Default '127.0.0.1'. */
@@ -77,10 +84,18 @@ export interface ServerOptions extends ServerPolicyOptions<UpgradeContext>, Pick
   fetch?: FetchHandler;
   /** Largest request body read for `fetch` (413 beyond). Default 1 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Other servers sharing this one's port, routed by path: an upgrade goes
+   * to the first of them whose `path` takes it, else to this server (whose
+   * own `path` applies: 404 when nothing takes it). Give them no `port`
+   * and do not call their `listen()`.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each routed server types its own data and params
+  routes?: ReadonlyArray<WebSocketServer<any, any>>;
 }
 
 /** Events of a {@link WebSocketServer}: `connection`, `listening`, `rejected`, `error`, `close`. */
-export type ServerEvents = ServerEventMap<AddressInfo>;
+export type ServerEvents<Data = unknown, Params = PathParams> = ServerEventMap<AddressInfo, Data, Params>;
 
 /** Options of {@link WebSocketServer.close}: `timeout` (ms, default 5000) and the 1001 `reason`. */
 export type CloseOptions = ServerCloseOptions;
@@ -114,8 +129,8 @@ const HTTP_LINGER_MS = 2000;
  * await server.listen();
  * ```
  */
-export class WebSocketServer extends EventEmitter<ServerEvents> {
-  readonly #options: ServerOptions;
+export class WebSocketServer<Data = unknown, Path extends string = string> extends EventEmitter<ServerEvents<Data, RouteParams<Path>>> {
+  readonly #options: ServerOptions<Data, Path>;
   readonly #core: ServerCore<UpgradeContext>;
   /** Every conn not yet released, so close() can wait for (or drop) them all. */
   readonly #transports = new Set<ConnTransport>();
@@ -125,19 +140,34 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
   #acceptLoop: Promise<void> | undefined;
   #address: AddressInfo | undefined;
 
-  constructor(options: ServerOptions = {}) {
+  /** @throws TypeError for a malformed `path` pattern. */
+  constructor(options: ServerOptions<Data, Path> = {}) {
     super();
     this.#options = options;
     this.#core = new ServerCore(options, denoRuntime, {
-      connection: (session, request) => this.emit('connection', session, request),
+      connection: (session, request) =>
+        this.emit('connection', session as Session<Data>, request as ServerRequest<RouteParams<Path>>),
       rejected: (status, reason) => this.emit('rejected', status, reason),
       close: () => this.emit('close'),
     });
   }
 
   /** Open connections (a live, read-only set). */
-  get clients(): ReadonlySet<Session> {
-    return this.#core.clients;
+  get clients(): ReadonlySet<Session<Data>> {
+    return this.#core.clients as ReadonlySet<Session<Data>>;
+  }
+
+  /**
+   * The server's counters: connections, refused handshakes, messages, bytes,
+   * close codes. Plain data; `formatPrometheus(server.metrics())` serves it.
+   */
+  metrics(): ServerMetrics {
+    return this.#core.metrics();
+  }
+
+  /** Whether this server's `path` takes `pathname` (every path without one). */
+  matches(pathname: string): boolean {
+    return this.#core.matches(pathname);
   }
 
   /** Number of open connections. */
@@ -304,7 +334,11 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
         return;
       }
       if (first.type === 'upgrade') {
-        this.#upgrade(transport, { parsedRequest: { head: first.head, rest: first.rest } });
+        const parsedRequest = { head: first.head, rest: first.rest };
+        const routes = options.routes;
+        const route = routes === undefined ? undefined : chooseRoute(routes, first.head.target);
+        if (route === undefined) this.#upgrade(transport, { parsedRequest });
+        else route.#upgrade(transport, { parsedRequest, filterPath: false });
         return;
       }
       if (first.type === 'garbage') {
@@ -322,7 +356,7 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
         scheduler: denoScheduler,
         timeoutMs: timeout,
       });
-      if (status === 426) this.emit('rejected', 426, 'not a WebSocket upgrade');
+      if (status === 426) this.#core.refused(426, 'not a WebSocket upgrade');
       // Keep reading (and discarding) until the client closes its side.
       transport.attach({ receive: () => {}, receiveEof: () => transport.destroy(), drain: () => {} });
       transport.resume();
@@ -334,13 +368,21 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
   }
 
   /** `first`: the sniffed request head (validated, not parsed again), or the bytes of one that did not parse. */
-  #upgrade(transport: ConnTransport, first: Pick<ServerCoreUpgradeInit, 'initialBytes' | 'parsedRequest'>): void {
+  #upgrade(transport: ConnTransport, first: Pick<ServerCoreUpgradeInit, 'initialBytes' | 'parsedRequest' | 'filterPath'>): void {
     const conn = transport.conn;
+    if (this.#core.closing) {
+      transport.write([rejectUpgrade(503)]);
+      transport.end();
+      this.#linger(transport);
+      return;
+    }
+    const remoteAddr = conn.remoteAddr as Deno.NetAddr;
     this.#core.upgrade(
       transport,
-      { conn, remoteAddr: conn.remoteAddr as Deno.NetAddr },
+      { conn, remoteAddr },
       {
         ...first,
+        remote: { address: remoteAddr.hostname, port: remoteAddr.port },
         onResult: (result) => {
           if (result.type === 'accepted') trackTransport(result.session, transport);
           else if (result.type === 'rejected') this.#linger(transport);

@@ -73,6 +73,7 @@ export function serveHttp2Stream<Context>(stream: ServerHttp2Stream, rawHeaders:
   serve.core.upgrade(transport, serve.context(stream, socket), {
     parsedRequest: { head },
     filterPath: serve.filterPath,
+    remote: socket.remoteAddress === undefined ? undefined : { address: socket.remoteAddress, port: socket.remotePort ?? 0 },
     onResult: (result) => {
       if (result.type === 'accepted') streams.set(result.session, stream);
     },

@@ -17,7 +17,11 @@ import {
   type PublishOptions,
   type ServerCloseOptions,
   type ServerEventMap,
+  type PathParams,
+  type RouteParams,
+  type ServerMetrics,
   type ServerPolicyOptions,
+  type ServerRequest,
   type Session,
 } from '@framewire/codec/adapter';
 import { zlibCompressor } from '@framewire/codec/zlib';
@@ -48,13 +52,13 @@ export interface UpgradeContext {
  * `reject(status, { headers?, body? })`, maybe async; a hook that throws
  * answers 500. It sees the parsed request and the Node socket / IncomingMessage.
  */
-export type AcceptHook = AdapterAcceptHook<UpgradeContext>;
+export type AcceptHook<Data = unknown, Params = PathParams> = AdapterAcceptHook<UpgradeContext, Data, Params>;
 
 /** The runtime hooks of every Node connection: timers, node:zlib, native UTF-8 check. @internal */
 export const nodeRuntime: AdapterRuntime = { scheduler: nodeScheduler, compressor: zlibCompressor, utf8: nodeUtf8, hooks: nodeHooks };
 
 /** Options of {@link WebSocketServer}. */
-export interface ServerOptions extends ServerPolicyOptions<UpgradeContext> {
+export interface ServerOptions<Data = unknown, Path extends string = string> extends ServerPolicyOptions<UpgradeContext, Data, Path> {
   /** Standalone: the port to listen on (0 picks one); call {@link WebSocketServer.listen}. */
   port?: number;
   /** Standalone: the address to bind. Default '127.0.0.1'. */
@@ -71,7 +75,7 @@ export interface ServerOptions extends ServerPolicyOptions<UpgradeContext> {
 }
 
 /** Events of a {@link WebSocketServer}: `connection`, `listening`, `rejected`, `error`, `close`. */
-export type ServerEvents = ServerEventMap<AddressInfo>;
+export type ServerEvents<Data = unknown, Params = PathParams> = ServerEventMap<AddressInfo, Data, Params>;
 
 /** Options of {@link WebSocketServer.close}: `timeout` (ms, default 5000) and the 1001 `reason`. */
 export type CloseOptions = ServerCloseOptions;
@@ -90,17 +94,19 @@ export type CloseOptions = ServerCloseOptions;
  * await server.listen();
  * ```
  */
-export class WebSocketServer extends EventEmitter<ServerEvents> {
-  readonly #options: ServerOptions;
+export class WebSocketServer<Data = unknown, Path extends string = string> extends EventEmitter<ServerEvents<Data, RouteParams<Path>>> {
+  readonly #options: ServerOptions<Data, Path>;
   readonly #core: ServerCore<UpgradeContext>;
   #listener: NetServer | undefined;
   #detach: (() => void) | undefined;
 
-  constructor(options: ServerOptions = {}) {
+  /** @throws TypeError for a malformed `path` pattern. */
+  constructor(options: ServerOptions<Data, Path> = {}) {
     super();
     this.#options = options;
     this.#core = new ServerCore(options, nodeRuntime, {
-      connection: (session, request) => this.emit('connection', session, request),
+      connection: (session, request) =>
+        this.emit('connection', session as Session<Data>, request as ServerRequest<RouteParams<Path>>),
       rejected: (status, reason) => this.emit('rejected', status, reason),
       close: () => this.emit('close'),
     });
@@ -116,8 +122,16 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
   }
 
   /** Open connections (a live, read-only set). */
-  get clients(): ReadonlySet<Session> {
-    return this.#core.clients;
+  get clients(): ReadonlySet<Session<Data>> {
+    return this.#core.clients as ReadonlySet<Session<Data>>;
+  }
+
+  /**
+   * The server's counters: connections, refused handshakes, messages, bytes,
+   * close codes. Plain data; `formatPrometheus(server.metrics())` serves it.
+   */
+  metrics(): ServerMetrics {
+    return this.#core.metrics();
   }
 
   /** Number of open connections. */
@@ -262,7 +276,7 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
       core: this.#core,
       filterPath,
       context: (http2Stream, socket) => ({ socket, httpRequest: undefined, http2Stream }),
-      rejected: (status, reason) => this.emit('rejected', status, reason),
+      rejected: (status, reason) => this.#core.refused(status, reason),
     });
   }
 
@@ -305,7 +319,7 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
     socket.end(rejectUpgrade(status));
     // A client that never closes its side must not hold the socket.
     setTimeout(() => socket.destroy(), 2000).unref();
-    this.emit('rejected', status, 'no server for this path');
+    this.#core.refused(status, 'no server for this path');
   }
 
   #serve(socket: Socket, httpRequest: IncomingMessage | undefined, parsedRequest?: { head: RequestHead; rest: Uint8Array }): void {
@@ -315,6 +329,7 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
       return;
     }
     // Standalone, the path filter runs here; attached, the router already matched.
-    this.#core.upgrade(new SocketTransport(socket), { socket, httpRequest }, { parsedRequest, filterPath: httpRequest === undefined });
+    const remote = socket.remoteAddress === undefined ? undefined : { address: socket.remoteAddress, port: socket.remotePort ?? 0 };
+    this.#core.upgrade(new SocketTransport(socket), { socket, httpRequest }, { parsedRequest, filterPath: httpRequest === undefined, remote });
   }
 }

@@ -1,6 +1,9 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
+import { pathOf } from '@framewire/codec/adapter';
+
+export { pathOf };
 
 /** One framewire server attached to an http(s) server. */
 export interface UpgradeRoute {
@@ -70,18 +73,4 @@ export function attachRoute(server: AnyHttpServer, route: UpgradeRoute): () => v
   return () => {
     if (attached.remove(route)) routers.delete(server);
   };
-}
-
-/** The path of a request-target (`/chat?x=1` → `/chat`), `undefined` when it is not origin- or absolute-form. */
-export function pathOf(target: string | undefined): string | undefined {
-  if (target === undefined) return undefined;
-  if (target.startsWith('/')) {
-    const end = target.search(/[?#]/);
-    return end === -1 ? target : target.slice(0, end);
-  }
-  try {
-    return new URL(target).pathname;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,5 +1,7 @@
 // The shared adapter behaviour suites (packages/codec/test/adapter-behaviour)
 // on Node, under vitest.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { test } from 'vitest';
 import { spawnWithChildProcess, type AdapterApi, type AdapterFixture, type ServerLike, type SessionLike } from '../../codec/test/adapter-behaviour/fixture.js';
 import { allSuites } from '../../codec/test/adapter-behaviour/suites.js';
@@ -13,6 +15,18 @@ const fixture: AdapterFixture = {
     const server = new adapter.WebSocketServer({ host: '127.0.0.1', port: 0, ...(options as adapter.ServerOptions) });
     const { port } = await server.listen();
     return { server: server as unknown as ServerLike, port };
+  },
+  async listenShared(paths) {
+    const http = createServer((_request, response) => response.writeHead(404).end());
+    const servers = paths.map((path) => new adapter.WebSocketServer({ server: http, path }));
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const { port } = http.address() as AddressInfo;
+    const close = async (): Promise<void> => {
+      await Promise.all(servers.map((s) => s.close({ timeout: 300 })));
+      http.closeAllConnections();
+      await new Promise((resolve) => http.close(resolve));
+    };
+    return { servers: servers as unknown as ServerLike[], port, close };
   },
   async connect(url, { ca, ...options } = {}) {
     const tls = ca === undefined ? {} : { tls: { ca } };

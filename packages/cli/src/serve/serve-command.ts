@@ -39,6 +39,7 @@ export async function startServe(config: ServeConfig, log: Log = stderrLog(confi
     protocols: config.protocols,
     staticDir: config.staticDir,
     maxPayload: config.maxPayload,
+    metrics: config.metrics,
     accept: async (request) => {
       const denied = await checkAccess(request, { origins: config.origins, token: config.token });
       if (denied !== undefined) return denied;

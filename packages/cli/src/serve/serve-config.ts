@@ -37,6 +37,7 @@ export const SERVE_FLAGS = {
   'max-payload': { type: 'string' },
   'client-queue': { type: 'string' },
   passenv: { type: 'string' },
+  metrics: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -65,6 +66,8 @@ export interface ServeConfig {
   /** `--shared`: bytes a client may have queued before it is closed with 1008. */
   readonly clientQueueBytes: number;
   readonly passEnv: readonly string[];
+  /** `--metrics`: `GET /metrics` answers the server's counters (Prometheus text). */
+  readonly metrics: boolean;
   readonly quiet: boolean;
   readonly help: boolean;
 }
@@ -115,6 +118,7 @@ export function parseServeConfig(args: readonly string[], env: Readonly<Record<s
     maxPayload: integerFlag('max-payload', values['max-payload'], 16 * MiB, 1, 1024 * MiB),
     clientQueueBytes: integerFlag('client-queue', values['client-queue'], 4 * MiB, 1024, 1024 * MiB),
     passEnv: values.passenv === undefined ? DEFAULT_PASS_ENV : values.passenv.split(',').map((name) => name.trim()).filter((name) => name !== ''),
+    metrics: values.metrics === true,
     quiet: values.quiet === true,
     help,
   };

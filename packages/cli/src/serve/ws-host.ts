@@ -8,7 +8,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import type { Session, UpgradeRequest, AcceptDecision } from '@framewire/codec/adapter';
+import type { Session, UpgradeRequest, AcceptDecision, ServerMetrics } from '@framewire/codec/adapter';
 import { CliError } from '../cli-error.js';
 import { currentRuntime } from '../runtime/current-runtime.js';
 
@@ -35,6 +35,8 @@ export interface HostOptions {
   readonly staticDir?: string | undefined;
   /** Largest message accepted. */
   readonly maxPayload?: number | undefined;
+  /** Answer `GET /metrics` (Prometheus text) on the same port. */
+  readonly metrics?: boolean | undefined;
   /** Decide on an upgrade (origin, token, max forks, routes). */
   readonly accept: (request: UpgradeRequest, peer: Peer) => AcceptDecision | Promise<AcceptDecision>;
   /** A connection is open. */
@@ -55,6 +57,7 @@ interface AdapterServer {
   on(event: 'error', listener: (error: Error) => void): unknown;
   listen(): Promise<{ port: number }>;
   close(options?: { timeout?: number }): Promise<void>;
+  metrics(): ServerMetrics;
 }
 type AdapterServerClass = new (options: Record<string, unknown>) => AdapterServer;
 
@@ -82,11 +85,15 @@ async function startNodeHost(options: HostOptions): Promise<Host> {
   const { createServer: createHttps } = await import('node:https');
   const { WebSocketServer } = await import('@framewire/node-adapter');
   const { staticHandler, finish } = await import('./static-files.js');
-  const onRequest =
+  const { nodeMetricsHandler } = await import('./metrics-endpoint.js');
+  const plain =
     options.staticDir !== undefined
       ? staticHandler(options.staticDir)
       : (_request: unknown, response: import('node:http').ServerResponse): void =>
           finish(response, 426, { Upgrade: 'websocket', Connection: 'Upgrade' });
+  // eslint-disable-next-line prefer-const -- assigned once the server exists, read per request
+  let server: { metrics(): ServerMetrics } | undefined;
+  const onRequest = options.metrics === true ? nodeMetricsHandler(() => server!.metrics(), plain) : plain;
   const http =
     options.tls !== undefined
       ? createHttps({ cert: readPem(options.tls.certPath, 'cert'), key: readPem(options.tls.keyPath, 'key') }, onRequest)
@@ -95,7 +102,7 @@ async function startNodeHost(options: HostOptions): Promise<Host> {
   http.headersTimeout = 10_000;
   http.requestTimeout = 30_000;
   const peers = new WeakMap<UpgradeRequest, Peer>();
-  const server = new WebSocketServer({
+  const ws = new WebSocketServer({
     ...policy(options),
     server: http,
     accept: (request, context) => {
@@ -110,8 +117,9 @@ async function startNodeHost(options: HostOptions): Promise<Host> {
       return options.accept(request, peer);
     },
   });
-  server.on('connection', (session, request) => options.onConnection(session, request, peers.get(request)!));
-  server.on('error', () => {});
+  server = ws;
+  ws.on('connection', (session, request) => options.onConnection(session, request, peers.get(request)!));
+  ws.on('error', () => {});
   await new Promise<void>((resolve, reject) => {
     http.once('error', (error) => reject(listenError(error, options)));
     http.listen(options.port, options.host, () => resolve());
@@ -123,7 +131,7 @@ async function startNodeHost(options: HostOptions): Promise<Host> {
     secure: options.tls !== undefined,
     close: async (timeoutMs = 2000) => {
       http.close();
-      await server.close({ timeout: timeoutMs });
+      await ws.close({ timeout: timeoutMs });
       http.closeAllConnections();
     },
   };
@@ -135,11 +143,13 @@ async function startStandaloneHost(options: HostOptions, runtime: 'bun' | 'deno'
   const peers = new WeakMap<UpgradeRequest, Peer>();
   const tls =
     options.tls !== undefined ? { cert: readPem(options.tls.certPath, 'cert'), key: readPem(options.tls.keyPath, 'key') } : undefined;
-  const server = new adapter.WebSocketServer({
+  const { fetchMetricsHandler } = await import('./metrics-endpoint.js');
+  const server: AdapterServer = new adapter.WebSocketServer({
     ...policy(options),
     port: options.port,
     host: options.host,
     ...(tls !== undefined ? { tls } : {}),
+    ...(options.metrics === true ? { fetch: fetchMetricsHandler(() => server.metrics()) } : {}),
     accept: (request: UpgradeRequest, context: unknown) => {
       const peer = runtime === 'bun' ? bunPeer(context, options) : denoPeer(context, options);
       peers.set(request, peer);

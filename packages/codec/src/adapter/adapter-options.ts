@@ -13,6 +13,8 @@ import type { CodecHooks } from '../protocol/hooks.js';
 import { permessageDeflate, type PerMessageDeflateOptions } from '../protocol/deflate-extension.js';
 import type { UpgradeResponse } from '../protocol/handshake-client.js';
 import type { UpgradeRequest } from '../protocol/handshake-server.js';
+import type { PathParams, RouteParams } from './route-pattern.js';
+import type { ServerRequest } from './server-request.js';
 import type { HeaderInit } from '../protocol/header-tokens.js';
 import type { Scheduler } from '../session/scheduler.js';
 import type { SessionOptions } from '../session/session.js';
@@ -82,10 +84,13 @@ export interface ConnectionLimits {
  * accept: (req) => (getQueryParam(req, 'token') === TOKEN ? accept() : reject(401)),
  * ```
  */
-export type AdapterAcceptHook<Context> = (request: UpgradeRequest, context: Context) => AcceptDecision | Promise<AcceptDecision>;
+export type AdapterAcceptHook<Context, Data = unknown, Params = PathParams> = (
+  request: ServerRequest<Params>,
+  context: Context,
+) => AcceptDecision<Data> | Promise<AcceptDecision<Data>>;
 
 /** What an adapter's `WebSocketServer` decides about upgrades, whatever the runtime. */
-export interface ServerPolicyOptions<Context> extends Omit<ConnectionLimits, 'heartbeat'> {
+export interface ServerPolicyOptions<Context, Data = unknown, Path extends string = string> extends Omit<ConnectionLimits, 'heartbeat'> {
   /**
    * Drop dead peers (a pulled cable sends no FIN): ping a peer that was
    * silent for `interval` ms, terminate it (close 1006) when it stays silent
@@ -96,12 +101,17 @@ export interface ServerPolicyOptions<Context> extends Omit<ConnectionLimits, 'he
    */
   heartbeat?: HeartbeatOptions | false;
   /**
-   * Paths this server takes (exact match on the path, query ignored).
-   * Default: every path. Other paths get 404.
+   * Paths this server takes, query ignored: exact (`'/chat'`), with named
+   * segments (`'/rooms/:id'`, the values in `request.params`) or a final
+   * `*` (`'/files/*'`, the rest in `params['*']`). Several patterns: the
+   * first match wins. Default: every path. Other paths get 404.
    */
-  path?: string | readonly string[];
-  /** The accept hook (origin checks, auth). */
-  accept?: AdapterAcceptHook<Context>;
+  path?: Path | readonly Path[];
+  /**
+   * The accept hook (origin checks, auth), run once per upgrade; what it
+   * passes as `accept({ data })` becomes `session.data`.
+   */
+  accept?: AdapterAcceptHook<Context, Data, RouteParams<Path>>;
   /**
    * Subprotocols we speak, in our preference order, or a function that picks
    * one of the offered ones (`undefined`: none).

@@ -32,7 +32,17 @@ export type {
   ServerPolicyOptions,
 } from './adapter-options.js';
 export { ServerCore, listenAddress } from './server-core.js';
+export { RouteTable, compileRoute } from './route-pattern.js';
+export { chooseRoute, pathOf } from './path-router.js';
+export type { PathRoute } from './path-router.js';
+export type { PathParams, RouteMatcher, RouteParams } from './route-pattern.js';
+export { ServerCounters } from './server-metrics.js';
+export type { ServerMetrics } from './server-metrics.js';
+export { PROMETHEUS_CONTENT_TYPE, escapeLabelValue, formatPrometheus } from './prometheus.js';
+export { serverRequest } from './server-request.js';
+export type { RemoteEndpoint, ServerRequest } from './server-request.js';
 export type {
+  AnyPolicyOptions,
   AttachableTransport,
   ListenAddress,
   ServerCloseOptions,

@@ -19,7 +19,6 @@ import type { PublishData, PublishOptions } from '../session/topic-registry.js';
 import type { Transport, TransportSink } from '../session/transport.js';
 import {
   acceptWebSocket,
-  reject,
   type AcceptDecision,
   type ServerUpgrade,
   type ServerUpgradeOptions,
@@ -30,16 +29,20 @@ import {
   DEFAULT_ADAPTER_HANDSHAKE_TIMEOUT,
   deflateNegotiators,
   upgradeOptions,
+  type AdapterAcceptHook,
   type AdapterRuntime,
   type ServerPolicyOptions,
 } from './adapter-options.js';
+import { RouteTable, type PathParams } from './route-pattern.js';
+import { ServerCounters, type ServerMetrics } from './server-metrics.js';
+import { serverRequest, type RemoteEndpoint, type ServerRequest } from './server-request.js';
 
 /**
  * The shared topic compressor's settings: the same engine and zlib settings
  * as the server's connections, none when the server does not negotiate
  * permessage-deflate.
  */
-function topicDeflateOptions<Context>(options: ServerPolicyOptions<Context>, runtime: AdapterRuntime): { topicDeflate?: TopicDeflateOptions } {
+function topicDeflateOptions<Context>(options: AnyPolicyOptions<Context>, runtime: AdapterRuntime): { topicDeflate?: TopicDeflateOptions } {
   const deflate = options.perMessageDeflate;
   if (deflate === undefined || deflate === false) return {};
   const settings = deflate === true ? {} : deflate;
@@ -55,6 +58,8 @@ function topicDeflateOptions<Context>(options: ServerPolicyOptions<Context>, run
 }
 
 const textEncoder = new TextEncoder();
+
+const NO_PARAMS: PathParams = Object.freeze({});
 
 /** The bytes of a publish's binary data (validated by the registry before). */
 function bytesOf(data: Exclude<PublishData, string>): Uint8Array {
@@ -84,10 +89,13 @@ export function listenAddress(hostname: string, port: number): ListenAddress {
   return { address: hostname, family: hostname.includes(':') ? 'IPv6' : 'IPv4', port };
 }
 
-/** Events of every adapter's `WebSocketServer` (an `EventEmitter` event map), by listen-address type. */
-export interface ServerEventMap<Address = ListenAddress> {
-  /** A client connected. */
-  connection: [session: Session, request: UpgradeRequest];
+/**
+ * Events of every adapter's `WebSocketServer` (an `EventEmitter` event map),
+ * by listen-address type, per-connection data and route parameters.
+ */
+export interface ServerEventMap<Address = ListenAddress, Data = unknown, Params = PathParams> {
+  /** A client connected: `session.data` is what the accept hook attached, `request.params` its route's parameters. */
+  connection: [session: Session<Data>, request: ServerRequest<Params>];
   /** The server listens. */
   listening: [address: Address];
   /** An upgrade was refused (status and why), for logging. */
@@ -108,7 +116,7 @@ export interface ServerCloseOptions extends ShutdownOptions {
 
 /** Where {@link ServerCore} reports: the adapter forwards these to its server's events. */
 export interface ServerCoreEvents {
-  connection(session: Session, request: UpgradeRequest): void;
+  connection(session: Session, request: ServerRequest): void;
   rejected(status: number, reason: string): void;
   close(): void;
 }
@@ -126,6 +134,8 @@ export interface ServerCoreUpgradeInit {
   parsedRequest?: ServerUpgradeOptions['parsedRequest'];
   /** Apply the `path` filter (404 on other paths). Default `true`; `false` when a router already matched. */
   filterPath?: boolean;
+  /** The peer's address and port (`request.remoteAddress`, `request.remotePort`). */
+  remote?: RemoteEndpoint | undefined;
   /** Called with the result before the server events are emitted (transport bookkeeping). */
   onResult?: (result: ServerUpgradeResult) => void;
 }
@@ -137,6 +147,16 @@ export interface ServerCoreCloseSteps {
   /** After the sessions closed and `stop` finished: release what the adapter still holds. */
   release?: () => Promise<void> | void;
 }
+
+/**
+ * Server options typed for any `Data` and `path` pattern: the core passes
+ * the hook's data through untouched and builds the parameters its routes name.
+ */
+export type AnyPolicyOptions<Context> = Omit<ServerPolicyOptions<Context>, 'accept' | 'path'> & {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Data and Params are the adapter's to type
+  accept?: AdapterAcceptHook<Context, any, any> | undefined;
+  path?: string | readonly string[] | undefined;
+};
 
 /**
  * The shared bookkeeping of an adapter's server (see the module comment).
@@ -153,10 +173,11 @@ export interface ServerCoreCloseSteps {
  * ```
  */
 export class ServerCore<Context> {
-  readonly #options: ServerPolicyOptions<Context>;
+  readonly #options: AnyPolicyOptions<Context>;
   readonly #events: ServerCoreEvents;
   readonly #registry: ServerRegistry;
-  readonly #paths: ReadonlySet<string> | undefined;
+  readonly #routes: RouteTable | undefined;
+  readonly #counters = new ServerCounters();
   readonly #base: UpgradeOptions & { extensions: readonly ExtensionNegotiator[] };
   #closing: Promise<void> | undefined;
   #shared: ServerUpgradeOptions | undefined;
@@ -165,7 +186,12 @@ export class ServerCore<Context> {
   readonly #origin: string;
   readonly #fromBroker: BrokerListener;
 
-  constructor(options: ServerPolicyOptions<Context>, runtime: AdapterRuntime, events: ServerCoreEvents) {
+  /**
+   * `options` may be typed for any `Data` and `path` pattern: the core only
+   * passes data through and builds the parameters its routes name.
+   * @throws TypeError for a malformed `path` pattern.
+   */
+  constructor(options: AnyPolicyOptions<Context>, runtime: AdapterRuntime, events: ServerCoreEvents) {
     this.#options = options;
     this.#events = events;
     // The server's heartbeat is one sweep in the registry, not a timer per connection.
@@ -175,7 +201,8 @@ export class ServerCore<Context> {
       heartbeat: heartbeat ?? DEFAULT_SERVER_HEARTBEAT,
       ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
       ...(topicBackpressure !== undefined ? { topicBackpressure } : {}),
-      ...topicDeflateOptions(options, runtime),
+      ...topicDeflateOptions(this.#options, runtime),
+      onClosed: this.#counters.closed,
     });
     this.#broker = options.broker;
     this.#origin = randomOrigin();
@@ -190,7 +217,7 @@ export class ServerCore<Context> {
       );
     }
     const path = options.path;
-    this.#paths = path === undefined ? undefined : new Set(typeof path === 'string' ? [path] : path);
+    this.#routes = path === undefined ? undefined : new RouteTable(path);
     // Negotiators and connection settings are computed once and shared by every connection.
     this.#base = {
       ...upgradeOptions(limits, runtime),
@@ -231,6 +258,7 @@ export class ServerCore<Context> {
    */
   publish(topic: string, data: PublishData, options?: PublishOptions): number {
     const delivered = this.#registry.topics.publish(topic, data, options);
+    this.#counters.published(delivered);
     const broker = this.#broker;
     if (broker !== undefined) {
       const binary = options?.binary ?? typeof data !== 'string';
@@ -270,7 +298,18 @@ export class ServerCore<Context> {
 
   /** Whether `pathname` is one this server takes (every path when `path` was not given). */
   matches(pathname: string): boolean {
-    return this.#paths === undefined || this.#paths.has(pathname);
+    return this.#routes === undefined || this.#routes.match(pathname) !== undefined;
+  }
+
+  /** The server's counters now (see {@link ServerMetrics}). */
+  metrics(): ServerMetrics {
+    return this.#counters.snapshot(this.#registry.clients, this.#registry.pending);
+  }
+
+  /** Count a refusal the adapter answered itself (426 for a plain request without `fetch`) and emit `rejected`. */
+  refused(status: number, reason: string): void {
+    this.#counters.refused(status, reason);
+    this.#events.rejected(status, reason);
   }
 
   /**
@@ -280,22 +319,26 @@ export class ServerCore<Context> {
    */
   upgrade(transport: AttachableTransport, context: Context, init: ServerCoreUpgradeInit = {}): ServerUpgrade {
     const hook = this.#options.accept;
-    const paths = init.filterPath === false ? undefined : this.#paths;
+    const routes = this.#routes;
+    const filter = init.filterPath !== false && routes !== undefined;
+    const remote = init.remote;
     const protocols = this.#options.protocols;
-    // Without an accept hook, a path filter or early bytes every connection
-    // shares one options object (and the settings the driver derives from it).
-    const shared = hook === undefined && paths === undefined && init.initialBytes === undefined && init.parsedRequest === undefined;
+    // Without an accept hook, a path pattern or early bytes every connection
+    // shares one options object (and the settings the driver derives from it);
+    // its request gets its peer and `{}` params once accepted.
+    const shared = hook === undefined && routes === undefined && init.initialBytes === undefined && init.parsedRequest === undefined;
     const upgrade = acceptWebSocket(transport, shared ? (this.#shared ??= this.#sharedOptions()) : {
       ...this.#base,
       registry: this.#registry,
       ...(protocols !== undefined ? { protocols } : {}),
-      ...(paths !== undefined || hook !== undefined
-        ? {
-            accept: (request: UpgradeRequest): AcceptDecision | Promise<AcceptDecision> => {
-              if (paths !== undefined && !paths.has(request.path)) return reject(404);
-              return hook === undefined ? { type: 'accept' } : hook(request, context);
-            },
-          }
+      resolve: (request: UpgradeRequest): UpgradeRequest | undefined => {
+        // A router that already chose this server may still need the parameters.
+        const params = routes === undefined ? NO_PARAMS : routes.match(request.path);
+        if (params === undefined && filter) return undefined; // 404
+        return serverRequest(request, params ?? NO_PARAMS, remote);
+      },
+      ...(hook !== undefined
+        ? { accept: (request: UpgradeRequest): AcceptDecision | Promise<AcceptDecision> => hook(request as ServerRequest, context) }
         : {}),
       ...(init.initialBytes !== undefined ? { initialBytes: init.initialBytes } : {}),
       ...(init.parsedRequest !== undefined ? { parsedRequest: init.parsedRequest } : {}),
@@ -307,8 +350,11 @@ export class ServerCore<Context> {
       // connection idles.
       if (result.type === 'accepted') transport.attach(result.session);
       init.onResult?.(result);
-      if (result.type === 'accepted') this.#events.connection(result.session, result.request);
-      else if (result.type === 'rejected') this.#events.rejected(result.status, result.reason);
+      if (result.type === 'accepted') {
+        this.#counters.accepted();
+        const request = shared ? serverRequest(result.request, NO_PARAMS, remote) : (result.request as ServerRequest);
+        this.#events.connection(result.session, request);
+      } else if (result.type === 'rejected') this.refused(result.status, result.reason);
     });
     return upgrade;
   }

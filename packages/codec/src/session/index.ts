@@ -29,7 +29,7 @@ export type { Broker, BrokerListener, BrokerMessage } from './broker.js';
 export { DEFAULT_HANDSHAKE_TIMEOUT } from './upgrade.js';
 export type { ExtensionNegotiator, UpgradeConnectionOptions, UpgradeOptions } from './upgrade.js';
 export { ServerUpgrade, accept, acceptWebSocket, allOf, allowOrigins, bearerToken, reject } from './upgrade-server.js';
-export type { AcceptDecision, AcceptHook, RejectDecisionInit, ServerUpgradeOptions, ServerUpgradeResult } from './upgrade-server.js';
+export type { AcceptDecision, AcceptHook, AcceptInit, RejectDecisionInit, ServerUpgradeOptions, ServerUpgradeResult } from './upgrade-server.js';
 export { ClientUpgrade, HandshakeTimeoutError, connectWebSocket } from './upgrade-client.js';
 export type { ClientUpgradeOptions } from './upgrade-client.js';
 export { TimerSlot } from './scheduler.js';

@@ -24,6 +24,8 @@ export interface ServerRegistryOptions {
   topicBackpressure?: TopicBackpressure | undefined;
   /** The DEFLATE engine and settings for compressing a topic message once per publish (`publish(…, { compress: true })`). */
   topicDeflate?: TopicDeflateOptions | undefined;
+  /** Called once for each registered session as it closes (its `closeInfo` is set): a server's metrics. */
+  onClosed?: ((session: Session) => void) | undefined;
 }
 
 /** A server's heartbeat: see {@link ServerRegistryOptions.heartbeat}. */
@@ -88,13 +90,17 @@ export class ServerRegistry implements Iterable<Session> {
   /** One function for every session: a registered idle session costs a set entry, no closure. */
   readonly #sessionClosed = (session: Session): void => {
     this.#sessions.delete(session);
+    this.#onClosed?.(session);
     // No session, no timer: an idle server does not hold the process open.
     if (this.#sessions.size === 0) this.#stopSweep();
     this.#notify();
   };
 
+  readonly #onClosed: ((session: Session) => void) | undefined;
+
   constructor(options: ServerRegistryOptions) {
     this.#scheduler = options.scheduler;
+    this.#onClosed = options.onClosed;
     this.#max = options.maxConnections ?? Number.POSITIVE_INFINITY;
     this.topics = new TopicRegistry(options.topicBackpressure, options.topicDeflate);
     const heartbeat = options.heartbeat;

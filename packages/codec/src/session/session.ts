@@ -90,7 +90,12 @@ const microtask = (fn: () => void): void => {
  * const { code } = await session.closed;
  * ```
  */
-export class Session extends TypedEmitter<SessionEvents> implements TransportSink, AsyncIterable<SessionMessage> {
+export class Session<Data = unknown> extends TypedEmitter<SessionEvents> implements TransportSink, AsyncIterable<SessionMessage> {
+  /**
+   * Per-connection data: what the server's accept hook passed as
+   * `accept({ data })` (`undefined` when it passed none); free to change.
+   */
+  data: Data = undefined as Data;
   /** How binary messages are delivered; may be changed at any time. */
   binaryType: BinaryType;
   /** The negotiated subprotocol, '' when none. */
@@ -127,6 +132,8 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   #topics: Set<string> | undefined;
   #bytesReceived = 0;
   #bytesSent = 0;
+  #messagesReceived = 0;
+  #messagesSent = 0;
 
   // The session's state, one value per concern (quinn-proto style) rather
   // than a flag per transition:
@@ -271,6 +278,21 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
     return this.#bytesSent;
   }
 
+  /** Whole messages delivered (each counted when it arrived, held or not). */
+  get messagesReceived(): number {
+    return this.#messagesReceived;
+  }
+
+  /** Messages sent with `send` (a fragmented one counts at its final part; topic publishes are not included). */
+  get messagesSent(): number {
+    return this.#messagesSent;
+  }
+
+  /** How the session closed, once it has (`undefined` before). */
+  get closeInfo(): CloseInfo | undefined {
+    return this.#closeInfo;
+  }
+
   /** Is reading from the transport paused because the application is behind? */
   get receivePaused(): boolean {
     return this.#inboxSlot?.paused ?? false;
@@ -300,6 +322,7 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
       if (options.binary === false) this.#connection.sendText(bytes, fin);
       else this.#connection.sendBinary(bytes, fin);
     }
+    if (fin) this.#messagesSent++;
     this.#scheduleFlush();
     const amount = this.bufferedAmount;
     if (amount > this.#maxBufferedAmount) {
@@ -699,6 +722,7 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   }
 
   #deliver(data: SessionMessage, isBinary: boolean, size: number): void {
+    this.#messagesReceived++;
     const listeners = this.listenerCount('message');
     const inbox = this.#inboxSlot;
     const iterating = inbox !== undefined && inbox.iterating;

@@ -30,9 +30,18 @@ import type { Transport, TransportSink } from './transport.js';
 import { concatBytes } from '../protocol/bytes.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT, sessionOptions, type UpgradeOptions } from './upgrade.js';
 
-/** The application's answer to an upgrade request; build it with {@link accept} or {@link reject}. */
-export type AcceptDecision =
-  | { readonly type: 'accept'; readonly protocol?: string | undefined; readonly headers?: HeaderInit | undefined }
+/**
+ * The application's answer to an upgrade request; build it with {@link accept}
+ * or {@link reject}. `Data` is what the accepted session carries as
+ * `session.data`.
+ */
+export type AcceptDecision<Data = unknown> =
+  | {
+      readonly type: 'accept';
+      readonly protocol?: string | undefined;
+      readonly headers?: HeaderInit | undefined;
+      readonly data?: Data | undefined;
+    }
   | {
       readonly type: 'reject';
       readonly status: number;
@@ -40,11 +49,30 @@ export type AcceptDecision =
       readonly body?: string | Uint8Array | undefined;
     };
 
-/** Decides whether to upgrade; may be async (a token lookup). A thrown error refuses with 500. */
-export type AcceptHook = (request: UpgradeRequest) => AcceptDecision | Promise<AcceptDecision>;
+/**
+ * Decides whether to upgrade; may be async (a token lookup, run once per
+ * connection). A thrown error refuses with 500. `Data` is what it attaches
+ * to the session (`undefined` for hooks that attach nothing).
+ */
+export type AcceptHook<Data = undefined> = (request: UpgradeRequest) => AcceptDecision<Data> | Promise<AcceptDecision<Data>>;
 
-/** Accept the upgrade, optionally choosing a subprotocol (one the client offered) and adding response headers. */
-export function accept(options: { protocol?: string | undefined; headers?: HeaderInit | undefined } = {}): AcceptDecision {
+/** What {@link accept} takes. */
+export interface AcceptInit<Data> {
+  /** The subprotocol, one the client offered. */
+  protocol?: string | undefined;
+  /** Extra response headers. */
+  headers?: HeaderInit | undefined;
+  /** Per-connection data: lands as `session.data` (a user id, a room) so the hook's lookup runs once. */
+  data?: Data | undefined;
+}
+
+/**
+ * Accept the upgrade, optionally choosing a subprotocol (one the client
+ * offered), adding response headers and attaching `data` to the session.
+ *
+ * @example `accept: async (req) => accept({ data: { user: await users.byToken(getQueryParam(req, 'token')) } })`
+ */
+export function accept<Data = undefined>(options: AcceptInit<Data> = {}): AcceptDecision<Data> {
   return Object.freeze({ type: 'accept', ...options });
 }
 
@@ -62,7 +90,7 @@ export interface RejectDecisionInit {
 export function reject(
   init: number | RejectDecisionInit,
   options: { headers?: HeaderInit | undefined; body?: string | Uint8Array | undefined } = {},
-): AcceptDecision {
+): AcceptDecision<never> {
   const full: RejectDecisionInit = typeof init === 'number' ? { status: init, ...options } : init;
   return Object.freeze({ type: 'reject', ...full });
 }
@@ -73,7 +101,7 @@ export function reject(
  *
  * @example `accept: allowOrigins(['https://app.example'])`
  */
-export function allowOrigins(policy: OriginPolicy, options: { allowMissing?: boolean } = {}): AcceptHook {
+export function allowOrigins(policy: OriginPolicy, options: { allowMissing?: boolean } = {}): AcceptHook<undefined> {
   return (request) => (originAllowed(request, policy, options) ? accept() : reject(403));
 }
 
@@ -88,7 +116,7 @@ export function allowOrigins(policy: OriginPolicy, options: { allowMissing?: boo
 export function bearerToken(
   verify: (token: string, request: UpgradeRequest) => boolean | Promise<boolean>,
   options: { queryParam?: string } = {},
-): AcceptHook {
+): AcceptHook<undefined> {
   const refuse = reject(401, { headers: { 'WWW-Authenticate': 'Bearer' } });
   return async (request) => {
     let token: string | undefined;
@@ -110,21 +138,23 @@ export function bearerToken(
 
 /**
  * Run hooks in order: the first refusal wins; otherwise accept with the
- * last chosen subprotocol and every hook's headers.
+ * last chosen subprotocol and data, and every hook's headers.
  *
  * @example `accept: allOf(allowOrigins(['https://app.example']), bearerToken(check))`
  */
-export function allOf(...hooks: AcceptHook[]): AcceptHook {
+export function allOf<Data = undefined>(...hooks: Array<AcceptHook<Data>>): AcceptHook<Data> {
   return async (request) => {
     let protocol: string | undefined;
+    let data: Data | undefined;
     const headers: Array<readonly [string, string]> = [];
     for (const hook of hooks) {
       const decision = await hook(request);
       if (decision.type === 'reject') return decision;
       if (decision.protocol !== undefined) protocol = decision.protocol;
+      if (decision.data !== undefined) data = decision.data;
       if (decision.headers !== undefined) headers.push(...headerEntries(decision.headers));
     }
-    return accept({ protocol, headers });
+    return accept({ protocol, headers, data });
   };
 }
 
@@ -132,7 +162,14 @@ export function allOf(...hooks: AcceptHook[]): AcceptHook {
 /** Options of {@link acceptWebSocket}. */
 export interface ServerUpgradeOptions extends UpgradeOptions {
   /** Decide per request (origin, auth, path). Default: accept every valid request. */
-  accept?: AcceptHook;
+  accept?: (request: UpgradeRequest) => AcceptDecision | Promise<AcceptDecision>;
+  /**
+   * Runs on the validated request before anything else (before the registry
+   * and the hook): returns the request the hook and the result see (with
+   * route parameters, the peer's address), or `undefined` to refuse with 404
+   * (no route takes this path).
+   */
+  resolve?: (request: UpgradeRequest) => UpgradeRequest | undefined;
   /**
    * Subprotocols we speak, in our preference order, used when the accept
    * hook does not choose one; or a function choosing among the offers.
@@ -251,9 +288,18 @@ export class ServerUpgrade implements TransportSink {
       this.#refuse(r.status, r.response, r.reason, undefined);
       return;
     }
-    this.#request = r.request;
+    let request: UpgradeRequest | undefined = r.request;
+    const resolve = this.#options.resolve;
+    if (resolve !== undefined) {
+      request = resolve(request);
+      if (request === undefined) {
+        this.#refuse(404, rejectUpgrade(404), 'no route for this path', r.request);
+        return;
+      }
+    }
+    this.#request = request;
     if (r.rest.length > 0) this.#early.push(r.rest);
-    this.#decide(r.request);
+    this.#decide(request);
   }
 
   receiveEof(error?: unknown): void {
@@ -329,7 +375,7 @@ export class ServerUpgrade implements TransportSink {
       this.#internalError(request, error);
       return;
     }
-    this.#upgrade(request, response, protocol, extension, extensionsHeader);
+    this.#upgrade(request, response, protocol, extension, extensionsHeader, decision.data);
   }
 
   #chooseProtocol(request: UpgradeRequest): string | undefined {
@@ -346,6 +392,7 @@ export class ServerUpgrade implements TransportSink {
     protocol: string | undefined,
     extension: MessageExtension | undefined,
     extensionsHeader: string | undefined,
+    data: unknown,
   ): void {
     const options = this.#options;
     const scheduler = options.scheduler;
@@ -366,6 +413,7 @@ export class ServerUpgrade implements TransportSink {
     init.extensions = extensionsHeader ?? '';
     if (this.#early.length > 0) init.head = concatBytes(this.#early);
     const session = new Session(init);
+    if (data !== undefined) session.data = data;
     this.#early = [];
     this.#session = session;
     this.#state = 'upgraded';

@@ -36,6 +36,8 @@ export interface SessionLike {
   unsubscribe(topic: string): boolean;
   isSubscribed(topic: string): boolean;
   readonly topics: ReadonlySet<string>;
+  /** What the server's accept hook passed as `accept({ data })` (server sessions). */
+  readonly data?: unknown;
 }
 
 /** The parsed upgrade request an accept hook sees. */
@@ -45,6 +47,10 @@ export interface RequestLike {
   readonly origin: string | undefined;
   readonly protocols: readonly string[];
   readonly headers: { get(name: string): string | undefined };
+  /** The matched `path` pattern's parameters (`{}` without one). */
+  readonly params: Readonly<Record<string, string>>;
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
 }
 
 /** What an accept hook returns (the codec's `AcceptDecision`, opaque here). */
@@ -65,6 +71,20 @@ export interface ServerLike {
   publish(topic: string, data: string | Uint8Array, options?: { except?: SessionLike; compress?: boolean; binary?: boolean }): number;
   subscriberCount(topic: string): number;
   readonly topics: readonly string[];
+  metrics(): MetricsLike;
+}
+
+/** `server.metrics()` as the suites read it (the codec's `ServerMetrics`). */
+export interface MetricsLike {
+  readonly connections: number;
+  readonly connectionsTotal: number;
+  readonly handshakesPending: number;
+  readonly handshakesRefused: ReadonlyArray<{ readonly status: number; readonly reason: string; readonly count: number }>;
+  readonly messagesIn: number;
+  readonly messagesOut: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly closeCodes: ReadonlyArray<{ readonly code: number; readonly count: number }>;
 }
 
 /** Server options the suites pass (every adapter takes them; `tls` is PEM text). */
@@ -126,7 +146,8 @@ export interface HandshakeStatusErrorLike extends ConnectErrorLike {
 
 /** The names every adapter re-exports from the codec that the suites call. */
 export interface AdapterApi {
-  accept(options?: { protocol?: string; headers?: Record<string, string> }): DecisionLike;
+  accept(options?: { protocol?: string; headers?: Record<string, string>; data?: unknown }): DecisionLike;
+  formatPrometheus(metrics: MetricsLike, labels?: Record<string, string>): string;
   reject(status: number, options?: { headers?: Record<string, string>; body?: string }): DecisionLike;
   allowOrigins(origins: readonly string[]): AcceptHookLike;
   bearerToken(verify: (token: string) => boolean, options?: { queryParam?: string }): AcceptHookLike;
@@ -163,6 +184,13 @@ export interface AdapterFixture {
   readonly api: AdapterApi;
   /** A server on 127.0.0.1 and a free port (wss:// when `options.tls` is given). */
   listen(options?: SuiteServerOptions): Promise<{ server: ServerLike; port: number }>;
+  /**
+   * Servers sharing one port on 127.0.0.1, one per entry of `paths` (each
+   * server's `path`), routed by path the adapter's way: attached to one
+   * http server (Node), the first server listening with the others as its
+   * `routes` (Bun, Deno raw).
+   */
+  listenShared?(paths: ReadonlyArray<readonly string[]>): Promise<{ servers: ServerLike[]; port: number; close(): Promise<void> }>;
   connect(url: string, options?: SuiteConnectOptions): Promise<SessionLike>;
   /** The peer address in the accept hook's context (each adapter's context has its own shape). */
   remoteAddress(context: unknown): string;

@@ -1,4 +1,5 @@
 // Every shared adapter behaviour suite, in one call for each runtime's fixture.
+import { apiGapsSuite } from './api-gaps.suite.js';
 import { backpressureSuite } from './backpressure.suite.js';
 import { clientErrorsSuite } from './client-errors.suite.js';
 import type { AdapterFixture } from './fixture.js';
@@ -24,4 +25,5 @@ export function allSuites(fixture: AdapterFixture): void {
   httpFallbackSuite(fixture);
   topicsSuite(fixture);
   reconnectSuite(fixture);
+  apiGapsSuite(fixture);
 }
