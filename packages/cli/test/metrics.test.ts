@@ -31,8 +31,9 @@ describe('isMetricsRequest', () => {
 });
 
 for (const runtime of ['node', 'bun', 'deno'] as const) {
-  const present = runtime === 'node' || existsSync(binaries[runtime]);
-  if (!present) peerMissing(it, `${runtime === 'node' ? '' : binaries[runtime]} (pnpm install): framewire --runtime ${runtime}`);
+  const binary = runtime === 'node' ? undefined : binaries[runtime];
+  const present = binary === undefined || existsSync(binary);
+  if (!present) peerMissing(it, `${binary} (pnpm install): framewire --runtime ${runtime}`);
   describe.skipIf(!present)(`serve --metrics on ${runtime}`, () => {
     it('counts a connection, its message and its close code; other plain requests still get 426', async () => {
       const cli = await startCli(['serve', '--runtime', runtime, '--port', '0', '--metrics', '--', 'sh', '-c', 'read line; echo "got $line"']);
