@@ -1,0 +1,118 @@
+/**
+ * A {@link Broker} over Redis pub/sub: at most once, no history.
+ *
+ * @module
+ */
+import type { Broker, BrokerListener, BrokerMessage } from '@framewire/codec/session';
+import { decodeBrokerMessage, encodeBrokerMessage } from './broker-message.js';
+import { BrokerUnavailableError, unavailable } from './errors.js';
+import { redisClient, type RedisClient, type RedisConnectionOptions } from './redis-options.js';
+
+/** Options of {@link RedisBroker}. */
+export interface RedisBrokerOptions extends RedisConnectionOptions {
+  /** A message on a subscribed channel that is not a framewire message (another program publishing there). Default: dropped silently. */
+  onForeignMessage?: (channel: string, bytes: Uint8Array) => void;
+}
+
+/**
+ * Carries topic messages between framewire servers through Redis `PUBLISH`
+ * / `SUBSCRIBE` (channel = prefix + topic). One connection publishes, one
+ * subscribes. While Redis is away, `publish` rejects at once with a
+ * {@link BrokerUnavailableError} (nothing is buffered) and the
+ * subscriptions are restored by themselves when it returns; messages
+ * published during the outage are lost (at most once).
+ *
+ * @example
+ * ```ts
+ * const broker = new RedisBroker({ url: 'redis://127.0.0.1:6379' });
+ * const server = new WebSocketServer({ port: 8080, broker, onBrokerError: console.error });
+ * server.publish('news', 'hello'); // reaches subscribers of every server on this Redis
+ * ```
+ */
+export class RedisBroker implements Broker {
+  readonly #prefix: string;
+  readonly #publisher: RedisClient;
+  readonly #subscriber: RedisClient;
+  readonly #listeners = new Map<string, Set<BrokerListener>>();
+  readonly #connecting: Promise<void>;
+  readonly #onForeign: ((channel: string, bytes: Uint8Array) => void) | undefined;
+  #closed = false;
+
+  constructor(options: RedisBrokerOptions) {
+    this.#prefix = options.prefix ?? 'framewire:';
+    this.#onForeign = options.onForeignMessage;
+    this.#publisher = redisClient(options, false);
+    // The subscriber queues while offline: SUBSCRIBE is sent once Redis is back.
+    this.#subscriber = redisClient(options, true);
+    this.#connecting = Promise.all([this.#publisher.connect(), this.#subscriber.connect()]).then(
+      () => undefined,
+      (error: unknown) => {
+        throw unavailable('Redis', error);
+      },
+    );
+    // ready() reports this; nobody else must see it as unhandled.
+    this.#connecting.catch(() => undefined);
+  }
+
+  /** Resolves once both connections are up (the first time); `publish` before that rejects. */
+  ready(): Promise<void> {
+    return this.#connecting;
+  }
+
+  /** Both connections are up now. */
+  get connected(): boolean {
+    return this.#publisher.isReady && this.#subscriber.isReady;
+  }
+
+  publish(message: BrokerMessage): Promise<void> {
+    if (this.#closed) return Promise.reject(new BrokerUnavailableError('RedisBroker is closed'));
+    if (!this.#publisher.isReady) return Promise.reject(new BrokerUnavailableError('Redis is unavailable: not connected'));
+    const encoded = encodeBrokerMessage(message);
+    const bytes = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+    return this.#publisher.publish(this.#prefix + message.topic, bytes).then(
+      () => undefined,
+      (error: unknown) => {
+        throw unavailable('Redis', error);
+      },
+    );
+  }
+
+  subscribe(topic: string, listener: BrokerListener): Promise<void> {
+    if (this.#closed) return Promise.reject(new BrokerUnavailableError('RedisBroker is closed'));
+    let set = this.#listeners.get(topic);
+    if (set !== undefined) {
+      set.add(listener);
+      return Promise.resolve();
+    }
+    this.#listeners.set(topic, (set = new Set([listener])));
+    return this.#subscriber.subscribe(this.#prefix + topic, (bytes: Buffer, channel: Buffer) => this.#deliver(topic, bytes, channel), true);
+  }
+
+  unsubscribe(topic: string, listener: BrokerListener): Promise<void> {
+    const set = this.#listeners.get(topic);
+    if (set === undefined || !set.delete(listener) || set.size > 0) return Promise.resolve();
+    this.#listeners.delete(topic);
+    if (this.#closed) return Promise.resolve();
+    return this.#subscriber.unsubscribe(this.#prefix + topic);
+  }
+
+  /** Drops both connections; later calls reject. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listeners.clear();
+    // destroy, not quit: quit waits for a Redis that may be gone.
+    for (const client of [this.#publisher, this.#subscriber]) if (client.isOpen) client.destroy();
+  }
+
+  #deliver(topic: string, bytes: Buffer, channel: Buffer): void {
+    const message = decodeBrokerMessage(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    if (message === undefined || message.topic !== topic) {
+      this.#onForeign?.(channel.toString(), new Uint8Array(bytes));
+      return;
+    }
+    const set = this.#listeners.get(topic);
+    if (set === undefined) return;
+    for (const listener of [...set]) listener(message);
+  }
+}
