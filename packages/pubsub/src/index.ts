@@ -14,3 +14,7 @@ export type { RedisConnectionOptions } from './redis-options.js';
 export { NatsBroker } from './nats-broker.js';
 export type { NatsBrokerOptions } from './nats-broker.js';
 export type { NatsConnectionOptions } from './nats-options.js';
+export { RedisStreamLog } from './redis-stream-log.js';
+export type { RedisStreamLogOptions } from './redis-stream-log.js';
+export { JetStreamLog } from './jetstream-log.js';
+export type { JetStreamLogOptions } from './jetstream-log.js';
