@@ -85,7 +85,7 @@ export class RedisBroker implements Broker {
       return Promise.resolve();
     }
     this.#listeners.set(topic, (set = new Set([listener])));
-    return this.#subscriber.subscribe(this.#prefix + topic, (bytes: Buffer, channel: Buffer) => this.#deliver(topic, bytes, channel), true);
+    return this.#subscriber.subscribe(this.#prefix + topic, (bytes: Buffer, channel: Buffer) => this.#deliver(topic, bytes, channel), true).catch((error: unknown) => this.#failed(error));
   }
 
   unsubscribe(topic: string, listener: BrokerListener): Promise<void> {
@@ -93,7 +93,12 @@ export class RedisBroker implements Broker {
     if (set === undefined || !set.delete(listener) || set.size > 0) return Promise.resolve();
     this.#listeners.delete(topic);
     if (this.#closed) return Promise.resolve();
-    return this.#subscriber.unsubscribe(this.#prefix + topic);
+    return this.#subscriber.unsubscribe(this.#prefix + topic).catch((error: unknown) => this.#failed(error));
+  }
+
+  /** A subscription call failed: not worth reporting when close() cut it short. */
+  #failed(error: unknown): void {
+    if (!this.#closed) throw unavailable('Redis', error);
   }
 
   /** Drops both connections; later calls reject. */
