@@ -63,10 +63,7 @@ export class JetStreamLog implements TopicLog {
     if (!Number.isInteger(this.#maxLength) || this.#maxLength < 1) throw new RangeError(`maxLength must be a whole number ≥ 1, got ${this.#maxLength}`);
     this.#readTimeout = options.readTimeout ?? 10_000;
     this.#link = natsLink(options);
-    this.#link.connection.then((nc) => {
-      this.#nc = nc;
-      if (this.#closed) void nc.close().catch(() => undefined);
-    }, () => undefined);
+    this.#link.connection.then((nc) => (this.#nc = nc), () => undefined);
   }
 
   /** Resolves once connected and the stream exists. */
@@ -150,8 +147,7 @@ export class JetStreamLog implements TopicLog {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const nc = this.#nc;
-    if (nc !== undefined) await nc.close().catch(() => undefined);
+    await this.#link.close();
   }
 
   #seq(id: string): number {

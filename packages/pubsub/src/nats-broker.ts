@@ -47,10 +47,7 @@ export class NatsBroker implements Broker {
     this.#prefix = checkSubjectPrefix(options.prefix ?? 'framewire');
     this.#onForeign = options.onForeignMessage;
     this.#link = natsLink(options);
-    this.#link.connection.then((nc) => {
-      this.#nc = nc;
-      if (this.#closed) void nc.close().catch(() => undefined);
-    }, () => undefined);
+    this.#link.connection.then((nc) => (this.#nc = nc), () => undefined);
   }
 
   /** Resolves once connected (the first time). */
@@ -112,8 +109,7 @@ export class NatsBroker implements Broker {
     if (this.#closed) return;
     this.#closed = true;
     this.#topics.clear();
-    const nc = this.#nc;
-    if (nc !== undefined) await nc.close().catch(() => undefined);
+    await this.#link.close();
   }
 
   #subject(topic: string): string {

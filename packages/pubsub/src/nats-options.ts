@@ -4,7 +4,7 @@
  * @module
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { unavailable } from './errors.js';
+import { BrokerUnavailableError } from './errors.js';
 
 /** Options every NATS-backed class takes. */
 export interface NatsConnectionOptions {
@@ -20,38 +20,68 @@ export interface NatsConnectionOptions {
 
 /** A live connection and whether it is up right now (it reconnects forever). */
 export interface NatsLink {
+  /** Settles once connected the first time; rejects only when closed before that. */
   readonly connection: Promise<NatsConnection>;
   /** False while disconnected or reconnecting. */
   online(): boolean;
+  /** Stops trying and closes the connection if there is one. */
+  close(): Promise<void>;
 }
 
-/** Connects with infinite reconnection, tracking up/down from the status stream. */
+/**
+ * Connects, retrying the first connection itself (the client's own
+ * `waitOnFirstConnect` cannot be cancelled: a link closed before the server
+ * came up would keep the process alive), then lets the client reconnect
+ * forever, tracking up/down from its status stream.
+ */
 export function natsLink(options: NatsConnectionOptions): NatsLink {
+  const wait = options.reconnectTimeWait ?? 250;
   let online = false;
-  const connection = connect({
-    servers: options.servers,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: options.reconnectTimeWait ?? 250,
-    reconnectJitter: 100,
-    // Keep trying when the server is not up yet, as after an outage.
-    waitOnFirstConnect: true,
-    name: 'framewire',
-  }).then(
-    (nc) => {
-      online = true;
-      void (async () => {
-        for await (const status of nc.status()) {
-          if (status.type === 'disconnect' || status.type === 'reconnecting') online = false;
-          else if (status.type === 'reconnect') online = true;
-          else if (status.type === 'error') options.onError?.(status.error instanceof Error ? status.error : new Error(String(status.error)));
-        }
-      })().catch(() => undefined);
-      return nc;
-    },
-    (error: unknown) => {
-      throw unavailable('NATS', error);
-    },
-  );
+  let closed = false;
+  let nc: NatsConnection | undefined;
+  let wake: (() => void) | undefined;
+  const connection = (async () => {
+    for (;;) {
+      if (closed) throw new BrokerUnavailableError('NATS connection closed before it was made');
+      try {
+        nc = await connect({ servers: options.servers, maxReconnectAttempts: -1, reconnectTimeWait: wait, reconnectJitter: 100, name: 'framewire' });
+        break;
+      } catch (error) {
+        options.onError?.(error instanceof Error ? error : new Error(String(error)));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait + Math.random() * 100);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    }
+    const live = nc;
+    if (closed) {
+      await live.close().catch(() => undefined);
+      throw new BrokerUnavailableError('NATS connection closed before it was made');
+    }
+    online = true;
+    void (async () => {
+      for await (const status of live.status()) {
+        if (status.type === 'disconnect' || status.type === 'reconnecting') online = false;
+        else if (status.type === 'reconnect') online = true;
+        else if (status.type === 'error') options.onError?.(status.error instanceof Error ? status.error : new Error(String(status.error)));
+      }
+    })().catch(() => undefined);
+    return live;
+  })();
   connection.catch(() => undefined);
-  return { connection, online: () => online };
+  return {
+    connection,
+    online: () => online && !closed,
+    async close() {
+      if (closed) return;
+      closed = true;
+      online = false;
+      wake?.();
+      if (nc !== undefined) await nc.close().catch(() => undefined);
+    },
+  };
 }

@@ -123,3 +123,18 @@ for (const kind of kinds) {
     });
   });
 }
+
+describe('closed before the server ever answered', () => {
+  it('every class lets the process exit, and ready() rejects with FW_ERR_BROKER_UNAVAILABLE', async () => {
+    const { execFile } = await import('node:child_process');
+    const { freePort } = await import('./services.js');
+    const port = await freePort();
+    const script = new URL('./fixtures/close-unreached.mjs', import.meta.url).pathname;
+    const result = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = execFile(process.execPath, [script, `redis://127.0.0.1:${port}`, `nats://127.0.0.1:${port}`], { timeout: 20_000 }, (_error, stdout) =>
+        resolve({ code: child.exitCode, stdout }),
+      );
+    });
+    expect(result).toEqual({ code: 0, stdout: 'FW_ERR_BROKER_UNAVAILABLE FW_ERR_BROKER_UNAVAILABLE FW_ERR_BROKER_UNAVAILABLE FW_ERR_BROKER_UNAVAILABLE\n' });
+  });
+});
