@@ -12,6 +12,8 @@ interface ServerProcess {
   readonly port: number;
   publish(topic: string, text: string): void;
   readonly child: ChildProcess;
+  /** What it wrote on stderr so far (its onBrokerError lines). */
+  stderr(): string;
 }
 
 async function startServer(kind: 'redis' | 'nats', url: string): Promise<ServerProcess> {
@@ -32,7 +34,7 @@ async function startServer(kind: 'redis' | 'nats', url: string): Promise<ServerP
       reject(new Error(`server exited with ${code}:\n${stderr}`));
     });
   });
-  return { port, child, publish: (topic, text) => child.stdin!.write(`publish ${topic} ${text}\n`) };
+  return { port, child, publish: (topic, text) => child.stdin!.write(`publish ${topic} ${text}\n`), stderr: () => stderr };
 }
 
 for (const kind of ['redis', 'nats'] as const) {
@@ -73,6 +75,38 @@ for (const kind of ['redis', 'nats'] as const) {
       await waitFor('100 messages', () => got.length >= 100);
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(got).toEqual(Array.from({ length: 100 }, (_, i) => `m${i}`));
+      ws.close();
+    });
+
+    it('SIGKILL of the broker mid-stream: both servers live on, publishes fail into onBrokerError, delivery resumes after a restart', async () => {
+      service = kind === 'redis' ? await startRedis() : await startNats();
+      const a = await startServer(kind, service.url);
+      const b = await startServer(kind, service.url);
+      children.push(a.child, b.child);
+      const ws = await connect(`ws://127.0.0.1:${a.port}/news`);
+      const got: string[] = [];
+      ws.on('message', (data: unknown) => got.push(String(data)));
+      await waitFor('subscribed', () => got.includes('subscribed'));
+      let probes = 0;
+      await waitFor('the first message from B', async () => {
+        b.publish('news', `probe${probes++}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return got.some((m) => m.startsWith('probe'));
+      });
+      // Mid-stream: B keeps publishing while the broker dies.
+      let sent = 0;
+      const stream = setInterval(() => b.publish('news', `s${sent++}`), 10);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await service.kill();
+      await waitFor('B to report the outage', () => b.stderr().includes('broker error: FW_ERR_BROKER_UNAVAILABLE'));
+      await service.restart();
+      const before = got.length;
+      await waitFor('a message after the restart', () => got.slice(before).some((m) => m.startsWith('s')), 30_000);
+      clearInterval(stream);
+      expect(a.child.exitCode).toBeNull();
+      expect(b.child.exitCode).toBeNull();
+      // The WebSocket never dropped: the outage cost messages, not the connection.
+      expect(ws.readyState).toBe(1);
       ws.close();
     });
   });
