@@ -12,7 +12,10 @@ await once(probe, 'listening');
 const { port } = probe.address();
 probe.close();
 const dir = mkdtempSync(join(tmpdir(), 'nats-'));
-const nats = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore' });
+const nats = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], {
+  stdio: 'ignore',
+  env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin` }, // where Debian puts nats-server
+});
 
 // Stream "framewire", subjects "framewire.>", at most 500 messages per topic.
 const log = new JetStreamLog({ servers: `nats://127.0.0.1:${port}`, maxLength: 500 });

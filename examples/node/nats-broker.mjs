@@ -9,7 +9,10 @@ const probe = createServer().listen(0, '127.0.0.1');
 await once(probe, 'listening');
 const { port } = probe.address();
 probe.close();
-const nats = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+const nats = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port)], {
+  stdio: 'ignore',
+  env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin` }, // where Debian puts nats-server
+});
 const servers = `nats://127.0.0.1:${port}`;
 
 // Two servers, as if in two processes: each has its own broker on the same NATS.
