@@ -40,12 +40,14 @@ export class NatsBroker implements Broker {
   readonly #link: NatsLink;
   readonly #topics = new Map<string, TopicEntry>();
   readonly #onForeign: ((subject: string, bytes: Uint8Array) => void) | undefined;
+  readonly #onError: ((error: Error) => void) | undefined;
   #nc: NatsConnection | undefined;
   #closed = false;
 
   constructor(options: NatsBrokerOptions) {
     this.#prefix = checkSubjectPrefix(options.prefix ?? 'framewire');
     this.#onForeign = options.onForeignMessage;
+    this.#onError = options.onError;
     this.#link = natsLink(options);
     this.#link.connection.then((nc) => (this.#nc = nc), () => undefined);
   }
@@ -58,6 +60,16 @@ export class NatsBroker implements Broker {
   /** Connected now. */
   get connected(): boolean {
     return this.#nc !== undefined && this.#link.online();
+  }
+
+  /** Topics with at least one listener here (a snapshot). */
+  get topics(): string[] {
+    return [...this.#topics.keys()];
+  }
+
+  /** How many listeners `topic` has here. */
+  listenerCount(topic: string): number {
+    return this.#topics.get(topic)?.listeners.size ?? 0;
   }
 
   publish(message: BrokerMessage): Promise<void> {
@@ -92,9 +104,19 @@ export class NatsBroker implements Broker {
           this.#onForeign?.(msg.subject, msg.data);
           return;
         }
-        for (const each of [...entry.listeners]) each(decoded);
+        for (const each of [...entry.listeners]) {
+          // A throwing listener must not break the other listeners.
+          try {
+            each(decoded);
+          } catch (error) {
+            this.#onError?.(error instanceof Error ? error : new Error(String(error)));
+          }
+        }
       },
     });
+    // Resolve once the server has the subscription (as Redis's SUBSCRIBE reply does). Offline, the
+    // client re-sends it on reconnect, so a failed flush is no error here.
+    await nc.flush().catch(() => undefined);
   }
 
   unsubscribe(topic: string, listener: BrokerListener): void {

@@ -14,7 +14,7 @@ export interface NatsConnectionOptions {
   prefix?: string;
   /** Wait between reconnection attempts in ms (plus jitter). Default 250. */
   reconnectTimeWait?: number;
-  /** Connection errors and status changes worth logging. Default: ignored. */
+  /** Connection errors (they repeat on every attempt) and errors thrown by listeners. Default: ignored. */
   onError?: (error: Error) => void;
 }
 

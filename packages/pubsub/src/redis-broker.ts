@@ -36,11 +36,13 @@ export class RedisBroker implements Broker {
   readonly #listeners = new Map<string, Set<BrokerListener>>();
   readonly #connecting: Promise<void>;
   readonly #onForeign: ((channel: string, bytes: Uint8Array) => void) | undefined;
+  readonly #onError: ((error: Error) => void) | undefined;
   #closed = false;
 
   constructor(options: RedisBrokerOptions) {
     this.#prefix = options.prefix ?? 'framewire:';
     this.#onForeign = options.onForeignMessage;
+    this.#onError = options.onError;
     this.#publisher = redisClient(options, false);
     // The subscriber queues while offline: SUBSCRIBE is sent once Redis is back.
     this.#subscriber = redisClient(options, true);
@@ -62,6 +64,16 @@ export class RedisBroker implements Broker {
   /** Both connections are up now. */
   get connected(): boolean {
     return this.#publisher.isReady && this.#subscriber.isReady;
+  }
+
+  /** Topics with at least one listener here (a snapshot). */
+  get topics(): string[] {
+    return [...this.#listeners.keys()];
+  }
+
+  /** How many listeners `topic` has here. */
+  listenerCount(topic: string): number {
+    return this.#listeners.get(topic)?.size ?? 0;
   }
 
   publish(message: BrokerMessage): Promise<void> {
@@ -118,6 +130,13 @@ export class RedisBroker implements Broker {
     }
     const set = this.#listeners.get(topic);
     if (set === undefined) return;
-    for (const listener of [...set]) listener(message);
+    for (const listener of [...set]) {
+      // A throwing listener must not break the client's reader or the other listeners.
+      try {
+        listener(message);
+      } catch (error) {
+        this.#onError?.(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
   }
 }

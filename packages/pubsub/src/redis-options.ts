@@ -13,7 +13,7 @@ export interface RedisConnectionOptions {
   prefix?: string;
   /** Longest wait between reconnection attempts in ms (the wait doubles from 50 ms, with jitter). Default 2000. */
   maxReconnectDelay?: number;
-  /** Connection errors while Redis is away (they repeat on every attempt). Default: ignored. */
+  /** Connection errors while Redis is away (they repeat on every attempt) and errors thrown by listeners. Default: ignored. */
   onError?: (error: Error) => void;
 }
 
