@@ -82,6 +82,8 @@ export class JetStreamLog implements TopicLog {
     const payload = new Uint8Array(data.length + 1);
     payload[0] = binary ? BINARY : TEXT;
     payload.set(data, 1);
+    const max = this.#nc?.info?.max_payload;
+    if (max !== undefined && payload.length > max) throw new RangeError(`a ${payload.length}-byte message exceeds the NATS server's max_payload of ${max} bytes`);
     try {
       const ack = await js.publish(this.#subject(topic), payload, { timeout: 5000 });
       return String(ack.seq);

@@ -76,8 +76,12 @@ export class NatsBroker implements Broker {
     if (this.#closed) return Promise.reject(new BrokerUnavailableError('NatsBroker is closed'));
     const nc = this.#nc;
     if (nc === undefined || !this.#link.online()) return Promise.reject(new BrokerUnavailableError('NATS is unavailable: not connected'));
+    const payload = encodeBrokerMessage(message);
+    const max = nc.info?.max_payload;
+    // Too big for this server is the caller's problem, not an outage: say so plainly.
+    if (max !== undefined && payload.length > max) return Promise.reject(new RangeError(`a ${payload.length}-byte broker message exceeds the NATS server's max_payload of ${max} bytes`));
     try {
-      nc.publish(this.#subject(message.topic), encodeBrokerMessage(message));
+      nc.publish(this.#subject(message.topic), payload);
       return Promise.resolve();
     } catch (error) {
       return Promise.reject(unavailable('NATS', error));

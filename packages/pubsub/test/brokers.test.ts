@@ -111,6 +111,30 @@ for (const kind of kinds) {
       expect(unhandled).toEqual([]);
     });
 
+    it('a message too big for NATS is refused with a RangeError (not an outage); Redis carries 2 MiB', async () => {
+      service = await kind.start();
+      const a = make(service.url);
+      const b = make(service.url);
+      await Promise.all([a.ready(), b.ready()]);
+      const big: BrokerMessage = { topic: 'big', data: new Uint8Array(2 * 1024 * 1024).fill(7), binary: true, compress: false, origin: 'a' };
+      const got: BrokerMessage[] = [];
+      await b.subscribe('big', (m) => void got.push(m));
+      if (kind.name === 'NatsBroker') {
+        await expect(a.publish(big)).rejects.toThrow(RangeError);
+      } else {
+        await waitFor('the big message', async () => {
+          await a.publish(big);
+          return got.length > 0;
+        });
+        expect(got[0]!.data.length).toBe(2 * 1024 * 1024);
+      }
+      // Still working afterwards.
+      await waitFor('a small message', async () => {
+        await a.publish(message('big', 'small'));
+        return got.some((m) => text(m.data) === 'small');
+      });
+    });
+
     it('rejects, never throws, when the server is not there at all, and after close', async () => {
       const broker = make('redis://127.0.0.1:1'.replace('redis', kind.name === 'NatsBroker' ? 'nats' : 'redis'));
       const error = await broker.publish(message('t', 'x')).then(() => undefined, (e: unknown) => e);
