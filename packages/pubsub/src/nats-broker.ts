@@ -120,7 +120,11 @@ export class NatsBroker implements Broker {
     });
     // Resolve once the server has the subscription (as Redis's SUBSCRIBE reply does). Offline, the
     // client re-sends it on reconnect, so a failed flush is no error here.
-    await nc.flush().catch(() => undefined);
+    if (!this.#link.online()) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // A flush caught by a disconnect waits for the reconnect: bound it.
+    await Promise.race([nc.flush().catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
+    clearTimeout(timer);
   }
 
   unsubscribe(topic: string, listener: BrokerListener): void {

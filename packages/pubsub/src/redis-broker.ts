@@ -18,9 +18,11 @@ export interface RedisBrokerOptions extends RedisConnectionOptions {
  * Carries topic messages between framewire servers through Redis `PUBLISH`
  * / `SUBSCRIBE` (channel = prefix + topic). One connection publishes, one
  * subscribes. While Redis is away, `publish` rejects at once with a
- * {@link BrokerUnavailableError} (nothing is buffered) and the
- * subscriptions are restored by themselves when it returns; messages
- * published during the outage are lost (at most once).
+ * {@link BrokerUnavailableError} (nothing is buffered); subscribe and
+ * unsubscribe resolve and are applied when Redis returns (remembered per
+ * topic, so an outage costs at most one entry per topic touched), and the
+ * existing subscriptions are restored by themselves. Messages published
+ * during the outage are lost (at most once).
  *
  * @example
  * ```ts
@@ -37,15 +39,27 @@ export class RedisBroker implements Broker {
   readonly #connecting: Promise<void>;
   readonly #onForeign: ((channel: string, bytes: Uint8Array) => void) | undefined;
   readonly #onError: ((error: Error) => void) | undefined;
+  /** Topics whose Redis subscription may not match `#listeners`: changed while offline, or the call failed. */
+  readonly #unsynced = new Set<string>();
+  /** One handler for every channel: node-redis keeps listeners in a Set, so re-subscribing never doubles deliveries. */
+  readonly #onMessage = (bytes: Buffer, channel: Buffer): void => this.#deliver(bytes, channel);
   #closed = false;
 
   constructor(options: RedisBrokerOptions) {
     this.#prefix = options.prefix ?? 'framewire:';
     this.#onForeign = options.onForeignMessage;
     this.#onError = options.onError;
+    // Neither client queues while offline (that queue has no bound): publishes fail at once, and
+    // subscription changes are remembered per topic and sent on the next `ready`.
     this.#publisher = redisClient(options, false);
-    // The subscriber queues while offline: SUBSCRIBE is sent once Redis is back.
-    this.#subscriber = redisClient(options, true);
+    this.#subscriber = redisClient(options, false);
+    // node-redis re-subscribes what it had by itself; this sends what changed meanwhile.
+    this.#subscriber.on('ready', () => {
+      for (const topic of [...this.#unsynced]) {
+        this.#unsynced.delete(topic);
+        this.#sync(topic).catch((error: unknown) => this.#onError?.(error instanceof Error ? error : new Error(String(error))));
+      }
+    });
     this.#connecting = Promise.all([this.#publisher.connect(), this.#subscriber.connect()]).then(
       () => undefined,
       (error: unknown) => {
@@ -91,13 +105,13 @@ export class RedisBroker implements Broker {
 
   subscribe(topic: string, listener: BrokerListener): Promise<void> {
     if (this.#closed) return Promise.reject(new BrokerUnavailableError('RedisBroker is closed'));
-    let set = this.#listeners.get(topic);
+    const set = this.#listeners.get(topic);
     if (set !== undefined) {
       set.add(listener);
       return Promise.resolve();
     }
-    this.#listeners.set(topic, (set = new Set([listener])));
-    return this.#subscriber.subscribe(this.#prefix + topic, (bytes: Buffer, channel: Buffer) => this.#deliver(topic, bytes, channel), true).catch((error: unknown) => this.#failed(error));
+    this.#listeners.set(topic, new Set([listener]));
+    return this.#sync(topic);
   }
 
   unsubscribe(topic: string, listener: BrokerListener): Promise<void> {
@@ -105,12 +119,29 @@ export class RedisBroker implements Broker {
     if (set === undefined || !set.delete(listener) || set.size > 0) return Promise.resolve();
     this.#listeners.delete(topic);
     if (this.#closed) return Promise.resolve();
-    return this.#subscriber.unsubscribe(this.#prefix + topic).catch((error: unknown) => this.#failed(error));
+    return this.#sync(topic);
   }
 
-  /** A subscription call failed: not worth reporting when close() cut it short. */
-  #failed(error: unknown): void {
-    if (!this.#closed) throw unavailable('Redis', error);
+  /**
+   * Makes Redis's subscription to `topic` match `#listeners`. Offline, it only
+   * marks the topic for the next `ready` and resolves: the subscription will
+   * be made, so the caller has nothing to retry.
+   */
+  #sync(topic: string): Promise<void> {
+    if (!this.#subscriber.isReady) {
+      this.#unsynced.add(topic);
+      return Promise.resolve();
+    }
+    const channel = this.#prefix + topic;
+    const call = this.#listeners.has(topic) ? this.#subscriber.subscribe(channel, this.#onMessage, true) : this.#subscriber.unsubscribe(channel, this.#onMessage, true);
+    return call.catch((error: unknown) => {
+      // close() cut it short: nothing to report.
+      if (this.#closed) return;
+      this.#unsynced.add(topic);
+      // Lost with the connection: it is re-sent on `ready`, so it is not the caller's failure.
+      if (!this.#subscriber.isReady) return;
+      throw unavailable('Redis', error);
+    });
   }
 
   /** Drops both connections; later calls reject. */
@@ -118,17 +149,18 @@ export class RedisBroker implements Broker {
     if (this.#closed) return;
     this.#closed = true;
     this.#listeners.clear();
+    this.#unsynced.clear();
     // destroy, not quit: quit waits for a Redis that may be gone.
     for (const client of [this.#publisher, this.#subscriber]) if (client.isOpen) client.destroy();
   }
 
-  #deliver(topic: string, bytes: Buffer, channel: Buffer): void {
+  #deliver(bytes: Buffer, channel: Buffer): void {
     const message = decodeBrokerMessage(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    if (message === undefined || message.topic !== topic) {
+    if (message === undefined || this.#prefix + message.topic !== channel.toString()) {
       this.#onForeign?.(channel.toString(), new Uint8Array(bytes));
       return;
     }
-    const set = this.#listeners.get(topic);
+    const set = this.#listeners.get(message.topic);
     if (set === undefined) return;
     for (const listener of [...set]) {
       // A throwing listener must not break the client's reader or the other listeners.

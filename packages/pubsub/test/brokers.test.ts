@@ -111,6 +111,35 @@ for (const kind of kinds) {
       expect(unhandled).toEqual([]);
     });
 
+    it('subscribe and unsubscribe made during an outage resolve at once and hold once the server is back', async () => {
+      service = await kind.start();
+      const publisher = make(service.url);
+      const subscriber = make(service.url);
+      await Promise.all([publisher.ready(), subscriber.ready()]);
+      await service.kill();
+      await waitFor('the outage to be noticed', () => !subscriber.connected && !publisher.connected);
+      const got: string[] = [];
+      const late = (m: BrokerMessage): void => void got.push(`late:${text(m.data)}`);
+      const churn = (m: BrokerMessage): void => void got.push(`churn:${text(m.data)}`);
+      const started = Date.now();
+      await subscriber.subscribe('late', late);
+      // A topic joined and left many times while offline costs nothing once it is left.
+      for (let i = 0; i < 100; i++) {
+        await subscriber.subscribe('churn', churn);
+        await subscriber.unsubscribe('churn', churn);
+      }
+      expect(Date.now() - started).toBeLessThan(2000);
+      await service.restart();
+      await waitFor('reconnection', () => subscriber.connected && publisher.connected);
+      await waitFor('a message on the topic joined offline', async () => {
+        await publisher.publish(message('churn', 'x')).catch(() => undefined);
+        await publisher.publish(message('late', 'x')).catch(() => undefined);
+        return got.includes('late:x');
+      });
+      expect(got.filter((m) => m.startsWith('churn'))).toEqual([]);
+      expect(unhandled).toEqual([]);
+    });
+
     it('a message too big for NATS is refused with a RangeError (not an outage); Redis carries 2 MiB', async () => {
       service = await kind.start();
       const a = make(service.url);
