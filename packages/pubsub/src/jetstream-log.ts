@@ -77,6 +77,7 @@ export class JetStreamLog implements TopicLog {
     return this.#nc !== undefined && this.#link.online();
   }
 
+  /** Publishes to the topic's subject with JetStream's acknowledgement; resolves with the stream sequence. */
   async append(topic: string, data: Uint8Array, binary: boolean): Promise<string> {
     const { js } = await this.#ensure();
     const payload = new Uint8Array(data.length + 1);
@@ -92,6 +93,7 @@ export class JetStreamLog implements TopicLog {
     }
   }
 
+  /** See {@link TopicLog.read}: an ordered consumer on the topic's subject, from after `since`. */
   async read(topic: string, since: string | undefined, limit: number): Promise<LoggedMessage[]> {
     const count = Math.max(0, Math.floor(limit));
     const after = since === undefined ? 0 : this.#seq(since);
@@ -138,14 +140,17 @@ export class JetStreamLog implements TopicLog {
     return out;
   }
 
+  /** Orders two stream sequences; throws a TypeError on anything else. */
   compare(a: string, b: string): number {
     return this.#seq(a) - this.#seq(b);
   }
 
+  /** True for a positive decimal sequence number up to 2^53 - 1. */
   isId(id: string): boolean {
     return SEQ.test(id) && Number(id) <= Number.MAX_SAFE_INTEGER;
   }
 
+  /** Closes the connection; later calls reject with {@link BrokerUnavailableError}. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

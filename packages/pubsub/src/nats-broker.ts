@@ -72,6 +72,7 @@ export class NatsBroker implements Broker {
     return this.#topics.get(topic)?.listeners.size ?? 0;
   }
 
+  /** Publishes `message` (encoded, see {@link encodeBrokerMessage}); rejects with {@link BrokerUnavailableError} while NATS is away. */
   publish(message: BrokerMessage): Promise<void> {
     if (this.#closed) return Promise.reject(new BrokerUnavailableError('NatsBroker is closed'));
     const nc = this.#nc;
@@ -88,6 +89,7 @@ export class NatsBroker implements Broker {
     }
   }
 
+  /** Hands `topic`'s messages to `listener`; resolves once the server has the subscription (or at once while offline). */
   async subscribe(topic: string, listener: BrokerListener): Promise<void> {
     if (this.#closed) throw new BrokerUnavailableError('NatsBroker is closed');
     const existing = this.#topics.get(topic);
@@ -127,6 +129,7 @@ export class NatsBroker implements Broker {
     clearTimeout(timer);
   }
 
+  /** Stops handing `topic`'s messages to `listener`; the last one drops the NATS subscription. */
   unsubscribe(topic: string, listener: BrokerListener): void {
     const entry = this.#topics.get(topic);
     if (entry === undefined || !entry.listeners.delete(listener) || entry.listeners.size > 0) return;
@@ -134,7 +137,7 @@ export class NatsBroker implements Broker {
     entry.subscription?.unsubscribe();
   }
 
-  /** Drains nothing: drops the connection; later calls reject. */
+  /** Closes the connection (without draining); later calls reject with {@link BrokerUnavailableError}. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

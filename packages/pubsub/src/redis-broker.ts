@@ -90,6 +90,7 @@ export class RedisBroker implements Broker {
     return this.#listeners.get(topic)?.size ?? 0;
   }
 
+  /** `PUBLISH`es `message` (encoded, see {@link encodeBrokerMessage}); rejects with {@link BrokerUnavailableError} while Redis is away. */
   publish(message: BrokerMessage): Promise<void> {
     if (this.#closed) return Promise.reject(new BrokerUnavailableError('RedisBroker is closed'));
     if (!this.#publisher.isReady) return Promise.reject(new BrokerUnavailableError('Redis is unavailable: not connected'));
@@ -103,6 +104,7 @@ export class RedisBroker implements Broker {
     );
   }
 
+  /** Hands `topic`'s messages to `listener`; the first listener of a topic `SUBSCRIBE`s its channel. */
   subscribe(topic: string, listener: BrokerListener): Promise<void> {
     if (this.#closed) return Promise.reject(new BrokerUnavailableError('RedisBroker is closed'));
     const set = this.#listeners.get(topic);
@@ -114,6 +116,7 @@ export class RedisBroker implements Broker {
     return this.#sync(topic);
   }
 
+  /** Stops handing `topic`'s messages to `listener`; the last one `UNSUBSCRIBE`s the channel. */
   unsubscribe(topic: string, listener: BrokerListener): Promise<void> {
     const set = this.#listeners.get(topic);
     if (set === undefined || !set.delete(listener) || set.size > 0) return Promise.resolve();

@@ -67,11 +67,13 @@ export class RedisStreamLog implements TopicLog {
     return this.#client.isReady;
   }
 
+  /** `XADD`s the message to `topic`'s stream (trimming it to about `maxLength`); resolves with the entry id. */
   async append(topic: string, data: Uint8Array, binary: boolean): Promise<string> {
     const reply = await this.#command<Buffer>(['XADD', this.#prefix + topic, 'MAXLEN', '~', String(this.#maxLength), '*', 'd', Buffer.from(data), 'b', binary ? '1' : '0']);
     return reply.toString();
   }
 
+  /** See {@link TopicLog.read}: `XRANGE` after `since` (exclusive), or the newest `limit` via `XREVRANGE`. */
   async read(topic: string, since: string | undefined, limit: number): Promise<LoggedMessage[]> {
     const count = Math.max(0, Math.floor(limit));
     if (count === 0) return [];
@@ -86,14 +88,17 @@ export class RedisStreamLog implements TopicLog {
     return entries.map((entry) => this.#message(topic, entry));
   }
 
+  /** Orders two entry ids as Redis does; throws a TypeError on anything else. */
   compare(a: string, b: string): number {
     return compareStreamIds(a, b);
   }
 
+  /** True for `<ms>-<seq>` with both halves unsigned 64-bit decimals. */
   isId(id: string): boolean {
     return parseStreamId(id) !== undefined;
   }
 
+  /** Drops the connection; later calls reject with {@link BrokerUnavailableError}. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
