@@ -9,7 +9,7 @@ const script = fileURLToPath(new URL('./fixtures/runtime-smoke.mjs', import.meta
 const runtimes: Record<string, [string, string[]]> = {
   node: [process.execPath, []],
   bun: [`${root}node_modules/.bin/bun`, ['run']],
-  deno: [existsSync(`${root}node_modules/deno/deno`) ? `${root}node_modules/deno/deno` : `${root}node_modules/.bin/deno`, ['run', '-A', '--quiet']],
+  deno: [existsSync(`${root}node_modules/deno/deno`) ? `${root}node_modules/deno/deno` : `${root}node_modules/.bin/deno`, ['run', '--allow-net=127.0.0.1', '--allow-env=REDIS_DEBUG_MAINTENANCE', '--no-prompt', '--quiet']],
 };
 
 describe('the brokers and logs on every runtime (same npm clients: node-redis and @nats-io/transport-node over node:net)', () => {
