@@ -74,10 +74,16 @@ export class NatsBroker implements Broker {
 
   /** Publishes `message` (encoded, see {@link encodeBrokerMessage}); rejects with {@link BrokerUnavailableError} while NATS is away. */
   publish(message: BrokerMessage): Promise<void> {
+    // A malformed message is refused before anything else: it would fail the same way online.
+    let payload: Uint8Array;
+    try {
+      payload = encodeBrokerMessage(message);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     if (this.#closed) return Promise.reject(new BrokerUnavailableError('NatsBroker is closed'));
     const nc = this.#nc;
     if (nc === undefined || !this.#link.online()) return Promise.reject(new BrokerUnavailableError('NATS is unavailable: not connected'));
-    const payload = encodeBrokerMessage(message);
     const max = nc.info?.max_payload;
     // Too big for this server is the caller's problem, not an outage: say so plainly.
     if (max !== undefined && payload.length > max) return Promise.reject(new RangeError(`a ${payload.length}-byte broker message exceeds the NATS server's max_payload of ${max} bytes`));

@@ -92,9 +92,15 @@ export class RedisBroker implements Broker {
 
   /** `PUBLISH`es `message` (encoded, see {@link encodeBrokerMessage}); rejects with {@link BrokerUnavailableError} while Redis is away. */
   publish(message: BrokerMessage): Promise<void> {
+    // A malformed message is refused before anything else: it would fail the same way online.
+    let encoded: Uint8Array;
+    try {
+      encoded = encodeBrokerMessage(message);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     if (this.#closed) return Promise.reject(new BrokerUnavailableError('RedisBroker is closed'));
     if (!this.#publisher.isReady) return Promise.reject(new BrokerUnavailableError('Redis is unavailable: not connected'));
-    const encoded = encodeBrokerMessage(message);
     const bytes = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
     return this.#publisher.publish(this.#prefix + message.topic, bytes).then(
       () => undefined,

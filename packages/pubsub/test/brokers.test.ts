@@ -168,6 +168,9 @@ for (const kind of kinds) {
       const broker = make('redis://127.0.0.1:1'.replace('redis', kind.name === 'NatsBroker' ? 'nats' : 'redis'));
       const error = await broker.publish(message('t', 'x')).then(() => undefined, (e: unknown) => e);
       expect((error as BrokerUnavailableError).code).toBe('FW_ERR_BROKER_UNAVAILABLE');
+      // A bad message (origin over 255 bytes) is a rejection too, never a synchronous throw.
+      const bad = broker.publish({ ...message('t', 'x'), origin: 'o'.repeat(300) });
+      await expect(bad).rejects.toThrow(RangeError);
       await broker.close();
       const after = await broker.publish(message('t', 'x')).then(() => undefined, (e: unknown) => e);
       expect((after as BrokerUnavailableError).code).toBe('FW_ERR_BROKER_UNAVAILABLE');
