@@ -1,4 +1,4 @@
-// `pnpm bench [--quick] [--servers ws-bu,bun-serve,...] [--skip-codec] [--skip-memory] [--skip-echo] [--skip-fanout] [--skip-whatwg] [--skip-cli]`
+// `pnpm bench [--quick] [--servers ws-bu,bun-serve,...] [--skip-codec] [--skip-memory] [--skip-echo] [--skip-fanout] [--skip-whatwg] [--skip-cli] [--skip-brokers]`
 // `pnpm bench --http2`: 1,000 WebSockets over one HTTP/2 connection against
 // 1,000 over HTTP/1.1 (bench/http2-vs-http1.mjs), nothing else.
 // Echo, idle-memory, permessage-deflate and topic fan-out benchmarks of
@@ -9,6 +9,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileSync } from 'node:fs';
+import { runBrokerLatency } from '../bench/broker-latency.mjs';
 import { runCliBench } from '../bench/cli/cli-bench.mjs';
 import { runBenchmarks } from '../bench/lib/runner.mjs';
 import { runWhatwgBench, whatwgMarkdown } from '../bench/lib/whatwg-bench.mjs';
@@ -20,7 +21,7 @@ const option = (name) => {
   return at >= 0 ? argv[at + 1] : undefined;
 };
 if (argv.includes('--help')) {
-  console.log('usage: pnpm bench [--quick] [--servers key,key] [--skip-codec] [--skip-memory] [--skip-echo] [--skip-fanout] [--skip-whatwg] [--skip-cli] | pnpm bench --http2');
+  console.log('usage: pnpm bench [--quick] [--servers key,key] [--skip-codec] [--skip-memory] [--skip-echo] [--skip-fanout] [--skip-whatwg] [--skip-cli] [--skip-brokers] | pnpm bench --http2');
   console.log('server keys: fw-node fw-bun fw-deno fw-deno-serve ws ws-bu bun-serve deno-serve floor-node floor-bun floor-deno');
   process.exit(0);
 }
@@ -54,6 +55,12 @@ try {
     const table = whatwgMarkdown(await runWhatwgBench({ root, quick: argv.includes('--quick') }));
     writeFileSync(join(root, 'bench', 'results', 'whatwg-latest.md'), `${table}\n`);
     console.log(`\n${table}`);
+  }
+  // Cross-process latency through Redis and NATS (bench/broker-latency.mjs): figures only, no target.
+  if (!argv.includes('--skip-brokers')) {
+    const { report } = await runBrokerLatency({ quick: argv.includes('--quick') });
+    writeFileSync(join(root, 'bench', 'results', 'broker-latency.md'), report);
+    console.log(`\n${report}`);
   }
   process.exit(0);
 } catch (error) {
