@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { checkConnectionShape } from '@framewire/codec/whatwg';
 import type { Socket, TCPSocketListener, TLSOptions } from 'bun';
 import {
   RequestSniffer,
@@ -27,6 +28,7 @@ import { BunSocketTransport, socketHandlers, type SocketData } from './socket-tr
  * WebSocket upgrades: a `Request` in, a `Response` out, as with `Bun.serve`.
  * The connection closes after the response (no keep-alive).
  */
+import { shaped, type ConnectionShape, type ShapedConnection } from './whatwg.js';
 export type FetchHandler = CodecFetchHandler<FetchInfo>;
 
 /** What a {@link FetchHandler} learns besides the request. */
@@ -55,7 +57,13 @@ export type AcceptHook = AdapterAcceptHook<UpgradeContext>;
 export type AddressInfo = ListenAddress;
 
 /** Options of {@link WebSocketServer}: the codec's shared server options plus where to listen. */
-export interface ServerOptions extends ServerPolicyOptions<UpgradeContext> {
+export interface ServerOptions<S extends ConnectionShape = 'session'> extends ServerPolicyOptions<UpgradeContext> {
+  /**
+   * What 'connection' hands out: the `Session` (default), the WHATWG
+   * `WebSocket` over it (`'websocket'`, already OPEN) or a `WebSocketStream`
+   * (`'websocketstream'`), so browser-style code runs on the server.
+   */
+  shape?: S;
   /** The port to listen on (0 picks one); call {@link WebSocketServer.listen}. */
   port?: number;
   /** The address to bind. Default '127.0.0.1'. */
@@ -74,7 +82,7 @@ export interface ServerOptions extends ServerPolicyOptions<UpgradeContext> {
 }
 
 /** Events of a {@link WebSocketServer}: `connection`, `listening`, `rejected`, `error`, `close`. */
-export type ServerEvents = ServerEventMap<AddressInfo>;
+export type ServerEvents<S extends ConnectionShape = 'session'> = ServerEventMap<AddressInfo, ShapedConnection<S>>;
 
 /** Options of {@link WebSocketServer.close}: `timeout` (ms, default 5000) and the 1001 `reason`. */
 export type CloseOptions = ServerCloseOptions;
@@ -93,19 +101,22 @@ export type CloseOptions = ServerCloseOptions;
  * await server.listen();
  * ```
  */
-export class WebSocketServer extends EventEmitter<ServerEvents> {
-  readonly #options: ServerOptions;
+export class WebSocketServer<S extends ConnectionShape = 'session'> extends EventEmitter<ServerEvents<S>> {
+  readonly #options: ServerOptions<ConnectionShape>;
   readonly #core: ServerCore<UpgradeContext>;
   #listener: TCPSocketListener<SocketData> | undefined;
   /** Connections being routed or answered as plain HTTP (not in the core's registry). */
   readonly #plain = new Set<BunSocketTransport>();
   #address: AddressInfo | undefined;
 
-  constructor(options: ServerOptions = {}) {
+  constructor(options: ServerOptions<S> = {}) {
     super();
     this.#options = options;
+    const shape = checkConnectionShape(options.shape);
+    // Typed by the events map of S; the value is what `shape` (checked just above) makes.
+    const emitConnection = this.emit.bind(this) as (event: 'connection', connection: unknown, request: unknown) => boolean;
     this.#core = new ServerCore(options, bunRuntime, {
-      connection: (session, request) => this.emit('connection', session, request),
+      connection: (session, request) => emitConnection('connection', shape === 'session' ? session : shaped(session, shape), request),
       rejected: (status, reason) => this.emit('rejected', status, reason),
       close: () => this.emit('close'),
     });

@@ -29,6 +29,8 @@ export type { ServeSocketEvents, ServeSocketOptions } from './serve-socket.js';
 export { WebSocket, WebSocketError, WebSocketStream, streamTransport, toWebSocket, toWebSocketStream } from './whatwg.js';
 export type {
   ByteStreamPair,
+  ConnectionShape,
+  ShapedConnection,
   StreamTransport,
   StreamTransportOptions,
   WebSocketBinaryType,

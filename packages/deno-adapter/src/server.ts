@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { checkConnectionShape } from '@framewire/codec/whatwg';
 import {
   RequestSniffer,
   ServerCore,
@@ -26,6 +27,7 @@ import { denoScheduler } from './deno-scheduler.js';
  * WebSocket upgrades: a `Request` in, a `Response` out, as with `Deno.serve`.
  * The connection closes after the response (no keep-alive).
  */
+import { shaped, type ConnectionShape, type ShapedConnection } from './whatwg.js';
 export type FetchHandler = CodecFetchHandler<FetchInfo>;
 
 /** What a {@link FetchHandler} learns besides the request. */
@@ -62,7 +64,13 @@ export interface ServerTlsOptions {
 }
 
 /** Options of {@link WebSocketServer}: the codec's shared server options plus where to listen and the plain-HTTP handler. */
-export interface ServerOptions extends ServerPolicyOptions<UpgradeContext>, Pick<ConnectionLimits, 'io'> {
+export interface ServerOptions<S extends ConnectionShape = 'session'> extends ServerPolicyOptions<UpgradeContext>, Pick<ConnectionLimits, 'io'> {
+  /**
+   * What 'connection' hands out: the `Session` (default), the WHATWG
+   * `WebSocket` over it (`'websocket'`, already OPEN) or a `WebSocketStream`
+   * (`'websocketstream'`), so browser-style code runs on the server.
+   */
+  shape?: S;
   /** The port to listen on (0 picks one); call {@link WebSocketServer.listen}. */
   port?: number;
   /** The address to bind. Default '127.0.0.1'. */
@@ -80,7 +88,7 @@ export interface ServerOptions extends ServerPolicyOptions<UpgradeContext>, Pick
 }
 
 /** Events of a {@link WebSocketServer}: `connection`, `listening`, `rejected`, `error`, `close`. */
-export type ServerEvents = ServerEventMap<AddressInfo>;
+export type ServerEvents<S extends ConnectionShape = 'session'> = ServerEventMap<AddressInfo, ShapedConnection<S>>;
 
 /** Options of {@link WebSocketServer.close}: `timeout` (ms, default 5000) and the 1001 `reason`. */
 export type CloseOptions = ServerCloseOptions;
@@ -114,8 +122,8 @@ const HTTP_LINGER_MS = 2000;
  * await server.listen();
  * ```
  */
-export class WebSocketServer extends EventEmitter<ServerEvents> {
-  readonly #options: ServerOptions;
+export class WebSocketServer<S extends ConnectionShape = 'session'> extends EventEmitter<ServerEvents<S>> {
+  readonly #options: ServerOptions<ConnectionShape>;
   readonly #core: ServerCore<UpgradeContext>;
   /** Every conn not yet released, so close() can wait for (or drop) them all. */
   readonly #transports = new Set<ConnTransport>();
@@ -125,11 +133,14 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
   #acceptLoop: Promise<void> | undefined;
   #address: AddressInfo | undefined;
 
-  constructor(options: ServerOptions = {}) {
+  constructor(options: ServerOptions<S> = {}) {
     super();
     this.#options = options;
+    const shape = checkConnectionShape(options.shape);
+    // Typed by the events map of S; the value is what `shape` (checked just above) makes.
+    const emitConnection = this.emit.bind(this) as (event: 'connection', connection: unknown, request: unknown) => boolean;
     this.#core = new ServerCore(options, denoRuntime, {
-      connection: (session, request) => this.emit('connection', session, request),
+      connection: (session, request) => emitConnection('connection', shape === 'session' ? session : shaped(session, shape), request),
       rejected: (status, reason) => this.emit('rejected', status, reason),
       close: () => this.emit('close'),
     });

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { EventEmitter } from 'node:events';
+import { checkConnectionShape } from '@framewire/codec/whatwg';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
@@ -30,6 +31,7 @@ import { attachStreamRoute, isHttp2Server, type AnyHttp2Server } from './http2-r
 import { serveHttp2Stream } from './http2-serve.js';
 
 /** The validator hook every connection gets: Node's native `buffer.isUtf8`. */
+import { shaped, type ConnectionShape, type ShapedConnection } from './whatwg.js';
 export const nodeUtf8 = utf8ValidatorFromWholeBuffer(isUtf8);
 
 /** Where the server came from, handed to the accept hook. */
@@ -54,7 +56,13 @@ export type AcceptHook = AdapterAcceptHook<UpgradeContext>;
 export const nodeRuntime: AdapterRuntime = { scheduler: nodeScheduler, compressor: zlibCompressor, utf8: nodeUtf8, hooks: nodeHooks };
 
 /** Options of {@link WebSocketServer}. */
-export interface ServerOptions extends ServerPolicyOptions<UpgradeContext> {
+export interface ServerOptions<S extends ConnectionShape = 'session'> extends ServerPolicyOptions<UpgradeContext> {
+  /**
+   * What 'connection' hands out: the `Session` (default), the WHATWG
+   * `WebSocket` over it (`'websocket'`, already OPEN) or a `WebSocketStream`
+   * (`'websocketstream'`), so browser-style code runs on the server.
+   */
+  shape?: S;
   /** Standalone: the port to listen on (0 picks one); call {@link WebSocketServer.listen}. */
   port?: number;
   /** Standalone: the address to bind. Default '127.0.0.1'. */
@@ -71,7 +79,7 @@ export interface ServerOptions extends ServerPolicyOptions<UpgradeContext> {
 }
 
 /** Events of a {@link WebSocketServer}: `connection`, `listening`, `rejected`, `error`, `close`. */
-export type ServerEvents = ServerEventMap<AddressInfo>;
+export type ServerEvents<S extends ConnectionShape = 'session'> = ServerEventMap<AddressInfo, ShapedConnection<S>>;
 
 /** Options of {@link WebSocketServer.close}: `timeout` (ms, default 5000) and the 1001 `reason`. */
 export type CloseOptions = ServerCloseOptions;
@@ -90,17 +98,20 @@ export type CloseOptions = ServerCloseOptions;
  * await server.listen();
  * ```
  */
-export class WebSocketServer extends EventEmitter<ServerEvents> {
-  readonly #options: ServerOptions;
+export class WebSocketServer<S extends ConnectionShape = 'session'> extends EventEmitter<ServerEvents<S>> {
+  readonly #options: ServerOptions<ConnectionShape>;
   readonly #core: ServerCore<UpgradeContext>;
   #listener: NetServer | undefined;
   #detach: (() => void) | undefined;
 
-  constructor(options: ServerOptions = {}) {
+  constructor(options: ServerOptions<S> = {}) {
     super();
     this.#options = options;
+    const shape = checkConnectionShape(options.shape);
+    // Typed by the events map of S; the value is what `shape` (checked just above) makes.
+    const emitConnection = this.emit.bind(this) as (event: 'connection', connection: unknown, request: unknown) => boolean;
     this.#core = new ServerCore(options, nodeRuntime, {
-      connection: (session, request) => this.emit('connection', session, request),
+      connection: (session, request) => emitConnection('connection', shape === 'session' ? session : shaped(session, shape), request),
       rejected: (status, reason) => this.emit('rejected', status, reason),
       close: () => this.emit('close'),
     });

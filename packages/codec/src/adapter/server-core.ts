@@ -85,9 +85,9 @@ export function listenAddress(hostname: string, port: number): ListenAddress {
 }
 
 /** Events of every adapter's `WebSocketServer` (an `EventEmitter` event map), by listen-address type. */
-export interface ServerEventMap<Address = ListenAddress> {
-  /** A client connected. */
-  connection: [session: Session, request: UpgradeRequest];
+export interface ServerEventMap<Address = ListenAddress, Connection = Session> {
+  /** A client connected: its Session, or the shape the server's `shape` option asks for. */
+  connection: [session: Connection, request: UpgradeRequest];
   /** The server listens. */
   listening: [address: Address];
   /** An upgrade was refused (status and why), for logging. */
