@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { computeAcceptKey } from '../src/protocol/accept-key.js';
 import type { Scheduler } from '../src/session/index.js';
 import { acceptWebSocket, connectWebSocket, type Session } from '../src/session/index.js';
-import { WebSocket, streamTransport, toWebSocket, type WebSocketConnector } from '../src/whatwg/index.js';
+import { WebSocket, streamTransport, toWebSocket, toWebSocketStream, type WebSocketConnector } from '../src/whatwg/index.js';
 
 const timers: Scheduler = {
   now: () => performance.now(),
@@ -219,6 +219,42 @@ describe('WebSocket (WHATWG) over in-memory pipes', () => {
     client.send('x');
     await pong;
     expect(dispatched).toEqual(['message', 'message']);
+    client.close(1000);
+  });
+
+  it('WebSocketStream writes snapshot the bytes too: changing them after write() never changes what the peer gets', async () => {
+    const [clientPair, serverPair] = crossedPipes();
+    const serverTransport = streamTransport(serverPair);
+    const accepted = acceptWebSocket(serverTransport, { scheduler: timers });
+    serverTransport.attach(accepted);
+    const clientTransport = streamTransport(clientPair);
+    const upgrade = connectWebSocket(clientTransport, { url: 'ws://pipe/', scheduler: timers });
+    clientTransport.attach(upgrade);
+    const result = await accepted.result;
+    if (result.type !== 'accepted') throw new Error(result.type);
+    const { writable } = await toWebSocketStream(result.session).opened;
+    const client = await upgrade.session;
+    const received: number[][] = [];
+    const all = new Promise<void>((resolve) =>
+      client.on('message', (data) => {
+        const bytes = data as Uint8Array;
+        received.push([bytes.length, bytes[0]!, bytes[bytes.length - 1]!]);
+        if (received.length === 3) resolve();
+      }),
+    );
+    const writer = writable.getWriter();
+    for (const size of [16, 16 * 1024 + 1, 100_000]) {
+      const bytes = new Uint8Array(size).fill(7);
+      const written = writer.write(size === 16 ? bytes.buffer : bytes);
+      bytes.fill(9); // right after write(): must not reach the peer
+      await written;
+    }
+    await all;
+    expect(received).toEqual([
+      [16, 7, 7],
+      [16 * 1024 + 1, 7, 7],
+      [100_000, 7, 7],
+    ]);
     client.close(1000);
   });
 });

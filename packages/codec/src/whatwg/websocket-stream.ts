@@ -5,7 +5,8 @@
  *
  * @module
  */
-import type { Session } from '../session/session.js';
+import { SINGLE_BUFFER_FRAME_LIMIT } from '../protocol/frame.js';
+import { Session as SessionClass, type Session } from '../session/session.js';
 import type { AcceptedSource, WebSocketConnector } from './connector.js';
 import { domException } from './dom.js';
 import { closeArguments, webSocketProtocols, webSocketUrl } from './websocket-url.js';
@@ -248,12 +249,16 @@ function readableOf(session: Session): ReadableStream<WebSocketStreamChunk> {
 
 /** Each write hands one message to the session and resolves once its send buffer is below the high-water mark. */
 function writableOf(session: Session): WritableStream<WebSocketStreamWritable> {
+  // A codec Session with no extension copies a small payload into its frame inside send():
+  // then the writer's bytes need no copy of their own (see WebSocket.send).
+  const framesAtOnce = session instanceof SessionClass && session.extensions === '';
+  const snapshot = (bytes: Uint8Array): Uint8Array => (framesAtOnce && bytes.length <= SINGLE_BUFFER_FRAME_LIMIT ? bytes : bytes.slice());
   return new WritableStream<WebSocketStreamWritable>({
     write(chunk) {
       let belowHighWater: boolean;
       if (typeof chunk === 'string') belowHighWater = session.send(chunk);
-      else if (chunk instanceof ArrayBuffer) belowHighWater = session.send(new Uint8Array(chunk).slice());
-      else if (ArrayBuffer.isView(chunk)) belowHighWater = session.send(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength).slice());
+      else if (chunk instanceof ArrayBuffer) belowHighWater = session.send(snapshot(new Uint8Array(chunk)));
+      else if (ArrayBuffer.isView(chunk)) belowHighWater = session.send(snapshot(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
       // The explainer: "Any other type will be converted to a string and sent as a text message."
       else belowHighWater = session.send(String(chunk));
       // Below the high-water mark the write is done now; above it, it ends when the buffer drains.
