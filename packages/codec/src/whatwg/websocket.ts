@@ -200,7 +200,9 @@ export class WebSocket extends EventTarget {
   /** `EventTarget.removeEventListener` (see {@link WebSocket.addEventListener}). */
   override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void {
     super.removeEventListener(type, listener, options);
-    if (type !== 'message') return;
+    // Node 20's EventTarget reads `options.capture` here, so a boolean `true` removes nothing there:
+    // keep the entry (a count too high is harmless, one too low would drop messages).
+    if (type !== 'message' || options === true) return;
     const capture = typeof options === 'boolean' ? options : options?.capture === true;
     const index = this.#messageListeners.findIndex((entry) => entry.listener === listener && entry.capture === capture);
     if (index !== -1) this.#messageListeners.splice(index, 1);
