@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { checkConnectionShape } from '@framewire/codec/whatwg';
 import {
   HeadParser,
   ServerHandshake,
@@ -14,6 +15,8 @@ import type { CloseOptions } from './server.js';
 import { ServeSocket } from './serve-socket.js';
 
 /** Where a `Deno.serve` upgrade came from, handed to the accept hook. */
+import type { Session } from '@framewire/codec/adapter';
+import { shaped, type ConnectionShape, type WebSocket as WhatwgSocket, type WebSocketStream } from './whatwg.js';
 export interface ServeUpgradeContext {
   /** The `Request` Deno.serve handed to your handler. */
   readonly request: Request;
@@ -25,7 +28,14 @@ export interface ServeUpgradeContext {
 export type ServeAcceptHook = AdapterAcceptHook<ServeUpgradeContext>;
 
 /** Options of {@link ServeUpgrader}: the subset of the server's options this path can honour. */
-export interface ServeUpgraderOptions {
+export interface ServeUpgraderOptions<S extends ConnectionShape = 'session'> {
+  /**
+   * What 'connection' hands out: the {@link ServeSocket} (`'session'`,
+   * default), the WHATWG `WebSocket` over it (`'websocket'`, already OPEN) or
+   * a `WebSocketStream` (`'websocketstream'`; on this path Deno reads every
+   * message, so not reading does not pause the peer).
+   */
+  shape?: S;
   /** Decide per request (origin, auth, path) before the upgrade. */
   accept?: ServeAcceptHook;
   /** Subprotocols we speak in our preference order, or a function choosing among the offers. */
@@ -81,11 +91,14 @@ export interface ServeUpgraderOptions {
 }
 
 /** Events of a {@link ServeUpgrader}, as those of `WebSocketServer`. */
-export interface ServeUpgraderEvents {
-  connection: [socket: ServeSocket, request: UpgradeRequest];
+export interface ServeUpgraderEvents<S extends ConnectionShape = 'session'> {
+  connection: [socket: ServeShaped<S>, request: UpgradeRequest];
   rejected: [status: number, reason: string];
   close: [];
 }
+
+/** What a {@link ServeUpgrader}'s 'connection' hands out for `S` (give `shape` as a literal). */
+export type ServeShaped<S extends ConnectionShape> = [S] extends ['websocket'] ? WhatwgSocket : [S] extends ['websocketstream'] ? WebSocketStream : ServeSocket;
 
 const MiB = 1024 * 1024;
 /** The servers' default heartbeat (ping at 30 s of silence, dead after 2 missed pongs). */
@@ -117,16 +130,18 @@ export function denoIdleTimeout(heartbeat: { interval: number; timeout: number }
  * Deno.serve((request, info) => (isWebSocketRequest(request) ? ws.upgrade(request, info) : new Response('hello')));
  * ```
  */
-export class ServeUpgrader extends EventEmitter<ServeUpgraderEvents> {
-  readonly #options: ServeUpgraderOptions;
+export class ServeUpgrader<S extends ConnectionShape = 'session'> extends EventEmitter<ServeUpgraderEvents<S>> {
+  readonly #options: ServeUpgraderOptions<ConnectionShape>;
+  readonly #shape: ConnectionShape;
   readonly #paths: ReadonlySet<string> | undefined;
   readonly #clients = new Set<ServeSocket>();
   #pending = 0;
   #closing: Promise<void> | undefined;
 
-  constructor(options: ServeUpgraderOptions = {}) {
+  constructor(options: ServeUpgraderOptions<S> = {}) {
     super();
     this.#options = options;
+    this.#shape = checkConnectionShape(options.shape);
     const path = options.path;
     this.#paths = path === undefined ? undefined : new Set(typeof path === 'string' ? [path] : path);
   }
@@ -201,8 +216,14 @@ export class ServeUpgrader extends EventEmitter<ServeUpgraderEvents> {
     void wrapped.closed.then(() => this.#clients.delete(wrapped));
     // Listeners attach before the first message: Deno opens the socket after the 101 is sent.
     // A socket closed during its upgrade (shutdown, open deadline) is never announced.
-    socket.addEventListener('open', () => wrapped.readyState === 1 && this.emit('connection', wrapped, upgradeRequest), { once: true });
+    socket.addEventListener('open', () => wrapped.readyState === 1 && this.#emitConnection(wrapped, upgradeRequest), { once: true });
     return response;
+  }
+
+  /** 'connection' with the socket in the shape asked for (a ServeSocket has the Session's API). */
+  #emitConnection(socket: ServeSocket, request: UpgradeRequest): void {
+    const connection = this.#shape === 'session' ? socket : shaped(socket as unknown as Session, this.#shape);
+    (this.emit as (event: 'connection', connection: unknown, request: UpgradeRequest) => boolean).call(this, 'connection', connection, request);
   }
 
   /**
