@@ -4,11 +4,16 @@
 // 1. Connections per second, per-connection `cat`: one client process keeps
 //    8 connections in flight; each connects, sends a line, reads the echo,
 //    closes and waits for the server's close. Same client for both servers.
+//    framewire runs twice: on Node (the default) and with `--runtime bun`.
 // 2. Lines per second delivered: 4 clients, each in its own process, must
 //    each receive the same COUNT lines of `seq`. framewire runs ONE program
 //    for all of them (`serve --shared`); websocketd, which has no shared
 //    mode, runs one program per client (its only way to give 4 clients the
 //    stream). Figure: 4 × COUNT lines / time from "go" to the last client done.
+//
+// 3. The spawn floor (spawn-floor.mjs): per-connection `cat` run by Node's
+//    and by Bun's own spawn, no WebSocket, same 8 in flight. It is the most
+//    a per-connection server on that runtime can reach, and explains row 1.
 //
 // Targets: connections/s ≥ 1.0× websocketd, lines/s ≥ 2× websocketd.
 import { spawn, spawnSync } from 'node:child_process';
@@ -61,12 +66,18 @@ function serverCpuMs(pid) {
   return reaped + cpuMs(processTree(pid));
 }
 
+/** `framewire-bun` runs the CLI with `--runtime bun`; FW_CLI_BENCH_RUNTIME picks the runtime of plain `framewire`. */
+function runtimeFlag(kind) {
+  if (kind === 'framewire-bun') return ['--runtime', 'bun'];
+  return process.env.FW_CLI_BENCH_RUNTIME ? ['--runtime', process.env.FW_CLI_BENCH_RUNTIME] : [];
+}
+
 /** Start a server; resolves with its port and a stop function. */
 async function startServer(root, kind, program, { shared = false } = {}) {
   const port = await freePort();
   const child =
-    kind === 'framewire'
-      ? spawn(process.execPath, [join(root, 'packages/cli/bin/framewire.mjs'), 'serve', ...(process.env.FW_CLI_BENCH_RUNTIME ? ['--runtime', process.env.FW_CLI_BENCH_RUNTIME] : []), '--port', String(port), '--quiet', '--no-deflate', ...(shared ? ['--shared', '--client-queue', String(256 * 1024 * 1024)] : []), '--', ...program], { stdio: 'ignore' })
+    kind !== 'websocketd'
+      ? spawn(process.execPath, [join(root, 'packages/cli/bin/framewire.mjs'), 'serve', ...runtimeFlag(kind), '--port', String(port), '--quiet', '--no-deflate', ...(shared ? ['--shared', '--client-queue', String(256 * 1024 * 1024)] : []), '--', ...program], { stdio: 'ignore' })
       : spawn('websocketd', ['--port', String(port), '--address', '127.0.0.1', '--loglevel', 'fatal', ...program], { stdio: 'ignore' });
   await waitListening(port);
   return {
@@ -109,6 +120,14 @@ async function connectionRate(root, kind, total) {
   } finally {
     await server.stop();
   }
+}
+
+/** Bare spawns per second on `runtime` (node or bun), see spawn-floor.mjs. */
+function spawnFloor(root, runtime, total) {
+  const command = runtime === 'bun' ? join(root, 'node_modules/.bin/bun') : process.execPath;
+  const result = spawnSync(command, [join(here, 'spawn-floor.mjs'), String(total)], { encoding: 'utf8' });
+  const rate = Number(result.stdout.trim());
+  return Number.isFinite(rate) && rate > 0 ? rate : undefined;
 }
 
 /** Lines per second delivered to CLIENTS clients (see the module comment). */
@@ -161,8 +180,13 @@ export async function runCliBench({ root, quick }) {
   const connections = quick ? 150 : 500;
   const lines = quick ? 50_000 : 200_000;
   const empty = () => ({ connections: [], connectionsCpu: [], lines: [], linesCpu: [] });
-  const figures = { framewire: empty(), websocketd: empty() };
+  const figures = { framewire: empty(), websocketd: empty(), 'framewire-bun': empty() };
+  const floors = { node: [], bun: [] };
   for (let round = 0; round < rounds; round++) {
+    for (const runtime of ['node', 'bun']) {
+      const rate = spawnFloor(root, runtime, connections);
+      if (rate !== undefined) floors[runtime].push(rate);
+    }
     for (const kind of round % 2 === 0 ? ['framewire', 'websocketd'] : ['websocketd', 'framewire']) {
       const conn = await connectionRate(root, kind, connections);
       figures[kind].connections.push(conn.wall);
@@ -171,6 +195,10 @@ export async function runCliBench({ root, quick }) {
       figures[kind].lines.push(line.wall);
       figures[kind].linesCpu.push(line.cpu);
     }
+    // The same CLI on Bun, whose spawn is posix_spawn (connection rate only).
+    const bunConn = await connectionRate(root, 'framewire-bun', connections);
+    figures['framewire-bun'].connections.push(bunConn.wall);
+    figures['framewire-bun'].connectionsCpu.push(bunConn.cpu);
   }
   const median = (values) => summarize(values).median;
   const connRatio = median(figures.framewire.connections) / median(figures.websocketd.connections);
@@ -179,8 +207,8 @@ export async function runCliBench({ root, quick }) {
     { group: 'cli', label: 'serve connections/s (per-connection cat) vs websocketd', compare: 'ge', threshold: 1, ratio: connRatio, verdict: connRatio >= 1 ? 'pass' : 'fail' },
     { group: 'cli', label: `lines/s to ${CLIENTS} clients (--shared vs websocketd per connection)`, compare: 'ge', threshold: 2, ratio: lineRatio, verdict: lineRatio >= 2 ? 'pass' : 'fail' },
   ];
-  const row = (name, key, unit) => {
-    const f = summarize(figures.framewire[key]);
+  const row = (name, key, unit, kind = 'framewire') => {
+    const f = summarize(figures[kind][key]);
     const w = summarize(figures.websocketd[key]);
     const fmt = (s) => `${Math.round(s.median).toLocaleString('en')} (${Math.round(s.min).toLocaleString('en')}–${Math.round(s.max).toLocaleString('en')})`;
     return `| ${name} | ${fmt(f)} ${unit} | ${fmt(w)} ${unit} | ${(f.median / w.median).toFixed(2)}× |`;
@@ -195,15 +223,29 @@ export async function runCliBench({ root, quick }) {
     '|---|---|---|---|',
     row('connections/s, per-connection `cat` (8 in flight)', 'connections', 'conn/s'),
     row('connections per server CPU-second (server + its programs)', 'connectionsCpu', 'conn/CPU-s'),
+    row('connections/s, per-connection `cat`, framewire `--runtime bun`', 'connections', 'conn/s', 'framewire-bun'),
+    row('connections per server CPU-second, framewire `--runtime bun`', 'connectionsCpu', 'conn/CPU-s', 'framewire-bun'),
     row(`lines/s delivered to ${CLIENTS} clients (framewire: one --shared program; websocketd: one program per client)`, 'lines', 'lines/s'),
     row('lines delivered per server CPU-second (server + its programs)', 'linesCpu', 'lines/CPU-s'),
+    ...floorRows(floors, median(figures.websocketd.connections)),
     '',
     'The wall-clock rows include the clients, which share the 2 cores with the server; the CPU-second rows count only',
     'the server side (the server process, its running programs and the programs it reaped: /proc utime+stime+cutime+cstime).',
     '',
   ].join('\n');
   writeFileSync(join(root, 'bench/results/cli.md'), report);
-  return { figures, targets, report };
+  return { figures, floors, targets, report };
+}
+
+/** Spawn-floor rows: no WebSocket, the runtime's own spawn, against websocketd's connection rate. */
+function floorRows(floors, websocketdRate) {
+  return Object.entries(floors)
+    .filter(([, rates]) => rates.length > 0)
+    .map(([runtime, rates]) => {
+      const s = summarize(rates);
+      const fmt = (value) => Math.round(value).toLocaleString('en');
+      return `| floor: bare \`cat\` spawns/s on ${runtime === 'bun' ? 'Bun (Bun.spawn)' : 'Node (child_process)'}, no WebSocket (8 in flight) | ${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)}) spawns/s | ${fmt(websocketdRate)} conn/s | ${(s.median / websocketdRate).toFixed(2)}× |`;
+    });
 }
 
 // Alone: node bench/cli/cli-bench.mjs [--quick]

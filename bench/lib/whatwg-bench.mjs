@@ -10,6 +10,7 @@ import { summarize } from './stats.mjs';
 
 export const SHAPES = [
   { key: 'session', label: 'Session (on message → send)' },
+  { key: 'session-arraybuffer', label: "Session, binaryType 'arraybuffer' (the data type the WebSocket must deliver)" },
   { key: 'websocket', label: 'WHATWG WebSocket (toWebSocket)' },
   { key: 'stream', label: 'WebSocketStream (readable.pipeTo(writable))' },
 ];

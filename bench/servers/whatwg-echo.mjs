@@ -2,7 +2,7 @@
 // Session: the Session API itself, the WHATWG WebSocket wrapper
 // (toWebSocket) or WebSocketStream (toWebSocketStream). Used by
 // bench/lib/whatwg-bench.mjs for the paired "no measurable cost" rows.
-//   node bench/servers/whatwg-echo.mjs --shape session|websocket|stream
+//   node bench/servers/whatwg-echo.mjs --shape session|session-arraybuffer|websocket|stream
 // Prints `PORT <n>` then READY.
 import { parseArgs } from 'node:util';
 import { WebSocketServer, toWebSocket, toWebSocketStream } from '@framewire/node-adapter';
@@ -10,6 +10,11 @@ import { WebSocketServer, toWebSocket, toWebSocketStream } from '@framewire/node
 const { values } = parseArgs({ options: { shape: { type: 'string', default: 'session' } } });
 const shapes = {
   session: (session) => session.on('message', (data, isBinary) => session.send(data, { binary: isBinary })),
+  // The Session asked for what the WebSocket must deliver: a fresh ArrayBuffer per binary message.
+  'session-arraybuffer': (session) => {
+    session.binaryType = 'arraybuffer';
+    session.on('message', (data, isBinary) => session.send(data, { binary: isBinary }));
+  },
   websocket: (session) => {
     const ws = toWebSocket(session);
     ws.binaryType = 'arraybuffer';

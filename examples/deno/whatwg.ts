@@ -1,9 +1,8 @@
-import { WebSocket, WebSocketServer, WebSocketStream, toWebSocket } from '@framewire/deno-adapter';
+import { WebSocket, WebSocketServer, WebSocketStream } from '@framewire/deno-adapter';
 
-// Server: browser-style code over each accepted connection.
-const server = new WebSocketServer({ host: '127.0.0.1', port: 0, protocols: ['chat.v1'] });
-server.on('connection', (session) => {
-  const ws = toWebSocket(session);
+// Server: browser-style code over each accepted connection ('connection' hands out a WebSocket).
+const server = new WebSocketServer({ host: '127.0.0.1', port: 0, protocols: ['chat.v1'], shape: 'websocket' });
+server.on('connection', (ws) => {
   ws.onmessage = (event) => ws.send(`echo: ${event.data}`);
 });
 const { port } = await server.listen();

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { checkConnectionShape } from '@framewire/codec/whatwg';
 import type { Socket, TCPSocketListener, TLSOptions } from 'bun';
 import {
   RequestSniffer,
@@ -32,6 +33,7 @@ import { BunSocketTransport, socketHandlers, type SocketData } from './socket-tr
  * WebSocket upgrades: a `Request` in, a `Response` out, as with `Bun.serve`.
  * The connection closes after the response (no keep-alive).
  */
+import { shaped, type ConnectionShape, type ShapedConnection } from './whatwg.js';
 export type FetchHandler = CodecFetchHandler<FetchInfo>;
 
 /** What a {@link FetchHandler} learns besides the request. */
@@ -60,7 +62,14 @@ export type AcceptHook<Data = unknown, Params = PathParams> = AdapterAcceptHook<
 export type AddressInfo = ListenAddress;
 
 /** Options of {@link WebSocketServer}: the codec's shared server options plus where to listen. */
-export interface ServerOptions<Data = unknown, Path extends string = string> extends ServerPolicyOptions<UpgradeContext, Data, Path> {
+export interface ServerOptions<Data = unknown, Path extends string = string, S extends ConnectionShape = 'session'>
+  extends ServerPolicyOptions<UpgradeContext, Data, Path> {
+  /**
+   * What 'connection' hands out: the `Session` (default), the WHATWG
+   * `WebSocket` over it (`'websocket'`, already OPEN) or a `WebSocketStream`
+   * (`'websocketstream'`), so browser-style code runs on the server.
+   */
+  shape?: S;
   /** The port to listen on (0 picks one); call {@link WebSocketServer.listen}. */
   port?: number;
   /** The address to bind. Default '127.0.0.1'. */
@@ -87,7 +96,12 @@ export interface ServerOptions<Data = unknown, Path extends string = string> ext
 }
 
 /** Events of a {@link WebSocketServer}: `connection`, `listening`, `rejected`, `error`, `close`. */
-export type ServerEvents<Data = unknown, Params = PathParams> = ServerEventMap<AddressInfo, Data, Params>;
+export type ServerEvents<Data = unknown, Params = PathParams, S extends ConnectionShape = 'session'> = ServerEventMap<
+  AddressInfo,
+  Data,
+  Params,
+  ShapedConnection<S, Data>
+>;
 
 /** Options of {@link WebSocketServer.close}: `timeout` (ms, default 5000) and the 1001 `reason`. */
 export type CloseOptions = ServerCloseOptions;
@@ -106,8 +120,10 @@ export type CloseOptions = ServerCloseOptions;
  * await server.listen();
  * ```
  */
-export class WebSocketServer<Data = unknown, Path extends string = string> extends EventEmitter<ServerEvents<Data, RouteParams<Path>>> {
-  readonly #options: ServerOptions<Data, Path>;
+export class WebSocketServer<Data = unknown, Path extends string = string, S extends ConnectionShape = 'session'> extends EventEmitter<
+  ServerEvents<Data, RouteParams<Path>, S>
+> {
+  readonly #options: ServerOptions<Data, Path, ConnectionShape>;
   readonly #core: ServerCore<UpgradeContext>;
   #listener: TCPSocketListener<SocketData> | undefined;
   /** Connections being routed or answered as plain HTTP (not in the core's registry). */
@@ -115,12 +131,14 @@ export class WebSocketServer<Data = unknown, Path extends string = string> exten
   #address: AddressInfo | undefined;
 
   /** @throws TypeError for a malformed `path` pattern. */
-  constructor(options: ServerOptions<Data, Path> = {}) {
+  constructor(options: ServerOptions<Data, Path, S> = {}) {
     super();
     this.#options = options;
+    const shape = checkConnectionShape(options.shape);
+    // Typed by the events map of S; the value is what `shape` (checked just above) makes.
+    const emitConnection = this.emit.bind(this) as (event: 'connection', connection: unknown, request: unknown) => boolean;
     this.#core = new ServerCore(options, bunRuntime, {
-      connection: (session, request) =>
-        this.emit('connection', session as Session<Data>, request as ServerRequest<RouteParams<Path>>),
+      connection: (session, request) => emitConnection('connection', shape === 'session' ? session : shaped(session, shape), request),
       rejected: (status, reason) => this.emit('rejected', status, reason),
       close: () => this.emit('close'),
     });

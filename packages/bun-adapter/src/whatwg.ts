@@ -6,7 +6,10 @@
  *
  * @module
  */
+import type { Session } from '@framewire/codec/adapter';
 import {
+  shapeConnection,
+  type ConnectionShape,
   WebSocket as WhatwgWebSocket,
   WebSocketStream as WhatwgWebSocketStream,
   type WebSocketConnector,
@@ -63,8 +66,55 @@ export class WebSocketStream extends WhatwgWebSocketStream {
   }
 }
 
-export { WebSocketError, streamTransport, toWebSocket, toWebSocketStream } from '@framewire/codec/whatwg';
+/**
+ * Wrap a session this server accepted in the WHATWG {@link WebSocket}
+ * (already OPEN: no `open` event), so browser-style code runs on the server.
+ * Or use the server's `shape: 'websocket'` option.
+ *
+ * @example
+ * ```ts
+ * server.on('connection', (session) => {
+ *   const ws = toWebSocket(session);
+ *   ws.onmessage = (event) => ws.send(event.data);
+ * });
+ * ```
+ */
+export function toWebSocket(session: Session, options: { url?: string } = {}): WebSocket {
+  return shaped(session, 'websocket', options.url) as WebSocket;
+}
+
+/**
+ * Wrap a session this server accepted as a {@link WebSocketStream}: `opened`
+ * resolves at once with `{ readable, writable }`. Or use the server's
+ * `shape: 'websocketstream'` option.
+ *
+ * @example
+ * ```ts
+ * server.on('connection', async (session) => {
+ *   const { readable, writable } = await toWebSocketStream(session).opened;
+ *   await readable.pipeTo(writable);
+ * });
+ * ```
+ */
+export function toWebSocketStream(session: Session, options: { url?: string } = {}): WebSocketStream {
+  return shaped(session, 'websocketstream', options.url) as WebSocketStream;
+}
+
+/**
+ * What a server's 'connection' event hands out for `S` (see {@link ConnectionShape}).
+ * Give `shape` as a literal: a wider type (`ConnectionShape`) types it as the default `Session`,
+ * so options passed around as plain `ServerOptions` keep their old typing.
+ */
+export type ShapedConnection<S extends ConnectionShape, Data = unknown> = [S] extends ['websocket'] ? WebSocket : [S] extends ['websocketstream'] ? WebSocketStream : Session<Data>;
+
+/** `session` as `shape`, made with this adapter's classes (so `instanceof WebSocket` holds). @internal */
+export function shaped(session: Session, shape: ConnectionShape, url?: string): Session | WebSocket | WebSocketStream {
+  return shapeConnection(session, shape, { WebSocket, WebSocketStream }, url) as Session | WebSocket | WebSocketStream;
+}
+
+export { WebSocketError, streamTransport } from '@framewire/codec/whatwg';
 export type {
+  ConnectionShape,
   ByteStreamPair,
   StreamTransport,
   StreamTransportOptions,

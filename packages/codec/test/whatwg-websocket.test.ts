@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { computeAcceptKey } from '../src/protocol/accept-key.js';
 import type { Scheduler } from '../src/session/index.js';
 import { acceptWebSocket, connectWebSocket, type Session } from '../src/session/index.js';
-import { WebSocket, streamTransport, toWebSocket, type WebSocketConnector } from '../src/whatwg/index.js';
+import { WebSocket, streamTransport, toWebSocket, toWebSocketStream, type WebSocketConnector } from '../src/whatwg/index.js';
 
 const timers: Scheduler = {
   now: () => performance.now(),
@@ -150,5 +150,111 @@ describe('WebSocket (WHATWG) over in-memory pipes', () => {
     expect(await seen).toEqual(['message:[object Blob]', 'close:4000:true']);
     expect(() => ws.send('late')).not.toThrow(); // CLOSED: counted, not sent, no exception (the standard)
     expect(ws.bufferedAmount).toBe(4);
+  });
+
+  it('send() snapshots the bytes: changing them after send never changes what the peer gets (small frames framed at once, large ones copied)', async () => {
+    const [clientPair, serverPair] = crossedPipes();
+    const serverTransport = streamTransport(serverPair);
+    const accepted = acceptWebSocket(serverTransport, { scheduler: timers });
+    serverTransport.attach(accepted);
+    const clientTransport = streamTransport(clientPair);
+    const upgrade = connectWebSocket(clientTransport, { url: 'ws://pipe/', scheduler: timers });
+    clientTransport.attach(upgrade);
+    const result = await accepted.result;
+    if (result.type !== 'accepted') throw new Error(result.type);
+    const ws = toWebSocket(result.session);
+    const client = await upgrade.session;
+    const received: number[][] = [];
+    const all = new Promise<void>((resolve) =>
+      client.on('message', (data) => {
+        const bytes = data as Uint8Array;
+        received.push([bytes.length, bytes[0]!, bytes[bytes.length - 1]!]);
+        if (received.length === 4) resolve();
+      }),
+    );
+    for (const size of [16, 16 * 1024, 16 * 1024 + 1, 200_000]) {
+      const bytes = new Uint8Array(size).fill(7);
+      ws.send(size % 2 === 0 ? bytes : bytes.buffer);
+      bytes.fill(9); // after send(): must not reach the peer
+    }
+    await all;
+    expect(received).toEqual([
+      [16, 7, 7],
+      [16 * 1024, 7, 7],
+      [16 * 1024 + 1, 7, 7],
+      [200_000, 7, 7],
+    ]);
+    client.close(1000);
+  });
+
+  it('builds no message event while nobody listens; a listener added later gets the next message', async () => {
+    const [clientPair, serverPair] = crossedPipes();
+    const serverTransport = streamTransport(serverPair);
+    const accepted = acceptWebSocket(serverTransport, { scheduler: timers });
+    serverTransport.attach(accepted);
+    const clientTransport = streamTransport(clientPair);
+    const upgrade = connectWebSocket(clientTransport, { url: 'ws://pipe/', scheduler: timers });
+    clientTransport.attach(upgrade);
+    const result = await accepted.result;
+    if (result.type !== 'accepted') throw new Error(result.type);
+    const ws = toWebSocket(result.session);
+    const dispatched: string[] = [];
+    const dispatch = ws.dispatchEvent.bind(ws);
+    ws.dispatchEvent = (event: Event) => (dispatched.push(event.type), dispatch(event));
+    const client = await upgrade.session;
+    const pong = new Promise<void>((resolve) => client.once('message', () => resolve()));
+    client.send('unheard');
+    // The server answers only once a listener is in place; the first message had none.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const heard = new Promise<string>((resolve) => {
+      const listener = (event: Event): void => {
+        ws.removeEventListener('message', listener);
+        resolve(String((event as MessageEvent).data));
+      };
+      ws.addEventListener('message', listener);
+    });
+    client.send('heard');
+    expect(await heard).toBe('heard');
+    ws.onmessage = (event) => ws.send(`echo ${String((event as MessageEvent).data)}`);
+    client.send('x');
+    await pong;
+    expect(dispatched).toEqual(['message', 'message']);
+    client.close(1000);
+  });
+
+  it('WebSocketStream writes snapshot the bytes too: changing them after write() never changes what the peer gets', async () => {
+    const [clientPair, serverPair] = crossedPipes();
+    const serverTransport = streamTransport(serverPair);
+    const accepted = acceptWebSocket(serverTransport, { scheduler: timers });
+    serverTransport.attach(accepted);
+    const clientTransport = streamTransport(clientPair);
+    const upgrade = connectWebSocket(clientTransport, { url: 'ws://pipe/', scheduler: timers });
+    clientTransport.attach(upgrade);
+    const result = await accepted.result;
+    if (result.type !== 'accepted') throw new Error(result.type);
+    const { writable } = await toWebSocketStream(result.session).opened;
+    const client = await upgrade.session;
+    const received: number[][] = [];
+    const all = new Promise<void>((resolve) =>
+      client.on('message', (data) => {
+        const bytes = data as Uint8Array;
+        received.push([bytes.length, bytes[0]!, bytes[bytes.length - 1]!]);
+        if (received.length === 3) resolve();
+      }),
+    );
+    const writer = writable.getWriter();
+    for (const size of [16, 16 * 1024 + 1, 100_000]) {
+      const bytes = new Uint8Array(size).fill(7);
+      const written = writer.write(size === 16 ? bytes.buffer : bytes);
+      bytes.fill(9); // right after write(): must not reach the peer
+      await written;
+    }
+    await all;
+    expect(received).toEqual([
+      [16, 7, 7],
+      [16 * 1024 + 1, 7, 7],
+      [100_000, 7, 7],
+    ]);
+    client.close(1000);
   });
 });

@@ -23,7 +23,7 @@ export { ConnTransport, released } from './conn-transport.js';
 export type { ConnTransportOptions } from './conn-transport.js';
 export { denoScheduler } from './deno-scheduler.js';
 export { ServeUpgrader, isWebSocketRequest } from './serve.js';
-export type { ServeAcceptHook, ServeUpgradeContext, ServeUpgraderEvents, ServeUpgraderOptions } from './serve.js';
+export type { ServeAcceptHook, ServeShaped, ServeUpgradeContext, ServeUpgraderEvents, ServeUpgraderOptions } from './serve.js';
 export { ServeSocket } from './serve-socket.js';
 export type { ServeSocketEvents, ServeSocketOptions } from './serve-socket.js';
 
@@ -31,6 +31,8 @@ export type { ServeSocketEvents, ServeSocketOptions } from './serve-socket.js';
 export { WebSocket, WebSocketError, WebSocketStream, streamTransport, toWebSocket, toWebSocketStream } from './whatwg.js';
 export type {
   ByteStreamPair,
+  ConnectionShape,
+  ShapedConnection,
   StreamTransport,
   StreamTransportOptions,
   WebSocketBinaryType,

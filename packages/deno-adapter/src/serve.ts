@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { checkConnectionShape } from '@framewire/codec/whatwg';
 import {
   HeadParser,
   RouteTable,
@@ -18,6 +19,8 @@ import type { CloseOptions } from './server.js';
 import { ServeSocket } from './serve-socket.js';
 
 /** Where a `Deno.serve` upgrade came from, handed to the accept hook. */
+import type { Session } from '@framewire/codec/adapter';
+import { shaped, type ConnectionShape, type WebSocket as WhatwgSocket, type WebSocketStream } from './whatwg.js';
 export interface ServeUpgradeContext {
   /** The `Request` Deno.serve handed to your handler. */
   readonly request: Request;
@@ -29,7 +32,14 @@ export interface ServeUpgradeContext {
 export type ServeAcceptHook<Data = unknown, Params = PathParams> = AdapterAcceptHook<ServeUpgradeContext, Data, Params>;
 
 /** Options of {@link ServeUpgrader}: the subset of the server's options this path can honour. */
-export interface ServeUpgraderOptions<Data = unknown, Path extends string = string> {
+export interface ServeUpgraderOptions<Data = unknown, Path extends string = string, S extends ConnectionShape = 'session'> {
+  /**
+   * What 'connection' hands out: the {@link ServeSocket} (`'session'`,
+   * default), the WHATWG `WebSocket` over it (`'websocket'`, already OPEN) or
+   * a `WebSocketStream` (`'websocketstream'`; on this path Deno reads every
+   * message, so not reading does not pause the peer).
+   */
+  shape?: S;
   /**
    * Decide per request (origin, auth, path) before the upgrade; what it
    * passes as `accept({ data })` becomes `socket.data`. `request.remoteAddress`
@@ -92,11 +102,14 @@ export interface ServeUpgraderOptions<Data = unknown, Path extends string = stri
 }
 
 /** Events of a {@link ServeUpgrader}, as those of `WebSocketServer`. */
-export interface ServeUpgraderEvents<Data = unknown, Params = PathParams> {
-  connection: [socket: ServeSocket<Data>, request: ServerRequest<Params>];
+export interface ServeUpgraderEvents<Data = unknown, Params = PathParams, S extends ConnectionShape = 'session'> {
+  connection: [socket: ServeShaped<S, Data>, request: ServerRequest<Params>];
   rejected: [status: number, reason: string];
   close: [];
 }
+
+/** What a {@link ServeUpgrader}'s 'connection' hands out for `S` (give `shape` as a literal). */
+export type ServeShaped<S extends ConnectionShape, Data = unknown> = [S] extends ['websocket'] ? WhatwgSocket : [S] extends ['websocketstream'] ? WebSocketStream : ServeSocket<Data>;
 
 const MiB = 1024 * 1024;
 /** The servers' default heartbeat (ping at 30 s of silence, dead after 2 missed pongs). */
@@ -128,19 +141,21 @@ export function denoIdleTimeout(heartbeat: { interval: number; timeout: number }
  * Deno.serve((request, info) => (isWebSocketRequest(request) ? ws.upgrade(request, info) : new Response('hello')));
  * ```
  */
-export class ServeUpgrader<Data = unknown, Path extends string = string> extends EventEmitter<
-  ServeUpgraderEvents<Data, RouteParams<Path>>
+export class ServeUpgrader<Data = unknown, Path extends string = string, S extends ConnectionShape = 'session'> extends EventEmitter<
+  ServeUpgraderEvents<Data, RouteParams<Path>, S>
 > {
-  readonly #options: ServeUpgraderOptions<Data, Path>;
+  readonly #options: ServeUpgraderOptions<Data, Path, ConnectionShape>;
+  readonly #shape: ConnectionShape;
   readonly #routes: RouteTable | undefined;
   readonly #clients = new Set<ServeSocket<Data>>();
   #pending = 0;
   #closing: Promise<void> | undefined;
 
   /** @throws TypeError for a malformed `path` pattern. */
-  constructor(options: ServeUpgraderOptions<Data, Path> = {}) {
+  constructor(options: ServeUpgraderOptions<Data, Path, S> = {}) {
     super();
     this.#options = options;
+    this.#shape = checkConnectionShape(options.shape);
     const path = options.path;
     this.#routes = path === undefined ? undefined : new RouteTable(path);
   }
@@ -222,8 +237,14 @@ export class ServeUpgrader<Data = unknown, Path extends string = string> extends
     void wrapped.closed.then(() => this.#clients.delete(wrapped));
     // Listeners attach before the first message: Deno opens the socket after the 101 is sent.
     // A socket closed during its upgrade (shutdown, open deadline) is never announced.
-    socket.addEventListener('open', () => wrapped.readyState === 1 && this.emit('connection', wrapped, upgradeRequest), { once: true });
+    socket.addEventListener('open', () => wrapped.readyState === 1 && this.#emitConnection(wrapped, upgradeRequest), { once: true });
     return response;
+  }
+
+  /** 'connection' with the socket in the shape asked for (a ServeSocket has the Session's API). */
+  #emitConnection(socket: ServeSocket<Data>, request: ServerRequest<RouteParams<Path>>): void {
+    const connection = this.#shape === 'session' ? socket : shaped(socket as unknown as Session, this.#shape);
+    (this.emit as (event: 'connection', connection: unknown, request: unknown) => boolean).call(this, 'connection', connection, request);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { checkConnectionShape } from '@framewire/codec/whatwg';
 import {
   RequestSniffer,
   ServerCore,
@@ -31,6 +32,7 @@ import { denoScheduler } from './deno-scheduler.js';
  * WebSocket upgrades: a `Request` in, a `Response` out, as with `Deno.serve`.
  * The connection closes after the response (no keep-alive).
  */
+import { shaped, type ConnectionShape, type ShapedConnection } from './whatwg.js';
 export type FetchHandler = CodecFetchHandler<FetchInfo>;
 
 /** What a {@link FetchHandler} learns besides the request. */
@@ -67,9 +69,15 @@ export interface ServerTlsOptions {
 }
 
 /** Options of {@link WebSocketServer}: the codec's shared server options plus where to listen and the plain-HTTP handler. */
-export interface ServerOptions<Data = unknown, Path extends string = string>
+export interface ServerOptions<Data = unknown, Path extends string = string, S extends ConnectionShape = 'session'>
   extends ServerPolicyOptions<UpgradeContext, Data, Path>,
     Pick<ConnectionLimits, 'io'> {
+  /**
+   * What 'connection' hands out: the `Session` (default), the WHATWG
+   * `WebSocket` over it (`'websocket'`, already OPEN) or a `WebSocketStream`
+   * (`'websocketstream'`), so browser-style code runs on the server.
+   */
+  shape?: S;
   /** The port to listen on (0 picks one); call {@link WebSocketServer.listen}. */
   port?: number;
   /** The address to bind. Default '127.0.0.1'. */
@@ -95,7 +103,12 @@ export interface ServerOptions<Data = unknown, Path extends string = string>
 }
 
 /** Events of a {@link WebSocketServer}: `connection`, `listening`, `rejected`, `error`, `close`. */
-export type ServerEvents<Data = unknown, Params = PathParams> = ServerEventMap<AddressInfo, Data, Params>;
+export type ServerEvents<Data = unknown, Params = PathParams, S extends ConnectionShape = 'session'> = ServerEventMap<
+  AddressInfo,
+  Data,
+  Params,
+  ShapedConnection<S, Data>
+>;
 
 /** Options of {@link WebSocketServer.close}: `timeout` (ms, default 5000) and the 1001 `reason`. */
 export type CloseOptions = ServerCloseOptions;
@@ -129,8 +142,10 @@ const HTTP_LINGER_MS = 2000;
  * await server.listen();
  * ```
  */
-export class WebSocketServer<Data = unknown, Path extends string = string> extends EventEmitter<ServerEvents<Data, RouteParams<Path>>> {
-  readonly #options: ServerOptions<Data, Path>;
+export class WebSocketServer<Data = unknown, Path extends string = string, S extends ConnectionShape = 'session'> extends EventEmitter<
+  ServerEvents<Data, RouteParams<Path>, S>
+> {
+  readonly #options: ServerOptions<Data, Path, ConnectionShape>;
   readonly #core: ServerCore<UpgradeContext>;
   /** Every conn not yet released, so close() can wait for (or drop) them all. */
   readonly #transports = new Set<ConnTransport>();
@@ -141,12 +156,14 @@ export class WebSocketServer<Data = unknown, Path extends string = string> exten
   #address: AddressInfo | undefined;
 
   /** @throws TypeError for a malformed `path` pattern. */
-  constructor(options: ServerOptions<Data, Path> = {}) {
+  constructor(options: ServerOptions<Data, Path, S> = {}) {
     super();
     this.#options = options;
+    const shape = checkConnectionShape(options.shape);
+    // Typed by the events map of S; the value is what `shape` (checked just above) makes.
+    const emitConnection = this.emit.bind(this) as (event: 'connection', connection: unknown, request: unknown) => boolean;
     this.#core = new ServerCore(options, denoRuntime, {
-      connection: (session, request) =>
-        this.emit('connection', session as Session<Data>, request as ServerRequest<RouteParams<Path>>),
+      connection: (session, request) => emitConnection('connection', shape === 'session' ? session : shaped(session, shape), request),
       rejected: (status, reason) => this.emit('rejected', status, reason),
       close: () => this.emit('close'),
     });

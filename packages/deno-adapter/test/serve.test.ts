@@ -6,6 +6,7 @@ import {
   HandshakeStatusError,
   ServeUpgrader,
   UsageError,
+  WebSocket,
   accept,
   allowOrigins,
   bearerToken,
@@ -499,4 +500,38 @@ Deno.test('handshake deadline: a client gone before Deno wrote the 101 is not co
   // Deno fires no event at all for this socket (no open, error or close): the open deadline releases it.
   await waitFor(() => upgrader.connectionCount === 0, 3000, 'the failed upgrade released');
   await stop();
+});
+
+Deno.test("shape 'websocket': 'connection' hands out the adapter's WebSocket over the Deno.serve socket; a bad shape throws", async () => {
+  assert.throws(() => new ServeUpgrader({ shape: 'stream' as 'websocket' }), UsageError);
+  const upgrader = new ServeUpgrader({ shape: 'websocket' });
+  const seen: string[] = [];
+  upgrader.on('connection', (ws) => {
+    seen.push(`${ws instanceof WebSocket} ${ws.readyState}`);
+    ws.binaryType = 'arraybuffer';
+    ws.onmessage = (event) => {
+      const data = (event as MessageEvent).data as string | ArrayBuffer;
+      ws.send(typeof data === 'string' ? data.toUpperCase() : new Uint8Array(data).reverse());
+    };
+    ws.onclose = (event) => seen.push(`close ${(event as CloseEvent).code}`);
+  });
+  const abort = new AbortController();
+  const server = Deno.serve({ hostname: '127.0.0.1', port: 0, signal: abort.signal, onListen: () => {} }, (request, info) =>
+    isWebSocketRequest(request) ? upgrader.upgrade(request, info) : new Response('plain'),
+  );
+  const client = await connect(`ws://127.0.0.1:${server.addr.port}/`);
+  const received: unknown[] = [];
+  client.on('message', (data) => void received.push(typeof data === 'string' ? data : Array.from(data as Uint8Array)));
+  client.send('shout');
+  const bytes = new Uint8Array([1, 2, 3]);
+  client.send(bytes);
+  await waitFor(() => received.length === 2, 5000, 'two echoes');
+  client.close(4001);
+  await client.closed;
+  await waitFor(() => seen.length === 2, 5000, 'the server-side close event');
+  assert.deepEqual(received, ['SHOUT', [3, 2, 1]]);
+  assert.deepEqual(seen, ['true 1', 'close 4001']);
+  await upgrader.close({ timeout: 500 });
+  abort.abort();
+  await server.finished;
 });

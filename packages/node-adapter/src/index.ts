@@ -23,6 +23,8 @@ export { nativeMaskInUse, useNativeMaskIfInstalled } from './native-hooks.js';
 export { WebSocket, WebSocketError, WebSocketStream, streamTransport, toWebSocket, toWebSocketStream } from './whatwg.js';
 export type {
   ByteStreamPair,
+  ConnectionShape,
+  ShapedConnection,
   StreamTransport,
   StreamTransportOptions,
   WebSocketBinaryType,

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { EventEmitter } from 'node:events';
+import { checkConnectionShape } from '@framewire/codec/whatwg';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
@@ -34,6 +35,7 @@ import { attachStreamRoute, isHttp2Server, type AnyHttp2Server } from './http2-r
 import { serveHttp2Stream } from './http2-serve.js';
 
 /** The validator hook every connection gets: Node's native `buffer.isUtf8`. */
+import { shaped, type ConnectionShape, type ShapedConnection } from './whatwg.js';
 export const nodeUtf8 = utf8ValidatorFromWholeBuffer(isUtf8);
 
 /** Where the server came from, handed to the accept hook. */
@@ -58,7 +60,14 @@ export type AcceptHook<Data = unknown, Params = PathParams> = AdapterAcceptHook<
 export const nodeRuntime: AdapterRuntime = { scheduler: nodeScheduler, compressor: zlibCompressor, utf8: nodeUtf8, hooks: nodeHooks };
 
 /** Options of {@link WebSocketServer}. */
-export interface ServerOptions<Data = unknown, Path extends string = string> extends ServerPolicyOptions<UpgradeContext, Data, Path> {
+export interface ServerOptions<Data = unknown, Path extends string = string, S extends ConnectionShape = 'session'>
+  extends ServerPolicyOptions<UpgradeContext, Data, Path> {
+  /**
+   * What 'connection' hands out: the `Session` (default), the WHATWG
+   * `WebSocket` over it (`'websocket'`, already OPEN) or a `WebSocketStream`
+   * (`'websocketstream'`), so browser-style code runs on the server.
+   */
+  shape?: S;
   /** Standalone: the port to listen on (0 picks one); call {@link WebSocketServer.listen}. */
   port?: number;
   /** Standalone: the address to bind. Default '127.0.0.1'. */
@@ -75,7 +84,12 @@ export interface ServerOptions<Data = unknown, Path extends string = string> ext
 }
 
 /** Events of a {@link WebSocketServer}: `connection`, `listening`, `rejected`, `error`, `close`. */
-export type ServerEvents<Data = unknown, Params = PathParams> = ServerEventMap<AddressInfo, Data, Params>;
+export type ServerEvents<Data = unknown, Params = PathParams, S extends ConnectionShape = 'session'> = ServerEventMap<
+  AddressInfo,
+  Data,
+  Params,
+  ShapedConnection<S, Data>
+>;
 
 /** Options of {@link WebSocketServer.close}: `timeout` (ms, default 5000) and the 1001 `reason`. */
 export type CloseOptions = ServerCloseOptions;
@@ -94,19 +108,23 @@ export type CloseOptions = ServerCloseOptions;
  * await server.listen();
  * ```
  */
-export class WebSocketServer<Data = unknown, Path extends string = string> extends EventEmitter<ServerEvents<Data, RouteParams<Path>>> {
-  readonly #options: ServerOptions<Data, Path>;
+export class WebSocketServer<Data = unknown, Path extends string = string, S extends ConnectionShape = 'session'> extends EventEmitter<
+  ServerEvents<Data, RouteParams<Path>, S>
+> {
+  readonly #options: ServerOptions<Data, Path, ConnectionShape>;
   readonly #core: ServerCore<UpgradeContext>;
   #listener: NetServer | undefined;
   #detach: (() => void) | undefined;
 
   /** @throws TypeError for a malformed `path` pattern. */
-  constructor(options: ServerOptions<Data, Path> = {}) {
+  constructor(options: ServerOptions<Data, Path, S> = {}) {
     super();
     this.#options = options;
+    const shape = checkConnectionShape(options.shape);
+    // Typed by the events map of S; the value is what `shape` (checked just above) makes.
+    const emitConnection = this.emit.bind(this) as (event: 'connection', connection: unknown, request: unknown) => boolean;
     this.#core = new ServerCore(options, nodeRuntime, {
-      connection: (session, request) =>
-        this.emit('connection', session as Session<Data>, request as ServerRequest<RouteParams<Path>>),
+      connection: (session, request) => emitConnection('connection', shape === 'session' ? session : shaped(session, shape), request),
       rejected: (status, reason) => this.emit('rejected', status, reason),
       close: () => this.emit('close'),
     });

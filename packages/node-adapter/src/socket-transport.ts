@@ -21,13 +21,31 @@ function onDrain(this: TaggedSocket): void {
   this[TRANSPORT]?.sink?.drain();
 }
 
+/** Chunks up to this size are joined with their neighbours before writing. */
+const SMALL_CHUNK = 1024;
+/** Largest joined buffer. */
+const RUN_BYTES = 64 * 1024;
+
+function joined(run: readonly Uint8Array[], bytes: number): Uint8Array {
+  if (run.length === 1) return run[0]!;
+  const out = Buffer.allocUnsafe(bytes);
+  let offset = 0;
+  for (const part of run) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
 /**
  * A codec {@link Transport} over a Node `net.Socket` or `tls.TLSSocket`.
  *
  * Writes made in one tick are batched: the first write corks the socket and
  * a `process.nextTick` uncorks it, so Node hands every frame header and
  * payload of that tick to the kernel in one `writev`. Payloads are written as
- * they are (a `Uint8Array` becomes a `Buffer` view, not a copy).
+ * they are (a `Uint8Array` becomes a `Buffer` view, not a copy), except that
+ * small chunks (≤ 1 KiB each) are held until the tick ends and joined into
+ * one buffer (counted in `bufferedAmount` meanwhile).
  *
  * Memory: an idle connection holds this object and a symbol-keyed property
  * on its socket; the socket's listeners are shared module functions.
@@ -35,9 +53,13 @@ function onDrain(this: TaggedSocket): void {
 export class SocketTransport implements Transport {
   #corked = false;
   #sink: TransportSink | undefined;
+  /** Small chunks written this tick, joined and handed to the socket when the tick ends. */
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
 
   static #uncork(transport: SocketTransport): void {
     transport.#corked = false;
+    transport.#writePending();
     transport.socket.uncork();
   }
 
@@ -55,7 +77,7 @@ export class SocketTransport implements Transport {
 
   /** Bytes queued in Node's stream and not yet handed to the kernel. */
   get bufferedAmount(): number {
-    return this.socket.writableLength;
+    return this.socket.writableLength + this.#pendingBytes;
   }
 
   write(chunks: readonly Uint8Array[]): boolean {
@@ -66,18 +88,44 @@ export class SocketTransport implements Transport {
       socket.cork();
       process.nextTick(SocketTransport.#uncork, this);
     }
-    let ok = true;
     for (const chunk of chunks) {
-      if (chunk.length > 0) ok = socket.write(chunk);
+      const length = chunk.length;
+      if (length === 0) continue;
+      if (length <= SMALL_CHUNK) {
+        // Small frames wait for the end of the tick and go out joined: a stream write each
+        // costs far more than copying a few hundred bytes (many short messages, or sends
+        // made one per microtask as a WebSocketStream pipe does).
+        if (this.#pendingBytes + length > RUN_BYTES) this.#writePending();
+        this.#pending.push(chunk);
+        this.#pendingBytes += length;
+      } else {
+        this.#writePending();
+        socket.write(chunk);
+      }
     }
-    return ok && socket.writableLength < socket.writableHighWaterMark;
+    return socket.writableLength + this.#pendingBytes < socket.writableHighWaterMark;
+  }
+
+  /** Hand the small chunks held this tick to the socket, joined into one buffer. */
+  #writePending(): void {
+    if (this.#pendingBytes === 0) return;
+    const run = this.#pending;
+    const bytes = this.#pendingBytes;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    const socket = this.socket;
+    if (!socket.destroyed && socket.writable) socket.write(joined(run, bytes));
   }
 
   end(): void {
-    if (!this.socket.destroyed) this.socket.end();
+    if (this.socket.destroyed) return;
+    this.#writePending();
+    this.socket.end();
   }
 
   destroy(): void {
+    this.#pending = [];
+    this.#pendingBytes = 0;
     this.socket.destroy();
   }
 

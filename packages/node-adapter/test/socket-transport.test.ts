@@ -24,7 +24,7 @@ async function socketPair(): Promise<{ local: Socket; remote: Socket }> {
 }
 
 describe('SocketTransport', () => {
-  it('batches every write of one tick into one cork/uncork (one writev) and copies nothing', async () => {
+  it('batches every write of one tick into one cork/uncork; large payloads go as they are, small chunks joined', async () => {
     const { local, remote } = await socketPair();
     const transport = new SocketTransport(local);
     const calls: string[] = [];
@@ -39,20 +39,45 @@ describe('SocketTransport', () => {
       written.push(chunk);
       return write(chunk);
     };
+    const header = new Uint8Array([0x82, 0x7f]);
     const payload = new Uint8Array(100_000).fill(1);
-    transport.write([new Uint8Array([0x82, 0x7f]), payload]);
+    transport.write([header, payload]);
+    // Small frames of later sends in the same tick wait, counted in bufferedAmount.
     transport.write([new Uint8Array([0x81, 0x01, 0x61])]);
-    expect(calls).toEqual(['cork', 'write', 'write', 'write']);
-    expect(written[1]).toBe(payload); // handed over as is
+    transport.write([new Uint8Array([0x81, 0x01, 0x62]), new Uint8Array([0x81, 0x01, 0x63])]);
+    expect(calls).toEqual(['cork', 'write', 'write']);
+    expect(written[0]).toBe(header); // a run of one small chunk is not copied
+    expect(written[1]).toBe(payload); // a large payload is handed over as is, after what came before it
+    expect(transport.bufferedAmount).toBe(local.writableLength + 9);
     await new Promise((resolve) => process.nextTick(resolve));
     expect(calls).toEqual(['cork', 'write', 'write', 'write', 'uncork']);
-    let received = 0;
-    remote.on('data', (chunk: Buffer) => (received += chunk.length));
+    expect(Array.from(written[2]!)).toEqual([0x81, 0x01, 0x61, 0x81, 0x01, 0x62, 0x81, 0x01, 0x63]); // joined, in order
+    const chunks: Buffer[] = [];
+    remote.on('data', (chunk: Buffer) => chunks.push(chunk));
     await new Promise<void>((resolve) => {
-      const check = (): void => (received >= 100_005 ? resolve() : void setTimeout(check, 5));
+      const check = (): void => (Buffer.concat(chunks).length >= 100_011 ? resolve() : void setTimeout(check, 5));
       check();
     });
-    expect(received).toBe(100_005);
+    const all = Buffer.concat(chunks);
+    expect(all.length).toBe(100_011);
+    expect(Array.from(all.subarray(100_002))).toEqual([0x81, 0x01, 0x61, 0x81, 0x01, 0x62, 0x81, 0x01, 0x63]);
+  });
+
+  it('end() sends the small chunks still held, then FIN; destroy() drops them', async () => {
+    const { local, remote } = await socketPair();
+    const transport = new SocketTransport(local);
+    const received: Buffer[] = [];
+    remote.on('data', (chunk: Buffer) => received.push(chunk));
+    const ended = new Promise((resolve) => remote.once('end', resolve));
+    transport.write([new Uint8Array([1, 2, 3])]);
+    transport.end();
+    await ended;
+    expect(Array.from(Buffer.concat(received))).toEqual([1, 2, 3]);
+    const other = await socketPair();
+    const dropped = new SocketTransport(other.local);
+    dropped.write([new Uint8Array([4])]);
+    dropped.destroy();
+    expect(dropped.bufferedAmount).toBe(0);
   });
 
   it('routes socket events to the sink: data, end and errors as receiveEof, drain', async () => {

@@ -29,7 +29,9 @@ export interface RunningServe {
 /** Start serving per `config`; resolves once listening (and `READY` is printed). */
 export async function startServe(config: ServeConfig, log: Log = stderrLog(config.quiet)): Promise<RunningServe> {
   let nextId = 0;
-  const shared = config.shared ? sharedProgram(config, log) : undefined;
+  // The shared program publishes through the host, which starts after it is made (and before it starts).
+  let publish: Host['publish'] = () => 0;
+  const shared = config.shared ? sharedProgram(config, log, (topic, data, binary) => publish(topic, data, binary)) : undefined;
   const host = await startHost({
     port: config.port,
     host: config.host,
@@ -40,6 +42,9 @@ export async function startServe(config: ServeConfig, log: Log = stderrLog(confi
     staticDir: config.staticDir,
     maxPayload: config.maxPayload,
     metrics: config.metrics,
+    // The shared program closes a client over its queue limit before each stdout chunk; this hard
+    // stop (the publish skips the client) only holds memory if a chunk ever brought far more than that.
+    ...(config.shared ? { publishLimitBytes: config.clientQueueBytes + 2 * config.maxLineBytes + 1024 * 1024 } : {}),
     accept: async (request) => {
       const denied = await checkAccess(request, { origins: config.origins, token: config.token });
       if (denied !== undefined) return denied;
@@ -55,6 +60,7 @@ export async function startServe(config: ServeConfig, log: Log = stderrLog(confi
       else runProgram(config, log, session, request, peer, id, host.secure);
     },
   });
+  publish = host.publish;
   shared?.start();
   const scheme = host.secure ? 'wss' : 'ws';
   // Always printed, even with --quiet: harnesses read the port from it.
@@ -112,7 +118,7 @@ function runProgram(config: ServeConfig, log: Log, session: Session, request: Up
   });
 }
 
-function sharedProgram(config: ServeConfig, log: Log): SharedProgram {
+function sharedProgram(config: ServeConfig, log: Log, publish: Host['publish']): SharedProgram {
   const route = config.routes[0]!;
   const env: Record<string, string> = { SERVER_SOFTWARE };
   for (const name of config.passEnv) {
@@ -126,6 +132,7 @@ function sharedProgram(config: ServeConfig, log: Log): SharedProgram {
     clientQueueBytes: config.clientQueueBytes,
     stopTimings: config.stopTimings,
     log,
+    publish,
   });
 }
 

@@ -4,7 +4,9 @@
  * - Each stdout line (or chunk, `--binary`) goes to every connected client.
  *   stdout is always read at full speed: a slow client never slows the
  *   program or the others. Each client may have `clientQueueBytes` queued;
- *   one that has more is closed with 1008 (policy violation).
+ *   one that has more when the next stdout chunk comes is closed with 1008
+ *   (policy violation). Each line is framed once for all clients (the
+ *   server's topic publish), not once per client.
  * - Client messages become lines on the program's stdin, in arrival order;
  *   `--tag` prefixes each with the connection id and a tab (`7\thello`).
  *   While stdin is full, the sending client's reading is paused.
@@ -30,12 +32,20 @@ export interface SharedOptions {
   readonly clientQueueBytes: number;
   readonly stopTimings: StopTimings;
   readonly log: Log;
+  /**
+   * Sends one message to every session subscribed to {@link SHARED_TOPIC}
+   * (the host's publish: framed once for all clients).
+   */
+  readonly publish: (topic: string, data: string | Uint8Array, binary: boolean) => number;
   /** Restart backoff: first delay and cap, in ms. */
   readonly restartMs?: { readonly initial: number; readonly max: number };
 }
 
 /** The prefix of the notice clients get when the shared program exits. */
 export const RESTART_NOTICE_PREFIX = 'framewire: program exited';
+
+/** The server topic every client of the shared program is subscribed to. */
+export const SHARED_TOPIC = 'framewire:shared';
 
 const OPEN = 1;
 const STABLE_RUN_MS = 10_000;
@@ -79,8 +89,10 @@ export class SharedProgram {
     const { stdout, stderr } = program.child;
     const splitter = new LineSplitter(this.#options.maxLineBytes);
     stdout.on('data', (chunk: Buffer) => {
-      if (this.#options.binary) this.broadcast(new Uint8Array(chunk), true);
-      else for (const line of splitter.push(chunk)) this.broadcast(textPayload(line), false);
+      // The slow-client check runs once per chunk, before it; each line is framed once for all clients.
+      this.#closeSlowClients();
+      if (this.#options.binary) this.#options.publish(SHARED_TOPIC, chunk, true);
+      else for (const line of splitter.push(chunk)) this.#options.publish(SHARED_TOPIC, textPayload(line), false);
     });
     stdout.on('end', () => {
       const last = this.#options.binary ? undefined : splitter.flush();
@@ -92,14 +104,20 @@ export class SharedProgram {
 
   /** Send one message to every client; a client whose queue is over the limit is closed with 1008 instead. */
   broadcast(data: string | Uint8Array, binary: boolean): void {
-    for (const session of this.#clients.keys()) {
-      if (session.readyState !== OPEN) continue;
-      if (session.bufferedAmount > this.#options.clientQueueBytes) {
-        this.#options.log.info(`[${this.#clients.get(session)}] too slow (${session.bufferedAmount} bytes queued): closing with 1008`);
-        session.closeWithLibraryCode(1008, 'too slow: message queue full');
-        continue;
-      }
-      session.send(data, { binary });
+    this.#closeSlowClients();
+    this.#options.publish(SHARED_TOPIC, data, binary);
+  }
+
+  /**
+   * Close with 1008 each client with more than `clientQueueBytes` queued.
+   * Checked before each stdout chunk, so a client holds at most its limit
+   * plus one chunk's lines.
+   */
+  #closeSlowClients(): void {
+    for (const [session, id] of this.#clients) {
+      if (session.readyState !== OPEN || session.bufferedAmount <= this.#options.clientQueueBytes) continue;
+      this.#options.log.info(`[${id}] too slow (${session.bufferedAmount} bytes queued): closing with 1008`);
+      session.closeWithLibraryCode(1008, 'too slow: message queue full');
     }
   }
 
@@ -107,6 +125,7 @@ export class SharedProgram {
   add(session: Session, connectionId: string): void {
     this.#clients.set(session, connectionId);
     session.on('close', () => this.#clients.delete(session));
+    session.subscribe(SHARED_TOPIC);
     const prefix = this.#options.tag ? new TextEncoder().encode(`${connectionId}\t`) : undefined;
     session.on('message', (data) => this.#write(data, prefix));
   }

@@ -37,6 +37,8 @@ export interface HostOptions {
   readonly maxPayload?: number | undefined;
   /** Answer `GET /metrics` (Prometheus text) on the same port. */
   readonly metrics?: boolean | undefined;
+  /** Per-subscriber limit of {@link Host.publish} (bytes queued); over it a publish skips the subscriber. */
+  readonly publishLimitBytes?: number | undefined;
   /** Decide on an upgrade (origin, token, max forks, routes). */
   readonly accept: (request: UpgradeRequest, peer: Peer) => AcceptDecision | Promise<AcceptDecision>;
   /** A connection is open. */
@@ -47,6 +49,13 @@ export interface HostOptions {
 export interface Host {
   readonly port: number;
   readonly secure: boolean;
+  /**
+   * Send one message to every session subscribed to `topic`, framed (and,
+   * where permessage-deflate allows, compressed) once for all: the server's
+   * topic publish.
+   * @returns how many sessions it was queued for.
+   */
+  publish(topic: string, data: string | Uint8Array, binary: boolean): number;
   /** Stop accepting, 1001 to every client, wait up to `timeoutMs`. */
   close(timeoutMs?: number): Promise<void>;
 }
@@ -56,6 +65,7 @@ interface AdapterServer {
   on(event: 'connection', listener: (session: Session, request: UpgradeRequest) => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
   listen(): Promise<{ port: number }>;
+  publish(topic: string, data: string | Uint8Array, options: { binary: boolean; compress: boolean }): number;
   close(options?: { timeout?: number }): Promise<void>;
   metrics(): ServerMetrics;
 }
@@ -69,6 +79,8 @@ function policy(options: HostOptions): Record<string, unknown> {
     heartbeat,
     ...(options.protocols.length > 0 ? { protocols: options.protocols } : {}),
     ...(options.maxPayload !== undefined ? { maxPayload: options.maxPayload } : {}),
+    // 'skip': the owner of the topic decides how a slow subscriber is closed (and logs it).
+    ...(options.publishLimitBytes !== undefined ? { topicBackpressure: { limit: options.publishLimitBytes, policy: 'skip' } } : {}),
   };
 }
 
@@ -129,6 +141,7 @@ async function startNodeHost(options: HostOptions): Promise<Host> {
   return {
     port: typeof address === 'object' && address !== null ? address.port : options.port,
     secure: options.tls !== undefined,
+    publish: (topic, data, binary) => ws.publish(topic, data, { binary, compress: true }),
     close: async (timeoutMs = 2000) => {
       http.close();
       await ws.close({ timeout: timeoutMs });
@@ -161,7 +174,7 @@ async function startStandaloneHost(options: HostOptions, runtime: 'bun' | 'deno'
   const { port } = await server.listen().catch((error: unknown) => {
     throw listenError(error as Error, options);
   });
-  return { port, secure: tls !== undefined, close: (timeoutMs = 2000) => server.close({ timeout: timeoutMs }) };
+  return { port, secure: tls !== undefined, publish: (topic, data, binary) => server.publish(topic, data, { binary, compress: true }), close: (timeoutMs = 2000) => server.close({ timeout: timeoutMs }) };
 }
 
 function bunPeer(context: unknown, options: HostOptions): Peer {

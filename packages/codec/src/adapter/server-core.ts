@@ -91,11 +91,15 @@ export function listenAddress(hostname: string, port: number): ListenAddress {
 
 /**
  * Events of every adapter's `WebSocketServer` (an `EventEmitter` event map),
- * by listen-address type, per-connection data and route parameters.
+ * by listen-address type, per-connection data, route parameters and what
+ * 'connection' hands out.
  */
-export interface ServerEventMap<Address = ListenAddress, Data = unknown, Params = PathParams> {
-  /** A client connected: `session.data` is what the accept hook attached, `request.params` its route's parameters. */
-  connection: [session: Session<Data>, request: ServerRequest<Params>];
+export interface ServerEventMap<Address = ListenAddress, Data = unknown, Params = PathParams, Connection = Session<Data>> {
+  /**
+   * A client connected: `session.data` is what the accept hook attached, `request.params` its route's parameters.
+   * With the server's `shape` option, the first argument is that shape over the session.
+   */
+  connection: [session: Connection, request: ServerRequest<Params>];
   /** The server listens. */
   listening: [address: Address];
   /** An upgrade was refused (status and why), for logging. */

@@ -87,3 +87,45 @@ export const MessageEventClass: EventClass<MessageEventInitShape, MessageEventSh
   typeof globals.MessageEvent === 'function'
     ? (globals.MessageEvent as EventClass<MessageEventInitShape, MessageEventShape>)
     : FallbackMessageEvent;
+
+/**
+ * A `message` event built cheaply, once per received message: a plain
+ * `Event` carrying the fields, whose prototype chain includes the runtime's
+ * `MessageEvent.prototype` (so `instanceof MessageEvent` holds). The
+ * runtime's own constructor parses an init dictionary and its getters
+ * check internal slots, which costs more than the message itself on small
+ * messages. `source` is null and `ports` empty, as for every WebSocket.
+ */
+class FastMessageEvent extends Event {
+  readonly #data: unknown;
+  readonly #origin: string;
+  constructor(data: unknown, origin: string) {
+    super('message');
+    this.#data = data;
+    this.#origin = origin;
+  }
+  get data(): unknown {
+    return this.#data;
+  }
+  get origin(): string {
+    return this.#origin;
+  }
+  get lastEventId(): string {
+    return '';
+  }
+  get source(): null {
+    return null;
+  }
+  get ports(): readonly unknown[] {
+    return NO_PORTS;
+  }
+}
+const NO_PORTS: readonly unknown[] = Object.freeze([]);
+if (typeof globals.MessageEvent === 'function') {
+  Object.setPrototypeOf(FastMessageEvent.prototype, (globals.MessageEvent as { prototype: object }).prototype);
+}
+
+/** A WebSocket's `message` event with `data` and `origin` (see {@link FastMessageEvent}). */
+export function messageEvent(data: unknown, origin: string): MessageEventShape {
+  return new FastMessageEvent(data, origin) as unknown as MessageEventShape;
+}

@@ -22,6 +22,8 @@ export type {
   WebSocketStreamOptions,
   WebSocketStreamWritable,
 } from './websocket-stream.js';
+export { checkConnectionShape, shapeConnection } from './connection-shape.js';
+export type { ConnectionShape } from './connection-shape.js';
 export { streamTransport } from './stream-transport.js';
 export type { ByteStreamPair, StreamTransport, StreamTransportOptions } from './stream-transport.js';
 export type { AcceptedSource, ConnectRequest, WebSocketConnector } from './connector.js';

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import type { Session } from '../session/session.js';
+import { SINGLE_BUFFER_FRAME_LIMIT } from '../protocol/frame.js';
+import { Session as SessionClass, type Session } from '../session/session.js';
 import type { AcceptedSource, WebSocketConnector } from './connector.js';
 import { domException } from './dom.js';
 import { closeArguments, webSocketProtocols, webSocketUrl } from './websocket-url.js';
@@ -190,40 +191,74 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? domException('AbortError', 'The operation was aborted');
 }
 
-/** Messages pulled one at a time from the session's queue (high-water mark 0: nothing is read ahead). */
+/** Messages the readable queues before the session is asked to hold back. */
+const READABLE_HIGH_WATER = 16;
+
+/**
+ * The session's messages as a readable, fed by its `message` listener. Up to
+ * {@link READABLE_HIGH_WATER} messages are queued without cost; past that
+ * the listener returns a promise that settles when the reader takes more, and
+ * each such message holds a slot of the session's receive window, so a
+ * reader that stops pauses the transport (the session's
+ * `receiveHighWaterMessages`/`Bytes` bound what is queued).
+ */
 function readableOf(session: Session): ReadableStream<WebSocketStreamChunk> {
-  const messages = session[Symbol.asyncIterator]();
-  return new ReadableStream<WebSocketStreamChunk>(
+  let controller!: ReadableStreamDefaultController<WebSocketStreamChunk>;
+  let done = false;
+  let held: (() => void)[] = [];
+  const release = (): void => {
+    const waiting = held;
+    held = [];
+    for (const resolve of waiting) resolve();
+  };
+  const onMessage = (data: unknown): Promise<void> | undefined => {
+    if (done) return undefined;
+    controller.enqueue(typeof data === 'string' ? data : data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer));
+    if ((controller.desiredSize ?? 0) > 0) return undefined;
+    return new Promise((resolve) => held.push(resolve));
+  };
+  const readable = new ReadableStream<WebSocketStreamChunk>(
     {
-      async pull(controller) {
-        const next = await messages.next();
-        if (!next.done) {
-          const data = next.value;
-          controller.enqueue(typeof data === 'string' ? data : data instanceof Uint8Array ? data : new Uint8Array(data));
-          return;
-        }
-        const info = await session.closed;
-        if (info.wasClean) controller.close();
-        else controller.error(new WebSocketError('The WebSocket connection closed without a closing handshake', { closeCode: info.code, reason: info.reason }));
+      start(c) {
+        controller = c;
+      },
+      pull() {
+        release();
       },
       cancel(reason) {
-        void messages.return?.();
+        done = true;
+        session.off('message', onMessage);
+        release();
         const { code, why } = closeOfReason(reason);
         if (session.readyState === 1) closeSession(session, code, why);
       },
     },
-    { highWaterMark: 0 },
+    { highWaterMark: READABLE_HIGH_WATER },
   );
+  session.on('message', onMessage);
+  // Every message is delivered before the session closes, so the end comes after the last one.
+  void session.closed.then((info) => {
+    if (done) return;
+    done = true;
+    release();
+    if (info.wasClean) controller.close();
+    else controller.error(new WebSocketError('The WebSocket connection closed without a closing handshake', { closeCode: info.code, reason: info.reason }));
+  });
+  return readable;
 }
 
 /** Each write hands one message to the session and resolves once its send buffer is below the high-water mark. */
 function writableOf(session: Session): WritableStream<WebSocketStreamWritable> {
+  // A codec Session with no extension copies a small payload into its frame inside send():
+  // then the writer's bytes need no copy of their own (see WebSocket.send).
+  const framesAtOnce = session instanceof SessionClass && session.extensions === '';
+  const snapshot = (bytes: Uint8Array): Uint8Array => (framesAtOnce && bytes.length <= SINGLE_BUFFER_FRAME_LIMIT ? bytes : bytes.slice());
   return new WritableStream<WebSocketStreamWritable>({
     write(chunk) {
       let belowHighWater: boolean;
       if (typeof chunk === 'string') belowHighWater = session.send(chunk);
-      else if (chunk instanceof ArrayBuffer) belowHighWater = session.send(new Uint8Array(chunk).slice());
-      else if (ArrayBuffer.isView(chunk)) belowHighWater = session.send(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength).slice());
+      else if (chunk instanceof ArrayBuffer) belowHighWater = session.send(snapshot(new Uint8Array(chunk)));
+      else if (ArrayBuffer.isView(chunk)) belowHighWater = session.send(snapshot(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
       // The explainer: "Any other type will be converted to a string and sent as a text message."
       else belowHighWater = session.send(String(chunk));
       // Below the high-water mark the write is done now; above it, it ends when the buffer drains.

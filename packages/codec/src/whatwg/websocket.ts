@@ -6,9 +6,10 @@
  * @module
  */
 import { ProtocolError } from '../protocol/errors.js';
-import type { Session } from '../session/session.js';
+import { SINGLE_BUFFER_FRAME_LIMIT } from '../protocol/frame.js';
+import { Session } from '../session/session.js';
 import type { AcceptedSource, WebSocketConnector } from './connector.js';
-import { CloseEventClass, MessageEventClass, domException } from './dom.js';
+import { CloseEventClass, domException, messageEvent } from './dom.js';
 import { closeArguments, utf8Length, webSocketProtocols, webSocketUrl } from './websocket-url.js';
 
 /** The values of {@link WebSocket.binaryType}. */
@@ -76,6 +77,14 @@ export class WebSocket extends EventTarget {
   #queue: Promise<void> | undefined;
   #queued = 0;
   readonly #handlers = new Map<HandlerName, { handler: Handler; listener: (event: Event) => void }>();
+  /**
+   * `message` listeners added and not removed, by (listener, capture). A
+   * `once` or signal-removed listener stays counted: the count may be too
+   * high (an event built for nobody), never too low.
+   */
+  readonly #messageListeners: { listener: unknown; capture: boolean }[] = [];
+  /** Sends may skip the caller's copy: the session frames small payloads into a fresh buffer at once. */
+  #framesAtOnce = false;
 
   /**
    * @param url `ws:`, `wss:`, `http:` or `https:` URL without a fragment.
@@ -180,6 +189,25 @@ export class WebSocket extends EventTarget {
     this.#setHandler('close', handler);
   }
 
+  /** `EventTarget.addEventListener`; also notes `message` listeners so no event is built when there are none. */
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void {
+    super.addEventListener(type, listener, options);
+    if (type !== 'message' || listener === null || listener === undefined) return;
+    const capture = typeof options === 'boolean' ? options : options?.capture === true;
+    if (!this.#messageListeners.some((entry) => entry.listener === listener && entry.capture === capture)) this.#messageListeners.push({ listener, capture });
+  }
+
+  /** `EventTarget.removeEventListener` (see {@link WebSocket.addEventListener}). */
+  override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void {
+    super.removeEventListener(type, listener, options);
+    // Node 20's EventTarget reads `options.capture` here, so a boolean `true` removes nothing there:
+    // keep the entry (a count too high is harmless, one too low would drop messages).
+    if (type !== 'message' || options === true) return;
+    const capture = typeof options === 'boolean' ? options : options?.capture === true;
+    const index = this.#messageListeners.findIndex((entry) => entry.listener === listener && entry.capture === capture);
+    if (index !== -1) this.#messageListeners.splice(index, 1);
+  }
+
   /**
    * Send a message: a string as text, anything else as binary (a Blob is
    * read first; later sends wait for it so the order holds). The data is
@@ -204,7 +232,9 @@ export class WebSocket extends EventTarget {
       });
       return;
     }
-    const payload = typeof data === 'string' ? data : copyBytes(data);
+    // The caller may change the bytes after send() returns, so they are copied, unless the
+    // session copies them itself right now (small frame, no extension in between).
+    const payload = typeof data === 'string' ? data : this.#framesAtOnce && this.#queued === 0 && size <= SINGLE_BUFFER_FRAME_LIMIT ? viewOf(data) : copyBytes(data);
     if (this.#queued > 0) {
       this.#heldBytes += size;
       this.#enqueue(() => {
@@ -255,6 +285,9 @@ export class WebSocket extends EventTarget {
     this.#state = session.readyState === CLOSED ? CLOSED : session.readyState === CLOSING ? CLOSING : OPEN;
     this.#protocol = session.protocol;
     this.#extensions = session.extensions;
+    // A codec Session with no extension writes a small frame (header and payload copied into one
+    // buffer) inside send(); other sessions (an extension queue, a runtime's own socket) may keep the bytes.
+    this.#framesAtOnce = session instanceof Session && session.extensions === '';
     session.binaryType = 'uint8array';
     session.on('message', (data) => this.#message(data));
     session.on('error', (error) => {
@@ -270,12 +303,14 @@ export class WebSocket extends EventTarget {
   #message(data: string | Uint8Array | ArrayBuffer): void {
     // A message that arrives once the closing handshake started is dropped (standard: "If readyState is not OPEN, then return").
     if (this.readyState !== OPEN) return;
+    // Nobody would see the event: build neither it nor its Blob or ArrayBuffer.
+    if (this.#messageListeners.length === 0) return;
     let value: unknown = data;
     if (typeof data !== 'string') {
       const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
       value = this.#binaryType === 'blob' ? new Blob([bytes as Uint8Array<ArrayBuffer>]) : wholeBuffer(bytes);
     }
-    this.dispatchEvent(new MessageEventClass('message', { data: value, origin: this.#origin }));
+    this.dispatchEvent(messageEvent(value, this.#origin));
   }
 
   #closedNow(info: { code: number; reason: string; wasClean: boolean }, failed: boolean): void {
@@ -376,9 +411,18 @@ function copyBytes(data: ArrayBuffer | ArrayBufferView): Uint8Array {
   return new Uint8Array(data).slice();
 }
 
+function viewOf(data: ArrayBuffer | ArrayBufferView): Uint8Array {
+  return ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+}
+
 function wholeBuffer(bytes: Uint8Array): ArrayBuffer {
   const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
-  return (whole ? bytes.buffer : bytes.slice().buffer) as ArrayBuffer;
+  if (whole) return bytes.buffer as ArrayBuffer;
+  // A fresh ArrayBuffer filled in place: cheaper than slice().buffer, which first makes a
+  // small typed array on V8's heap and then moves its bytes out when `.buffer` is read.
+  const copy = new ArrayBuffer(bytes.byteLength);
+  new Uint8Array(copy).set(bytes);
+  return copy;
 }
 
 function originOf(url: string): string {

@@ -89,6 +89,8 @@ export interface MetricsLike {
 
 /** Server options the suites pass (every adapter takes them; `tls` is PEM text). */
 export interface SuiteServerOptions {
+  /** What 'connection' hands out (WHATWG suite); a bad value is there to be refused. */
+  shape?: string;
   heartbeat?: { interval: number; timeout: number } | false;
   maxPayload?: number;
   perMessageDeflate?: boolean | { serverNoContextTakeover?: boolean };

@@ -145,6 +145,62 @@ export function whatwgSuite(fixture: AdapterFixture, whatwg: WhatwgFixture): voi
     assert.deepEqual({ code: closed.code, wasClean: closed.wasClean }, { code: 4002, wasClean: true });
   });
 
+  scenario(fixture, "WebSocketServer shape: 'websocket': 'connection' hands out the adapter's WebSocket, already OPEN", async (t) => {
+    const { server, url } = await t.listen({ shape: 'websocket' });
+    const seen: string[] = [];
+    (server as unknown as { on(event: 'connection', listener: (ws: WebSocket) => void): unknown }).on('connection', (ws) => {
+      seen.push(`${ws instanceof api.WebSocket} ${ws.readyState}`);
+      ws.binaryType = 'arraybuffer';
+      // A listener added with addEventListener (no on… handler) sees every message; its event is a MessageEvent.
+      ws.addEventListener('message', (event) => {
+        seen.push(`${event instanceof Event} ${typeof MessageEvent !== 'function' || event instanceof MessageEvent} ${(event as MessageEvent).origin === ''}`);
+        const data = (event as MessageEvent).data as string | ArrayBuffer;
+        ws.send(typeof data === 'string' ? data.toUpperCase() : new Uint8Array(data).reverse());
+      });
+      ws.onclose = (event) => seen.push(`close ${event.code} ${event.wasClean}`);
+    });
+    const client = new api.WebSocket(url);
+    client.binaryType = 'arraybuffer';
+    const received: unknown[] = [];
+    client.onopen = () => {
+      client.send('shout');
+      const bytes = new Uint8Array([1, 2, 3]);
+      client.send(bytes);
+      bytes[0] = 9; // send() took its own copy
+    };
+    client.onmessage = (event) => {
+      received.push(typeof event.data === 'string' ? event.data : Array.from(new Uint8Array(event.data as ArrayBuffer)));
+      if (received.length === 2) client.close(4003, 'done');
+    };
+    await within(new Promise((resolve) => (client.onclose = resolve)), 5000, 'close');
+    await until(() => seen.length === 4, 5000, 'the server side close event');
+    assert.deepEqual(received, ['SHOUT', [3, 2, 1]]);
+    assert.deepEqual(seen, ['true 1', 'true true true', 'true true true', 'close 4003 true']);
+  });
+
+  scenario(fixture, "WebSocketServer shape: 'websocketstream': 'connection' hands out a WebSocketStream; a bad shape throws", async (t) => {
+    await assert.rejects(t.listen({ shape: 'stream' }), /shape must be/);
+    const { server, url } = await t.listen({ shape: 'websocketstream' });
+    let isStream = false;
+    (server as unknown as { on(event: 'connection', listener: (wss: WebSocketStreamLike) => void): unknown }).on('connection', (wss) => {
+      isStream = wss instanceof api.WebSocketStream;
+      void wss.opened.then(({ readable, writable }) => readable.pipeTo(writable)).catch(() => {});
+    });
+    const client = new api.WebSocketStream(url);
+    const { readable, writable } = await within(client.opened, 5000, 'opened');
+    const writer = writable.getWriter();
+    const reader = readable.getReader();
+    const COUNT = 200;
+    for (let i = 0; i < COUNT; i++) void writer.write(i % 2 === 0 ? `m${i}` : new Uint8Array([i & 0xff]));
+    for (let i = 0; i < COUNT; i++) {
+      const { value } = await within(reader.read(), 5000, `echo ${i}`);
+      assert.deepEqual(typeof value === 'string' ? value : Array.from(value!), i % 2 === 0 ? `m${i}` : [i & 0xff], `echo ${i} in order`);
+    }
+    client.close({ closeCode: 4000 });
+    assert.deepEqual(await within(client.closed, 5000, 'closed'), { closeCode: 4000, reason: '' });
+    assert.ok(isStream);
+  });
+
   scenario(fixture, 'WebSocketStream: opened, echo of text and bytes, close({ closeCode, reason }), closed', async (t) => {
     const base = await whatwgScenarioServer(api, t.listen);
     assert.throws(() => new api.WebSocketStream(`${base}/#x`), { name: 'SyntaxError' });
