@@ -240,8 +240,8 @@ export class BunServeUpgrader<Data = unknown, Path extends string = string> exte
     const protocol = decision.protocol ?? this.#chooseProtocol(upgradeRequest);
     const headers = new Headers();
     for (const [name, value] of headerEntries(decision.headers)) headers.append(name, value);
-    // Bun echoes the client's first offer when we name none: name ours, or none.
-    if (protocol !== undefined) headers.set('Sec-WebSocket-Protocol', protocol);
+    // Bun echoes the client's first offer when we name none; an empty value makes it send no header at all.
+    headers.set('Sec-WebSocket-Protocol', protocol ?? '');
     const slot: BunServeSlot = {
       socket: undefined,
       data: decision.data,
