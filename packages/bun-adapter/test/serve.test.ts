@@ -64,7 +64,7 @@ function clientFrame(opcode: number, payload: Uint8Array, fin = true): Uint8Arra
   return out;
 }
 
-function nextConnection<Data>(upgrader: BunServeUpgrader<Data>): Promise<BunServeSocket<Data>> {
+function nextConnection<Data, Path extends string>(upgrader: BunServeUpgrader<Data, Path>): Promise<BunServeSocket<Data>> {
   return new Promise((resolve) => upgrader.once('connection', (ws) => resolve(ws)));
 }
 
