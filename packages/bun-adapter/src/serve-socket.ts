@@ -129,9 +129,12 @@ export class BunServeSocket<Data = unknown> implements AsyncIterable<SessionMess
     if (options.fin === false) throw new UsageError('FW_ERR_INVALID_ARGUMENT', 'Bun.serve sockets cannot send fragments (fin: false)');
     const compress = options.compress === true;
     let status: number;
+    let empty: boolean;
     if (typeof data === 'string') {
+      empty = data.length === 0;
       status = options.binary === true ? this.socket.sendBinary(textEncoder.encode(data), compress) : this.socket.sendText(data, compress);
     } else {
+      empty = data.byteLength === 0;
       const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       if (options.binary === false) {
         let text: string;
@@ -144,8 +147,9 @@ export class BunServeSocket<Data = unknown> implements AsyncIterable<SessionMess
       } else status = this.socket.sendBinary(bytes, compress);
     }
     const buffered = this.socket.getBufferedAmount();
-    // 0: Bun dropped the message (its backpressureLimit, set to ours); or past our limit after queueing it.
-    if (status === 0 || buffered > this.#options.maxBufferedAmount) {
+    // 0 for a non-empty message: Bun dropped it (its backpressureLimit, set to ours); or past our limit after queueing it.
+    // (Bun returns the payload bytes written, so an empty message is 0 too.)
+    if ((status === 0 && !empty) || buffered > this.#options.maxBufferedAmount) {
       this.#emit('error', [new Error(`outgoing buffer of ${buffered} bytes over maxBufferedAmount ${this.#options.maxBufferedAmount}`)]);
       this.#closeWith(1008, 'outgoing buffer limit exceeded');
       return false;

@@ -317,6 +317,10 @@ describe('BunServeUpgrader', () => {
     expect([...((await iterator.next()).value as Uint8Array)]).toEqual([1, 2]);
     expect(pings.map((p) => new TextDecoder().decode(p))).toEqual(['hb']);
     expect(() => socket.send('x', { fin: false })).toThrow();
+    // Bun reports 0 bytes for an empty message: not a drop.
+    expect(socket.send('')).toBe(true);
+    expect(socket.send(new Uint8Array(0))).toBe(true);
+    expect(socket.readyState).toBe(1);
     socket.close(1000);
     peer.write(clientFrame(0x8, new Uint8Array([0x03, 0xe8])));
     expect((await within(socket.closed, 5000, 'close')).code).toBe(1000);
