@@ -48,6 +48,10 @@ export interface BunServeSlot {
   socket: BunServeSocket<unknown> | undefined;
   readonly options: BunServeSocketOptions;
   readonly data: unknown;
+  /** The upgrader that accepted it: several may share one Bun.serve (and its `websocket` handlers). */
+  readonly open: (ws: ServerWebSocket<BunServeSlot>) => void;
+  /** Closed before Bun opened it: the upgrader forgets it. */
+  readonly forget: () => void;
 }
 
 /** Bun's reason when `maxPayloadLength` stopped a message (it sent 1009 and reports 1006 here). */

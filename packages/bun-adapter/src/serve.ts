@@ -139,7 +139,13 @@ export function bunIdleTimeout(heartbeat: { interval: number; timeout: number } 
 export class BunServeUpgrader<Data = unknown, Path extends string = string> extends EventEmitter<
   BunServeUpgraderEvents<Data, RouteParams<Path>>
 > {
-  /** The handlers and limits to pass as `Bun.serve({ websocket })`. */
+  /**
+   * The handlers and limits to pass as `Bun.serve({ websocket })`. Several
+   * upgraders (routed by `path`) can share one Bun.serve: pass any one's
+   * `websocket`, each socket still goes to the upgrader that accepted it,
+   * but Bun's limits (`maxPayload`, `maxBufferedAmount`, heartbeat,
+   * permessage-deflate) are those of the upgrader whose `websocket` you pass.
+   */
   readonly websocket: WebSocketHandler<BunServeSlot>;
   readonly #options: BunServeUpgraderOptions<Data, Path>;
   readonly #routes: RouteTable | undefined;
@@ -167,13 +173,14 @@ export class BunServeUpgrader<Data = unknown, Path extends string = string> exte
       sendPings: idleTimeout > 0,
       perMessageDeflate: options.perMessageDeflate ?? false,
       publishToSelf: false,
-      open: (ws) => this.#open(ws),
+      // The slot's own upgrader opens it: these handlers may serve several upgraders on one Bun.serve.
+      open: (ws) => ws.data.open(ws),
       message: (ws, message) => ws.data.socket?.onMessage(message as string | Uint8Array),
       drain: (ws) => ws.data.socket?.onDrain(),
       ping: (ws, data) => ws.data.socket?.onControl('ping', data as unknown as Uint8Array),
       pong: (ws, data) => ws.data.socket?.onControl('pong', data as unknown as Uint8Array),
       close: (ws, code, reason) => {
-        this.#opening.delete(ws.data);
+        ws.data.forget();
         ws.data.socket?.onClose(code, reason);
       },
     };
@@ -192,6 +199,11 @@ export class BunServeUpgrader<Data = unknown, Path extends string = string> exte
   /** Number of open connections. */
   get connectionCount(): number {
     return this.#clients.size;
+  }
+
+  /** Upgrades in progress: the accept hook deciding, or Bun not yet opened. */
+  get pendingCount(): number {
+    return this.#pending + this.#opening.size;
   }
 
   /**
@@ -245,6 +257,8 @@ export class BunServeUpgrader<Data = unknown, Path extends string = string> exte
     const slot: BunServeSlot = {
       socket: undefined,
       data: decision.data,
+      open: (ws) => this.#open(ws),
+      forget: () => this.#opening.delete(slot),
       options: {
         protocol: protocol ?? '',
         highWaterMark: this.#options.highWaterMark ?? 1 * MiB,
