@@ -54,8 +54,14 @@ export interface BunServeSlot {
   readonly forget: () => void;
 }
 
-/** Bun's reason when `maxPayloadLength` stopped a message (it sent 1009 and reports 1006 here). */
-const BUN_TOO_BIG_REASON = 'Received too big message';
+/**
+ * The close code Bun sent the peer when it closed for a protocol reason: it
+ * reports 1006 with one of these reasons to the close handler.
+ */
+const BUN_PROTOCOL_CLOSES: ReadonlyMap<string, { code: number; what: string }> = new Map([
+  ['Received too big message', { code: 1009, what: 'message over maxPayload' }],
+  ['Received invalid UTF-8', { code: 1007, what: 'text message that is not UTF-8' }],
+]);
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -90,7 +96,6 @@ export class BunServeSocket<Data = unknown> implements AsyncIterable<SessionMess
   /** A message listener's promise is pending: deliver nothing, Bun paused. */
   #blocked = false;
   #closing = false;
-  #tooBig = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   /** @internal Made by `BunServeUpgrader` in Bun's `open` handler. */
@@ -302,20 +307,15 @@ export class BunServeSocket<Data = unknown> implements AsyncIterable<SessionMess
 
   /** @internal Bun's `close` handler. */
   onClose(code: number, reason: string): void {
-    // Bun sent 1009 for a message over maxPayloadLength and reports 1006 here: report what the peer got.
-    if (code === 1006 && reason === BUN_TOO_BIG_REASON) {
-      this.#tooBig = true;
-      this.#emit('error', [new Error('message over maxPayload')]);
-      this.#finish({ code: 1009, reason, wasClean: false });
+    // Bun sent 1009 (too big) or 1007 (bad UTF-8) to the peer and reports 1006 here: report what the peer got.
+    const sent = code === 1006 ? BUN_PROTOCOL_CLOSES.get(reason) : undefined;
+    if (sent !== undefined) {
+      this.#emit('error', [new Error(`Bun closed the connection: ${sent.what}`)]);
+      this.#finish({ code: sent.code, reason, wasClean: false });
       return;
     }
     if (code === 0 || code === 1006) this.#finish({ code: 1006, reason, wasClean: false });
     else this.#finish({ code, reason, wasClean: true });
-  }
-
-  /** Whether Bun closed this connection for a message over `maxPayload`. @internal */
-  get closedForSize(): boolean {
-    return this.#tooBig;
   }
 
   #deliver(data: SessionMessage, isBinary: boolean): void {

@@ -73,8 +73,12 @@ export interface BunServeUpgraderOptions<Data = unknown, Path extends string = s
   heartbeat?: { interval: number; timeout: number } | false;
   /** Most connections at once; more get 503 before the upgrade. Default: no limit. */
   maxConnections?: number;
-  /** permessage-deflate, negotiated and run by Bun (`true`: Bun's shared compressor). Default off. */
-  perMessageDeflate?: boolean;
+  /**
+   * permessage-deflate, negotiated and run by Bun. Any value but `false`
+   * turns on Bun's shared compressor, which keeps no context between
+   * messages (as `serverNoContextTakeover`). Default off.
+   */
+  perMessageDeflate?: boolean | { serverNoContextTakeover?: boolean };
   /** Binary messages as `Uint8Array` (default) or `ArrayBuffer`. */
   binaryType?: 'uint8array' | 'arraybuffer';
   /** Largest request head re-checked by the codec (431 beyond). Codec default. */
@@ -171,7 +175,7 @@ export class BunServeUpgrader<Data = unknown, Path extends string = string> exte
       closeOnBackpressureLimit: true,
       idleTimeout,
       sendPings: idleTimeout > 0,
-      perMessageDeflate: options.perMessageDeflate ?? false,
+      perMessageDeflate: deflateOn(options.perMessageDeflate),
       publishToSelf: false,
       // The slot's own upgrader opens it: these handlers may serve several upgraders on one Bun.serve.
       open: (ws) => ws.data.open(ws),
@@ -301,6 +305,13 @@ export class BunServeUpgrader<Data = unknown, Path extends string = string> exte
     return Math.max(0, count);
   }
 
+  /** The topics with at least one subscriber among this upgrader's connections. */
+  get topics(): readonly string[] {
+    const topics = new Set<string>();
+    for (const client of this.#clients) for (const topic of client.topics) topics.add(topic);
+    return [...topics];
+  }
+
   /** Subscribers of `topic` (Bun's count). */
   subscriberCount(topic: string): number {
     return this.#server?.subscriberCount(topic) ?? 0;
@@ -329,7 +340,7 @@ export class BunServeUpgrader<Data = unknown, Path extends string = string> exte
     const slot = ws.data;
     const request = this.#opening.get(slot);
     this.#opening.delete(slot);
-    const socket = new BunServeSocket<Data>(ws, slot.options, extensionsOf(this.#options.perMessageDeflate === true, request));
+    const socket = new BunServeSocket<Data>(ws, slot.options, extensionsOf(deflateOn(this.#options.perMessageDeflate), request));
     if (slot.data !== undefined) socket.data = slot.data as Data;
     slot.socket = socket as BunServeSocket<unknown>;
     this.#clients.add(socket);
@@ -356,6 +367,10 @@ export class BunServeUpgrader<Data = unknown, Path extends string = string> exte
 }
 
 const NO_PARAMS: PathParams = Object.freeze({});
+
+function deflateOn(option: BunServeUpgraderOptions['perMessageDeflate']): boolean {
+  return option !== undefined && option !== false;
+}
 
 /** What Bun negotiated: it accepts permessage-deflate when on and offered (Bun does not tell the handler). */
 function extensionsOf(deflate: boolean, request: ServerRequest<unknown> | undefined): string {
