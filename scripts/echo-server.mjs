@@ -1,4 +1,4 @@
-// `pnpm echo-server --runtime node|deno|deno-serve|bun --port N [--tls]`
+// `pnpm echo-server --runtime node|deno|deno-serve|bun|bun-serve --port N [--tls]`
 // `pnpm echo-server --runtime node --http2 --port N` (TLS, h2 + http/1.1, RFC 8441)
 //
 // Dispatcher for the echo server every runtime provides (the root README's
@@ -14,6 +14,7 @@
 //   deno        packages/deno-adapter/bin/echo-{server,client}.ts          (deno run --allow-net=127.0.0.1 --allow-read)
 //   deno-serve  packages/deno-adapter/bin/echo-server.ts --serve           (deno run --allow-net=127.0.0.1 --allow-read)
 //   bun         packages/bun-adapter/bin/echo-{server,client}.ts           (bun run)
+//   bun-serve   packages/bun-adapter/bin/echo-server.ts --serve            (bun run)
 //
 // The helpers are exported for scripts/echo-client.mjs and scripts/start.mjs.
 import { spawn, spawnSync } from 'node:child_process';
@@ -40,6 +41,7 @@ const runtimes = {
   deno: { folder: 'deno-adapter', ext: 'ts', executable: denoBinary, pre: denoRun(), post: [] },
   'deno-serve': { folder: 'deno-adapter', ext: 'ts', executable: denoBinary, pre: denoRun(), post: ['--serve'], serverOnly: true },
   bun: { folder: 'bun-adapter', ext: 'ts', executable: () => join(root, 'node_modules/.bin/bun'), pre: ['run'], post: [] },
+  'bun-serve': { folder: 'bun-adapter', ext: 'ts', executable: () => join(root, 'node_modules/.bin/bun'), pre: ['run'], post: ['--serve'], serverOnly: true },
 };
 
 /**

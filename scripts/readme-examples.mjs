@@ -29,6 +29,7 @@ const READMES = [
   'apps/demo/README.md',
   'packages/cli/README.md',
   'packages/pubsub/README.md',
+  'docs/coming-from.md',
 ];
 const TIMEOUT_MS = 30_000;
 

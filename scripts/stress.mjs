@@ -1,4 +1,4 @@
-// `pnpm stress --runtime node|bun|deno|deno-serve|all [--ci] [flags]`
+// `pnpm stress --runtime node|bun|deno|deno-serve|bun-serve|all [--ci] [flags]`
 // `pnpm stress --url ws://127.0.0.1:N/ [--pid P] [--ci] [flags]`
 //
 // The fault and stress suite of issue 15 (packages/testkit/src/stress/),

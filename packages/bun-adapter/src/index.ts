@@ -12,6 +12,11 @@
 export { WebSocketServer } from './server.js';
 export type { AcceptHook, AddressInfo, CloseOptions, ServerEvents, ServerOptions, UpgradeContext } from './server.js';
 export { bunUtf8 } from './bun-runtime.js';
+// Bun.serve on the same port as your HTTP routes: framewire's handshake policy, limits and topics over Bun's own framing.
+export { BunServeUpgrader, bunIdleTimeout, isWebSocketRequest } from './serve.js';
+export type { BunServeAcceptHook, BunServePublishOptions, BunServeUpgradeContext, BunServeUpgraderEvents, BunServeUpgraderOptions } from './serve.js';
+export { BunServeSocket } from './serve-socket.js';
+export type { BunServeSocketEvents, BunServeSocketOptions } from './serve-socket.js';
 export { connect } from './client.js';
 export { reconnect } from './reconnect.js';
 export type { ReconnectConnectOptions } from './reconnect.js';

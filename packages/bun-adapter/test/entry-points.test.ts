@@ -86,6 +86,28 @@ describe('bin/echo-server.ts', () => {
     expect((await closed).code).toBe(1001);
     expect(await within(server.exited, 5000, 'exit')).toBe(0);
   }, 90_000);
+
+  it('--runtime bun-serve through the root dispatcher: READY, echoes with types over permessage-deflate (Bun.serve), 20 MiB message, SIGTERM → 1001, exit 0', async () => {
+    const port = freePort();
+    const server = startChild(nodeBinary, [join(repoRoot, 'scripts', 'echo-server.mjs'), '--runtime', 'bun-serve', '--port', String(port)], { cwd: repoRoot });
+    await server.line(/^READY$/, 60_000);
+    // A plain GET is not an upgrade: the codec's refusal, as on the raw-TCP server.
+    expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBeGreaterThanOrEqual(400);
+    const ws = await checkEcho(`ws://127.0.0.1:${port}/any/path`);
+    const big = new Uint8Array(20 * 1024 * 1024).fill(0x5a);
+    const bigEcho = within(new Promise<MessageEvent>((resolve) => ws.addEventListener('message', resolve, { once: true })), 20_000, 'big echo');
+    ws.send(big);
+    expect(((await bigEcho).data as ArrayBuffer).byteLength).toBe(big.length);
+    const closed = within(new Promise<CloseEvent>((resolve) => (ws.onclose = resolve)), 5000, 'close');
+    server.kill('SIGTERM');
+    expect((await closed).code).toBe(1001);
+    expect(await within(server.exited, 5000, 'exit')).toBe(0);
+  }, 90_000);
+
+  it('echo-client refuses --runtime bun-serve (server only)', async () => {
+    const client = startChild(nodeBinary, [join(repoRoot, 'scripts', 'echo-client.mjs'), '--runtime', 'bun-serve', 'ws://127.0.0.1:1/'], { cwd: repoRoot });
+    expect(await within(client.exited, 30_000, 'exit')).toBe(2);
+  }, 40_000);
 });
 
 /** A server that sends a text and a binary message, checks the echoes, then closes with 1000. */

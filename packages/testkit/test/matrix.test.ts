@@ -19,7 +19,7 @@ describe('matrix', () => {
       const runtime = t.name.slice('framewire-'.length);
       expect(t.server?.command).toBe(`node scripts/echo-server.mjs --runtime ${runtime} --port {port}`);
     }
-    expect(config.targets.map((t) => t.name)).toEqual(expect.arrayContaining(['framewire-node', 'framewire-deno', 'framewire-deno-serve', 'framewire-bun']));
+    expect(config.targets.map((t) => t.name)).toEqual(expect.arrayContaining(['framewire-node', 'framewire-deno', 'framewire-deno-serve', 'framewire-bun', 'framewire-bun-serve']));
   });
 
   it('starts a server command (waits for READY), runs a client command, prints a table and writes reports', async () => {

@@ -9,8 +9,8 @@ import type { ServerHandle, StressReport } from './runner.js';
 import { runStress, selectChecks } from './runner.js';
 import { applyScaleFlags, CI_SCALE, FULL_SCALE, SCALE_FLAGS } from './scale.js';
 
-/** The four server paths of the echo-server entry point (root README), in the order `--runtime all` plays them. */
-export const STRESS_RUNTIMES = ['node', 'bun', 'deno', 'deno-serve'] as const;
+/** The five server paths of the echo-server entry point (root README), in the order `--runtime all` plays them. */
+export const STRESS_RUNTIMES = ['node', 'bun', 'deno', 'deno-serve', 'bun-serve'] as const;
 
 /** Starts an echo server for a runtime and resolves once it printed READY. */
 export type LaunchServer = (runtime: string) => Promise<ServerHandle>;
@@ -21,7 +21,7 @@ export function stressUsage(withRuntime: boolean): string {
   return [
     'stress: the fault and stress suite, from outside over raw TCP (issue 15)',
     '',
-    withRuntime ? '  pnpm stress --runtime node|bun|deno|deno-serve|all [--ci] [flags]' : '',
+    withRuntime ? '  pnpm stress --runtime node|bun|deno|deno-serve|bun-serve|all [--ci] [flags]' : '',
     `  ${withRuntime ? 'pnpm stress' : 'framewire-testkit stress'} --url ws://127.0.0.1:N/ [--pid P] [--name NAME] [--ci] [flags]`,
     '',
     '  --ci                        reduced scale (all four runtimes in a few minutes); default: full scale',
