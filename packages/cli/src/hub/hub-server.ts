@@ -18,7 +18,7 @@ import {
 } from '@framewire/node-adapter';
 import type { Log } from '../log.js';
 import { TokenVerifier, tokenOf } from './auth.js';
-import { openHubBackend, type HubBackend } from './backend.js';
+import { openHubBackend, type BackendHealth, type HubBackend } from './backend.js';
 import { toEnvelope } from './envelope.js';
 import type { HubConfig } from './hub-config.js';
 import { HubTopics, payloadBytes, type DeliveryMode } from './hub-topics.js';
@@ -32,12 +32,19 @@ export const HUB_PROTOCOL = 'framewire.v1';
 export const HISTORY_DEFAULT_LIMIT = 100;
 export const HISTORY_MAX_LIMIT = 1000;
 
+/** How often the hub looks whether its Redis or NATS came back (for the log line only). */
+const HEALTH_WATCH_MS = 1000;
+
 /** A subscriber's outgoing bytes past which a publish closes it with 1008. */
 const SUBSCRIBER_QUEUE_BYTES = 4 * 1024 * 1024;
 
 /** A running hub. */
 export interface RunningHub {
   readonly port: number;
+  /** Where ids and history live: `memory, one process`, `redis redis://…`, `nats nats://…`. */
+  readonly backend: string;
+  /** Resolves once Redis or NATS is connected the first time (at once in memory). */
+  readonly backendReady: Promise<void>;
   /** Stop accepting, 1001 to every client, wait up to `timeoutMs`, release the backend. */
   close(timeoutMs?: number): Promise<void>;
 }
@@ -62,6 +69,13 @@ const HISTORY_PATH = /^\/topics\/([^/]*)\/history$/;
  *   pick (several hubs in one process, tests); the caller closes it.
  */
 export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubBackend): Promise<RunningHub> {
+  // Redis and NATS clients report every failed reconnection attempt: say it once per change, not every 250 ms.
+  let lastBackendError: string | undefined;
+  const backendError = (error: Error): void => {
+    if (error.message === lastBackendError) return;
+    lastBackendError = error.message;
+    log.error(`hub: backend: ${error.message}`);
+  };
   const backend: HubBackend =
     sharedBackend ??
     (await openHubBackend({
@@ -69,7 +83,9 @@ export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubB
       nats: config.nats,
       history: config.history,
       maxTopics: config.maxTopics,
+      onError: backendError,
     }));
+  const backendHealth = (): BackendHealth => backend.health?.() ?? { ok: true };
   const verifier = config.secret === undefined ? undefined : new TokenVerifier(config.secret);
   const tickets = new TicketStore();
   const grants = new WeakMap<UpgradeRequest, Grant>();
@@ -135,6 +151,9 @@ export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubB
     const rights = auth.permissions.rightsFor(topic);
     if (!rights.subscribe) return refuse(403, `no subscribe right on ${topic}`);
     if (since !== undefined && config.history > 0) {
+      const health = backendHealth();
+      // Without the log the history cannot be read: the client retries (the reconnecting client does so by itself).
+      if (!health.ok) return refuse(503, `history unavailable: ${health.reason}`, { 'Retry-After': '1' });
       const [newest] = await backend.log.read(topic, undefined, 1);
       if (newest !== undefined && backend.log.compare(since, newest.id) > 0) return refuse(400, 'since is after the newest message of this topic');
     }
@@ -189,7 +208,8 @@ export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubB
 
     if (path === '/healthz') {
       if (method !== 'GET' && method !== 'HEAD') return notAllowed(response, 'GET, HEAD');
-      return answer(response, 200, 'ok');
+      const health = backendHealth();
+      return health.ok ? answer(response, 200, 'ok') : answer(response, 503, `unavailable: ${health.reason}`, { 'Retry-After': '1' });
     }
     if (path === '/tickets') {
       if (method !== 'POST') return notAllowed(response, 'POST');
@@ -218,6 +238,8 @@ export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubB
       const auth = await authorize(authorization, get, false);
       if (!auth.ok) return answer(response, 401, auth.reason, { 'WWW-Authenticate': 'Bearer' });
       if (!auth.permissions.rightsFor(topic).subscribe) return answer(response, 403, `no subscribe right on ${topic}`);
+      const health = backendHealth();
+      if (!health.ok) return json(response, 503, { error: 'history unavailable', reason: health.reason });
       const messages = await topics.history(topic, since, limit);
       return json(response, 200, messages.map((message) => toEnvelope(topic, message.id, message.data, message.binary)));
     }
@@ -235,8 +257,12 @@ export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubB
     try {
       id = await topics.publish(topic, body, binary);
     } catch (error) {
-      reportError(error instanceof Error ? error : new Error(String(error)));
-      return answer(response, 503, 'publish failed: log unavailable');
+      const message = error instanceof Error ? error.message : String(error);
+      const health = backendHealth();
+      // An outage is expected and already reported (once) by the backend: no log line per refused publish.
+      if (health.ok) reportError(error instanceof Error ? error : new Error(message));
+      response.setHeader('Retry-After', '1');
+      return json(response, 503, { error: 'publish failed: the message log is unavailable, nothing was published', reason: health.ok ? message : health.reason });
     }
     return json(response, 202, { id });
   }
@@ -251,9 +277,26 @@ export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubB
   http.on('clientError', (_error, socket) => socket.destroy());
   const address = http.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const backendReady = backend.ready?.() ?? Promise.resolve();
+  backendReady.catch(() => {});
+  // Say when Redis or NATS comes back (its clients reconnect by themselves; this only watches).
+  let wasHealthy = backendHealth().ok;
+  const watch = setInterval(() => {
+    const healthy = backendHealth().ok;
+    if (healthy === wasHealthy) return;
+    wasHealthy = healthy;
+    if (healthy) {
+      lastBackendError = undefined;
+      log.error(`hub: backend back: ${backend.description}`);
+    }
+  }, HEALTH_WATCH_MS);
+  watch.unref();
   return {
     port,
+    backend: backend.description,
+    backendReady,
     close: async (timeoutMs = 2000) => {
+      clearInterval(watch);
       http.close();
       topics.close();
       await server.close({ timeout: timeoutMs });
