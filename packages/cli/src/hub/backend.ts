@@ -53,6 +53,9 @@ interface Connectable {
   close(): Promise<void>;
 }
 
+/** The subject prefix of the hub's NATS broker messages (the JetStream log keeps `framewire.>`). */
+export const NATS_BROKER_PREFIX = 'framewire-live';
+
 /** Redis and NATS keep at least one message per topic; `--history 0` still gives ids. */
 const minimumLength = (history: number): number => Math.max(1, history);
 
@@ -73,7 +76,8 @@ export async function openHubBackend(options: HubBackendOptions): Promise<HubBac
   if (options.nats !== undefined) {
     const servers = checkedUrl('nats', options.nats, ['nats:', 'tls:']);
     const common = { servers, ...(onError !== undefined ? { onError } : {}) };
-    const broker = new NatsBroker(common);
+    // Not the log's `framewire`: its stream captures `framewire.>`, and would store every broker message too.
+    const broker = new NatsBroker({ ...common, prefix: NATS_BROKER_PREFIX });
     const log = new JetStreamLog({ ...common, maxLength: minimumLength(options.history) });
     return remote(`nats ${redacted(servers)}`, 'NATS', broker, log);
   }
