@@ -16,11 +16,14 @@ import {
   type Session,
   type UpgradeRequest,
 } from '@framewire/node-adapter';
+import { PROMETHEUS_CONTENT_TYPE, formatPrometheus } from '@framewire/codec/adapter';
 import type { Log } from '../log.js';
+import { METRICS_PATH } from '../serve/metrics-endpoint.js';
 import { TokenVerifier, tokenOf } from './auth.js';
 import { openHubBackend, type BackendHealth, type HubBackend } from './backend.js';
 import { toEnvelope } from './envelope.js';
 import type { HubConfig } from './hub-config.js';
+import { HubCounters, formatHubPrometheus } from './hub-metrics.js';
 import { HubTopics, payloadBytes, type DeliveryMode } from './hub-topics.js';
 import { TICKET_TTL_MS, TicketStore } from './tickets.js';
 import { Permissions, topicNameProblem } from './topic-rules.js';
@@ -88,9 +91,16 @@ export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubB
   const backendHealth = (): BackendHealth => backend.health?.() ?? { ok: true };
   const verifier = config.secret === undefined ? undefined : new TokenVerifier(config.secret);
   const tickets = new TicketStore();
+  const counters = new HubCounters();
   const grants = new WeakMap<UpgradeRequest, Grant>();
   let connections = 0;
   const reportError = (error: Error): void => log.error(`hub: ${error.message}`);
+
+  /** Count a credentials (401) or rights (403) refusal and pass its answer on. */
+  const counted = <T>(status: 401 | 403, result: T): T => {
+    counters.refused(status);
+    return result;
+  };
 
   /** Credentials of a request: a ticket (upgrades only), else a JWT; everything without `--secret`. */
   const authorize = async (authorization: string | undefined, query: (name: string) => string | undefined, ticketAllowed: boolean): Promise<Authorized> => {
@@ -98,6 +108,7 @@ export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubB
     const ticket = ticketAllowed ? query('ticket') : undefined;
     if (ticket !== undefined) {
       const permissions = tickets.redeem(ticket);
+      if (permissions !== undefined) counters.ticketsUsed++;
       return permissions === undefined ? { ok: false, reason: 'ticket unknown, already used or expired' } : { ok: true, permissions, expiresAt: 0 };
     }
     const token = tokenOf(authorization, query('token'));
@@ -147,9 +158,10 @@ export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubB
     const since = getQueryParam(request, 'since');
     if (since !== undefined && !backend.log.isId(since)) return refuse(400, 'since is not an id of this hub');
     const auth = await authorize(request.headers.get('authorization') ?? undefined, (name) => getQueryParam(request, name), true);
-    if (!auth.ok) return refuse(401, auth.reason, { 'WWW-Authenticate': 'Bearer' });
+    if (!auth.ok) return counted(401, refuse(401, auth.reason, { 'WWW-Authenticate': 'Bearer' }));
     const rights = auth.permissions.rightsFor(topic);
-    if (!rights.subscribe) return refuse(403, `no subscribe right on ${topic}`);
+    if (!rights.subscribe) return counted(403, refuse(403, `no subscribe right on ${topic}`));
+    if (since !== undefined) counters.historyReads.since++;
     if (since !== undefined && config.history > 0) {
       const health = backendHealth();
       // Without the log the history cannot be read: the client retries (the reconnecting client does so by itself).
@@ -172,13 +184,16 @@ export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubB
     topics.subscribe(session, grant.topic, grant.mode, grant.since);
     session.on('message', (data, isBinary) => {
       if (!grant.publish) {
+        counters.refused(1008);
         session.closeWithLibraryCode(1008, `no publish right on ${grant.topic}`);
         return undefined;
       }
       // Returning the promise holds reading until the log took the message: a fast publisher cannot queue without bound.
+      counters.publishes.ws++;
       return topics.publish(grant.topic, payloadBytes(data as string | Uint8Array), isBinary, session).then(
         () => undefined,
         (error: unknown) => {
+          counters.publishFailures++;
           reportError(error instanceof Error ? error : new Error(String(error)));
           if (session.readyState === 1) session.closeWithLibraryCode(1011, 'publish failed: log unavailable');
         },
@@ -206,6 +221,13 @@ export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubB
       return;
     }
 
+    if (config.metrics && path === METRICS_PATH) {
+      if (method !== 'GET' && method !== 'HEAD') return notAllowed(response, 'GET, HEAD');
+      const body = formatPrometheus(server.metrics()) + formatHubPrometheus(counters, { deliveries: topics.deliveries, topics: topics.topicCount, backend: backendHealth() });
+      response.writeHead(200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+      response.end(method === 'HEAD' ? undefined : body);
+      return;
+    }
     if (path === '/healthz') {
       if (method !== 'GET' && method !== 'HEAD') return notAllowed(response, 'GET, HEAD');
       const health = backendHealth();
@@ -214,9 +236,10 @@ export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubB
     if (path === '/tickets') {
       if (method !== 'POST') return notAllowed(response, 'POST');
       const auth = await authorize(authorization, get, false);
-      if (!auth.ok) return answer(response, 401, auth.reason, { 'WWW-Authenticate': 'Bearer' });
+      if (!auth.ok) return counted(401, answer(response, 401, auth.reason, { 'WWW-Authenticate': 'Bearer' }));
       const ticket = tickets.issue(auth.permissions, auth.expiresAt);
       if (ticket === undefined) return answer(response, 429, 'too many tickets outstanding; try again shortly', { 'Retry-After': '5' });
+      counters.ticketsIssued++;
       return json(response, 201, { ticket, expiresIn: TICKET_TTL_MS / 1000 });
     }
     const historyMatch = HISTORY_PATH.exec(path);
@@ -236,8 +259,9 @@ export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubB
       const since = get('since');
       if (since !== undefined && !backend.log.isId(since)) return answer(response, 400, 'since is not an id of this hub');
       const auth = await authorize(authorization, get, false);
-      if (!auth.ok) return answer(response, 401, auth.reason, { 'WWW-Authenticate': 'Bearer' });
-      if (!auth.permissions.rightsFor(topic).subscribe) return answer(response, 403, `no subscribe right on ${topic}`);
+      if (!auth.ok) return counted(401, answer(response, 401, auth.reason, { 'WWW-Authenticate': 'Bearer' }));
+      if (!auth.permissions.rightsFor(topic).subscribe) return counted(403, answer(response, 403, `no subscribe right on ${topic}`));
+      counters.historyReads.http++;
       const health = backendHealth();
       if (!health.ok) return json(response, 503, { error: 'history unavailable', reason: health.reason });
       const messages = await topics.history(topic, since, limit);
@@ -247,16 +271,18 @@ export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubB
     if (method === 'GET' || method === 'HEAD') return answer(response, 426, 'this is a WebSocket endpoint; POST publishes', { Upgrade: 'websocket' });
     if (method !== 'POST') return notAllowed(response, 'GET, POST');
     const auth = await authorize(authorization, get, false);
-    if (!auth.ok) return answer(response, 401, auth.reason, { 'WWW-Authenticate': 'Bearer' });
-    if (!auth.permissions.rightsFor(topic).publish) return answer(response, 403, `no publish right on ${topic}`);
+    if (!auth.ok) return counted(401, answer(response, 401, auth.reason, { 'WWW-Authenticate': 'Bearer' }));
+    if (!auth.permissions.rightsFor(topic).publish) return counted(403, answer(response, 403, `no publish right on ${topic}`));
     const body = await readBody(request, config.maxMessage);
     if (body === undefined) return tooLarge(request, response, config.maxMessage);
     const binary = !isTextType(request.headers['content-type']);
     if (!binary && !validUtf8(body)) return answer(response, 400, 'a text body must be valid UTF-8');
     let id: string;
+    counters.publishes.http++;
     try {
       id = await topics.publish(topic, body, binary);
     } catch (error) {
+      counters.publishFailures++;
       const message = error instanceof Error ? error.message : String(error);
       const health = backendHealth();
       // An outage is expected and already reported (once) by the backend: no log line per refused publish.

@@ -68,6 +68,7 @@ export class HubTopics {
   /** This hub's name on the broker: its own messages were delivered here already. */
   readonly #origin = randomBytes(8).toString('hex');
   readonly #fromBroker: BrokerListener;
+  #deliveries = 0;
 
   constructor(options: HubTopicsOptions) {
     this.#options = options;
@@ -77,6 +78,11 @@ export class HubTopics {
       if (decoded === undefined) return this.#options.onError(new Error(`broker message on ${message.topic} is not a hub message`));
       this.#deliver(message.topic, { id: decoded.id, data: decoded.payload, binary: message.binary }, undefined);
     };
+  }
+
+  /** Messages written to subscribers here: one per subscriber a live message reached, plus history replays. */
+  get deliveries(): number {
+    return this.#deliveries;
   }
 
   /** Hub topics with at least one subscriber here. */
@@ -136,7 +142,10 @@ export class HubTopics {
         (history) => {
           done();
           if (session.readyState !== 1) return;
-          for (const message of entry.merge.finish(history.map(deliveryOf))) send(session, mode, topic, message);
+          for (const message of entry.merge.finish(history.map(deliveryOf))) {
+            send(session, mode, topic, message);
+            this.#deliveries++;
+          }
           // Synchronously after the drain: the next publish reaches it through the server topic.
           session.subscribe(serverTopic);
         },
@@ -167,10 +176,10 @@ export class HubTopics {
     const v1Topic = `v1 ${topic}`;
     // Built only when someone here wants it; then framed once for all of them.
     if (server.subscriberCount(v1Topic) > 0) {
-      server.publish(v1Topic, JSON.stringify(toEnvelope(topic, message.id, message.data, message.binary)), { except });
+      this.#deliveries += server.publish(v1Topic, JSON.stringify(toEnvelope(topic, message.id, message.data, message.binary)), { except });
     }
     const rawTopic = `raw ${topic}`;
-    if (server.subscriberCount(rawTopic) > 0) server.publish(rawTopic, message.data, { binary: message.binary, except });
+    if (server.subscriberCount(rawTopic) > 0) this.#deliveries += server.publish(rawTopic, message.data, { binary: message.binary, except });
     const catchingUp = this.#catchingUp.get(topic);
     if (catchingUp === undefined) return;
     for (const entry of catchingUp) {
