@@ -111,8 +111,8 @@ function remote(description: string, name: string, broker: Broker & Connectable,
   };
 }
 
-/** The URL as given, after checking it parses and has one of `schemes`. */
-function checkedUrl(flag: string, value: string, schemes: readonly string[]): string {
+/** The URL as given, after checking it parses and has one of `schemes` (`redis:`…); `flag` names it in the error. @throws {CliError} otherwise. */
+export function checkedUrl(flag: string, value: string, schemes: readonly string[]): string {
   let url: URL;
   try {
     url = new URL(value);
@@ -123,8 +123,8 @@ function checkedUrl(flag: string, value: string, schemes: readonly string[]): st
   return value;
 }
 
-/** The URL without its password, for logs. */
-function redacted(value: string): string {
+/** The URL without its password (`***` instead), for logs and the start line. */
+export function redacted(value: string): string {
   const url = new URL(value);
   if (url.password !== '') url.password = '***';
   return url.toString().replace(/\/$/, '');
