@@ -148,83 +148,86 @@ for (const kind of ['redis', 'nats'] as const) {
   });
 }
 
-describe('Redis killed (SIGKILL) mid-stream and restarted on the same port', () => {
-  it('neither hub crashes, publishes answer 503 meanwhile, subscriptions come back, and a resuming subscriber loses nothing that was accepted', async () => {
-    const redis = await service('redis', true);
-    const [a, b] = await Promise.all([hubOn('redis', redis.url), hubOn('redis', redis.url)]);
-    // `live` stays connected through the outage; `resumer` leaves and comes back with since.
-    const live = await v1(wsUrl(a, '/topics/feed'));
-    const resumer = await v1(wsUrl(a, '/topics/feed'));
-    await warmUp(b, 'feed', () => live.messages.length > 0 && resumer.messages.length > 0);
+for (const kind of ['redis', 'nats'] as const) {
+  const name = kind === 'redis' ? 'Redis (AOF, fsync always)' : 'NATS (JetStream on disk)';
+  describe(`${name} killed (SIGKILL) mid-stream and restarted on the same port`, () => {
+    it('neither hub crashes, publishes answer 503 meanwhile, subscriptions come back, and a resuming subscriber loses nothing that was accepted', async () => {
+      const server = await service(kind, true);
+      const [a, b] = await Promise.all([hubOn(kind, server.url), hubOn(kind, server.url)]);
+      // `live` stays connected through the outage; `resumer` leaves and comes back with since.
+      const live = await v1(wsUrl(a, '/topics/feed'));
+      const resumer = await v1(wsUrl(a, '/topics/feed'));
+      await warmUp(b, 'feed', () => live.messages.length > 0 && resumer.messages.length > 0);
 
-    const accepted: Array<{ id: string; data: string }> = [];
-    const refused: string[] = [];
-    let n = 0;
-    const publishSome = async (count: number): Promise<void> => {
-      for (let i = 0; i < count; i++) {
-        const data = `msg-${++n}`;
-        const answer = await post(b, 'feed', data);
-        if (answer.status === 202) accepted.push({ id: answer.body.id!, data });
-        else {
-          expect(answer.status).toBe(503);
-          expect(answer.body.error).toMatch(/publish failed/);
-          expect(answer.body.reason).toMatch(/Redis/);
-          refused.push(data);
+      const accepted: Array<{ id: string; data: string }> = [];
+      const refused: string[] = [];
+      let n = 0;
+      const publishSome = async (count: number): Promise<void> => {
+        for (let i = 0; i < count; i++) {
+          const data = `msg-${++n}`;
+          const answer = await post(b, 'feed', data);
+          if (answer.status === 202) accepted.push({ id: answer.body.id!, data });
+          else {
+            expect(answer.status).toBe(503);
+            expect(answer.body.error).toMatch(/publish failed/);
+            expect(answer.body.reason).toMatch(kind === 'redis' ? /^Redis unavailable/ : /^NATS unavailable/);
+            refused.push(data);
+          }
+        }
+      };
+
+      await publishSome(20);
+      expect(refused).toEqual([]);
+      await waitFor(() => resumer.envelopes().some((e) => e.data === 'msg-20'), 15_000, 'msg-20 on the resumer');
+      const lastSeen = resumer.envelopes().at(-1)!.id;
+      resumer.session.close(1000);
+      await resumer.closed;
+      const before = accepted.length;
+
+      await server.kill();
+      await publishSome(10);
+      expect(refused.length).toBeGreaterThan(0);
+      for (const hub of [a, b]) {
+        const health = await fetch(httpUrl(hub, '/healthz'));
+        expect(health.status).toBe(503);
+        expect(await health.text()).toMatch(kind === 'redis' ? /^unavailable: Redis unavailable/ : /^unavailable: NATS unavailable/);
+      }
+      await server.restart();
+      // Both hubs see Redis again by themselves (bounded wait).
+      for (const hub of [a, b]) {
+        const deadline = Date.now() + 20_000;
+        while ((await fetch(httpUrl(hub, '/healthz'))).status !== 200) {
+          if (Date.now() > deadline) throw new Error(`hub did not see ${kind} back:\n${hub.stderr()}`);
+          await pause(100);
         }
       }
-    };
+      refused.length = 0;
+      await publishSome(20);
+      expect(refused).toEqual([]);
+      expect(processAlive(a.process.pid!) && processAlive(b.process.pid!)).toBe(true);
+      expect(a.process.exitCode).toBeNull();
+      expect(b.process.exitCode).toBeNull();
 
-    await publishSome(20);
-    expect(refused).toEqual([]);
-    await waitFor(() => resumer.envelopes().some((e) => e.data === 'msg-20'), 15_000, 'msg-20 on the resumer');
-    const lastSeen = resumer.envelopes().at(-1)!.id;
-    resumer.session.close(1000);
-    await resumer.closed;
-    const before = accepted.length;
+      // The live subscriber's broker subscription came back: it gets what was published on B after the restart.
+      const last = accepted.at(-1)!;
+      await waitFor(() => live.envelopes().some((e) => e.id === last.id), 15_000, 'the last message on the live subscriber');
 
-    await redis.kill();
-    await publishSome(10);
-    expect(refused.length).toBeGreaterThan(0);
-    for (const hub of [a, b]) {
-      const health = await fetch(httpUrl(hub, '/healthz'));
-      expect(health.status).toBe(503);
-      expect(await health.text()).toMatch(/^unavailable: Redis unavailable/);
-    }
-    await redis.restart();
-    // Both hubs see Redis again by themselves (bounded wait).
-    for (const hub of [a, b]) {
-      const deadline = Date.now() + 20_000;
-      while ((await fetch(httpUrl(hub, '/healthz'))).status !== 200) {
-        if (Date.now() > deadline) throw new Error(`hub did not see Redis back:\n${hub.stderr()}`);
-        await pause(100);
-      }
-    }
-    refused.length = 0;
-    await publishSome(20);
-    expect(refused).toEqual([]);
-    expect(processAlive(a.process.pid!) && processAlive(b.process.pid!)).toBe(true);
-    expect(a.process.exitCode).toBeNull();
-    expect(b.process.exitCode).toBeNull();
-
-    // The live subscriber's broker subscription came back: it gets what was published on B after the restart.
-    const last = accepted.at(-1)!;
-    await waitFor(() => live.envelopes().some((e) => e.id === last.id), 15_000, 'the last message on the live subscriber');
-
-    // The resumer comes back with its last id and gets every accepted message after it, in order.
-    const back = await v1(wsUrl(a, `/topics/feed?since=${encodeURIComponent(lastSeen)}`));
-    await waitFor(() => back.envelopes().some((e) => e.id === last.id), 15_000, 'the resumer to catch up');
-    const got = back.envelopes();
-    const ids = got.map((e) => e.id);
-    expect(new Set(ids).size).toBe(ids.length);
-    expect([...ids].sort(compareStreamIds)).toEqual(ids);
-    const missed = accepted.slice(before);
-    const gotIds = new Set(ids);
-    expect(missed.filter((m) => !gotIds.has(m.id))).toEqual([]);
-    // Anything beyond the accepted ones can only be a publish whose XADD landed as Redis died (answered 503).
-    const acceptedIds = new Set(missed.map((m) => m.id));
-    for (const extra of got.filter((e) => !acceptedIds.has(e.id))) expect(extra.data).toMatch(/^msg-(2[1-9]|30)$/);
+      // The resumer comes back with its last id and gets every accepted message after it, in order.
+      const back = await v1(wsUrl(a, `/topics/feed?since=${encodeURIComponent(lastSeen)}`));
+      await waitFor(() => back.envelopes().some((e) => e.id === last.id), 15_000, 'the resumer to catch up');
+      const got = back.envelopes();
+      const ids = got.map((e) => e.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect([...ids].sort(kind === 'redis' ? compareStreamIds : (x, y) => Number(x) - Number(y))).toEqual(ids);
+      const missed = accepted.slice(before);
+      const gotIds = new Set(ids);
+      expect(missed.filter((m) => !gotIds.has(m.id))).toEqual([]);
+      // Anything beyond the accepted ones can only be a publish whose XADD landed as Redis died (answered 503).
+      const acceptedIds = new Set(missed.map((m) => m.id));
+      for (const extra of got.filter((e) => !acceptedIds.has(e.id))) expect(extra.data).toMatch(/^msg-(2[1-9]|30)$/);
+    });
   });
-});
+}
 
 describe('reconnect(url, { resume: framewire.v1 }) against the real hub', () => {
   it('its hub is killed and comes back on the same port: every message published meanwhile on the other hub arrives exactly once, in order', async () => {
