@@ -166,7 +166,13 @@ export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubB
       const health = backendHealth();
       // Without the log the history cannot be read: the client retries (the reconnecting client does so by itself).
       if (!health.ok) return refuse(503, `history unavailable: ${health.reason}`, { 'Retry-After': '1' });
-      const [newest] = await backend.log.read(topic, undefined, 1);
+      let newest: { readonly id: string } | undefined;
+      try {
+        [newest] = await backend.log.read(topic, undefined, 1);
+      } catch (error) {
+        // The outage began after the check above.
+        return refuse(503, `history unavailable: ${error instanceof Error ? error.message : String(error)}`, { 'Retry-After': '1' });
+      }
       if (newest !== undefined && backend.log.compare(since, newest.id) > 0) return refuse(400, 'since is after the newest message of this topic');
     }
     if (!topics.canSubscribe(topic)) return refuse(503, 'too many topics on this hub');
@@ -194,7 +200,8 @@ export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubB
         () => undefined,
         (error: unknown) => {
           counters.publishFailures++;
-          reportError(error instanceof Error ? error : new Error(String(error)));
+          // An outage is reported once by the backend, not per refused message.
+          if (backendHealth().ok) reportError(error instanceof Error ? error : new Error(String(error)));
           if (session.readyState === 1) session.closeWithLibraryCode(1011, 'publish failed: log unavailable');
         },
       );
