@@ -29,7 +29,7 @@ export { startHubCommand } from './hub/hub-command.js';
 export { startHub, HUB_PROTOCOL } from './hub/hub-server.js';
 export type { RunningHub } from './hub/hub-server.js';
 export { openHubBackend } from './hub/backend.js';
-export type { HubBackend, HubBackendOptions } from './hub/backend.js';
+export type { BackendHealth, HubBackend, HubBackendOptions } from './hub/backend.js';
 export { Permissions, topicNameProblem, patternProblem, MAX_HUB_TOPIC_LENGTH } from './hub/topic-rules.js';
 export type { TopicRights } from './hub/topic-rules.js';
 export { LiveMerge } from './hub/live-merge.js';

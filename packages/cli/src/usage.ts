@@ -13,7 +13,7 @@ export const USAGE: Readonly<Record<string, string>> = {
   framewire connect URL [options]                  terminal client (websocat-style)
   framewire echo [--port N]                        echo server
   framewire broadcast [--port N]                   relays each message to every other client
-  framewire hub [--port N] [--secret S]            topic pub/sub over WebSocket and HTTP, with history
+  framewire hub [--port N] [--redis|--nats URL]    topic pub/sub over WebSocket and HTTP, with history
 
 Each command takes --help. Servers print READY on stderr once listening.`,
   serve: `framewire serve [options] -- PROGRAM [ARGS...]
@@ -84,8 +84,9 @@ subprotocol gets the payloads as they are. See the README's "Hub" section.
       --max-connections N (default 10000)
       --max-topics N      topics with subscribers, and with history (default 10000)
       --max-message N     bytes, WebSocket and HTTP (default 1048576)
-      --redis URL         share topics through Redis (not in this build)
-      --nats URL          share topics through NATS (not in this build)
+      --redis URL         share topics and history through Redis (pub/sub + Streams)
+      --nats URL          share topics and history through NATS (core + JetStream; nats-server -js)
       --no-deflate        refuse permessage-deflate
+      --metrics           answer GET /metrics (Prometheus text: server and hub counters; no token needed)
   -q, --quiet             no per-connection lines`,
 };

@@ -304,12 +304,15 @@ describe('hub: refusals and limits', () => {
     expect(((await (await fetch(http(cli, '/topics/t4/history'))).json()) as Envelope[]).map((e) => e.data)).toEqual(['t4']);
   });
 
-  it('--redis and --nats exit 2 with "not in this build"', async () => {
-    for (const flag of ['--redis', '--nats']) {
+  it('--redis / --nats with a URL that is not one of theirs, or both at once, exit 2', async () => {
+    for (const [flag, wants] of [['--redis', /--redis wants a redis: or rediss: URL/], ['--nats', /--nats wants a nats: or tls: URL/]] as const) {
       const result = await runCli(['hub', '--port', '0', flag, 'x://127.0.0.1:1']);
       expect(result.code, flag).toBe(2);
-      expect(result.stderr).toMatch(/not in this build/);
+      expect(result.stderr).toMatch(wants);
     }
+    const both = await runCli(['hub', '--port', '0', '--redis', 'redis://127.0.0.1:1', '--nats', 'nats://127.0.0.1:1']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/exclude each other/);
     const bad = await runCli(['hub', '--history', '-1']);
     expect(bad.code).toBe(2);
   });

@@ -19,6 +19,7 @@ export const HUB_FLAGS = {
   'max-topics': { type: 'string' },
   'max-message': { type: 'string' },
   'no-deflate': { type: 'boolean' },
+  metrics: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -41,6 +42,8 @@ export interface HubConfig {
   /** Largest message, over WebSocket and HTTP, in bytes. */
   readonly maxMessage: number;
   readonly deflate: boolean;
+  /** `--metrics`: `GET /metrics` answers Prometheus text (server and hub counters). */
+  readonly metrics: boolean;
   readonly quiet: boolean;
   readonly help: boolean;
 }
@@ -68,6 +71,7 @@ export function parseHubConfig(args: readonly string[], env: Readonly<Record<str
     maxTopics: integerFlag('max-topics', values['max-topics'], 10_000, 1, 1_000_000),
     maxMessage: integerFlag('max-message', values['max-message'], MiB, 1, 64 * MiB),
     deflate: values['no-deflate'] !== true,
+    metrics: values.metrics === true,
     quiet: values.quiet === true,
     help: values.help === true,
   };

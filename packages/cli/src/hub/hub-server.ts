@@ -16,11 +16,14 @@ import {
   type Session,
   type UpgradeRequest,
 } from '@framewire/node-adapter';
+import { PROMETHEUS_CONTENT_TYPE, formatPrometheus } from '@framewire/codec/adapter';
 import type { Log } from '../log.js';
+import { METRICS_PATH } from '../serve/metrics-endpoint.js';
 import { TokenVerifier, tokenOf } from './auth.js';
-import { openHubBackend, type HubBackend } from './backend.js';
+import { openHubBackend, type BackendHealth, type HubBackend } from './backend.js';
 import { toEnvelope } from './envelope.js';
 import type { HubConfig } from './hub-config.js';
+import { HubCounters, formatHubPrometheus } from './hub-metrics.js';
 import { HubTopics, payloadBytes, type DeliveryMode } from './hub-topics.js';
 import { TICKET_TTL_MS, TicketStore } from './tickets.js';
 import { Permissions, topicNameProblem } from './topic-rules.js';
@@ -32,12 +35,19 @@ export const HUB_PROTOCOL = 'framewire.v1';
 export const HISTORY_DEFAULT_LIMIT = 100;
 export const HISTORY_MAX_LIMIT = 1000;
 
+/** How often the hub looks whether its Redis or NATS came back (for the log line only). */
+const HEALTH_WATCH_MS = 1000;
+
 /** A subscriber's outgoing bytes past which a publish closes it with 1008. */
 const SUBSCRIBER_QUEUE_BYTES = 4 * 1024 * 1024;
 
 /** A running hub. */
 export interface RunningHub {
   readonly port: number;
+  /** Where ids and history live: `memory, one process`, `redis redis://…`, `nats nats://…`. */
+  readonly backend: string;
+  /** Resolves once Redis or NATS is connected the first time (at once in memory). */
+  readonly backendReady: Promise<void>;
   /** Stop accepting, 1001 to every client, wait up to `timeoutMs`, release the backend. */
   close(timeoutMs?: number): Promise<void>;
 }
@@ -62,6 +72,13 @@ const HISTORY_PATH = /^\/topics\/([^/]*)\/history$/;
  *   pick (several hubs in one process, tests); the caller closes it.
  */
 export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubBackend): Promise<RunningHub> {
+  // Redis and NATS clients report every failed reconnection attempt: say it once per change, not every 250 ms.
+  let lastBackendError: string | undefined;
+  const backendError = (error: Error): void => {
+    if (error.message === lastBackendError) return;
+    lastBackendError = error.message;
+    log.error(`hub: backend: ${error.message}`);
+  };
   const backend: HubBackend =
     sharedBackend ??
     (await openHubBackend({
@@ -69,12 +86,21 @@ export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubB
       nats: config.nats,
       history: config.history,
       maxTopics: config.maxTopics,
+      onError: backendError,
     }));
+  const backendHealth = (): BackendHealth => backend.health?.() ?? { ok: true };
   const verifier = config.secret === undefined ? undefined : new TokenVerifier(config.secret);
   const tickets = new TicketStore();
+  const counters = new HubCounters();
   const grants = new WeakMap<UpgradeRequest, Grant>();
   let connections = 0;
   const reportError = (error: Error): void => log.error(`hub: ${error.message}`);
+
+  /** Count a credentials (401) or rights (403) refusal and pass its answer on. */
+  const counted = <T>(status: 401 | 403, result: T): T => {
+    counters.refused(status);
+    return result;
+  };
 
   /** Credentials of a request: a ticket (upgrades only), else a JWT; everything without `--secret`. */
   const authorize = async (authorization: string | undefined, query: (name: string) => string | undefined, ticketAllowed: boolean): Promise<Authorized> => {
@@ -82,6 +108,7 @@ export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubB
     const ticket = ticketAllowed ? query('ticket') : undefined;
     if (ticket !== undefined) {
       const permissions = tickets.redeem(ticket);
+      if (permissions !== undefined) counters.ticketsUsed++;
       return permissions === undefined ? { ok: false, reason: 'ticket unknown, already used or expired' } : { ok: true, permissions, expiresAt: 0 };
     }
     const token = tokenOf(authorization, query('token'));
@@ -131,11 +158,21 @@ export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubB
     const since = getQueryParam(request, 'since');
     if (since !== undefined && !backend.log.isId(since)) return refuse(400, 'since is not an id of this hub');
     const auth = await authorize(request.headers.get('authorization') ?? undefined, (name) => getQueryParam(request, name), true);
-    if (!auth.ok) return refuse(401, auth.reason, { 'WWW-Authenticate': 'Bearer' });
+    if (!auth.ok) return counted(401, refuse(401, auth.reason, { 'WWW-Authenticate': 'Bearer' }));
     const rights = auth.permissions.rightsFor(topic);
-    if (!rights.subscribe) return refuse(403, `no subscribe right on ${topic}`);
+    if (!rights.subscribe) return counted(403, refuse(403, `no subscribe right on ${topic}`));
+    if (since !== undefined) counters.historyReads.since++;
     if (since !== undefined && config.history > 0) {
-      const [newest] = await backend.log.read(topic, undefined, 1);
+      const health = backendHealth();
+      // Without the log the history cannot be read: the client retries (the reconnecting client does so by itself).
+      if (!health.ok) return refuse(503, `history unavailable: ${health.reason}`, { 'Retry-After': '1' });
+      let newest: { readonly id: string } | undefined;
+      try {
+        [newest] = await backend.log.read(topic, undefined, 1);
+      } catch (error) {
+        // The outage began after the check above.
+        return refuse(503, `history unavailable: ${error instanceof Error ? error.message : String(error)}`, { 'Retry-After': '1' });
+      }
       if (newest !== undefined && backend.log.compare(since, newest.id) > 0) return refuse(400, 'since is after the newest message of this topic');
     }
     if (!topics.canSubscribe(topic)) return refuse(503, 'too many topics on this hub');
@@ -153,14 +190,18 @@ export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubB
     topics.subscribe(session, grant.topic, grant.mode, grant.since);
     session.on('message', (data, isBinary) => {
       if (!grant.publish) {
+        counters.refused(1008);
         session.closeWithLibraryCode(1008, `no publish right on ${grant.topic}`);
         return undefined;
       }
       // Returning the promise holds reading until the log took the message: a fast publisher cannot queue without bound.
+      counters.publishes.ws++;
       return topics.publish(grant.topic, payloadBytes(data as string | Uint8Array), isBinary, session).then(
         () => undefined,
         (error: unknown) => {
-          reportError(error instanceof Error ? error : new Error(String(error)));
+          counters.publishFailures++;
+          // An outage is reported once by the backend, not per refused message.
+          if (backendHealth().ok) reportError(error instanceof Error ? error : new Error(String(error)));
           if (session.readyState === 1) session.closeWithLibraryCode(1011, 'publish failed: log unavailable');
         },
       );
@@ -187,16 +228,25 @@ export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubB
       return;
     }
 
+    if (config.metrics && path === METRICS_PATH) {
+      if (method !== 'GET' && method !== 'HEAD') return notAllowed(response, 'GET, HEAD');
+      const body = formatPrometheus(server.metrics()) + formatHubPrometheus(counters, { deliveries: topics.deliveries, topics: topics.topicCount, backend: backendHealth() });
+      response.writeHead(200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+      response.end(method === 'HEAD' ? undefined : body);
+      return;
+    }
     if (path === '/healthz') {
       if (method !== 'GET' && method !== 'HEAD') return notAllowed(response, 'GET, HEAD');
-      return answer(response, 200, 'ok');
+      const health = backendHealth();
+      return health.ok ? answer(response, 200, 'ok') : answer(response, 503, `unavailable: ${health.reason}`, { 'Retry-After': '1' });
     }
     if (path === '/tickets') {
       if (method !== 'POST') return notAllowed(response, 'POST');
       const auth = await authorize(authorization, get, false);
-      if (!auth.ok) return answer(response, 401, auth.reason, { 'WWW-Authenticate': 'Bearer' });
+      if (!auth.ok) return counted(401, answer(response, 401, auth.reason, { 'WWW-Authenticate': 'Bearer' }));
       const ticket = tickets.issue(auth.permissions, auth.expiresAt);
       if (ticket === undefined) return answer(response, 429, 'too many tickets outstanding; try again shortly', { 'Retry-After': '5' });
+      counters.ticketsIssued++;
       return json(response, 201, { ticket, expiresIn: TICKET_TTL_MS / 1000 });
     }
     const historyMatch = HISTORY_PATH.exec(path);
@@ -216,8 +266,11 @@ export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubB
       const since = get('since');
       if (since !== undefined && !backend.log.isId(since)) return answer(response, 400, 'since is not an id of this hub');
       const auth = await authorize(authorization, get, false);
-      if (!auth.ok) return answer(response, 401, auth.reason, { 'WWW-Authenticate': 'Bearer' });
-      if (!auth.permissions.rightsFor(topic).subscribe) return answer(response, 403, `no subscribe right on ${topic}`);
+      if (!auth.ok) return counted(401, answer(response, 401, auth.reason, { 'WWW-Authenticate': 'Bearer' }));
+      if (!auth.permissions.rightsFor(topic).subscribe) return counted(403, answer(response, 403, `no subscribe right on ${topic}`));
+      counters.historyReads.http++;
+      const health = backendHealth();
+      if (!health.ok) return json(response, 503, { error: 'history unavailable', reason: health.reason });
       const messages = await topics.history(topic, since, limit);
       return json(response, 200, messages.map((message) => toEnvelope(topic, message.id, message.data, message.binary)));
     }
@@ -225,18 +278,24 @@ export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubB
     if (method === 'GET' || method === 'HEAD') return answer(response, 426, 'this is a WebSocket endpoint; POST publishes', { Upgrade: 'websocket' });
     if (method !== 'POST') return notAllowed(response, 'GET, POST');
     const auth = await authorize(authorization, get, false);
-    if (!auth.ok) return answer(response, 401, auth.reason, { 'WWW-Authenticate': 'Bearer' });
-    if (!auth.permissions.rightsFor(topic).publish) return answer(response, 403, `no publish right on ${topic}`);
+    if (!auth.ok) return counted(401, answer(response, 401, auth.reason, { 'WWW-Authenticate': 'Bearer' }));
+    if (!auth.permissions.rightsFor(topic).publish) return counted(403, answer(response, 403, `no publish right on ${topic}`));
     const body = await readBody(request, config.maxMessage);
     if (body === undefined) return tooLarge(request, response, config.maxMessage);
     const binary = !isTextType(request.headers['content-type']);
     if (!binary && !validUtf8(body)) return answer(response, 400, 'a text body must be valid UTF-8');
     let id: string;
+    counters.publishes.http++;
     try {
       id = await topics.publish(topic, body, binary);
     } catch (error) {
-      reportError(error instanceof Error ? error : new Error(String(error)));
-      return answer(response, 503, 'publish failed: log unavailable');
+      counters.publishFailures++;
+      const message = error instanceof Error ? error.message : String(error);
+      const health = backendHealth();
+      // An outage is expected and already reported (once) by the backend: no log line per refused publish.
+      if (health.ok) reportError(error instanceof Error ? error : new Error(message));
+      response.setHeader('Retry-After', '1');
+      return json(response, 503, { error: 'publish failed: the message log is unavailable, nothing was published', reason: health.ok ? message : health.reason });
     }
     return json(response, 202, { id });
   }
@@ -251,9 +310,26 @@ export async function startHub(config: HubConfig, log: Log, sharedBackend?: HubB
   http.on('clientError', (_error, socket) => socket.destroy());
   const address = http.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const backendReady = backend.ready?.() ?? Promise.resolve();
+  backendReady.catch(() => {});
+  // Say when Redis or NATS comes back (its clients reconnect by themselves; this only watches).
+  let wasHealthy = backendHealth().ok;
+  const watch = setInterval(() => {
+    const healthy = backendHealth().ok;
+    if (healthy === wasHealthy) return;
+    wasHealthy = healthy;
+    if (healthy) {
+      lastBackendError = undefined;
+      log.error(`hub: backend back: ${backend.description}`);
+    }
+  }, HEALTH_WATCH_MS);
+  watch.unref();
   return {
     port,
+    backend: backend.description,
+    backendReady,
     close: async (timeoutMs = 2000) => {
+      clearInterval(watch);
       http.close();
       topics.close();
       await server.close({ timeout: timeoutMs });

@@ -63,9 +63,12 @@ export class HubTopics {
   /** Sessions per hub topic in this process (subscribed or catching up): the broker subscription lives while > 0. */
   readonly #interest = new Map<string, number>();
   readonly #catchingUp = new Map<string, Set<CatchingUp>>();
+  /** Per topic with interest: settles once the broker has the subscription (never rejects). */
+  readonly #brokerSubscribed = new Map<string, Promise<void>>();
   /** This hub's name on the broker: its own messages were delivered here already. */
   readonly #origin = randomBytes(8).toString('hex');
   readonly #fromBroker: BrokerListener;
+  #deliveries = 0;
 
   constructor(options: HubTopicsOptions) {
     this.#options = options;
@@ -75,6 +78,11 @@ export class HubTopics {
       if (decoded === undefined) return this.#options.onError(new Error(`broker message on ${message.topic} is not a hub message`));
       this.#deliver(message.topic, { id: decoded.id, data: decoded.payload, binary: message.binary }, undefined);
     };
+  }
+
+  /** Messages written to subscribers here: one per subscriber a live message reached, plus history replays. */
+  get deliveries(): number {
+    return this.#deliveries;
   }
 
   /** Hub topics with at least one subscriber here. */
@@ -124,21 +132,29 @@ export class HubTopics {
     };
     // A subscriber that leaves during the read stops collecting at once.
     void session.closed.then(done);
-    // Live first (the entry above), then the history: nothing published meanwhile is missed.
-    log.read(topic, since, Math.max(1, this.#options.historyLimit)).then(
-      (history) => {
-        done();
-        if (session.readyState !== 1) return;
-        for (const message of entry.merge.finish(history.map(deliveryOf))) send(session, mode, topic, message);
-        // Synchronously after the drain: the next publish reaches it through the server topic.
-        session.subscribe(serverTopic);
-      },
-      (error: unknown) => {
-        done();
-        this.#options.onError(error instanceof Error ? error : new Error(String(error)));
-        session.closeWithLibraryCode(1011, 'history unavailable');
-      },
-    );
+    // Live first (the entry above, and the broker's subscription: another hub's
+    // publish made after the read but before Redis or NATS had it would be lost),
+    // then the history: nothing published meanwhile is missed.
+    const subscribed = this.#brokerSubscribed.get(topic) ?? Promise.resolve();
+    within(subscribed, BROKER_SUBSCRIBE_WAIT_MS)
+      .then(() => log.read(topic, since, Math.max(1, this.#options.historyLimit)))
+      .then(
+        (history) => {
+          done();
+          if (session.readyState !== 1) return;
+          for (const message of entry.merge.finish(history.map(deliveryOf))) {
+            send(session, mode, topic, message);
+            this.#deliveries++;
+          }
+          // Synchronously after the drain: the next publish reaches it through the server topic.
+          session.subscribe(serverTopic);
+        },
+        (error: unknown) => {
+          done();
+          this.#options.onError(error instanceof Error ? error : new Error(String(error)));
+          session.closeWithLibraryCode(1011, 'history unavailable');
+        },
+      );
   }
 
   /** The newest `limit` messages of `topic` (after `since` when given), oldest first. */
@@ -150,6 +166,7 @@ export class HubTopics {
   close(): void {
     for (const topic of this.#interest.keys()) this.#brokerCall(() => this.#options.broker.unsubscribe(topic, this.#fromBroker));
     this.#interest.clear();
+    this.#brokerSubscribed.clear();
     this.#catchingUp.clear();
   }
 
@@ -159,10 +176,10 @@ export class HubTopics {
     const v1Topic = `v1 ${topic}`;
     // Built only when someone here wants it; then framed once for all of them.
     if (server.subscriberCount(v1Topic) > 0) {
-      server.publish(v1Topic, JSON.stringify(toEnvelope(topic, message.id, message.data, message.binary)), { except });
+      this.#deliveries += server.publish(v1Topic, JSON.stringify(toEnvelope(topic, message.id, message.data, message.binary)), { except });
     }
     const rawTopic = `raw ${topic}`;
-    if (server.subscriberCount(rawTopic) > 0) server.publish(rawTopic, message.data, { binary: message.binary, except });
+    if (server.subscriberCount(rawTopic) > 0) this.#deliveries += server.publish(rawTopic, message.data, { binary: message.binary, except });
     const catchingUp = this.#catchingUp.get(topic);
     if (catchingUp === undefined) return;
     for (const entry of catchingUp) {
@@ -177,7 +194,7 @@ export class HubTopics {
   #retain(topic: string): void {
     const count = this.#interest.get(topic) ?? 0;
     this.#interest.set(topic, count + 1);
-    if (count === 0) this.#brokerCall(() => this.#options.broker.subscribe(topic, this.#fromBroker));
+    if (count === 0) this.#brokerSubscribed.set(topic, this.#brokerCall(() => this.#options.broker.subscribe(topic, this.#fromBroker)));
   }
 
   #release(topic: string): void {
@@ -188,19 +205,39 @@ export class HubTopics {
       return;
     }
     this.#interest.delete(topic);
+    this.#brokerSubscribed.delete(topic);
     this.#brokerCall(() => this.#options.broker.unsubscribe(topic, this.#fromBroker));
   }
 
-  /** A broker failure is reported, never thrown: local delivery already happened. */
-  #brokerCall(call: () => void | Promise<void>): void {
+  /** A broker failure is reported, never thrown: local delivery already happened. Settles when the call did. */
+  #brokerCall(call: () => void | Promise<void>): Promise<void> {
     const report = (error: unknown): void => this.#options.onError(error instanceof Error ? error : new Error(String(error)));
     try {
       const result = call();
-      if (result instanceof Promise) result.then(undefined, report);
+      if (result instanceof Promise) return result.then(undefined, report);
     } catch (error) {
       report(error);
     }
+    return Promise.resolve();
   }
+}
+
+/**
+ * Longest wait for the broker's subscription before a `since` read goes
+ * ahead anyway (NATS not reachable yet: the read then fails or the live
+ * part starts late, instead of the subscriber waiting without bound).
+ */
+const BROKER_SUBSCRIBE_WAIT_MS = 5000;
+
+/** `promise`, or nothing after `ms`. */
+function within(promise: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void promise.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 function deliveryOf(message: LoggedMessage): Delivery {
