@@ -77,6 +77,12 @@ export interface ServerOptions<Data = unknown, Path extends string = string>
   /** Serve wss:// (`Deno.listenTls`) with this certificate and key. */
   tls?: ServerTlsOptions;
   /**
+   * Let several processes listen on the same port (Linux `SO_REUSEPORT`: the
+   * kernel spreads new connections across them). Plain TCP only; Deno 2.x
+   * wants `--unstable-net` for it. Default false.
+   */
+  reusePort?: boolean;
+  /**
    * Requests that are not WebSocket upgrades go here (a `Request` in, a
    * `Response` out, as with `Deno.serve`); the connection closes after the
    * response. Without it they get 426 Upgrade Required.
@@ -227,7 +233,7 @@ export class WebSocketServer<Data = unknown, Path extends string = string> exten
       this.#listener =
         tls !== undefined
           ? Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key, alpnProtocols: ['http/1.1'] })
-          : Deno.listen({ hostname, port });
+          : Deno.listen({ hostname, port, ...(this.#options.reusePort === true ? { reusePort: true } : {}) });
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
