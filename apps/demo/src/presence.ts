@@ -63,16 +63,17 @@ export class PeerCounts {
     return this.#peers.size;
   }
 
-  /** Record `id`'s count at `now`; 0 removes it. Returns whether the total changed. */
+  /** Record `id`'s count at `now`; 0 removes it. Returns whether the total may have changed (never false when it did). */
   set(id: string, count: number, now: number): boolean {
     const before = this.#peers.get(id)?.count ?? 0;
     if (count === 0) return this.#peers.delete(id) && before !== 0;
+    let expired = false;
     if (!this.#peers.has(id) && this.#peers.size >= this.#limit) {
-      this.expire(now);
-      if (this.#peers.size >= this.#limit) return false;
+      expired = this.expire(now);
+      if (this.#peers.size >= this.#limit) return expired;
     }
     this.#peers.set(id, { count, expires: now + PRESENCE_TTL_MS });
-    return before !== count;
+    return expired || before !== count;
   }
 
   /** Drop the entries not refreshed in time. Returns whether the total changed. */
