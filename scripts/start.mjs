@@ -26,12 +26,12 @@ const runtimes = {
   bun: { executable: join(root, 'node_modules/.bin/bun'), args: () => ['run', join(demo, 'dist/bun-main.js')], adapter: 'bun-adapter' },
   deno: {
     executable: denoBinary,
-    // Narrowest permissions: listen on HOST only, read the repository (modules and the page), two env vars.
-    // In a cluster: also the Redis host, the cluster's env vars (and one node-redis reads), and
-    // --unstable-net, which Deno 2 wants for `Deno.listen({ reusePort })`.
+    // Narrowest permissions: listen on HOST only, read the repository (modules and the page), the demo's env vars
+    // (the cluster's are read, unset, by every process). In a cluster: also the Redis host, one env var node-redis
+    // reads, and --unstable-net, which Deno 2 wants for `Deno.listen({ reusePort })`.
     args: (host, redis) =>
       redis === undefined
-        ? ['run', `--allow-net=${host}`, `--allow-read=${root}`, '--allow-env=PORT,HOST', '--no-prompt', join(demo, 'dist/deno-main.js')]
+        ? ['run', `--allow-net=${host}`, `--allow-read=${root}`, '--allow-env=PORT,HOST,FW_DEMO_WORKER,FW_DEMO_PROCESSES,FW_DEMO_REDIS', '--no-prompt', join(demo, 'dist/deno-main.js')]
         : [
             'run',
             '--unstable-net',
