@@ -65,9 +65,12 @@ export async function startRedis() {
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: true,
   });
+  // The last 2 KB of what it says, for the error message (never an unread pipe that fills up).
+  let said = '';
+  child.stderr.on('data', (chunk) => (said = (said + chunk.toString()).slice(-2048)));
   let failed;
   child.once('error', (error) => (failed = error));
-  child.once('exit', (code, signal) => (failed ??= new Error(`redis-server exited (${code ?? signal})`)));
+  child.once('exit', (code, signal) => (failed ??= new Error(`redis-server exited (${code ?? signal})${said ? `:\n${said}` : ''}`)));
   const gone = new Promise((resolve) => child.once('exit', resolve));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {

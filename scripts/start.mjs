@@ -107,10 +107,22 @@ if (clusterSize === undefined) {
 async function runCluster(size) {
   let redis;
   if (values.redis === undefined) {
+    // A signal while redis-server starts: let it finish starting, then stop it rather than leave it behind.
+    let signalled;
+    const early = (signal) => (signalled = signal);
+    process.on('SIGINT', early);
+    process.on('SIGTERM', early);
     try {
       redis = await startRedis();
     } catch (error) {
       console.error(`start: ${error.message}`);
+      process.exit(1);
+    } finally {
+      process.off('SIGINT', early);
+      process.off('SIGTERM', early);
+    }
+    if (signalled !== undefined) {
+      await redis.stop();
       process.exit(1);
     }
     console.log(`redis-server (pid ${redis.pid}) on ${redis.url}, stopped on exit`);

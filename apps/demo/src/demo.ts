@@ -98,6 +98,7 @@ export class Demo {
   readonly #servedBy: ServedBy;
   readonly #now: () => number;
   #server: DemoServer | undefined;
+  #closing: Promise<void> | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(init: DemoInit) {
@@ -121,7 +122,7 @@ export class Demo {
       publish: (text) => this.#server?.publish(CHAT_TOPIC, text) ?? 0,
       servedBy: this.#servedBy,
       total: () => this.#presence.total,
-      onCountChange: () => this.#presence.announce(),
+      onCountChange: () => void this.#presence.announce(),
     });
     this.#echo = new EchoEndpoint(count);
     this.#timer = setInterval(() => this.#sendStats(), STATS_INTERVAL_MS);
@@ -166,11 +167,17 @@ export class Demo {
     return { type: 'stats', online: this.online, ...this.#traffic.snapshot() };
   }
 
-  /** Stop the timers and tell the other processes this one has left. */
+  /** Stop the timers and tell the other processes this one has left (see {@link Demo.close} to wait for that). */
   dispose(): void {
+    void this.close();
+  }
+
+  /** {@link Demo.dispose}, resolving once the goodbye to the other processes is out (at most 0.5 s). */
+  close(): Promise<void> {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
-    this.#presence.stop();
+    this.#closing ??= this.#presence.stop();
+    return this.#closing;
   }
 
   #route(pathname: string, query: URLSearchParams): DemoResponse {

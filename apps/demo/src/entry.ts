@@ -159,16 +159,18 @@ export async function runDemo(runtime: RuntimeName, runtimeVersion: string, star
     console.log(`process ${place.worker}/${place.processes} pid ${process.pid} ready (${runtime} ${runtimeVersion})`);
   }
   const broker = opened;
+  // In a cluster the goodbye lines say whose they are.
+  const who = place === undefined ? '' : `process ${place.worker}: `;
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    console.log(`\n${signal}: closing ${running.connections()} connection(s) with 1001...`);
+    console.log(`\n${who}${signal}: closing ${running.connections()} connection(s) with 1001...`);
     await running.close(2000);
-    demo.dispose();
+    await demo.close();
     await broker.close().catch(() => {});
-    console.log('closed');
+    console.log(`${who}closed`);
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -111,6 +111,8 @@ export interface PresenceInit {
 }
 
 const ANNOUNCE_INTERVAL_MS = 1000;
+/** How long {@link Presence.stop} waits for its goodbye to go out. */
+const GOODBYE_WAIT_MS = 500;
 const encoder = new TextEncoder();
 
 /** The cluster-wide member count. Call {@link Presence.stop} when the server stops. */
@@ -127,7 +129,7 @@ export class Presence {
     this.#call(() => init.broker.subscribe(PRESENCE_TOPIC, this.#listener));
     this.#timer = setInterval(() => {
       if (this.#peers.expire(this.#now())) init.onChange();
-      this.announce();
+      void this.announce();
     }, ANNOUNCE_INTERVAL_MS);
   }
 
@@ -136,18 +138,25 @@ export class Presence {
     return this.#init.local() + this.#peers.total();
   }
 
-  /** Tell the other processes this one's count (call after each local change). */
-  announce(count = this.#init.local()): void {
+  /** Tell the other processes this one's count (call after each local change). Resolves once sent (or failed). */
+  announce(count = this.#init.local()): Promise<void> {
     const data = encoder.encode(JSON.stringify({ id: this.#init.id, count }));
-    this.#call(() => this.#init.broker.publish({ topic: PRESENCE_TOPIC, data, binary: false, compress: false, origin: this.#init.id }));
+    return this.#call(() => this.#init.broker.publish({ topic: PRESENCE_TOPIC, data, binary: false, compress: false, origin: this.#init.id }));
   }
 
-  /** Announce 0 and stop listening. */
-  stop(): void {
+  /**
+   * Announce 0 and stop listening. Resolves once the goodbye is sent, or
+   * after {@link GOODBYE_WAIT_MS} when the broker is slow (then the others
+   * drop this process after the TTL instead).
+   */
+  stop(): Promise<void> {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
-    this.announce(0);
-    this.#call(() => this.#init.broker.unsubscribe(PRESENCE_TOPIC, this.#listener));
+    const goodbye = this.announce(0);
+    void this.#call(() => this.#init.broker.unsubscribe(PRESENCE_TOPIC, this.#listener));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, GOODBYE_WAIT_MS)));
+    return Promise.race([goodbye, late]).finally(() => clearTimeout(timer));
   }
 
   #receive(message: BrokerMessage): void {
@@ -156,12 +165,14 @@ export class Presence {
     if (this.#peers.set(announcement.id, announcement.count, this.#now())) this.#init.onChange();
   }
 
-  #call(run: () => void | Promise<void>): void {
+  /** Run one broker call; its failure goes to `onError`. Never rejects. */
+  #call(run: () => void | Promise<void>): Promise<void> {
     const report = (error: unknown): void => this.#init.onError?.(error instanceof Error ? error : new Error(String(error)));
     try {
-      void Promise.resolve(run()).catch(report);
+      return Promise.resolve(run()).catch(report);
     } catch (error) {
       report(error);
+      return Promise.resolve();
     }
   }
 }

@@ -123,7 +123,7 @@ describe('Presence on one broker (as two processes on one Redis)', () => {
     b.announce();
     expect(a.total).toBe(3);
 
-    b.stop();
+    await b.stop();
     expect(a.total).toBe(2);
     expect(broker.listenerCount('demo.presence')).toBe(1);
 
@@ -145,10 +145,17 @@ describe('Presence on one broker (as two processes on one Redis)', () => {
       unsubscribe: () => Promise.resolve(),
     };
     const presence = new Presence({ broker: failing, id: 'x', local: () => 1, onChange: () => {}, onError: (error) => errors.push(error.message) });
-    presence.announce();
-    presence.stop();
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await presence.announce();
+    await presence.stop();
     expect(errors).toEqual(['no subscribe', 'down', 'down']);
     expect(presence.total).toBe(1);
+  });
+
+  it('stop() does not wait long for a broker that never answers', async () => {
+    const hanging = { publish: () => new Promise<void>(() => {}), subscribe: () => {}, unsubscribe: () => {} };
+    const presence = new Presence({ broker: hanging, id: 'x', local: () => 0, onChange: () => {} });
+    const started = Date.now();
+    await presence.stop();
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });
