@@ -78,8 +78,9 @@ export interface ServerOptions<Data = unknown, Path extends string = string>
   tls?: ServerTlsOptions;
   /**
    * Let several processes listen on the same port (Linux `SO_REUSEPORT`: the
-   * kernel spreads new connections across them). Plain TCP only; Deno 2.x
-   * wants `--unstable-net` for it. Default false.
+   * kernel spreads new connections across them). Plain TCP only. Deno 2.9
+   * takes it only under `--unstable-net`: without that flag Deno itself ends
+   * the process at `listen()` ("Unstable API"). Default false.
    */
   reusePort?: boolean;
   /**
