@@ -157,6 +157,8 @@ export async function runDemo(runtime: RuntimeName, runtimeVersion: string, star
     console.log('READY');
   } else {
     console.log(`process ${place.worker}/${place.processes} pid ${process.pid} ready (${runtime} ${runtimeVersion})`);
+    // A node:cluster worker tells its primary too, so READY comes after every ready line.
+    process.send?.({ type: 'framewire-demo-ready' });
   }
   const broker = opened;
   // In a cluster the goodbye lines say whose they are.

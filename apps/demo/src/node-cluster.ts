@@ -45,11 +45,16 @@ export async function runPrimary(sizeText: string): Promise<void> {
   let stopping = false;
   let started = false;
   let port = address.port;
+  // Every worker listening (the port) and done starting (its ready line printed).
   const listening = new Promise<void>((resolve) => {
-    let count = 0;
-    cluster.on('listening', (_worker, bound) => {
-      port = bound.port;
-      if (++count === size) resolve();
+    let bound = 0;
+    let ready = 0;
+    cluster.on('listening', (_worker, address) => {
+      port = address.port;
+      if (++bound === size && ready === size) resolve();
+    });
+    cluster.on('message', (_worker, message: unknown) => {
+      if ((message as { type?: unknown } | null)?.type === 'framewire-demo-ready' && ++ready === size && bound === size) resolve();
     });
   });
   const exited = new Map<Worker, number>();
