@@ -114,6 +114,8 @@ function connectChat(base) {
       served.textContent = processName(message.servedBy);
       served.dataset['worker'] = String(message.servedBy.worker);
       served.dataset['pid'] = String(message.servedBy.pid);
+      // In a cluster the counters below are the serving process's own.
+      byId('counters-scope').textContent = message.servedBy.worker === 0 ? '' : `(process ${message.servedBy.worker})`;
     }
     else if (message.type === 'presence') byId('online').textContent = String(message.online);
     else if (message.type === 'stats') showStats(message);

@@ -6,8 +6,10 @@
 // chat line from each reaches the other marked with its sender's process,
 // the online count is the total of both processes, and SIGTERM stops every
 // process, redis-server included (checked in /proc).
+// A screenshot goes to reports/demo-cluster-<runtime>.png at the repository root.
 // A missing Chromium fails the run (FRAMEWIRE_ALLOW_SKIP=1 skips it).
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { peerMissing } from '../../../packages/codec/test/peers.js';
@@ -18,6 +20,7 @@ const candidates = [process.env['CHROMIUM_PATH'], '/usr/bin/chromium', '/usr/bin
 const chromiumPath = candidates.find((path) => existsSync(path));
 if (chromiumPath === undefined) peerMissing(it, `Chromium (looked at ${candidates.join(', ')}; apt-get install chromium): the cluster demo in a browser`);
 
+const reports = fileURLToPath(new URL('../../../reports/', import.meta.url));
 const runtimes = ['node', 'bun', 'deno'] as const;
 /** Reconnections tried before giving up on landing the second page on the other process. */
 const MAX_TRIES = 30;
@@ -33,6 +36,7 @@ describe.skipIf(chromiumPath === undefined)('the demo with --cluster 2 in Chromi
       executablePath: chromiumPath!,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
+    mkdirSync(reports, { recursive: true });
   });
 
   afterAll(async () => {
@@ -99,6 +103,7 @@ describe.skipIf(chromiumPath === undefined)('the demo with --cluster 2 in Chromi
       await expect.poll(() => fromSecond.count()).toBe(1);
       expect(await fromSecond.locator('.via').getAttribute('data-worker')).toBe(secondWorker);
       expect(await fromSecond.locator('.via').innerText()).toMatch(new RegExp(`^via process ${secondWorker} · pid \\d+$`));
+      await first.screenshot({ path: `${reports}demo-cluster-${runtime}.png`, fullPage: true });
     });
 
     it('counts one online everywhere after a page leaves', async () => {
