@@ -6,10 +6,11 @@ import { startEchoPanel } from './echo-panel.js';
 import { byId, closeName, formatBytes, webSocketBase } from './format.js';
 
 /**
- * @typedef {{ runtime: string, runtimeVersion: string, maxMessageBytes: number, chatTextLimit: number }} Info
+ * @typedef {{ runtime: string, runtimeVersion: string, maxMessageBytes: number, chatTextLimit: number, processes: number }} Info
  * @typedef {{ path: string, code: number, reason: string, at: number }} CloseEntry
  * @typedef {{ type: 'stats', online: number, messagesPerSecond: number, bytesPerSecond: number, messagesTotal: number, closes: CloseEntry[] }} Stats
- * @typedef {{ type: 'chat', name: string, text: string, cut?: { length: number } }} ChatLine
+ * @typedef {{ pid: number, worker: number }} ServedBy
+ * @typedef {{ type: 'chat', name: string, text: string, cut?: { length: number }, servedBy?: ServedBy }} ChatLine
  */
 
 const log = byId('log');
@@ -35,9 +36,22 @@ function line(text, className, name) {
   return p;
 }
 
+/** `process 2 · pid 1234` (process 0 is a server running alone). @param {ServedBy} servedBy */
+function processName(servedBy) {
+  return servedBy.worker === 0 ? `pid ${servedBy.pid}` : `process ${servedBy.worker} · pid ${servedBy.pid}`;
+}
+
 /** @param {ChatLine} message */
 function chatLine(message) {
   const p = line(message.text, '', message.name);
+  if (message.servedBy) {
+    const via = document.createElement('span');
+    via.className = 'via';
+    via.textContent = `via ${processName(message.servedBy)}`;
+    via.dataset['worker'] = String(message.servedBy.worker);
+    via.dataset['pid'] = String(message.servedBy.pid);
+    p.append(via);
+  }
   if (message.cut) {
     const note = document.createElement('span');
     note.className = 'cut';
@@ -87,7 +101,7 @@ function connectChat(base) {
     byId('chat-deflate').textContent = chat.extensions || 'none';
   };
   chat.onmessage = (event) => {
-    /** @type {ChatLine | Stats | { type: 'presence', online: number }} */
+    /** @type {ChatLine | Stats | { type: 'presence', online: number } | { type: 'hello', servedBy: ServedBy }} */
     let message;
     try {
       message = JSON.parse(event.data);
@@ -95,6 +109,14 @@ function connectChat(base) {
       return;
     }
     if (message.type === 'chat') chatLine(message);
+    else if (message.type === 'hello') {
+      const served = byId('served-by');
+      served.textContent = processName(message.servedBy);
+      served.dataset['worker'] = String(message.servedBy.worker);
+      served.dataset['pid'] = String(message.servedBy.pid);
+      // In a cluster the counters below are the serving process's own.
+      byId('counters-scope').textContent = message.servedBy.worker === 0 ? '' : `(process ${message.servedBy.worker})`;
+    }
     else if (message.type === 'presence') byId('online').textContent = String(message.online);
     else if (message.type === 'stats') showStats(message);
   };
@@ -123,8 +145,9 @@ async function loadInfo() {
 
 const info = await loadInfo();
 const badge = byId('runtime');
-badge.textContent = `${info.runtime} ${info.runtimeVersion}`;
+badge.textContent = `${info.runtime} ${info.runtimeVersion}${info.processes > 1 ? ` · ${info.processes} processes` : ''}`;
 badge.dataset['runtime'] = info.runtime;
+badge.dataset['processes'] = String(info.processes);
 byId('limit').textContent = formatBytes(info.maxMessageBytes);
 const base = webSocketBase();
 connectChat(base);

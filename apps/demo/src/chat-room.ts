@@ -1,12 +1,16 @@
 /**
  * The chat at /chat: every message goes to every member, the member count is
  * the room's own set (a member leaves the set before the new count goes
- * out), long messages are cut with a notice.
+ * out), long messages are cut with a notice. Given a `publish` (the server's
+ * `server.publish`), members subscribe to the {@link CHAT_TOPIC} topic and a
+ * line reaches the members of every process on the same broker; each line
+ * says which process served its sender.
  *
  * Wire format, JSON text both ways:
- *   page → server  `{ "name": string, "text": string }`
- *   server → page  `{ "type": "chat", name, text, cut? }`, `{ "type": "presence", online }`,
+ *   server → page  `{ "type": "hello", servedBy }` (first, when `servedBy` is set),
+ *                  `{ "type": "chat", name, text, cut?, servedBy? }`, `{ "type": "presence", online }`,
  *                  `{ "type": "stats", ... }` (see demo.ts)
+ *   page → server  `{ "name": string, "text": string }`
  *
  * @module
  */
@@ -31,6 +35,33 @@ export interface ChatLine {
   readonly text: string;
   /** Present when the text was cut: how many characters the sender wrote. */
   readonly cut?: { readonly length: number };
+  /** The process that served the sender (cluster mode). */
+  readonly servedBy?: ServedBy;
+}
+
+/** Which process serves a connection: its pid and its index in the cluster (0 when alone). */
+export interface ServedBy {
+  readonly pid: number;
+  readonly worker: number;
+}
+
+/** The topic chat lines travel on. */
+export const CHAT_TOPIC = 'chat';
+
+/** Options of {@link ChatRoom}. */
+export interface ChatRoomOptions {
+  /**
+   * Publish a line to the {@link CHAT_TOPIC} topic (every process's members);
+   * returns how many local members got it. Without it, lines go to this
+   * room's members only.
+   */
+  readonly publish?: (text: string) => number;
+  /** Stamped on each line and sent to each new member as `{ type: 'hello' }`. */
+  readonly servedBy?: ServedBy;
+  /** Members online in total (every process); default this room's count. */
+  readonly total?: () => number;
+  /** Called after this room's count changed (to tell the other processes). */
+  readonly onCountChange?: () => void;
 }
 
 /** What a member sent, checked: a line to broadcast, or why the member is closed. */
@@ -78,10 +109,12 @@ export function cutCodePoints(value: string, limit: number): { text: string; len
 export class ChatRoom {
   readonly #members = new Set<Session>();
   readonly #onMessage: (payloadBytes: number) => void;
+  readonly #options: ChatRoomOptions;
 
   /** `onMessage` counts each message in and each copy out (for the traffic counters). */
-  constructor(onMessage: (payloadBytes: number) => void) {
+  constructor(onMessage: (payloadBytes: number) => void, options: ChatRoomOptions = {}) {
     this.#onMessage = onMessage;
+    this.#options = options;
   }
 
   /** Members right now. */
@@ -92,6 +125,9 @@ export class ChatRoom {
   /** Take a new connection in; it leaves the room when it closes. */
   join(session: Session): void {
     this.#members.add(session);
+    const { publish, servedBy } = this.#options;
+    if (publish !== undefined) session.subscribe(CHAT_TOPIC);
+    if (servedBy !== undefined) session.send(JSON.stringify({ type: 'hello', servedBy }));
     session.on('message', (data, isBinary) => {
       this.#onMessage(payloadBytes(data));
       const input = readChatInput(data, isBinary);
@@ -101,18 +137,23 @@ export class ChatRoom {
         session.close(isBinary ? CLOSE_BINARY : CLOSE_NOT_CHAT, input.reason);
         return;
       }
-      this.broadcast(JSON.stringify(input.line), true);
+      const line = JSON.stringify(servedBy === undefined ? input.line : { ...input.line, servedBy });
+      if (publish === undefined) this.broadcast(line, true);
+      else this.#onMessage(utf8Length(line) * publish(line));
     });
     session.on('close', () => {
       this.#members.delete(session);
+      this.#options.onCountChange?.();
       this.presence();
     });
+    this.#options.onCountChange?.();
     this.presence();
   }
 
-  /** Send the member count to everyone. */
+  /** Send the member count (every process's) to this room's members. */
   presence(): void {
-    this.broadcast(JSON.stringify({ type: 'presence', online: this.#members.size }), false);
+    const online = this.#options.total?.() ?? this.#members.size;
+    this.broadcast(JSON.stringify({ type: 'presence', online }), false);
   }
 
   /** Send `text` to every open member; `counted` messages go into the traffic counters. */

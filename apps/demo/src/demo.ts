@@ -7,9 +7,10 @@
  *
  * @module
  */
-import type { Session, UpgradeRequest } from '@framewire/codec/adapter';
+import { MemoryBroker, type Broker, type Session, type UpgradeRequest } from '@framewire/codec/adapter';
 import type { Asset } from './assets.js';
-import { CHAT_TEXT_LIMIT, ChatRoom } from './chat-room.js';
+import { CHAT_TEXT_LIMIT, CHAT_TOPIC, ChatRoom, type ServedBy } from './chat-room.js';
+import { Presence } from './presence.js';
 import { EchoEndpoint, validEchoId } from './echo-endpoint.js';
 import { Traffic, type TrafficSnapshot } from './traffic.js';
 
@@ -36,6 +37,14 @@ export interface DemoInfo {
   readonly runtimeVersion: string;
   readonly maxMessageBytes: number;
   readonly chatTextLimit: number;
+  /** The process that served this request, and how many the cluster has. */
+  readonly servedBy: ServedBy;
+  readonly processes: number;
+}
+
+/** The part of a runtime's server the demo publishes through. */
+export interface DemoServer {
+  publish(topic: string, data: string): number;
 }
 
 /** The `{ type: 'stats' }` message the chat gets once a second and after each close. */
@@ -59,6 +68,17 @@ export interface DemoInit {
   readonly assets: ReadonlyMap<string, Asset>;
   /** Ms since the epoch. Default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * The broker the server uses (give the same one to the server's `broker`
+   * option): presence travels on it. Default a new `MemoryBroker` (one process).
+   */
+  readonly broker?: Broker;
+  /** This process, stamped on chat lines. Default `{ pid: 0, worker: 0 }`. */
+  readonly servedBy?: ServedBy;
+  /** Processes in the cluster (shown on the page). Default 1. */
+  readonly processes?: number;
+  /** Where broker failures go. Default: ignored (an outage must not end the process). */
+  readonly onBrokerError?: (error: Error) => void;
 }
 
 const STATS_INTERVAL_MS = 1000;
@@ -74,22 +94,48 @@ export class Demo {
   readonly #traffic: Traffic;
   readonly #chat: ChatRoom;
   readonly #echo: EchoEndpoint;
+  readonly #presence: Presence;
+  readonly #servedBy: ServedBy;
   readonly #now: () => number;
+  #server: DemoServer | undefined;
+  #closing: Promise<void> | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(init: DemoInit) {
     this.#init = init;
     this.#now = init.now ?? Date.now;
+    this.#servedBy = init.servedBy ?? { pid: 0, worker: 0 };
     this.#traffic = new Traffic(this.#now);
     const count = (bytes: number): void => this.#traffic.message(bytes);
-    this.#chat = new ChatRoom(count);
+    // A random part too: pids repeat across machines sharing one Redis.
+    const id = `${this.#servedBy.pid}-${this.#servedBy.worker}-${Math.random().toString(36).slice(2, 10)}`;
+    this.#presence = new Presence({
+      broker: init.broker ?? new MemoryBroker(),
+      id,
+      local: () => this.#chat.online,
+      onChange: () => this.#chat.presence(),
+      ...(init.onBrokerError !== undefined ? { onError: init.onBrokerError } : {}),
+      now: this.#now,
+    });
+    this.#chat = new ChatRoom(count, {
+      // Before `attach` (tests without a server) a line reaches nobody but is still counted in.
+      publish: (text) => this.#server?.publish(CHAT_TOPIC, text) ?? 0,
+      servedBy: this.#servedBy,
+      total: () => this.#presence.total,
+      onCountChange: () => void this.#presence.announce(),
+    });
     this.#echo = new EchoEndpoint(count);
     this.#timer = setInterval(() => this.#sendStats(), STATS_INTERVAL_MS);
   }
 
-  /** Chat members now. */
+  /** Chat members now, in every process of the cluster. */
   get online(): number {
-    return this.#chat.online;
+    return this.#presence.total;
+  }
+
+  /** Give the demo its server (chat lines go out through `server.publish`). */
+  attach(server: DemoServer): void {
+    this.#server = server;
   }
 
   /** A WebSocket connection accepted on /chat or /echo. */
@@ -118,13 +164,20 @@ export class Demo {
 
   /** The counters as the page gets them. */
   stats(): StatsMessage {
-    return { type: 'stats', online: this.#chat.online, ...this.#traffic.snapshot() };
+    return { type: 'stats', online: this.online, ...this.#traffic.snapshot() };
   }
 
-  /** Stop the stats timer. */
+  /** Stop the timers and tell the other processes this one has left (see {@link Demo.close} to wait for that). */
   dispose(): void {
+    void this.close();
+  }
+
+  /** {@link Demo.dispose}, resolving once the goodbye to the other processes is out (at most 0.5 s). */
+  close(): Promise<void> {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#closing ??= this.#presence.stop();
+    return this.#closing;
   }
 
   #route(pathname: string, query: URLSearchParams): DemoResponse {
@@ -147,6 +200,8 @@ export class Demo {
       runtimeVersion: this.#init.runtimeVersion,
       maxMessageBytes: MAX_MESSAGE_BYTES,
       chatTextLimit: CHAT_TEXT_LIMIT,
+      servedBy: this.#servedBy,
+      processes: this.#init.processes ?? 1,
     };
   }
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Session, UpgradeRequest } from '@framewire/codec/adapter';
+import type { Broker, Session, UpgradeRequest } from '@framewire/codec/adapter';
 import { DEMO_SERVER_OPTIONS, type DemoResponse } from './demo.js';
 import { pageUrl, type StartDemo } from './entry.js';
 
@@ -27,23 +27,33 @@ interface FetchServer {
   listen(): Promise<{ port: number }>;
   readonly connectionCount: number;
   close(options: { timeout: number }): Promise<void>;
+  publish(topic: string, data: string): number;
 }
 
 /** The options the demo hands such a server. */
-type FetchServerOptions = typeof DEMO_SERVER_OPTIONS & { host: string; port: number; fetch: (request: Request) => Response };
+type FetchServerOptions = typeof DEMO_SERVER_OPTIONS & {
+  host: string;
+  port: number;
+  fetch: (request: Request) => Response;
+  broker: Broker;
+  reusePort: boolean;
+};
 
 /**
  * How the Bun and Deno entries start: the adapter's raw server takes the
  * WebSocket upgrades, and its `fetch` handler serves the page on the same port.
  */
 export function startFetchServer(Server: new (options: FetchServerOptions) => FetchServer): StartDemo {
-  return async (demo, host, port) => {
+  return async (demo, host, port, { broker, reusePort }) => {
     const server = new Server({
       host,
       port,
       ...DEMO_SERVER_OPTIONS,
       fetch: (request) => toResponse(demo.http(request.method, requestTarget(request))),
+      broker,
+      reusePort,
     });
+    demo.attach(server);
     server.on('connection', (session, request) => demo.connection(session, request));
     const address = await server.listen();
     return {

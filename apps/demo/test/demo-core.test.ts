@@ -124,7 +124,14 @@ describe('Demo.http', () => {
       expect(page.status).toBe(200);
       expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
       expect(demo.http('GET', '/favicon.ico')).toMatchObject({ status: 200, headers: { 'content-type': 'image/svg+xml' } });
-      expect(JSON.parse(String(demo.http('GET', '/info').body))).toEqual({ runtime: 'node', runtimeVersion: 'test', maxMessageBytes: MAX_MESSAGE_BYTES, chatTextLimit: CHAT_TEXT_LIMIT });
+      expect(JSON.parse(String(demo.http('GET', '/info').body))).toEqual({
+        runtime: 'node',
+        runtimeVersion: 'test',
+        maxMessageBytes: MAX_MESSAGE_BYTES,
+        chatTextLimit: CHAT_TEXT_LIMIT,
+        servedBy: { pid: 0, worker: 0 },
+        processes: 1,
+      });
       expect(demo.http('HEAD', '/')).toMatchObject({ status: 200, body: '' });
       expect(demo.http('POST', '/')).toMatchObject({ status: 405, headers: { allow: 'GET, HEAD' } });
       expect(demo.http('GET', '/nope').status).toBe(404);

@@ -13,11 +13,16 @@ export interface DemoProcess {
   readonly output: () => string;
   /** SIGTERM, then its exit code (or the signal that killed it). */
   readonly stop: () => Promise<number | string>;
+  /** The pid of `scripts/start.mjs`. */
+  readonly pid: number;
 }
 
-/** Start the demo on `runtime`; rejects with its output when it does not print READY within `timeout` ms. */
-export function startDemo(runtime: 'node' | 'bun' | 'deno', timeout = 30_000): Promise<DemoProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['scripts/start.mjs', '--runtime', runtime], {
+/**
+ * Start the demo on `runtime` (with `args` after `--runtime R`, e.g. `--cluster 2`);
+ * rejects with its output when it does not print READY within `timeout` ms.
+ */
+export function startDemo(runtime: 'node' | 'bun' | 'deno', timeout = 30_000, args: readonly string[] = []): Promise<DemoProcess> {
+  const child: ChildProcess = spawn(process.execPath, ['scripts/start.mjs', '--runtime', runtime, ...args], {
     cwd: root,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -37,6 +42,7 @@ export function startDemo(runtime: 'node' | 'bun' | 'deno', timeout = 30_000): P
       resolve({
         url,
         output: () => output,
+        pid: child.pid ?? 0,
         stop: () => {
           if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
           return exited;

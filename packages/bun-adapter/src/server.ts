@@ -77,6 +77,11 @@ export interface ServerOptions<Data = unknown, Path extends string = string, S e
   /** Serve wss:// with these TLS options (`cert`, `key`, `ca`...: strings, buffers or `Bun.file()`s). */
   tls?: TLSOptions;
   /**
+   * Let several processes listen on the same port (Linux `SO_REUSEPORT`: the
+   * kernel spreads new connections across them). Default false.
+   */
+  reusePort?: boolean;
+  /**
    * Requests that are not WebSocket upgrades go here (a `Request` in, a
    * `Response` out, as with `Bun.serve`): a page and its WebSockets on one
    * port. The connection closes after the response. Without it, such requests
@@ -219,6 +224,7 @@ export class WebSocketServer<Data = unknown, Path extends string = string, S ext
         port: this.#options.port ?? 0,
         // We half-close ourselves once our last bytes are out (see BunSocketTransport).
         allowHalfOpen: true,
+        ...(this.#options.reusePort === true ? { reusePort: true } : {}),
         ...(this.#options.tls !== undefined ? { tls: this.#options.tls } : {}),
         socket: { ...socketHandlers, open: (socket) => this.#serve(socket) },
       });

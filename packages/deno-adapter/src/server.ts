@@ -85,6 +85,13 @@ export interface ServerOptions<Data = unknown, Path extends string = string, S e
   /** Serve wss:// (`Deno.listenTls`) with this certificate and key. */
   tls?: ServerTlsOptions;
   /**
+   * Let several processes listen on the same port (Linux `SO_REUSEPORT`: the
+   * kernel spreads new connections across them). Plain TCP only. Deno 2.9
+   * takes it only under `--unstable-net`: without that flag Deno itself ends
+   * the process at `listen()` ("Unstable API"). Default false.
+   */
+  reusePort?: boolean;
+  /**
    * Requests that are not WebSocket upgrades go here (a `Request` in, a
    * `Response` out, as with `Deno.serve`); the connection closes after the
    * response. Without it they get 426 Upgrade Required.
@@ -244,7 +251,7 @@ export class WebSocketServer<Data = unknown, Path extends string = string, S ext
       this.#listener =
         tls !== undefined
           ? Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key, alpnProtocols: ['http/1.1'] })
-          : Deno.listen({ hostname, port });
+          : Deno.listen({ hostname, port, ...(this.#options.reusePort === true ? { reusePort: true } : {}) });
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
