@@ -21,24 +21,42 @@ function onDrain(this: TaggedSocket): void {
   this[TRANSPORT]?.sink?.drain();
 }
 
+function writeAll(socket: Socket, chunks: readonly Uint8Array[]): boolean {
+  let ok = true;
+  for (const chunk of chunks) {
+    if (chunk.length > 0) ok = socket.write(chunk);
+  }
+  return ok;
+}
+
 /**
  * A codec {@link Transport} over a Node `net.Socket` or `tls.TLSSocket`.
  *
- * Writes made in one tick are batched: the first write corks the socket and
- * a `process.nextTick` uncorks it, so Node hands every frame header and
- * payload of that tick to the kernel in one `writev`. Payloads are written as
- * they are (a `Uint8Array` becomes a `Buffer` view, not a copy).
+ * Writes: the first `write` of a tick goes to the socket at once (one
+ * system call for a lone message, as a topic publish to many sockets is);
+ * a second write in the same tick corks the socket, and one `process.nextTick`
+ * shared by every transport uncorks them all, so the rest of a burst reaches
+ * the kernel in one `writev`. Payloads are written as they are (a
+ * `Uint8Array` becomes a `Buffer` view, not a copy).
  *
  * Memory: an idle connection holds this object and a symbol-keyed property
  * on its socket; the socket's listeners are shared module functions.
  */
 export class SocketTransport implements Transport {
-  #corked = false;
+  /** This tick: nothing written yet, written once (uncorked), or corked for the rest of the tick. */
+  #tick: 'idle' | 'written' | 'corked' = 'idle';
   #sink: TransportSink | undefined;
 
-  static #uncork(transport: SocketTransport): void {
-    transport.#corked = false;
-    transport.socket.uncork();
+  /** Transports written this tick; one nextTick for all of them, not one per socket. */
+  static #touched: SocketTransport[] = [];
+
+  static #endTick(): void {
+    const touched = SocketTransport.#touched;
+    SocketTransport.#touched = [];
+    for (const transport of touched) {
+      if (transport.#tick === 'corked') transport.socket.uncork();
+      transport.#tick = 'idle';
+    }
   }
 
   constructor(readonly socket: Socket) {
@@ -61,16 +79,23 @@ export class SocketTransport implements Transport {
   write(chunks: readonly Uint8Array[]): boolean {
     const socket = this.socket;
     if (socket.destroyed || !socket.writable) return true; // bytes go nowhere, as after end()
-    if (!this.#corked) {
-      this.#corked = true;
+    const tick = this.#tick;
+    if (tick === 'idle') {
+      const touched = SocketTransport.#touched;
+      if (touched.length === 0) process.nextTick(SocketTransport.#endTick);
+      touched.push(this);
+      this.#tick = 'written';
+      // Several chunks of one call still go out in one writev.
+      if (chunks.length > 1) socket.cork();
+      const ok = writeAll(socket, chunks);
+      if (chunks.length > 1) socket.uncork();
+      return ok && socket.writableLength < socket.writableHighWaterMark;
+    }
+    if (tick === 'written') {
+      this.#tick = 'corked';
       socket.cork();
-      process.nextTick(SocketTransport.#uncork, this);
     }
-    let ok = true;
-    for (const chunk of chunks) {
-      if (chunk.length > 0) ok = socket.write(chunk);
-    }
-    return ok && socket.writableLength < socket.writableHighWaterMark;
+    return writeAll(socket, chunks) && socket.writableLength < socket.writableHighWaterMark;
   }
 
   end(): void {

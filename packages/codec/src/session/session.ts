@@ -409,7 +409,14 @@ export class Session<Data = unknown> extends TypedEmitter<SessionEvents> impleme
       if (error instanceof UsageError) return false; // a fragmented send of its own is in progress
       throw error;
     }
-    this.#scheduleFlush();
+    // Fan-out fast path: with nothing else queued or running, hand the shared
+    // frame to the transport now. A microtask per subscriber per publish
+    // costs more than the write itself; the transport batches the writes of
+    // one tick. Order holds: no earlier output waits (no flush scheduled).
+    // (Deflate work in flight, or the message queued behind it: the usual pass.)
+    const direct = this.#work === 'idle' && !this.#flushScheduled && !this.#awaitingPending && this.#started && this.#output === 'flowing';
+    if (direct && this.#connection.pending() === undefined) this.#flush();
+    else this.#scheduleFlush();
     if (this.bufferedAmount > this.#maxBufferedAmount) this.#fail(1008, 'outgoing buffer limit exceeded');
     return true;
   }
