@@ -309,7 +309,7 @@ export function renderFanoutMarkdown(results) {
     lines.push('');
   }
   const deflate = results.deflate;
-  if (deflate !== undefined) {
+  if (deflate !== undefined && Object.keys(deflate.servers).length > 0) {
     lines.push(`### permessage-deflate · ${deflate.case.subscribers.toLocaleString('en-US')} deflate subscribers · ${deflate.count} publishes of ${deflate.case.size} B JSON-like text per round`, '');
     lines.push('| server | deliveries/s | CPU µs/delivery | server CPU % |', '|---|---|---|---|');
     for (const [key, slot] of Object.entries(deflate.servers)) {

@@ -21,10 +21,25 @@ function onDrain(this: TaggedSocket): void {
   this[TRANSPORT]?.sink?.drain();
 }
 
+// The Buffer view of the chunk written last: a publish writes one frame to
+// many sockets in a row, and Node would otherwise wrap it anew for each.
+let lastChunk: Uint8Array | undefined;
+let lastBuffer: Buffer | undefined;
+
+function writeOne(socket: Socket, chunk: Uint8Array): boolean {
+  if (chunk.length === 0) return true;
+  if (chunk instanceof Buffer) return socket.write(chunk);
+  if (chunk !== lastChunk) {
+    lastChunk = chunk;
+    lastBuffer = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  }
+  return socket.write(lastBuffer!);
+}
+
 function writeAll(socket: Socket, chunks: readonly Uint8Array[]): boolean {
   let ok = true;
   for (const chunk of chunks) {
-    if (chunk.length > 0) ok = socket.write(chunk);
+    if (chunk.length > 0) ok = writeOne(socket, chunk);
   }
   return ok;
 }
@@ -84,12 +99,14 @@ export class SocketTransport implements Transport {
       const touched = SocketTransport.#touched;
       if (touched.length === 0) process.nextTick(SocketTransport.#endTick);
       touched.push(this);
-      this.#tick = 'written';
-      // Several chunks of one call still go out in one writev.
-      if (chunks.length > 1) socket.cork();
-      const ok = writeAll(socket, chunks);
-      if (chunks.length > 1) socket.uncork();
-      return ok && socket.writableLength < socket.writableHighWaterMark;
+      if (chunks.length === 1) {
+        this.#tick = 'written';
+        return writeOne(socket, chunks[0]!) && socket.writableLength < socket.writableHighWaterMark;
+      }
+      // Header and payload (or several frames): cork now, for one writev at the end of the tick.
+      this.#tick = 'corked';
+      socket.cork();
+      return writeAll(socket, chunks) && socket.writableLength < socket.writableHighWaterMark;
     }
     if (tick === 'written') {
       this.#tick = 'corked';

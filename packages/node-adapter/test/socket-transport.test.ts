@@ -24,6 +24,40 @@ async function socketPair(): Promise<{ local: Socket; remote: Socket }> {
 }
 
 describe('SocketTransport', () => {
+  it('writes a lone frame at once; a second write in the tick corks, and one shared nextTick uncorks every socket', async () => {
+    const a = await socketPair();
+    const b = await socketPair();
+    const calls: string[] = [];
+    for (const [name, socket] of [['a', a.local], ['b', b.local]] as const) {
+      const cork = socket.cork.bind(socket);
+      const uncork = socket.uncork.bind(socket);
+      const write = socket.write.bind(socket) as (chunk: Uint8Array) => boolean;
+      socket.cork = () => (calls.push(`${name}:cork`), cork());
+      socket.uncork = () => (calls.push(`${name}:uncork`), uncork());
+      (socket as unknown as { write: (chunk: Uint8Array) => boolean }).write = (chunk) => (calls.push(`${name}:write`), write(chunk));
+    }
+    const ta = new SocketTransport(a.local);
+    const tb = new SocketTransport(b.local);
+    const frame = new Uint8Array([0x82, 0x01, 0x07]); // one shared frame, as a topic publish writes it
+    ta.write([frame]);
+    tb.write([frame]);
+    expect(calls).toEqual(['a:write', 'b:write']); // no cork for a lone write
+    ta.write([frame]);
+    expect(calls).toEqual(['a:write', 'b:write', 'a:cork', 'a:write']);
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(calls).toEqual(['a:write', 'b:write', 'a:cork', 'a:write', 'a:uncork']);
+    // The next tick starts afresh.
+    tb.write([frame]);
+    expect(calls.at(-1)).toBe('b:write');
+    let received = 0;
+    a.remote.on('data', (chunk: Buffer) => (received += chunk.length));
+    await new Promise<void>((resolve) => {
+      const check = (): void => (received >= 6 ? resolve() : void setTimeout(check, 5));
+      check();
+    });
+    expect(received).toBe(6);
+  });
+
   it('batches every write of one tick into one cork/uncork (one writev) and copies nothing', async () => {
     const { local, remote } = await socketPair();
     const transport = new SocketTransport(local);
@@ -43,7 +77,9 @@ describe('SocketTransport', () => {
     transport.write([new Uint8Array([0x82, 0x7f]), payload]);
     transport.write([new Uint8Array([0x81, 0x01, 0x61])]);
     expect(calls).toEqual(['cork', 'write', 'write', 'write']);
-    expect(written[1]).toBe(payload); // handed over as is
+    // Handed over as is: a Buffer view of the same memory, not a copy.
+    expect(written[1]!.buffer).toBe(payload.buffer);
+    expect(written[1]!.byteLength).toBe(payload.byteLength);
     await new Promise((resolve) => process.nextTick(resolve));
     expect(calls).toEqual(['cork', 'write', 'write', 'write', 'uncork']);
     let received = 0;
