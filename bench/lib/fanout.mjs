@@ -92,6 +92,7 @@ export function fanoutCatalogue(root) {
   return [
     { key: 'fw-node', label: 'framewire · Node · server.publish', runtime: 'node', command: node, args: ['--expose-gc', ...(process.env.FANOUT_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/x/prof'] : []), script('fanout-fw.mjs')] },
     { key: 'ws-loop', label: 'ws · loop over subscribers', runtime: 'node', command: node, args: ['--expose-gc', script('fanout-ws.mjs')] },
+    { key: 'node-floor', label: 'floor · Node · socket.write of one shared Buffer, no WebSocket library', runtime: 'node', command: node, args: ['--expose-gc', script('fanout-floor.mjs')] },
     { key: 'fw-bun', label: 'framewire · Bun · server.publish', runtime: 'bun', command: bun, args: [script('fanout-fw.mjs')] },
     { key: 'bun-native', label: 'Bun.serve · native server.publish', runtime: 'bun', command: bun, args: [script('fanout-bun.mjs')] },
   ];
@@ -155,18 +156,23 @@ async function round(server, subscribers, count, burst, size = FANOUT_SIZE, text
   const countId = server.loadgen.command('count', { of: server.setId, target, timeoutMs });
   const counted = server.loadgen.expect(countId, 'done', timeoutMs + 5000);
   const pids = processTree(server.handle.pid);
+  const loadgenPids = processTree(server.loadgen.handle.pid);
   const cpuBefore = cpuMs(pids);
+  const loadgenBefore = cpuMs(loadgenPids);
   const started = performance.now();
   const published = server.control.ask({ op: 'publish', count, size, burst, text }, timeoutMs);
   const { result } = await counted;
   const elapsedMs = performance.now() - started;
   const serverCpuMs = cpuMs(pids) - cpuBefore;
+  const loadgenCpuMs = cpuMs(loadgenPids) - loadgenBefore;
   await published;
   if (!result.complete) return { error: `${result.received} of ${target} deliveries within ${timeoutMs} ms` };
   return {
     deliveriesPerSecond: target / (elapsedMs / 1000),
     cpuUsPerDelivery: (serverCpuMs * 1000) / target,
     serverCpuPct: (serverCpuMs / elapsedMs) * 100,
+    // The subscribers' process: well under 100% means it read as fast as the server wrote.
+    loadgenCpuPct: (loadgenCpuMs / elapsedMs) * 100,
   };
 }
 
@@ -285,7 +291,7 @@ export function renderFanoutMarkdown(results) {
   );
   for (const [subscribers, scale] of Object.entries(results.scales)) {
     lines.push(`### ${Number(subscribers).toLocaleString('en-US')} subscribers · ${scale.count} publishes per round`, '');
-    lines.push('| server | per turn | deliveries/s | CPU µs/delivery | server CPU % | heap B/subscription | RSS B/subscription |', '|---|---|---|---|---|---|---|');
+    lines.push('| server | per turn | deliveries/s | CPU µs/delivery | server CPU % | subscribers\' CPU % | heap B/subscription | RSS B/subscription |', '|---|---|---|---|---|---|---|---|');
     for (const [burst, rows] of Object.entries(scale.bursts)) {
       for (const [key, slot] of Object.entries(rows)) {
         const errors = [...(scale.errors[key] ?? []), ...slot.errors];
@@ -296,14 +302,14 @@ export function renderFanoutMarkdown(results) {
         const m = scale.memory[key];
         const memory = m === undefined ? 'n/a | n/a' : `${fmt(m.heapBytesPerSubscription, 0)} | ${fmt(m.rssBytesPerSubscription, 0)}`;
         lines.push(
-          `| ${slot.label} \`${key}\` | ${burst} | ${cell(slot.reps.map((r) => r.deliveriesPerSecond), 0)} | ${cell(slot.reps.map((r) => r.cpuUsPerDelivery), 3)} | ${cell(slot.reps.map((r) => r.serverCpuPct), 0)} | ${memory} |`,
+          `| ${slot.label} \`${key}\` | ${burst} | ${cell(slot.reps.map((r) => r.deliveriesPerSecond), 0)} | ${cell(slot.reps.map((r) => r.cpuUsPerDelivery), 3)} | ${cell(slot.reps.map((r) => r.serverCpuPct), 0)} | ${cell(slot.reps.map((r) => r.loadgenCpuPct), 0)} | ${memory} |`,
         );
       }
     }
     lines.push('');
   }
   const deflate = results.deflate;
-  if (deflate !== undefined) {
+  if (deflate !== undefined && Object.keys(deflate.servers).length > 0) {
     lines.push(`### permessage-deflate · ${deflate.case.subscribers.toLocaleString('en-US')} deflate subscribers · ${deflate.count} publishes of ${deflate.case.size} B JSON-like text per round`, '');
     lines.push('| server | deliveries/s | CPU µs/delivery | server CPU % |', '|---|---|---|---|');
     for (const [key, slot] of Object.entries(deflate.servers)) {
@@ -314,6 +320,22 @@ export function renderFanoutMarkdown(results) {
       lines.push(`| ${slot.label} \`${key}\` | ${cell(slot.reps.map((r) => r.deliveriesPerSecond), 0)} | ${cell(slot.reps.map((r) => r.cpuUsPerDelivery), 3)} | ${cell(slot.reps.map((r) => r.serverCpuPct), 0)} |`);
     }
     lines.push('');
+  }
+  // How far each Node row sits above the floor (N socket.write calls, no WebSocket library).
+  const floorRows = [];
+  for (const subscribers of Object.keys(results.scales)) {
+    for (const burst of FANOUT_BURSTS) {
+      const floor = median(results, subscribers, burst, 'node-floor', 'cpuUsPerDelivery');
+      if (floor === undefined) continue;
+      const over = (key) => {
+        const value = median(results, subscribers, burst, key, 'cpuUsPerDelivery');
+        return value === undefined ? 'n/a' : `${(value / floor).toFixed(2)}×`;
+      };
+      floorRows.push(`| ${Number(subscribers).toLocaleString('en-US')} · ${burst} per turn | ${fmt(floor, 3)} | ${over('fw-node')} | ${over('ws-loop')} |`);
+    }
+  }
+  if (floorRows.length > 0) {
+    lines.push('| Node CPU per delivery against the floor | floor µs | framewire ÷ floor | ws loop ÷ floor |', '|---|---|---|---|', ...floorRows, '');
   }
   lines.push('| target | ratio | verdict |', '|---|---|---|');
   for (const target of results.targets) {

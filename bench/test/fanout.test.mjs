@@ -21,3 +21,12 @@ test('fan-out targets: medians, inverted CPU ratio, n/a without a peer row', () 
   assert.match(markdown, /\| x `fw-node` \| 1 \| 300 \(150–600\) \|/);
   assert.match(markdown, /n\/a \| n\/a \|/);
 });
+
+test('fan-out floor table: each Node row\'s CPU per delivery over the raw-write floor; absent without a floor row', () => {
+  const bursts = { 'fw-node': rows(300, 3), 'ws-loop': rows(100, 4), 'node-floor': rows(100, 2) };
+  const results = { size: 128, mode: { reps: 3 }, scales: { 1000: { count: 10, bursts: { 1: bursts, 16: bursts }, memory: {}, errors: {} } } };
+  results.targets = fanoutTargets(results);
+  assert.match(renderFanoutMarkdown(results), /\| 1,000 · 1 per turn \| 2\.000 \| 1\.50× \| 2\.00× \|/);
+  delete bursts['node-floor'];
+  assert.doesNotMatch(renderFanoutMarkdown(results), /against the floor/);
+});

@@ -21,10 +21,25 @@ function onDrain(this: TaggedSocket): void {
   this[TRANSPORT]?.sink?.drain();
 }
 
-/** Chunks up to this size are joined with their neighbours before writing. */
+/** Chunks up to this size, written after the first write of a tick, are joined with their neighbours. */
 const SMALL_CHUNK = 1024;
 /** Largest joined buffer. */
 const RUN_BYTES = 64 * 1024;
+
+// The Buffer view of the chunk written last: a publish writes one frame to
+// many sockets in a row, and Node would otherwise wrap it anew for each.
+let lastChunk: Uint8Array | undefined;
+let lastBuffer: Buffer | undefined;
+
+function writeOne(socket: Socket, chunk: Uint8Array): boolean {
+  if (chunk.length === 0) return true;
+  if (chunk instanceof Buffer) return socket.write(chunk);
+  if (chunk !== lastChunk) {
+    lastChunk = chunk;
+    lastBuffer = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  }
+  return socket.write(lastBuffer!);
+}
 
 function joined(run: readonly Uint8Array[], bytes: number): Uint8Array {
   if (run.length === 1) return run[0]!;
@@ -40,27 +55,39 @@ function joined(run: readonly Uint8Array[], bytes: number): Uint8Array {
 /**
  * A codec {@link Transport} over a Node `net.Socket` or `tls.TLSSocket`.
  *
- * Writes made in one tick are batched: the first write corks the socket and
- * a `process.nextTick` uncorks it, so Node hands every frame header and
- * payload of that tick to the kernel in one `writev`. Payloads are written as
- * they are (a `Uint8Array` becomes a `Buffer` view, not a copy), except that
- * small chunks (≤ 1 KiB each) are held until the tick ends and joined into
- * one buffer (counted in `bufferedAmount` meanwhile).
+ * Writes: the first `write` of a tick with a single chunk goes to the socket
+ * at once (one system call for a lone message, as a topic publish to many
+ * sockets is). Anything more in the same tick corks the socket: small chunks
+ * (≤ 1 KiB each) are held and joined into one buffer (a stream write each
+ * costs far more than copying a few hundred bytes: many short messages, or
+ * sends made one per microtask as a WebSocketStream pipe does), larger ones
+ * are written as they are (a `Uint8Array` becomes a `Buffer` view, not a
+ * copy). One `process.nextTick` shared by every transport then writes the
+ * held chunks and uncorks, so the rest of a burst reaches the kernel in one
+ * `writev`. Held bytes count in `bufferedAmount`.
  *
  * Memory: an idle connection holds this object and a symbol-keyed property
  * on its socket; the socket's listeners are shared module functions.
  */
 export class SocketTransport implements Transport {
-  #corked = false;
+  /** This tick: nothing written yet, written once (uncorked), or corked for the rest of the tick. */
+  #tick: 'idle' | 'written' | 'corked' = 'idle';
   #sink: TransportSink | undefined;
-  /** Small chunks written this tick, joined and handed to the socket when the tick ends. */
+  /** Small chunks held this tick, joined and handed to the socket when the tick ends. */
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
 
-  static #uncork(transport: SocketTransport): void {
-    transport.#corked = false;
-    transport.#writePending();
-    transport.socket.uncork();
+  /** Transports written this tick; one nextTick for all of them, not one per socket. */
+  static #touched: SocketTransport[] = [];
+
+  static #endTick(): void {
+    const touched = SocketTransport.#touched;
+    SocketTransport.#touched = [];
+    for (const transport of touched) {
+      transport.#writePending();
+      if (transport.#tick === 'corked') transport.socket.uncork();
+      transport.#tick = 'idle';
+    }
   }
 
   constructor(readonly socket: Socket) {
@@ -75,7 +102,7 @@ export class SocketTransport implements Transport {
     return (this.socket as Socket & { encrypted?: boolean }).encrypted === true ? 'tls' : 'tcp';
   }
 
-  /** Bytes queued in Node's stream and not yet handed to the kernel. */
+  /** Bytes queued in Node's stream (or held for this tick) and not yet handed to the kernel. */
   get bufferedAmount(): number {
     return this.socket.writableLength + this.#pendingBytes;
   }
@@ -83,24 +110,31 @@ export class SocketTransport implements Transport {
   write(chunks: readonly Uint8Array[]): boolean {
     const socket = this.socket;
     if (socket.destroyed || !socket.writable) return true; // bytes go nowhere, as after end()
-    if (!this.#corked) {
-      this.#corked = true;
+    const tick = this.#tick;
+    if (tick === 'idle') {
+      const touched = SocketTransport.#touched;
+      if (touched.length === 0) process.nextTick(SocketTransport.#endTick);
+      touched.push(this);
+      if (chunks.length === 1) {
+        this.#tick = 'written';
+        return writeOne(socket, chunks[0]!) && socket.writableLength < socket.writableHighWaterMark;
+      }
+    }
+    if (this.#tick !== 'corked') {
+      // Header and payload, several frames, or a second write this tick: one writev at the end of the tick.
+      this.#tick = 'corked';
       socket.cork();
-      process.nextTick(SocketTransport.#uncork, this);
     }
     for (const chunk of chunks) {
       const length = chunk.length;
       if (length === 0) continue;
       if (length <= SMALL_CHUNK) {
-        // Small frames wait for the end of the tick and go out joined: a stream write each
-        // costs far more than copying a few hundred bytes (many short messages, or sends
-        // made one per microtask as a WebSocketStream pipe does).
         if (this.#pendingBytes + length > RUN_BYTES) this.#writePending();
         this.#pending.push(chunk);
         this.#pendingBytes += length;
       } else {
         this.#writePending();
-        socket.write(chunk);
+        writeOne(socket, chunk);
       }
     }
     return socket.writableLength + this.#pendingBytes < socket.writableHighWaterMark;

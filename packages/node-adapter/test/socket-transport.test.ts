@@ -24,7 +24,41 @@ async function socketPair(): Promise<{ local: Socket; remote: Socket }> {
 }
 
 describe('SocketTransport', () => {
-  it('batches every write of one tick into one cork/uncork; large payloads go as they are, small chunks joined', async () => {
+  it('writes a lone frame at once; a second write in the tick corks, and one shared nextTick uncorks every socket', async () => {
+    const a = await socketPair();
+    const b = await socketPair();
+    const calls: string[] = [];
+    for (const [name, socket] of [['a', a.local], ['b', b.local]] as const) {
+      const cork = socket.cork.bind(socket);
+      const uncork = socket.uncork.bind(socket);
+      const write = socket.write.bind(socket) as (chunk: Uint8Array) => boolean;
+      socket.cork = () => (calls.push(`${name}:cork`), cork());
+      socket.uncork = () => (calls.push(`${name}:uncork`), uncork());
+      (socket as unknown as { write: (chunk: Uint8Array) => boolean }).write = (chunk) => (calls.push(`${name}:write`), write(chunk));
+    }
+    const ta = new SocketTransport(a.local);
+    const tb = new SocketTransport(b.local);
+    const frame = new Uint8Array([0x82, 0x01, 0x07]); // one shared frame, as a topic publish writes it
+    ta.write([frame]);
+    tb.write([frame]);
+    expect(calls).toEqual(['a:write', 'b:write']); // no cork for a lone write
+    ta.write([frame]);
+    expect(calls).toEqual(['a:write', 'b:write', 'a:cork']); // a small chunk waits for the end of the tick
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(calls).toEqual(['a:write', 'b:write', 'a:cork', 'a:write', 'a:uncork']);
+    // The next tick starts afresh.
+    tb.write([frame]);
+    expect(calls.at(-1)).toBe('b:write');
+    let received = 0;
+    a.remote.on('data', (chunk: Buffer) => (received += chunk.length));
+    await new Promise<void>((resolve) => {
+      const check = (): void => (received >= 6 ? resolve() : void setTimeout(check, 5));
+      check();
+    });
+    expect(received).toBe(6);
+  });
+
+  it('after the first write of a tick: one cork/uncork; large payloads go as they are, small chunks joined', async () => {
     const { local, remote } = await socketPair();
     const transport = new SocketTransport(local);
     const calls: string[] = [];
@@ -47,7 +81,9 @@ describe('SocketTransport', () => {
     transport.write([new Uint8Array([0x81, 0x01, 0x62]), new Uint8Array([0x81, 0x01, 0x63])]);
     expect(calls).toEqual(['cork', 'write', 'write']);
     expect(written[0]).toBe(header); // a run of one small chunk is not copied
-    expect(written[1]).toBe(payload); // a large payload is handed over as is, after what came before it
+    // A large payload is handed over as is, after what came before it: a Buffer view of the same memory.
+    expect(written[1]!.buffer).toBe(payload.buffer);
+    expect(written[1]!.byteLength).toBe(payload.byteLength);
     expect(transport.bufferedAmount).toBe(local.writableLength + 9);
     await new Promise((resolve) => process.nextTick(resolve));
     expect(calls).toEqual(['cork', 'write', 'write', 'write', 'uncork']);
@@ -69,15 +105,18 @@ describe('SocketTransport', () => {
     const received: Buffer[] = [];
     remote.on('data', (chunk: Buffer) => received.push(chunk));
     const ended = new Promise((resolve) => remote.once('end', resolve));
-    transport.write([new Uint8Array([1, 2, 3])]);
+    transport.write([new Uint8Array([1, 2, 3])]); // the first write of the tick goes at once
+    transport.write([new Uint8Array([4, 5])]); // the second is held
     transport.end();
     await ended;
-    expect(Array.from(Buffer.concat(received))).toEqual([1, 2, 3]);
+    expect(Array.from(Buffer.concat(received))).toEqual([1, 2, 3, 4, 5]);
     const other = await socketPair();
     const dropped = new SocketTransport(other.local);
     dropped.write([new Uint8Array([4])]);
+    dropped.write([new Uint8Array([5])]);
+    expect(dropped.bufferedAmount).toBe(other.local.writableLength + 1);
     dropped.destroy();
-    expect(dropped.bufferedAmount).toBe(0);
+    expect(dropped.bufferedAmount).toBe(other.local.writableLength);
   });
 
   it('routes socket events to the sink: data, end and errors as receiveEof, drain', async () => {

@@ -409,7 +409,15 @@ export class Session<Data = unknown> extends TypedEmitter<SessionEvents> impleme
       if (error instanceof UsageError) return false; // a fragmented send of its own is in progress
       throw error;
     }
-    this.#scheduleFlush();
+    // Fan-out: one microtask flushes every subscriber of the publishes of
+    // this tick (not one promise per subscriber per publish), and a burst of
+    // publishes still reaches each socket in one transport write.
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      const batch = Session.#publishBatch;
+      if (batch.length === 0) microtask(Session.#flushPublishBatch);
+      batch.push(this);
+    }
     if (this.bufferedAmount > this.#maxBufferedAmount) this.#fail(1008, 'outgoing buffer limit exceeded');
     return true;
   }
@@ -426,6 +434,26 @@ export class Session<Data = unknown> extends TypedEmitter<SessionEvents> impleme
     this.#scheduleFlush();
     if (this.bufferedAmount > this.#maxBufferedAmount) this.#fail(1008, 'outgoing buffer limit exceeded');
     return true;
+  }
+
+  /** Sessions a topic publish wrote to since the last batch flush. */
+  static #publishBatch: Session[] = [];
+
+  static #flushPublishBatch(): void {
+    const batch = Session.#publishBatch;
+    Session.#publishBatch = [];
+    let failure: unknown;
+    let failed = false;
+    for (const session of batch) {
+      session.#flushScheduled = false;
+      // One session's failure must not leave the others unflushed.
+      try {
+        session.#process();
+      } catch (error) {
+        if (!failed) [failed, failure] = [true, error];
+      }
+    }
+    if (failed) throw failure;
   }
 
   /** @internal See {@link failSlowSubscriber}. */
