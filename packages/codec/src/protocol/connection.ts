@@ -166,12 +166,15 @@ export class Connection {
       // RFC 7692 §6: RSV1 only when an extension was negotiated.
       allowedRsv: options.extension !== undefined ? { rsv1: true } : undefined,
       streamDataFrames: true,
+      // The assembler copies every streamed piece: it unmasks while copying.
+      deferStreamUnmask: true,
       hooks: options.hooks,
     });
     this.#assembler = new MessageAssembler({
       maxMessageSize: this.#maxMessageSize,
       utf8: options.utf8 ?? defaultUtf8ValidatorFactory,
       allocate: options.hooks?.allocate,
+      nativeMask: options.hooks?.mask,
     });
   }
 
@@ -244,7 +247,7 @@ export class Connection {
           this.#onAssembled(this.#assembler.frameStart(item.header));
           break;
         case 'frame-data':
-          this.#onAssembled(this.#assembler.frameData(item.data, item.last));
+          this.#onAssembled(this.#assembler.frameData(item.data, item.last, item.maskKey, item.keyOffset));
           break;
         case 'error':
           this.#fail(item.error);

@@ -278,3 +278,32 @@ export function maskInto(
   const tail = head + words * 4;
   maskBytes(src, tail, length, dst, dstOffset + tail, key, keyOffset + tail);
 }
+
+/**
+ * Unmasks `src` into `dst` at `dstOffset` the fastest way available, for a
+ * receiver that owns `src` and will not read it again (it may be left masked
+ * or unmasked). With a native function, or when `src` and the destination
+ * start at the same offset modulo 4, in one pass ({@link maskInto}: unmask
+ * while copying). Otherwise the pure-JS fused loop has to splice misaligned
+ * words and runs at about a third of the speed of unmasking in place and
+ * copying with `set()` (a memcpy), so it does that instead. Measured with
+ * `bench/mask.bench.mjs`.
+ *
+ * @internal
+ */
+export function unmaskInto(
+  src: Uint8Array,
+  dst: Uint8Array,
+  dstOffset: number,
+  key: Uint8Array,
+  keyOffset: number,
+  native: NativeMask | undefined,
+): void {
+  const length = src.length;
+  if (length < WORD_THRESHOLD || (native ?? nativeMask) !== undefined || ((src.byteOffset ^ (dst.byteOffset + dstOffset)) & 3) === 0) {
+    maskInto(src, dst, dstOffset, key, keyOffset, native);
+    return;
+  }
+  mask(src, key, keyOffset, native);
+  dst.set(src, dstOffset);
+}
