@@ -24,22 +24,18 @@ function onDrain(this: TaggedSocket): void {
 /**
  * A codec {@link Transport} over a Node `net.Socket` or `tls.TLSSocket`.
  *
- * Writes made in one tick are batched: the first write corks the socket and
- * a `process.nextTick` uncorks it, so Node hands every frame header and
- * payload of that tick to the kernel in one `writev`. Payloads are written as
- * they are (a `Uint8Array` becomes a `Buffer` view, not a copy).
+ * The session hands over all output of one processing pass in one `write`:
+ * a lone chunk (one small frame: the round-trip case) goes to the kernel at
+ * once, with no deferred work; several chunks (frame headers and payloads)
+ * are corked and uncorked around the call, so Node sends them in one
+ * `writev`. Payloads are written as they are (a `Uint8Array` becomes a
+ * `Buffer` view, not a copy).
  *
  * Memory: an idle connection holds this object and a symbol-keyed property
  * on its socket; the socket's listeners are shared module functions.
  */
 export class SocketTransport implements Transport {
-  #corked = false;
   #sink: TransportSink | undefined;
-
-  static #uncork(transport: SocketTransport): void {
-    transport.#corked = false;
-    transport.socket.uncork();
-  }
 
   constructor(readonly socket: Socket) {
     // Small frames (pongs, close frames, chat messages) must not wait for
@@ -61,14 +57,15 @@ export class SocketTransport implements Transport {
   write(chunks: readonly Uint8Array[]): boolean {
     const socket = this.socket;
     if (socket.destroyed || !socket.writable) return true; // bytes go nowhere, as after end()
-    if (!this.#corked) {
-      this.#corked = true;
-      socket.cork();
-      process.nextTick(SocketTransport.#uncork, this);
-    }
     let ok = true;
-    for (const chunk of chunks) {
-      if (chunk.length > 0) ok = socket.write(chunk);
+    if (chunks.length === 1) {
+      if (chunks[0]!.length > 0) ok = socket.write(chunks[0]!);
+    } else {
+      socket.cork();
+      for (const chunk of chunks) {
+        if (chunk.length > 0) ok = socket.write(chunk);
+      }
+      socket.uncork();
     }
     return ok && socket.writableLength < socket.writableHighWaterMark;
   }

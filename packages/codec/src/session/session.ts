@@ -61,6 +61,24 @@ const microtask = (fn: () => void): void => {
   void Promise.resolve().then(fn);
 };
 
+const runScheduledFlush: unique symbol = Symbol('framewire.runScheduledFlush');
+/** Sessions with output waiting for the shared flush microtask, in the order they asked. */
+let flushQueue: Session[] = [];
+
+function runFlushQueue(): void {
+  const queue = flushQueue;
+  flushQueue = [];
+  // A session that fails here has reported it (its #process guards its
+  // transport); the others still flush.
+  for (const session of queue) {
+    try {
+      session[runScheduledFlush]();
+    } catch (error) {
+      void Promise.reject(error);
+    }
+  }
+}
+
 /**
  * One WebSocket connection bound to one {@link Transport}: the public API
  * every adapter exposes unchanged.
@@ -468,7 +486,8 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
 
   /** Bytes from the transport. Never throws. */
   receive(chunk: Uint8Array): void {
-    this.#guard(() => {
+    // (The body of #guard written out: no closure per chunk on the hot path.)
+    try {
       this.#start();
       this.#bytesReceived += chunk.length;
       if (this.#closeInfo !== undefined && this.#connection.state === 'closed') return;
@@ -476,7 +495,9 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
       if (this.#wire !== 'open' && this.#discardAfterEnd(chunk.length)) return;
       this.#connection.receive(chunk);
       this.#process();
-    });
+    } catch (error) {
+      this.#guardFailed(error);
+    }
   }
 
   /**
@@ -532,13 +553,17 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
     try {
       work();
     } catch (error) {
-      this.#work = 'idle';
-      this.#emitError(error instanceof Error ? error : new Error(String(error)));
-      if (this.#closeInfo === undefined) {
-        this.#ending = 'terminated';
-        this.#destroyTransport();
-        this.#finish({ code: 1006, reason: '', wasClean: false });
-      }
+      this.#guardFailed(error);
+    }
+  }
+
+  #guardFailed(error: unknown): void {
+    this.#work = 'idle';
+    this.#emitError(error instanceof Error ? error : new Error(String(error)));
+    if (this.#closeInfo === undefined) {
+      this.#ending = 'terminated';
+      this.#destroyTransport();
+      this.#finish({ code: 1006, reason: '', wasClean: false });
     }
   }
 
@@ -612,12 +637,21 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   }
 
   #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
+    // Inside a processing pass the output is written when the pass ends
+    // (a message listener answering is the round-trip fast path).
+    if (this.#flushScheduled || this.#work !== 'idle') return;
     this.#flushScheduled = true;
-    microtask(() => {
-      this.#flushScheduled = false;
-      this.#process();
-    });
+    // One shared microtask for every session with output (the codec may
+    // use no runtime global such as queueMicrotask): no closure and no
+    // promise per send.
+    flushQueue.push(this);
+    if (flushQueue.length === 1) void Promise.resolve().then(runFlushQueue);
+  }
+
+  /** @internal Called by {@link runFlushQueue}. */
+  [runScheduledFlush](): void {
+    this.#flushScheduled = false;
+    this.#process();
   }
 
   /** Read every connection event, write the output in one call, re-arm the timer. */
@@ -715,9 +749,27 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   }
 
   #dispatch(data: SessionMessage, isBinary: boolean, size: number): void {
+    // One listener (the usual case) is called directly: no argument array
+    // and no result closure per message.
+    const single = this.singleListener('message');
+    if (single !== undefined) {
+      let result: unknown;
+      try {
+        result = single(data, isBinary);
+      } catch (error) {
+        this.reportListenerError(error, 'message');
+        return;
+      }
+      if (isThenable(result)) this.#track(result, size);
+      return;
+    }
     this.emit('message', [data, isBinary], (result) => {
-      if (isThenable(result)) this.#inboxNow().track(result, size, (error) => this.reportListenerError(error, 'message'));
+      if (isThenable(result)) this.#track(result, size);
     });
+  }
+
+  #track(result: PromiseLike<unknown>, size: number): void {
+    this.#inboxNow().track(result, size, (error) => this.reportListenerError(error, 'message'));
   }
 
   /** Hand held messages to listeners that were added after they arrived. */
