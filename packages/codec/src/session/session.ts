@@ -300,23 +300,31 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
    * Send a message. A string is sent as text, bytes as binary; `binary`
    * overrides (a string is then sent as its UTF-8 bytes, bytes as text must be
    * valid UTF-8). `fin: false` sends a fragment; continue the message with
-   * more `send` calls of the same type. The bytes are not copied: do not
+   * more `send` calls of the same type. `compress: false` sends this message
+   * without permessage-deflate even when it was negotiated (data already
+   * compressed, or latency that matters more than bytes); by default the
+   * extension compresses messages from its threshold up (1,024 B unless
+   * configured). The bytes are not copied: do not
    * change them until the session has written them (`drained()`).
    *
    * @returns `false` when {@link Session.bufferedAmount} reached `highWaterMark`:
    *   wait for `drained()` or `drain` before sending more. Nothing is dropped.
    * @throws UsageError once the connection is closing or closed.
    */
-  send(data: string | Uint8Array | ArrayBuffer | ArrayBufferView, options: { binary?: boolean; fin?: boolean } = {}): boolean {
+  send(
+    data: string | Uint8Array | ArrayBuffer | ArrayBufferView,
+    options: { binary?: boolean; fin?: boolean; compress?: boolean } = {},
+  ): boolean {
     this.#assertOpen();
     const fin = options.fin ?? true;
+    const compress = options.compress ?? true;
     if (typeof data === 'string') {
-      if (options.binary === true) this.#connection.sendBinary(textEncoder.encode(data), fin);
-      else this.#connection.sendText(data, fin);
+      if (options.binary === true) this.#connection.sendBinary(textEncoder.encode(data), fin, compress);
+      else this.#connection.sendText(data, fin, compress);
     } else {
       const bytes = toBytes(data);
-      if (options.binary === false) this.#connection.sendText(bytes, fin);
-      else this.#connection.sendBinary(bytes, fin);
+      if (options.binary === false) this.#connection.sendText(bytes, fin, compress);
+      else this.#connection.sendBinary(bytes, fin, compress);
     }
     this.#scheduleFlush();
     const amount = this.bufferedAmount;
