@@ -645,9 +645,10 @@ export class Session extends TypedEmitter<SessionEvents> implements TransportSin
   }
 
   #scheduleFlush(): void {
-    // Inside a processing pass the output is written when the pass ends
-    // (a message listener answering is the round-trip fast path).
-    if (this.#flushScheduled || this.#work !== 'idle') return;
+    // (Even inside a processing pass, which flushes when it ends: work done
+    // after that flush, such as ending the transport once a close frame is
+    // out, needs the later pass. Found by the Deno backpressure scenario.)
+    if (this.#flushScheduled) return;
     this.#flushScheduled = true;
     // One shared microtask for every session with output (the codec may
     // use no runtime global such as queueMicrotask): no closure and no
