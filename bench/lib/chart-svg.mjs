@@ -3,6 +3,16 @@
 // grey when not measured; (2) every server's CPU per message and idle memory
 // relative to ws + bufferutil / ws, so the peers' spread is visible too.
 import { ECHO_CASES } from './cases.mjs';
+
+/** Short panel titles of the echo cases. */
+const CHART_TITLES = {
+  seq32: 'sequential 32 B',
+  pipe16: '64 in flight, 16 B',
+  pipe64k: '64 in flight, 64 KiB',
+  conns100: '100 conns, 16 B',
+  pipe1m: '4 in flight, 1 MiB',
+  text16k: '16 in flight, 16 KiB text',
+};
 import { echoMedian, memoryMedian } from './targets.mjs';
 
 const WIDTH = 920;
@@ -68,7 +78,7 @@ function peersPanel(parts, results, top) {
   const running = results.servers.filter((server) => server.status === 'running' && server.key !== 'ws-bu');
   const columns = [
     ...ECHO_CASES.map((testCase) => ({
-      title: testCase.key === 'seq32' ? 'sequential 32 B' : testCase.key === 'pipe16' ? '64 in flight, 16 B' : testCase.key === 'pipe64k' ? '64 in flight, 64 KiB' : '100 conns, 16 B',
+      title: CHART_TITLES[testCase.key] ?? testCase.key,
       value: (key) => {
         const fw = echoMedian(results, testCase.key, key, 'cpuUsPerMessage');
         const base = echoMedian(results, testCase.key, 'ws-bu', 'cpuUsPerMessage');

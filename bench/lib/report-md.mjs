@@ -178,7 +178,7 @@ export function renderMarkdown(results) {
   const sections = [
     header.join('\n'),
     targetsSection(results),
-    ['## Echo over loopback (binary messages, no compression)', ...ECHO_CASES.map((testCase) => echoTable(results, testCase))].join('\n\n'),
+    ['## Echo over loopback (no compression; binary messages unless the case says text)', ...ECHO_CASES.map((testCase) => echoTable(results, testCase))].join('\n\n'),
     memorySection(results),
     deflateSection(results),
     codecSection(results),

@@ -68,18 +68,30 @@ function definitions() {
     const worst = chosen.reduce((a, b) => (b.ratio < a.ratio ? b : a));
     return { value: worst.ratio, where: `worst at ${worst.size >= 1024 ? `${worst.size / 1024} KiB` : `${worst.size} B`}` };
   };
+  const hookedRatio = (rows, op, size, masked) => {
+    const row = rows.find((r) => r.op === op && r.size === size && r.peer === 'ws+bufferutil' && r.hooks === true && (masked === undefined || r.masked === masked));
+    return row === undefined || !Number.isFinite(row.ratio) ? undefined : row.ratio;
+  };
+  const wireBytes = (r, fw, peer) =>
+    ratio(echoMedian(r, 'deflate-on', fw, 'wireBytesPerMessage'), echoMedian(r, 'deflate-on', peer, 'wireBytesPerMessage'));
+  // Issue 21's table. Node figures are compared with ws + bufferutil as the
+  // Node adapter runs (it installs bufferutil's mask when present).
   return [
     codec('decode vs ws (no bufferutil), every size', 'ge', 2, (rows) => codecRatio(rows, 'decode', 'ws', undefined)),
     codec('decode vs ws + bufferutil, 16 B and 1 KiB', 'ge', 1, (rows) => codecRatio(rows, 'decode', 'ws+bufferutil', [16, 1024])),
-    codec('encode masked frames/s vs ws + bufferutil, every size', 'ge', 1, (rows) => codecRatio(rows, 'encode', 'ws+bufferutil', undefined, true)),
-    // ws+bufferutil masks natively; so does the Node adapter once it finds
-    // bufferutil. Sizes with a hooked row use it, the others pure TypeScript.
+    codec('decode 1 KiB vs ws + bufferutil, with the native mask hook', 'ge', 1.3, (rows) => hookedRatio(rows, 'decode', 1024)),
+    codec('decode 16 KiB vs ws + bufferutil, with the Node adapter hooks', 'ge', 1.2, (rows) => hookedRatio(rows, 'decode', 16384)),
+    codec('decode 64 KiB vs ws + bufferutil, with the Node adapter hooks', 'ge', 1.2, (rows) => hookedRatio(rows, 'decode', 65536)),
+    codec('encode masked 64 KiB vs ws + bufferutil, with the Node adapter hooks', 'ge', 1.0, (rows) => hookedRatio(rows, 'encode', 65536, true)),
     codec('encode masked vs ws + bufferutil, every size, with the Node adapter hooks', 'ge', 1, (rows) =>
       codecRatio(asNodeAdapterRuns(rows), 'encode', 'ws+bufferutil', undefined, true),
     ),
+    cpu('Node', 'fw-node', 'ws-bu', 'ws + bufferutil', 'seq32', '32 B one in flight', 0.8),
     cpu('Node', 'fw-node', 'ws-bu', 'ws + bufferutil', 'pipe16', '16 B pipelined', 0.4),
     cpu('Node', 'fw-node', 'ws-bu', 'ws + bufferutil', 'conns100', '100 conns', 0.4),
-    cpu('Node', 'fw-node', 'ws-bu', 'ws + bufferutil', 'pipe64k', '64 KiB pipelined', 1.0),
+    cpu('Node', 'fw-node', 'ws-bu', 'ws + bufferutil', 'text16k', '16 KiB text', 0.9),
+    cpu('Node', 'fw-node', 'ws-bu', 'ws + bufferutil', 'pipe64k', '64 KiB pipelined', 0.9),
+    cpu('Node', 'fw-node', 'ws-bu', 'ws + bufferutil', 'pipe1m', '1 MiB', 0.9),
     mem('Node', 'fw-node', 'ws', 'ws', 0.8),
     {
       group: 'Node',
@@ -89,13 +101,21 @@ function definitions() {
       threshold: 1.5,
       measure: (r) => ratio(echoMedian(r, 'deflate-on', 'fw-node', RATE), echoMedian(r, 'deflate-on', 'ws-bu', RATE)),
     },
+    {
+      group: 'Node',
+      label: 'compressed reply bytes/msg vs ws + bufferutil (equal size is ≤ 1.1)',
+      fw: 'fw-node',
+      compare: 'le',
+      threshold: 1.1,
+      measure: (r) => wireBytes(r, 'fw-node', 'ws-bu'),
+    },
     cpu('Bun', 'fw-bun', 'bun-serve', 'Bun.serve', 'pipe16', '16 B pipelined', 4),
     cpu('Bun', 'fw-bun', 'bun-serve', 'Bun.serve', 'conns100', '100 conns', 4),
-    cpu('Bun', 'fw-bun', 'bun-serve', 'Bun.serve', 'pipe64k', '64 KiB pipelined', 1.3),
-    mem('Bun', 'fw-bun', 'bun-serve', 'Bun.serve', 2),
+    cpu('Bun', 'fw-bun', 'bun-serve', 'Bun.serve', 'pipe64k', '64 KiB pipelined', 1.1),
+    mem('Bun', 'fw-bun', 'bun-serve', 'Bun.serve', 2.5),
     cpu('Deno', 'fw-deno', 'deno-serve', 'Deno.serve', 'pipe16', '16 B pipelined', 0.5),
     cpu('Deno', 'fw-deno', 'deno-serve', 'Deno.serve', 'conns100', '100 conns', 0.8),
-    cpu('Deno', 'fw-deno', 'deno-serve', 'Deno.serve', 'pipe64k', '64 KiB pipelined', 1.2),
+    cpu('Deno', 'fw-deno', 'deno-serve', 'Deno.serve', 'pipe64k', '64 KiB pipelined', 1.0),
     mem('Deno', 'fw-deno', 'deno-serve', 'Deno.serve', 0.5),
   ];
 }

@@ -105,6 +105,7 @@ async function child() {
   const SIZES = [
     ['16 B', 16],
     ['1 KiB', 1024],
+    ['16 KiB', 16 * 1024],
     ['64 KiB', 64 * 1024],
     ['1 MiB', 1024 * 1024],
   ];
@@ -149,7 +150,7 @@ async function child() {
     };
     const [fw, wsRate] = compare(fwPass, wsPass, fresh, size * count, caseTime);
     cases.push({ name: `decode masked ${label}`, op: 'decode', size, masked: true, fw, ws: wsRate });
-    if (wsNative && size >= 64 * 1024) {
+    if (wsNative && size >= 1024) {
       const [fwN, wsN] = withNodeHooks(() => compare(fwPass, wsPass, fresh, size * count, caseTime));
       cases.push({ name: `decode masked ${label} (Node adapter hooks)`, op: 'decode', size, masked: true, variant: true, hooks: true, fw: fwN, ws: wsN });
     }
@@ -186,7 +187,7 @@ async function child() {
         const [fw2, ws2] = compare(single ? pairPass : onePass, wsPass, () => undefined, size * reps, caseTime);
         cases.push({ name: `${name} (${single ? 'header + payload' : 'one buffer'})`, variant: true, fw: fw2, ws: ws2 });
       }
-      if (masked && wsNative && size >= 64 * 1024) {
+      if (masked && wsNative && size >= 1024) {
         const [fwN, wsN] = withNodeHooks(() => compare(mainPass, wsPass, () => undefined, size * reps, caseTime));
         cases.push({ name: `${name} (Node adapter hooks)`, op: 'encode', size, masked, variant: true, hooks: true, fw: fwN, ws: wsN });
       }

@@ -138,7 +138,7 @@ describe('setNativeMask (an optional accelerator such as bufferutil)', () => {
     }
   }
 
-  it('is used for long payloads only, with the key rotated to the key offset', () => {
+  it('is used for long payloads only (from 256 B copying, 4 KiB in place), with the key rotated to the key offset', () => {
     const calls: { length: number; key: number[] }[] = [];
     const spy: NativeMask = (source, key, output, offset, length) => {
       calls.push({ length, key: [...key] });
@@ -147,15 +147,34 @@ describe('setNativeMask (an optional accelerator such as bufferutil)', () => {
     const key = new Uint8Array([1, 2, 3, 4]);
     withNative(spy, () => {
       mask(new Uint8Array(100), key); // short: stays in JS
-      mask(new Uint8Array(300), key, 1);
+      mask(new Uint8Array(4095), key); // in place below 4 KiB: the JS loop is faster
+      mask(new Uint8Array(4096), key, 1);
+      maskInto(new Uint8Array(255), new Uint8Array(260), 4, key, 6); // copying below 256 B: JS
       maskInto(new Uint8Array(256), new Uint8Array(260), 4, key, 6);
     });
     expect(calls).toEqual([
-      { length: 300, key: [2, 3, 4, 1] },
+      { length: 4096, key: [2, 3, 4, 1] },
       { length: 256, key: [3, 4, 1, 2] },
     ]);
-    mask(new Uint8Array(300), key); // unplugged again
+    mask(new Uint8Array(5000), key); // unplugged again
     expect(calls.length).toBe(2);
+  });
+
+  it('gives the byte-by-byte result with bufferutil plugged in around the 4 KiB in-place threshold', () => {
+    const bufferUtil = createRequire(import.meta.url)('bufferutil') as { mask: NativeMask };
+    const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
+    withNative(bufferUtil.mask, () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 4000, max: 4200 }), fc.integer(), fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.nat(7), fc.nat(3), (n, salt, key, keyOffset, align) => {
+          const data = new Uint8Array(n);
+          for (let i = 0; i < n; i++) data[i] = (i * 7 + salt) & 0xff;
+          const view = placed(data, align);
+          mask(view, key, keyOffset);
+          expect(same(view, referenceMask(data, key, keyOffset))).toBe(true);
+        }),
+        { ...params, numRuns: Math.min(params.numRuns, 300) },
+      );
+    });
   });
 
   it('gives the byte-by-byte result with bufferutil plugged in', () => {

@@ -215,3 +215,123 @@ describe('fragmented compressed messages', () => {
     );
   });
 });
+
+describe('per-message compress switch (send(data, { compress: false }))', () => {
+  for (const [name, engine] of Object.entries(engines)) {
+    it(`compress: false sends a message above the threshold plain, in order behind compressed ones (${name})`, async () => {
+      const conn = server(createDeflateExtension({ role: 'server', params: DEFAULT_PARAMS, compressor: engine(), threshold: 16 }));
+      const a = jsonLike(1, 4000);
+      const b = jsonLike(2, 4000);
+      const c = jsonLike(3, 4000);
+      conn.sendBinary(a); // compressed (async with node:zlib: b must wait behind it)
+      conn.sendBinary(b, true, false);
+      conn.sendText(new TextDecoder().decode(c), true, false);
+      conn.sendBinary(a);
+      const frames = (await framesOut(conn)).filter((f) => f.opcode < 0x8);
+      expect(frames.map((f) => [f.opcode, f.rsv1])).toEqual([
+        [0x2, true],
+        [0x2, false],
+        [0x1, false],
+        [0x2, true],
+      ]);
+      expect(frames[1]!.payload).toEqual(b);
+      expect(frames[2]!.payload).toEqual(c);
+      conn.close();
+    });
+  }
+
+  it('property: any mix of compress on/off round-trips through a peer, in order, RSV1 exactly where compression was allowed', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 3000 }), fc.boolean(), fc.boolean()), { minLength: 1, maxLength: 8 }),
+        async (sends) => {
+          const threshold = 1024;
+          const conn = server(createDeflateExtension({ role: 'server', params: DEFAULT_PARAMS, compressor: pakoCompressor(), threshold }));
+          const sent = sends.map(([size, binary, compress], i) => ({ bytes: jsonLike(i + 1, size), binary, compress }));
+          for (const m of sent) {
+            if (m.binary) conn.sendBinary(m.bytes, true, m.compress);
+            else conn.sendText(m.bytes, true, m.compress);
+          }
+          const frames = (await framesOut(conn)).filter((f) => f.opcode < 0x8);
+          expect(frames).toHaveLength(sent.length);
+          const peer = createDeflateExtension({ role: 'client', params: DEFAULT_PARAMS, compressor: pakoCompressor() });
+          for (let i = 0; i < sent.length; i++) {
+            const m = sent[i]!;
+            const f = frames[i]!;
+            expect(f.opcode).toBe(m.binary ? 0x2 : 0x1);
+            expect(f.rsv1).toBe(m.compress && m.bytes.length >= threshold);
+            expect(f.rsv1 ? await peer.decode([f.payload], 1 << 20) : f.payload).toEqual(m.bytes);
+          }
+          peer.dispose();
+          conn.close();
+        },
+      ),
+      { seed: Number(process.env.FW_FUZZ_SEED ?? 42), numRuns: Math.min(fuzzRuns(100), 2000) },
+    );
+  });
+});
+
+describe('compressed text is validated as it inflates (fail fast)', () => {
+  /** The real engine, with a count of the output bytes its inflater produced. */
+  function counting(engine: () => Compressor): { compressor: Compressor; produced: () => number } {
+    const inner = engine();
+    let produced = 0;
+    return {
+      produced: () => produced,
+      compressor: {
+        name: inner.name,
+        createDeflater: (o) => inner.createDeflater(o),
+        createInflater: (o) => {
+          const inflater = inner.createInflater(o);
+          return {
+            inflate: (input, max, onOutput) =>
+              inflater.inflate(input, max, (chunk) => {
+                produced += chunk.length;
+                return onOutput === undefined ? true : onOutput(chunk);
+              }),
+            reset: () => inflater.reset(),
+            dispose: () => inflater.dispose(),
+          };
+        },
+      },
+    };
+  }
+
+  async function compressedTextFrame(text: Uint8Array): Promise<Uint8Array> {
+    const sender = createDeflateExtension({ role: 'client', params: DEFAULT_PARAMS, compressor: pakoCompressor(), threshold: 0 });
+    const compressed = await sender.encode(text);
+    sender.dispose();
+    return clientFrame(0x1, compressed!, { rsv1: true });
+  }
+
+  for (const [name, engine] of Object.entries(engines)) {
+    it(`closes 1007 after the first inflated chunk when it is not UTF-8, not after the whole message (${name})`, async () => {
+      const size = 8 * 1024 * 1024;
+      const text = new Uint8Array(size).fill(0x61);
+      text[10] = 0xc0; // an overlong lead byte: never valid
+      const frame = await compressedTextFrame(text);
+      const { compressor, produced } = counting(engine);
+      const conn = server(createDeflateExtension({ role: 'server', params: DEFAULT_PARAMS, compressor, threshold: 0 }), 16 * 1024 * 1024);
+      conn.receive(frame);
+      const got = await events(conn);
+      const error = got.find((e) => e.type === 'error');
+      expect(error?.type === 'error' ? [error.error.code, error.error.closeCode] : undefined).toEqual(['FW_ERR_INVALID_UTF8', 1007]);
+      expect(produced()).toBeGreaterThan(0);
+      expect(produced()).toBeLessThan(size / 16); // stopped within the first chunks
+      expect(conn.state).not.toBe('open');
+    });
+
+    it(`a compressed text ending inside a UTF-8 sequence closes 1007; valid text split anywhere decodes (${name})`, async () => {
+      const euro = new TextEncoder().encode('€'.repeat(30_000)); // 3-byte sequences across every output chunk boundary
+      const ok = server(createDeflateExtension({ role: 'server', params: DEFAULT_PARAMS, compressor: engine(), threshold: 0 }), 1 << 20);
+      ok.receive(await compressedTextFrame(euro));
+      expect(await events(ok)).toEqual([{ type: 'text', data: '€'.repeat(30_000) }]);
+      const cut = euro.subarray(0, euro.length - 1);
+      const bad = server(createDeflateExtension({ role: 'server', params: DEFAULT_PARAMS, compressor: engine(), threshold: 0 }), 1 << 20);
+      bad.receive(await compressedTextFrame(cut));
+      const got = await events(bad);
+      const error = got.find((e) => e.type === 'error');
+      expect(error?.type === 'error' ? error.error.closeCode : undefined).toBe(1007);
+    });
+  }
+});

@@ -29,7 +29,7 @@ function findNativeMask(): NativeMask | undefined {
 const nativeMask = findNativeMask();
 
 /**
- * What every connection of this adapter gets: frames of 256 B and more
+ * What every connection of this adapter gets: frames long enough (from 256 B when copied, 4 KiB in place)
  * (un)masked at native speed when `bufferutil` is installed, and large
  * buffers the codec fills completely allocated without a zero-fill
  * (`Buffer.allocUnsafeSlow`: each its own exactly-sized `ArrayBuffer`).

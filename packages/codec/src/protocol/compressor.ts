@@ -53,7 +53,9 @@ export type InflateFailure =
   /** Output would pass the byte budget; inflation stopped at the budget. */
   | { readonly kind: 'too-big' }
   /** The input is not valid DEFLATE data. */
-  | { readonly kind: 'corrupt'; readonly message: string };
+  | { readonly kind: 'corrupt'; readonly message: string }
+  /** `onOutput` refused a piece of output (invalid UTF-8 in a text message); inflation stopped there. */
+  | { readonly kind: 'rejected' };
 
 /** Output of {@link Inflater.inflate}: the inflated chunks, or why it stopped. */
 export type InflateResult =
@@ -71,9 +73,17 @@ export interface Inflater {
    * plus one bounded working chunk: as soon as the output passes
    * `maxOutput` it stops and returns `{ ok: false, kind: 'too-big' }`.
    * `streamEnd` is true when a block with BFINAL ended the DEFLATE stream
-   * (the caller then resets before the next message).
+   * (the caller then resets before the next message). `onOutput`, when
+   * given, sees each output chunk in order as it is produced; when it
+   * returns `false` inflation stops at once with `{ ok: false, kind:
+   * 'rejected' }` (fail fast: a text message whose first bytes are not
+   * UTF-8 is not inflated any further).
    */
-  inflate(input: readonly Uint8Array[], maxOutput: number): InflateResult | Promise<InflateResult>;
+  inflate(
+    input: readonly Uint8Array[],
+    maxOutput: number,
+    onOutput?: (chunk: Uint8Array) => boolean,
+  ): InflateResult | Promise<InflateResult>;
   /** Forgets the window. */
   reset(): void | Promise<void>;
   /** Releases native memory. No call is made afterwards. */

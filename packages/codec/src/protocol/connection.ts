@@ -153,7 +153,7 @@ export class Connection {
             decodeFailed: (error, slot) => this.#fail(error, slot),
             encodeFailed: (error) => this.#fail(error),
             settled: () => this.#maybeDispose(),
-          });
+          }, options.utf8);
     this.#tracksTime = this.#heartbeat !== undefined || this.#idleTimeout !== undefined;
     if (this.#tracksTime) {
       const now = this.#now();
@@ -166,12 +166,15 @@ export class Connection {
       // RFC 7692 §6: RSV1 only when an extension was negotiated.
       allowedRsv: options.extension !== undefined ? { rsv1: true } : undefined,
       streamDataFrames: true,
+      // The assembler copies every streamed piece: it unmasks while copying.
+      deferStreamUnmask: true,
       hooks: options.hooks,
     });
     this.#assembler = new MessageAssembler({
       maxMessageSize: this.#maxMessageSize,
       utf8: options.utf8 ?? defaultUtf8ValidatorFactory,
       allocate: options.hooks?.allocate,
+      nativeMask: options.hooks?.mask,
     });
   }
 
@@ -244,7 +247,7 @@ export class Connection {
           this.#onAssembled(this.#assembler.frameStart(item.header));
           break;
         case 'frame-data':
-          this.#onAssembled(this.#assembler.frameData(item.data, item.last));
+          this.#onAssembled(this.#assembler.frameData(item.data, item.last, item.maskKey, item.keyOffset));
           break;
         case 'error':
           this.#fail(item.error);
@@ -307,11 +310,14 @@ export class Connection {
    * Sends a text message (RFC 6455 §5.6). `fin: false` starts or continues a
    * fragmented message; the call with `fin: true` (default) ends it. Bytes are
    * taken as already valid UTF-8 and are not copied: do not modify them until
-   * taken from the output.
+   * taken from the output. `compress: false` sends a whole message without
+   * permessage-deflate even when it was negotiated (already compressed data,
+   * or latency that matters more than bytes); the default lets the
+   * extension decide (its size threshold).
    *
    * @throws {UsageError} `FW_ERR_CLOSED` after our close frame; `FW_ERR_INVALID_STATE` when a binary fragmented message is in progress.
    */
-  sendText(data: string | Uint8Array, fin = true): void {
+  sendText(data: string | Uint8Array, fin = true, compress = true): void {
     if (typeof data === 'string' && data.length <= SCRATCH_STRING_LIMIT) {
       // TextEncoder.encode allocates and is slow for short strings;
       // encodeInto a reused scratch buffer is several times faster, and a
@@ -322,15 +328,15 @@ export class Connection {
       if (written < 0) written = textEncoder.encodeInto(data, scratch).written;
       const direct = written <= SINGLE_BUFFER_FRAME_LIMIT && this.#queue === undefined;
       // (A view on the ArrayBuffer: half the cost of scratch.subarray().)
-      this.#sendData(Opcode.Text, direct ? new Uint8Array(scratch.buffer, 0, written) : scratch.slice(0, written), fin);
+      this.#sendData(Opcode.Text, direct ? new Uint8Array(scratch.buffer, 0, written) : scratch.slice(0, written), fin, compress);
       return;
     }
-    this.#sendData(Opcode.Text, asBytes(data), fin);
+    this.#sendData(Opcode.Text, asBytes(data), fin, compress);
   }
 
-  /** Sends a binary message; see {@link Connection.sendText} for `fin`. */
-  sendBinary(data: Uint8Array, fin = true): void {
-    this.#sendData(Opcode.Binary, data, fin);
+  /** Sends a binary message; see {@link Connection.sendText} for `fin` and `compress`. */
+  sendBinary(data: Uint8Array, fin = true, compress = true): void {
+    this.#sendData(Opcode.Binary, data, fin, compress);
   }
 
   /**
@@ -677,7 +683,7 @@ export class Connection {
     }
   }
 
-  #sendData(opcode: number, payload: Uint8Array, fin: boolean): void {
+  #sendData(opcode: number, payload: Uint8Array, fin: boolean, compress: boolean): void {
     this.#assertCanSend();
     let frameOpcode = opcode;
     if (this.#sendingOpcode !== 0) {
@@ -689,13 +695,16 @@ export class Connection {
     const whole = fin && frameOpcode !== Opcode.Continuation;
     this.#sendingOpcode = fin ? 0 : opcode;
     this.#markTraffic();
-    // Our extension works on whole messages; fragments go uncompressed.
+    // Our extension works on whole messages; fragments, and messages the
+    // caller asked not to compress, go uncompressed (behind any message
+    // still on the extension, to keep the order).
     const queue = this.#queue;
-    if (queue === undefined || (!whole && !queue.sending)) {
+    const encode = whole && compress;
+    if (queue === undefined || (!encode && !queue.sending)) {
       this.#writeFrame(frameOpcode, payload, fin, false);
       return;
     }
-    queue.send(frameOpcode, payload, fin, whole);
+    queue.send(frameOpcode, payload, fin, encode);
   }
 
   #sendControl(opcode: number, payload: Uint8Array): void {

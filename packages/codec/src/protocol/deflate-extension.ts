@@ -128,6 +128,9 @@ export function createDeflateExtension(options: DeflateExtensionOptions): Messag
       if (result.kind === 'too-big') {
         throw new ProtocolError('FW_ERR_MESSAGE_TOO_BIG', 1009, 'inflated message exceeds the maximum message size');
       }
+      if (result.kind === 'rejected') {
+        throw new ProtocolError('FW_ERR_INVALID_UTF8', 1007, 'text message is not valid UTF-8');
+      }
       throw new ProtocolError('FW_ERR_DECOMPRESSION', 1007, `invalid compressed data: ${result.message}`);
     }
     const message = result.length === 0 ? new Uint8Array(0) : concatBytes(result.chunks);
@@ -154,11 +157,11 @@ export function createDeflateExtension(options: DeflateExtensionOptions): Messag
       return isPromise(chunks) ? chunks.then(finishEncode) : finishEncode(chunks);
     },
 
-    decode(fragments, maxSize) {
+    decode(fragments, maxSize, onOutput) {
       if (disposed) throw new Error('permessage-deflate: decode after dispose');
       const active = (inflater ??= compressor.createInflater({ windowBits: peerWindowBits }));
-      // RFC 7692 §7.2.2: append 00 00 ff ff, then inflate.
-      const result = active.inflate([...fragments, TRAILER], maxSize);
+      // RFC 7692 §7.2.2: append 00 00 ff ff, then inflate (text checked as it comes out).
+      const result = active.inflate([...fragments, TRAILER], maxSize, onOutput);
       return isPromise(result) ? result.then((r) => finishDecode(r, active)) : finishDecode(result, active);
     },
 

@@ -109,7 +109,7 @@ class PakoInflater implements Inflater {
     if (status !== Z_OK) throw new RangeError(`pako inflateInit2 failed (${status})`);
   }
 
-  inflate(input: readonly Uint8Array[], maxOutput: number): InflateResult {
+  inflate(input: readonly Uint8Array[], maxOutput: number, onOutput?: (chunk: Uint8Array) => boolean): InflateResult {
     if (this.#disposed) throw new Error('inflater disposed');
     const strm = this.#strm;
     const chunks: Uint8Array[] = [];
@@ -144,7 +144,12 @@ class PakoInflater implements Inflater {
             strm.input = EMPTY;
             return { ok: false, kind: 'too-big' };
           }
-          chunks.push(produced === size ? out : out.slice(0, produced));
+          const piece = produced === size ? out : out.slice(0, produced);
+          if (onOutput !== undefined && !onOutput(piece)) {
+            strm.input = EMPTY;
+            return { ok: false, kind: 'rejected' };
+          }
+          chunks.push(piece);
         }
         if (status === Z_STREAM_END) {
           streamEnd = true;

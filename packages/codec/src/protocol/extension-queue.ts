@@ -13,8 +13,46 @@ import { ProtocolError } from './errors.js';
 import { binaryEvent, textEvent, type ConnectionEvent } from './events.js';
 import { isPromise, type MessageExtension } from './extension.js';
 import type { CompressedMessage } from './message-assembler.js';
+import { defaultUtf8ValidatorFactory, type Utf8Validator, type Utf8ValidatorFactory } from './utf8.js';
 
 const fatalDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const lenientDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/**
+ * Validates a text message's UTF-8 as the extension decodes it (fail fast:
+ * RFC 6455 §8.1, STYLE.md lesson 7), and remembers how much it saw so the
+ * whole result need not be validated again.
+ */
+class TextCheck {
+  readonly #validator: Utf8Validator;
+  checked = 0;
+  failed = false;
+  readonly onOutput = (chunk: Uint8Array): boolean => {
+    if (this.failed) return false;
+    if (!this.#validator.update(chunk)) {
+      this.failed = true;
+      return false;
+    }
+    this.checked += chunk.length;
+    return true;
+  };
+
+  constructor(validator: Utf8Validator) {
+    this.#validator = validator;
+  }
+
+  /** True when every byte of `result` went through `onOutput` and the message ends on a character boundary. */
+  coversValid(result: Uint8Array): boolean | undefined {
+    if (this.failed) {
+      this.#validator.finish();
+      return false;
+    }
+    const complete = this.#validator.finish();
+    // An extension that ignored onOutput (or fed it something else): unknown.
+    if (this.checked !== result.length) return undefined;
+    return complete;
+  }
+}
 
 /** An event whose value the extension is still computing; it holds its place in the event order. */
 export class PendingSlot {
@@ -27,6 +65,8 @@ export class PendingSlot {
 interface DecodeJob {
   readonly slot: PendingSlot;
   readonly message: CompressedMessage;
+  /** Text messages: UTF-8 checked while the extension decodes. */
+  check?: TextCheck | undefined;
 }
 
 /** An outgoing frame held back behind a message that awaits `extension.encode`. */
@@ -78,10 +118,13 @@ export class ExtensionQueue {
   #resolvePending: (() => void) | undefined;
   #disposed = false;
 
-  constructor(extension: MessageExtension, maxMessageSize: number, host: ExtensionQueueHost) {
+  readonly #utf8: Utf8ValidatorFactory;
+
+  constructor(extension: MessageExtension, maxMessageSize: number, host: ExtensionQueueHost, utf8?: Utf8ValidatorFactory) {
     this.#extension = extension;
     this.#maxMessageSize = maxMessageSize;
     this.#host = host;
+    this.#utf8 = utf8 ?? defaultUtf8ValidatorFactory;
   }
 
   /** Payload bytes of frames waiting behind an encode. */
@@ -121,7 +164,8 @@ export class ExtensionQueue {
       const job = this.#decodeJobs[0]!;
       let result: Uint8Array | Promise<Uint8Array>;
       try {
-        result = this.#extension.decode(job.message.fragments, this.#maxMessageSize);
+        if (!job.message.binary) job.check = new TextCheck(this.#utf8());
+        result = this.#extension.decode(job.message.fragments, this.#maxMessageSize, job.check?.onOutput);
       } catch (error) {
         this.#decodeJobs.shift();
         this.#settleDecode(job, extensionFailure(error, false));
@@ -160,10 +204,15 @@ export class ExtensionQueue {
       event = new ProtocolError('FW_ERR_MESSAGE_TOO_BIG', CloseCode.MessageTooBig, 'decompressed message too big');
     } else if (job.message.binary) event = binaryEvent(result);
     else {
-      try {
-        event = textEvent(fatalDecoder.decode(result));
-      } catch {
-        event = new ProtocolError('FW_ERR_INVALID_UTF8', CloseCode.InvalidPayload, 'text message is not valid UTF-8');
+      const valid = job.check?.coversValid(result);
+      if (valid === true) event = textEvent(lenientDecoder.decode(result));
+      else if (valid === false) event = new ProtocolError('FW_ERR_INVALID_UTF8', CloseCode.InvalidPayload, 'text message is not valid UTF-8');
+      else {
+        try {
+          event = textEvent(fatalDecoder.decode(result));
+        } catch {
+          event = new ProtocolError('FW_ERR_INVALID_UTF8', CloseCode.InvalidPayload, 'text message is not valid UTF-8');
+        }
       }
     }
     job.slot.settled = true;

@@ -34,8 +34,18 @@ export interface MessageExtension {
    * 1009)` once the output would exceed `maxSize`; other bad input fails with
    * a `ProtocolError` carrying its close code (1007 for corrupt data). Any
    * other thrown or rejected value is treated as corrupt data (1007).
+   *
+   * `onOutput` (given for text messages) may be called with each decoded
+   * piece, in order, as it is produced: when it returns `false` the message
+   * is not valid UTF-8, and decoding should stop and fail with
+   * `ProtocolError('FW_ERR_INVALID_UTF8', 1007)`. An extension that ignores
+   * it is still correct: the connection then validates the whole result.
    */
-  decode(fragments: readonly Uint8Array[], maxSize: number): Uint8Array | Promise<Uint8Array>;
+  decode(
+    fragments: readonly Uint8Array[],
+    maxSize: number,
+    onOutput?: (chunk: Uint8Array) => boolean,
+  ): Uint8Array | Promise<Uint8Array>;
   /**
    * Encodes one outgoing message. Returns `undefined` to send it as-is
    * (without RSV1), for example below a compression threshold. A throw or

@@ -49,8 +49,23 @@ function keyWord(key: Uint8Array, keyOffset: number): number {
  */
 export type NativeMask = (source: Uint8Array, mask: Uint8Array, output: Uint8Array, offset: number, length: number) => void;
 
-/** Below this many bytes a native call costs more than the JS loop (the call itself is ~50-100 ns). */
+/**
+ * Copying (maskInto: encode, and unmasking into a message buffer): from this
+ * many bytes a native call beats the JS loop, which must read and write two
+ * arrays (`bench/mask-threshold.bench.mjs`, Node 20 + bufferutil: native
+ * already wins at 128 B).
+ */
 const NATIVE_THRESHOLD = 256;
+/**
+ * In place (mask: a payload unmasked inside the socket chunk it arrived in):
+ * the JS word loop is at its fastest there, and in the decoder a native call
+ * costs more than it saves until the payload is a few KiB. Measured with
+ * `bench/mask-threshold.bench.mjs` (FrameDecoder, masked frames in 64 KiB
+ * chunks, variants interleaved; Node 20 + bufferutil, two runs on a machine
+ * under load): JS ahead at 1 KiB (1.3-1.8x) and 2 KiB (1.1x), a toss-up at
+ * 4 KiB (native 0.94-1.46x), native ahead from 8 KiB (1.9-2.2x).
+ */
+const NATIVE_IN_PLACE_THRESHOLD = 4 * 1024;
 let nativeMask: NativeMask | undefined;
 /** The key rotated for a keyOffset that is not a multiple of 4 (native calls start at key byte 0). */
 const rotatedKey = new Uint8Array(4);
@@ -58,7 +73,8 @@ const rotatedKey = new Uint8Array(4);
 /**
  * Plugs in (or, with `undefined`, removes) a native masking function used by
  * {@link mask}, {@link maskInto} and therefore the frame encoder and decoder
- * for payloads of 256 bytes or more. Process-wide, for code that calls the
+ * for payloads long enough for a native call to pay (256 bytes when
+ * copying, 4 KiB in place: see the thresholds above). Process-wide, for code that calls the
  * frame functions directly; a connection takes its own `hooks.mask`
  * ({@link CodecHooks}), which is what the adapters pass. E.g. on Node:
  *
@@ -144,7 +160,7 @@ export function mask(data: Uint8Array, key: Uint8Array, keyOffset = 0, native?: 
     return;
   }
   const nativeNow = native ?? nativeMask;
-  if (nativeNow !== undefined && length >= NATIVE_THRESHOLD) {
+  if (nativeNow !== undefined && length >= NATIVE_IN_PLACE_THRESHOLD) {
     nativeNow(data, keyAt(key, keyOffset), data, 0, length);
     return;
   }
@@ -277,4 +293,33 @@ export function maskInto(
   }
   const tail = head + words * 4;
   maskBytes(src, tail, length, dst, dstOffset + tail, key, keyOffset + tail);
+}
+
+/**
+ * Unmasks `src` into `dst` at `dstOffset` the fastest way available, for a
+ * receiver that owns `src` and will not read it again (it may be left masked
+ * or unmasked). With a native function, or when `src` and the destination
+ * start at the same offset modulo 4, in one pass ({@link maskInto}: unmask
+ * while copying). Otherwise the pure-JS fused loop has to splice misaligned
+ * words and runs at about a third of the speed of unmasking in place and
+ * copying with `set()` (a memcpy), so it does that instead. Measured with
+ * `bench/mask.bench.mjs`.
+ *
+ * @internal
+ */
+export function unmaskInto(
+  src: Uint8Array,
+  dst: Uint8Array,
+  dstOffset: number,
+  key: Uint8Array,
+  keyOffset: number,
+  native: NativeMask | undefined,
+): void {
+  const length = src.length;
+  if (length < WORD_THRESHOLD || (native ?? nativeMask) !== undefined || ((src.byteOffset ^ (dst.byteOffset + dstOffset)) & 3) === 0) {
+    maskInto(src, dst, dstOffset, key, keyOffset, native);
+    return;
+  }
+  mask(src, key, keyOffset, native);
+  dst.set(src, dstOffset);
 }

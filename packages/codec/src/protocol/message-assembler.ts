@@ -17,6 +17,7 @@ import { binaryEvent, textEvent, type BinaryEvent, type TextEvent } from './even
 import type { FrameHeader } from './frame.js';
 import { Opcode } from './opcode.js';
 import type { Utf8Validator, Utf8ValidatorFactory } from './utf8.js';
+import { mask, unmaskInto, type NativeMask } from './mask.js';
 
 /**
  * A whole message whose payload was sent with RSV1 (RFC 7692 §6): the bytes
@@ -40,6 +41,8 @@ export interface MessageAssemblerOptions {
   utf8: Utf8ValidatorFactory;
   /** A connection's allocator for buffers it overwrites completely. */
   allocate?: UninitializedAllocator | undefined;
+  /** A connection's native mask, for pieces handed over still masked. */
+  nativeMask?: NativeMask | undefined;
 }
 
 // WHATWG "fatal" decoding rejects overlongs, surrogates and > U+10FFFF like
@@ -67,6 +70,7 @@ export class MessageAssembler {
   readonly #maxMessageSize: number;
   readonly #utf8Factory: Utf8ValidatorFactory;
   readonly #allocate: UninitializedAllocator | undefined;
+  readonly #nativeMask: NativeMask | undefined;
   #validator: Utf8Validator | undefined;
   /** Opcode of the open message (Text or Binary), 0 when none is open. */
   #opcode = 0;
@@ -84,6 +88,7 @@ export class MessageAssembler {
     this.#maxMessageSize = options.maxMessageSize;
     this.#utf8Factory = options.utf8;
     this.#allocate = options.allocate;
+    this.#nativeMask = options.nativeMask;
   }
 
   /** True while a fragmented message is open (RFC 6455 §5.4). */
@@ -145,20 +150,24 @@ export class MessageAssembler {
     return undefined;
   }
 
-  /** A piece of the current frame's payload; `last` on its final piece. */
-  frameData(data: Uint8Array, last: boolean): AssembledMessage | ProtocolError | undefined {
+  /**
+   * A piece of the current frame's payload; `last` on its final piece. A
+   * piece still masked comes with its `maskKey` and `keyOffset` (RFC 6455
+   * §5.3 key position of `data[0]`); the assembler then owns its memory and
+   * unmasks it while copying it into the message (one pass, not two).
+   */
+  frameData(
+    data: Uint8Array,
+    last: boolean,
+    maskKey?: Uint8Array,
+    keyOffset = 0,
+  ): AssembledMessage | ProtocolError | undefined {
     if (data.length > 0) {
-      // Fail fast: validate each piece as it arrives (RFC 6455 §8.1, STYLE.md lesson 7).
-      if (this.#validator !== undefined && this.#opcode === Opcode.Text && !this.#compressed) {
-        if (!this.#validator.update(data)) {
-          this.#validator.finish();
-          this.#reset();
-          return invalidUtf8();
-        }
-      }
-      const end = this.#length + data.length;
+      const start = this.#length;
+      const end = start + data.length;
       if (end > this.#maxMessageSize) return this.#tooBig();
       if (this.#compressed) {
+        if (maskKey !== undefined) mask(data, maskKey, keyOffset, this.#nativeMask);
         // A small view would pin the whole chunk it came from: copy those.
         (this.#fragments ??= []).push(data.length * 2 < data.buffer.byteLength ? data.slice() : data);
         this.#length = end;
@@ -166,8 +175,18 @@ export class MessageAssembler {
         return this.#finish();
       }
       this.#reserve(end);
-      this.#buffer!.set(data, this.#length);
+      const buffer = this.#buffer!;
+      if (maskKey !== undefined) unmaskInto(data, buffer, start, maskKey, keyOffset, this.#nativeMask);
+      else buffer.set(data, start);
       this.#length = end;
+      // Fail fast: validate each piece as it arrives (RFC 6455 §8.1, STYLE.md lesson 7).
+      if (this.#validator !== undefined && this.#opcode === Opcode.Text) {
+        if (!this.#validator.update(new Uint8Array(buffer.buffer, buffer.byteOffset + start, data.length))) {
+          this.#validator.finish();
+          this.#reset();
+          return invalidUtf8();
+        }
+      }
     }
     if (!last || !this.#frameFin) return undefined;
     return this.#finish();

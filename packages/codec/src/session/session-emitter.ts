@@ -53,6 +53,19 @@ export abstract class TypedEmitter<E extends EventMap<E>> {
     return this.#listeners?.[event]?.length ?? 0;
   }
 
+  /**
+   * The listener of `event` when there is exactly one and it is not a
+   * `once` listener, for a caller that calls it directly on a hot path
+   * (and reports its exceptions through {@link TypedEmitter.reportListenerError}
+   * itself); `undefined` otherwise.
+   */
+  protected singleListener<K extends keyof E>(event: K): E[K] | undefined {
+    const list = this.#listeners?.[event];
+    if (list === undefined || list.length !== 1) return undefined;
+    const entry = list[0]!;
+    return entry.once ? undefined : (entry.fn as E[K]);
+  }
+
   /** Called after a listener is added (e.g. to hand held messages to a new 'message' listener). */
   protected listenerAdded(_event: keyof E): void {}
 

@@ -61,6 +61,24 @@ const microtask = (fn: () => void): void => {
   void Promise.resolve().then(fn);
 };
 
+const runScheduledFlush: unique symbol = Symbol('framewire.runScheduledFlush');
+/** Sessions with output waiting for the shared flush microtask, in the order they asked. */
+let flushQueue: Session[] = [];
+
+function runFlushQueue(): void {
+  const queue = flushQueue;
+  flushQueue = [];
+  // A session that fails here has reported it (its #process guards its
+  // transport); the others still flush.
+  for (const session of queue) {
+    try {
+      session[runScheduledFlush]();
+    } catch (error) {
+      void Promise.reject(error);
+    }
+  }
+}
+
 /**
  * One WebSocket connection bound to one {@link Transport}: the public API
  * every adapter exposes unchanged.
@@ -304,23 +322,31 @@ export class Session<Data = unknown> extends TypedEmitter<SessionEvents> impleme
    * Send a message. A string is sent as text, bytes as binary; `binary`
    * overrides (a string is then sent as its UTF-8 bytes, bytes as text must be
    * valid UTF-8). `fin: false` sends a fragment; continue the message with
-   * more `send` calls of the same type. The bytes are not copied: do not
+   * more `send` calls of the same type. `compress: false` sends this message
+   * without permessage-deflate even when it was negotiated (data already
+   * compressed, or latency that matters more than bytes); by default the
+   * extension compresses messages from its threshold up (1,024 B unless
+   * configured). The bytes are not copied: do not
    * change them until the session has written them (`drained()`).
    *
    * @returns `false` when {@link Session.bufferedAmount} reached `highWaterMark`:
    *   wait for `drained()` or `drain` before sending more. Nothing is dropped.
    * @throws UsageError once the connection is closing or closed.
    */
-  send(data: string | Uint8Array | ArrayBuffer | ArrayBufferView, options: { binary?: boolean; fin?: boolean } = {}): boolean {
+  send(
+    data: string | Uint8Array | ArrayBuffer | ArrayBufferView,
+    options: { binary?: boolean; fin?: boolean; compress?: boolean } = {},
+  ): boolean {
     this.#assertOpen();
     const fin = options.fin ?? true;
+    const compress = options.compress ?? true;
     if (typeof data === 'string') {
-      if (options.binary === true) this.#connection.sendBinary(textEncoder.encode(data), fin);
-      else this.#connection.sendText(data, fin);
+      if (options.binary === true) this.#connection.sendBinary(textEncoder.encode(data), fin, compress);
+      else this.#connection.sendText(data, fin, compress);
     } else {
       const bytes = toBytes(data);
-      if (options.binary === false) this.#connection.sendText(bytes, fin);
-      else this.#connection.sendBinary(bytes, fin);
+      if (options.binary === false) this.#connection.sendText(bytes, fin, compress);
+      else this.#connection.sendBinary(bytes, fin, compress);
     }
     if (fin) this.#messagesSent++;
     this.#scheduleFlush();
@@ -519,7 +545,8 @@ export class Session<Data = unknown> extends TypedEmitter<SessionEvents> impleme
 
   /** Bytes from the transport. Never throws. */
   receive(chunk: Uint8Array): void {
-    this.#guard(() => {
+    // (The body of #guard written out: no closure per chunk on the hot path.)
+    try {
       this.#start();
       this.#bytesReceived += chunk.length;
       if (this.#closeInfo !== undefined && this.#connection.state === 'closed') return;
@@ -527,7 +554,9 @@ export class Session<Data = unknown> extends TypedEmitter<SessionEvents> impleme
       if (this.#wire !== 'open' && this.#discardAfterEnd(chunk.length)) return;
       this.#connection.receive(chunk);
       this.#process();
-    });
+    } catch (error) {
+      this.#guardFailed(error);
+    }
   }
 
   /**
@@ -583,13 +612,17 @@ export class Session<Data = unknown> extends TypedEmitter<SessionEvents> impleme
     try {
       work();
     } catch (error) {
-      this.#work = 'idle';
-      this.#emitError(error instanceof Error ? error : new Error(String(error)));
-      if (this.#closeInfo === undefined) {
-        this.#ending = 'terminated';
-        this.#destroyTransport();
-        this.#finish({ code: 1006, reason: '', wasClean: false });
-      }
+      this.#guardFailed(error);
+    }
+  }
+
+  #guardFailed(error: unknown): void {
+    this.#work = 'idle';
+    this.#emitError(error instanceof Error ? error : new Error(String(error)));
+    if (this.#closeInfo === undefined) {
+      this.#ending = 'terminated';
+      this.#destroyTransport();
+      this.#finish({ code: 1006, reason: '', wasClean: false });
     }
   }
 
@@ -663,12 +696,22 @@ export class Session<Data = unknown> extends TypedEmitter<SessionEvents> impleme
   }
 
   #scheduleFlush(): void {
+    // (Even inside a processing pass, which flushes when it ends: work done
+    // after that flush, such as ending the transport once a close frame is
+    // out, needs the later pass. Found by the Deno backpressure scenario.)
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    microtask(() => {
-      this.#flushScheduled = false;
-      this.#process();
-    });
+    // One shared microtask for every session with output (the codec may
+    // use no runtime global such as queueMicrotask): no closure and no
+    // promise per send.
+    flushQueue.push(this);
+    if (flushQueue.length === 1) void Promise.resolve().then(runFlushQueue);
+  }
+
+  /** @internal Called by {@link runFlushQueue}. */
+  [runScheduledFlush](): void {
+    this.#flushScheduled = false;
+    this.#process();
   }
 
   /** Read every connection event, write the output in one call, re-arm the timer. */
@@ -767,9 +810,27 @@ export class Session<Data = unknown> extends TypedEmitter<SessionEvents> impleme
   }
 
   #dispatch(data: SessionMessage, isBinary: boolean, size: number): void {
+    // One listener (the usual case) is called directly: no argument array
+    // and no result closure per message.
+    const single = this.singleListener('message');
+    if (single !== undefined) {
+      let result: unknown;
+      try {
+        result = single(data, isBinary);
+      } catch (error) {
+        this.reportListenerError(error, 'message');
+        return;
+      }
+      if (isThenable(result)) this.#track(result, size);
+      return;
+    }
     this.emit('message', [data, isBinary], (result) => {
-      if (isThenable(result)) this.#inboxNow().track(result, size, (error) => this.reportListenerError(error, 'message'));
+      if (isThenable(result)) this.#track(result, size);
     });
+  }
+
+  #track(result: PromiseLike<unknown>, size: number): void {
+    this.#inboxNow().track(result, size, (error) => this.reportListenerError(error, 'message'));
   }
 
   /** Hand held messages to listeners that were added after they arrived. */

@@ -161,7 +161,7 @@ class ZlibInflater implements Inflater {
     return stream;
   }
 
-  inflate(input: readonly Uint8Array[], maxOutput: number): Promise<InflateResult> {
+  inflate(input: readonly Uint8Array[], maxOutput: number, onOutput?: (chunk: Uint8Array) => boolean): Promise<InflateResult> {
     return this.limiter.run(
       () =>
         new Promise<InflateResult>((resolve) => {
@@ -193,7 +193,15 @@ class ZlibInflater implements Inflater {
               this.onOverflow?.(length);
               return;
             }
-            chunks.push(plain(chunk));
+            const piece = plain(chunk);
+            if (onOutput !== undefined && !onOutput(piece)) {
+              // Fail fast: stop inflating, as for too-big.
+              chunks.length = 0;
+              finish({ ok: false, kind: 'rejected' });
+              this.#discard();
+              return;
+            }
+            chunks.push(piece);
           };
           const onError = (error: Error): void => {
             // Bytes after a BFINAL block (our appended 00 00 ff ff) are not an error.
