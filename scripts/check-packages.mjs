@@ -142,7 +142,7 @@ async function main() {
   const manifest = JSON.parse(await readFile(join(app, 'package.json'), 'utf8'));
   manifest.type = 'module';
   await writeFile(join(app, 'package.json'), JSON.stringify(manifest, null, 2));
-  const runtimeTarballs = ['codec', 'node-adapter', 'bun-adapter', 'deno-adapter', 'cli'].map((n) => tarballs[n]);
+  const runtimeTarballs = ['codec', 'node-adapter', 'bun-adapter', 'deno-adapter', 'pubsub', 'cli'].map((n) => tarballs[n]);
   await run('npm', ['install', '--no-audit', '--no-fund', ...runtimeTarballs], { cwd: app, timeout: 180_000 });
   console.log(`   ${app}`);
   await writeFile(join(app, 'node.js'), quickStart('@framewire/node-adapter'));
