@@ -20,7 +20,8 @@ describe('connect (piped)', () => {
 
   it('prints what a program says and exits 0 on its clean close', async () => {
     const serve = await startCli(['serve', '--port', '0', '--', 'sh', '-c', 'echo one; echo "two ✓"']);
-    const result = await runCli(['connect', `ws://127.0.0.1:${serve.port}/`]);
+    // stdin stays open: an EOF at once would close the connection (1000) before the program has spoken.
+    const result = await runCli(['connect', `ws://127.0.0.1:${serve.port}/`], null);
     expect(result.stdout).toBe('one\ntwo ✓\n');
     expect(result.code).toBe(0);
   });
