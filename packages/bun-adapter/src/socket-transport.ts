@@ -35,10 +35,11 @@ export class BunSocketTransport implements Transport {
   readonly #socket: Socket<SocketData>;
   #sink: TransportSink | undefined;
   /** Received before a sink was attached (at most the first read or two). */
-  #early: Uint8Array[] = [];
+  #early: Uint8Array[] | undefined;
   #earlyEof: { error: unknown } | undefined;
   /** Bytes `socket.write` did not take yet, in order, from `#head`. */
-  #queue: Uint8Array[] = [];
+  // Lists are made on first use and dropped once empty: an idle connection holds none.
+  #queue: Uint8Array[] | undefined;
   #head = 0;
   #queued = 0;
   /** `write` returned `false`; call `sink.drain()` once the queue is empty. */
@@ -71,7 +72,7 @@ export class BunSocketTransport implements Transport {
     const wasEmpty = this.#queued === 0;
     for (const chunk of chunks) {
       if (chunk.length === 0) continue;
-      this.#queue.push(chunk);
+      (this.#queue ??= []).push(chunk);
       this.#queued += chunk.length;
     }
     if (wasEmpty) this.#pump();
@@ -109,8 +110,8 @@ export class BunSocketTransport implements Transport {
   attach(sink: TransportSink): void {
     this.#sink = sink;
     const early = this.#early;
-    this.#early = [];
-    for (const chunk of early) sink.receive(chunk);
+    this.#early = undefined;
+    if (early !== undefined) for (const chunk of early) sink.receive(chunk);
     const eof = this.#earlyEof;
     this.#earlyEof = undefined;
     if (eof !== undefined) sink.receiveEof(eof.error);
@@ -121,7 +122,7 @@ export class BunSocketTransport implements Transport {
   /** @internal */
   onData(chunk: Uint8Array): void {
     if (this.#sink !== undefined) this.#sink.receive(chunk);
-    else this.#early.push(chunk);
+    else (this.#early ??= []).push(chunk);
   }
 
   /** @internal The kernel has room again: write what is queued. */
@@ -177,7 +178,7 @@ export class BunSocketTransport implements Transport {
 
   #markClosed(): void {
     this.#closed = true;
-    this.#queue = [];
+    this.#queue = undefined;
     this.#head = 0;
     this.#queued = 0;
   }
@@ -185,6 +186,7 @@ export class BunSocketTransport implements Transport {
   /** Write queued chunks until the kernel takes less than offered. */
   #pump(): void {
     const queue = this.#queue;
+    if (queue === undefined) return;
     const socket = this.#socket;
     while (this.#head < queue.length) {
       let chunk = queue[this.#head]!;
@@ -212,7 +214,7 @@ export class BunSocketTransport implements Transport {
       this.#head += count;
       this.#queued -= chunk.length;
     }
-    queue.length = 0;
+    this.#queue = undefined;
     this.#head = 0;
   }
 }

@@ -73,7 +73,8 @@ export class ConnTransport implements Transport {
   #resumeRead: (() => void) | undefined;
   #peerEnded = false;
   // write side
-  #queue: Uint8Array[] = [];
+  /** Made on the first write and dropped once written out: an idle connection holds no list. */
+  #queue: Uint8Array[] | undefined;
   #queued = 0;
   #writing = false;
   #owesDrain = false;
@@ -81,9 +82,12 @@ export class ConnTransport implements Transport {
   #writeShut = false;
   #closed = false;
   #eofSent = false;
-  #resolveReleased!: () => void;
-  /** Resolves once the conn is closed (both directions done, failed or destroyed). */
-  readonly released: Promise<void> = new Promise((resolve) => (this.#resolveReleased = resolve));
+  // Release is reported through a promise made only when asked for, and a
+  // single hook: an idle connection holds no promise and no closure here.
+  #isReleased = false;
+  #released: Promise<void> | undefined;
+  #resolveReleased: (() => void) | undefined;
+  #releaseHook: ((transport: ConnTransport) => void) | undefined;
 
   constructor(conn: Deno.Conn, options: ConnTransportOptions = {}) {
     this.conn = conn;
@@ -99,6 +103,28 @@ export class ConnTransport implements Transport {
         // not a TCP socket underneath; nothing to tune
       }
     }
+  }
+
+  /** Resolves once the conn is closed (both directions done, failed or destroyed). */
+  get released(): Promise<void> {
+    if (this.#released === undefined) {
+      this.#released = this.#isReleased
+        ? Promise.resolve()
+        : new Promise((resolve) => {
+            this.#resolveReleased = resolve;
+          });
+    }
+    return this.#released;
+  }
+
+  /**
+   * @internal Call `hook(this)` once the conn is released (at once when it
+   * already is); one hook per transport, replacing an earlier one. The
+   * server's bookkeeping uses this instead of a promise per connection.
+   */
+  onReleased(hook: (transport: ConnTransport) => void): void {
+    if (this.#isReleased) hook(this);
+    else this.#releaseHook = hook;
   }
 
   /** Bytes accepted by `write` and not yet taken by the operating system. */
@@ -130,7 +156,7 @@ export class ConnTransport implements Transport {
     if (this.#closed || this.#endRequested) return true;
     for (const chunk of chunks) {
       if (chunk.length === 0) continue;
-      this.#queue.push(chunk);
+      (this.#queue ??= []).push(chunk);
       this.#queued += chunk.length;
     }
     if (!this.#writing && this.#queued > 0) void this.#pump();
@@ -226,7 +252,12 @@ export class ConnTransport implements Transport {
 
   /** Released once closed with no read or write still in flight (Deno's op sanitizer sees none left). */
   #checkReleased(): void {
-    if (this.#closed && !this.#reading && !this.#writing) this.#resolveReleased();
+    if (this.#isReleased || !this.#closed || this.#reading || this.#writing) return;
+    this.#isReleased = true;
+    this.#resolveReleased?.();
+    const hook = this.#releaseHook;
+    this.#releaseHook = undefined;
+    hook?.(this);
   }
 
   #readFailed(error: unknown): void {
@@ -251,7 +282,7 @@ export class ConnTransport implements Transport {
   async #pump(): Promise<void> {
     this.#writing = true;
     try {
-      while (this.#queue.length > 0 && !this.#closed) {
+      while (this.#queue !== undefined && this.#queue.length > 0 && !this.#closed) {
         const chunk = this.#take();
         let at = 0;
         try {
@@ -267,6 +298,7 @@ export class ConnTransport implements Transport {
         }
       }
     } finally {
+      if (this.#queue?.length === 0) this.#queue = undefined;
       this.#writing = false;
       this.#checkReleased();
     }
@@ -275,7 +307,7 @@ export class ConnTransport implements Transport {
 
   /** The next chunk to write: the queue's head, joined with following small chunks. */
   #take(): Uint8Array {
-    const queue = this.#queue;
+    const queue = this.#queue!;
     let total = queue[0]!.length;
     let count = 1;
     while (count < queue.length && total + queue[count]!.length <= COALESCE_BYTES) total += queue[count++]!.length;
@@ -286,7 +318,7 @@ export class ConnTransport implements Transport {
 
   /** Half-close once the queue is written; close outright when the peer has ended too. */
   async #shutdown(): Promise<void> {
-    if (this.#writeShut || this.#closed || this.#queue.length > 0) return;
+    if (this.#writeShut || this.#closed || (this.#queue?.length ?? 0) > 0) return;
     this.#writeShut = true;
     if (this.#peerEnded) {
       this.#closeConn();
@@ -312,7 +344,7 @@ export class ConnTransport implements Transport {
 
   #markClosed(): void {
     this.#closed = true;
-    this.#queue = [];
+    this.#queue = undefined;
     this.#queued = 0;
     const wake = this.#resumeRead;
     this.#resumeRead = undefined;

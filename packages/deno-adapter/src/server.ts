@@ -156,6 +156,10 @@ export class WebSocketServer<Data = unknown, Path extends string = string, S ext
   readonly #core: ServerCore<UpgradeContext>;
   /** Every conn not yet released, so close() can wait for (or drop) them all. */
   readonly #transports = new Set<ConnTransport>();
+  /** One function for every conn (no closure per connection): drop a released conn from {@link #transports}. */
+  readonly #forget = (transport: ConnTransport): void => {
+    this.#transports.delete(transport);
+  };
   /** Conns whose first request is still being read. */
   readonly #sniffing = new Set<ConnTransport>();
   #listener: Deno.Listener<Deno.Conn, Deno.NetAddr> | undefined;
@@ -340,7 +344,7 @@ export class WebSocketServer<Data = unknown, Path extends string = string, S ext
   #serve(conn: Deno.Conn): void {
     const transport = new ConnTransport(conn, this.#options.io);
     this.#transports.add(transport);
-    void transport.released.then(() => this.#transports.delete(transport));
+    transport.onReleased(this.#forget);
     if (this.#core.closing) {
       transport.write([rejectUpgrade(503)]);
       transport.end();

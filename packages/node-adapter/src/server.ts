@@ -28,7 +28,7 @@ import {
 import { zlibCompressor } from '@framewire/codec/zlib';
 import { nodeHooks } from './native-hooks.js';
 import { nodeScheduler } from './node-scheduler.js';
-import { SocketTransport } from './socket-transport.js';
+import { SocketTransport, ignoreSocketError } from './socket-transport.js';
 import { attachRoute } from './upgrade-router.js';
 import type { ServerHttp2Stream } from 'node:http2';
 import { attachStreamRoute, isHttp2Server, type AnyHttp2Server } from './http2-router.js';
@@ -333,7 +333,7 @@ export class WebSocketServer<Data = unknown, Path extends string = string, S ext
   }
 
   #refuseRaw(socket: Duplex, status: number): void {
-    socket.on('error', () => {});
+    socket.on('error', ignoreSocketError);
     socket.end(rejectUpgrade(status));
     // A client that never closes its side must not hold the socket.
     setTimeout(() => socket.destroy(), 2000).unref();
@@ -341,7 +341,7 @@ export class WebSocketServer<Data = unknown, Path extends string = string, S ext
   }
 
   #serve(socket: Socket, httpRequest: IncomingMessage | undefined, parsedRequest?: { head: RequestHead; rest: Uint8Array }): void {
-    socket.on('error', () => {}); // errors reach the session through the transport; never unhandled
+    socket.on('error', ignoreSocketError); // errors reach the session through the transport; never unhandled
     if (this.#core.closing) {
       socket.end(rejectUpgrade(503));
       return;

@@ -21,6 +21,13 @@ function onDrain(this: TaggedSocket): void {
   this[TRANSPORT]?.sink?.drain();
 }
 
+/**
+ * @internal The listener that keeps a socket's errors from being unhandled
+ * before its transport attaches: shared by every socket, and removed once the
+ * transport's own error listener is on (one listener, no list, per socket).
+ */
+export function ignoreSocketError(): void {}
+
 /** Chunks up to this size, written after the first write of a tick, are joined with their neighbours. */
 const SMALL_CHUNK = 1024;
 /** Largest joined buffer. */
@@ -73,8 +80,8 @@ export class SocketTransport implements Transport {
   /** This tick: nothing written yet, written once (uncorked), or corked for the rest of the tick. */
   #tick: 'idle' | 'written' | 'corked' = 'idle';
   #sink: TransportSink | undefined;
-  /** Small chunks held this tick, joined and handed to the socket when the tick ends. */
-  #pending: Uint8Array[] = [];
+  /** Small chunks held this tick, joined and handed to the socket when the tick ends (made on first use). */
+  #pending: Uint8Array[] | undefined;
   #pendingBytes = 0;
 
   /** Transports written this tick; one nextTick for all of them, not one per socket. */
@@ -130,7 +137,7 @@ export class SocketTransport implements Transport {
       if (length === 0) continue;
       if (length <= SMALL_CHUNK) {
         if (this.#pendingBytes + length > RUN_BYTES) this.#writePending();
-        this.#pending.push(chunk);
+        (this.#pending ??= []).push(chunk);
         this.#pendingBytes += length;
       } else {
         this.#writePending();
@@ -143,9 +150,9 @@ export class SocketTransport implements Transport {
   /** Hand the small chunks held this tick to the socket, joined into one buffer. */
   #writePending(): void {
     if (this.#pendingBytes === 0) return;
-    const run = this.#pending;
+    const run = this.#pending!;
     const bytes = this.#pendingBytes;
-    this.#pending = [];
+    this.#pending = undefined;
     this.#pendingBytes = 0;
     const socket = this.socket;
     if (!socket.destroyed && socket.writable) socket.write(joined(run, bytes));
@@ -158,7 +165,7 @@ export class SocketTransport implements Transport {
   }
 
   destroy(): void {
-    this.#pending = [];
+    this.#pending = undefined;
     this.#pendingBytes = 0;
     this.socket.destroy();
   }
@@ -186,6 +193,7 @@ export class SocketTransport implements Transport {
       socket.on('data', onData);
       socket.on('end', onEnd);
       socket.on('error', onError);
+      socket.removeListener('error', ignoreSocketError);
       socket.on('close', onEnd); // a close without 'end' (reset, destroy) is an EOF too
       socket.on('drain', onDrain);
     }

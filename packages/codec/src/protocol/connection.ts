@@ -28,7 +28,7 @@ import { MessageAssembler, type AssembledMessage } from './message-assembler.js'
 import { Opcode } from './opcode.js';
 import type { PreparedMessage } from './prepared-message.js';
 import { defaultRandomSource, type RandomSource } from './random.js';
-import { defaultUtf8ValidatorFactory } from './utf8.js';
+import { defaultUtf8ValidatorFactory, type Utf8ValidatorFactory } from './utf8.js';
 
 export type { ConnectionOptions, ConnectionState, Role } from './connection-options.js';
 
@@ -97,16 +97,23 @@ export class Connection {
   /** Whether timers need to know when bytes move (skips clock reads otherwise). */
   readonly #tracksTime: boolean;
 
-  /** `undefined` once input is discarded (after a close frame or a failure, STYLE.md lesson 11). */
+  readonly #maxFrameSize: number;
+  readonly #utf8: Utf8ValidatorFactory;
+  // The decoder and the assembler are made when the first bytes (the first
+  // data frame) arrive: an idle connection holds neither.
+  /** `undefined` before the first bytes and once input is discarded (after a close frame or a failure, STYLE.md lesson 11). */
   #decoder: FrameDecoder | undefined;
-  readonly #assembler: MessageAssembler;
+  /** Input is discarded for good: no decoder is made again. */
+  #inputDone = false;
+  #assembler: MessageAssembler | undefined;
 
   // Events, in order; PendingSlots wait for the extension.
   #events: (ConnectionEvent | PendingSlot | undefined)[] = [];
   #eventHead = 0;
 
   // Output.
-  #out: Uint8Array[] = [];
+  /** Made on the first output and dropped when taken: an idle connection holds no list. */
+  #out: Uint8Array[] | undefined;
   #outBytes = 0;
   /** Opcode of our fragmented message in progress (0 when none). */
   #sendingOpcode = 0;
@@ -160,22 +167,30 @@ export class Connection {
       this.#lastReceived = now;
       this.#lastTraffic = now;
     }
-    this.#decoder = new FrameDecoder({
-      role: options.role,
-      maxFrameSize: options.maxFrameSize ?? this.#maxMessageSize,
+    this.#maxFrameSize = options.maxFrameSize ?? this.#maxMessageSize;
+    this.#utf8 = options.utf8 ?? defaultUtf8ValidatorFactory;
+  }
+
+  #newDecoder(): FrameDecoder {
+    return new FrameDecoder({
+      role: this.role,
+      maxFrameSize: this.#maxFrameSize,
       // RFC 7692 §6: RSV1 only when an extension was negotiated.
-      allowedRsv: options.extension !== undefined ? { rsv1: true } : undefined,
+      allowedRsv: this.#queue !== undefined ? { rsv1: true } : undefined,
       streamDataFrames: true,
       // The assembler copies every streamed piece: it unmasks while copying.
       deferStreamUnmask: true,
-      hooks: options.hooks,
+      hooks: this.#hooks,
     });
-    this.#assembler = new MessageAssembler({
+  }
+
+  #assemblerNow(): MessageAssembler {
+    return (this.#assembler ??= new MessageAssembler({
       maxMessageSize: this.#maxMessageSize,
-      utf8: options.utf8 ?? defaultUtf8ValidatorFactory,
-      allocate: options.hooks?.allocate,
-      nativeMask: options.hooks?.mask,
-    });
+      utf8: this.#utf8,
+      allocate: this.#hooks?.allocate,
+      nativeMask: this.#hooks?.mask,
+    }));
   }
 
   /** `'open'`, `'closing'` once a close frame was sent or received or the connection failed, `'closed'` after the `closed` event. */
@@ -218,8 +233,8 @@ export class Connection {
    * every `receive`; until then the bytes wait in the decoder.
    */
   receive(chunk: Uint8Array): void {
-    const decoder = this.#decoder;
-    if (decoder === undefined || chunk.length === 0) return;
+    if (this.#inputDone || chunk.length === 0) return;
+    const decoder = (this.#decoder ??= this.#newDecoder());
     if (this.#tracksTime) {
       const now = this.#now();
       this.#lastReceived = now;
@@ -241,13 +256,13 @@ export class Connection {
       switch (item.type) {
         case 'frame':
           if (item.frame.opcode >= 0x8) this.#onControlFrame(item.frame);
-          else this.#onAssembled(this.#assembler.frame(item.frame, item.frame.payload));
+          else this.#onAssembled(this.#assemblerNow().frame(item.frame, item.frame.payload));
           break;
         case 'frame-start':
-          this.#onAssembled(this.#assembler.frameStart(item.header));
+          this.#onAssembled(this.#assemblerNow().frameStart(item.header));
           break;
         case 'frame-data':
-          this.#onAssembled(this.#assembler.frameData(item.data, item.last, item.maskKey, item.keyOffset));
+          this.#onAssembled(this.#assemblerNow().frameData(item.data, item.last, item.maskKey, item.keyOffset));
           break;
         case 'error':
           this.#fail(item.error);
@@ -269,7 +284,7 @@ export class Connection {
       this.#parse();
       if (this.#events.length === queued) break;
     }
-    this.#decoder = undefined;
+    this.#discardInput();
     this.#closeTransport = true;
     this.#finishClosed();
   }
@@ -363,7 +378,7 @@ export class Connection {
       queue.send(message.opcode, message.payload, true, false, message.rsv1);
       return;
     }
-    this.#out.push(message.frame);
+    (this.#out ??= []).push(message.frame);
     this.#outBytes += message.frame.length;
   }
 
@@ -450,8 +465,8 @@ export class Connection {
   /** Bytes to write now, in order (header and payload may be separate entries). Empties the queue. */
   takeOutput(): Uint8Array[] {
     const out = this.#out;
-    if (out.length === 0) return [];
-    this.#out = [];
+    if (out === undefined) return [];
+    this.#out = undefined;
     this.#outBytes = 0;
     return out;
   }
@@ -482,7 +497,7 @@ export class Connection {
     if (this.#closeDeadline !== undefined && now >= this.#closeDeadline) {
       // RFC 6455 §7.1.1: give up waiting for the peer and end the transport.
       this.#closeTransport = true;
-      this.#decoder = undefined;
+      this.#discardInput();
       this.#finishClosed();
       return;
     }
@@ -494,7 +509,7 @@ export class Connection {
           // Dead peer: nothing arrived since our ping. No close frame can
           // help, end the transport and report an abnormal closure.
           this.#closeTransport = true;
-          this.#decoder = undefined;
+          this.#discardInput();
           this.#emitClosed(CloseCode.Abnormal, '', false);
           return;
         }
@@ -554,8 +569,8 @@ export class Connection {
     this.#receivedCode = parsed.code;
     this.#receivedReason = parsed.reason;
     // STYLE.md lesson 11: nothing after a close frame is read.
-    this.#decoder = undefined;
-    this.#assembler.reset();
+    this.#discardInput();
+    this.#assembler?.reset();
     this.#pushEvent(closeEvent(parsed.code, parsed.reason));
     if (!this.#closeSent) {
       // RFC 6455 §5.5.1: reply with a close, echoing the status code.
@@ -588,8 +603,8 @@ export class Connection {
   #fail(error: ProtocolError, slot?: PendingSlot): void {
     if (this.#failure !== undefined || this.#state === 'closed') return;
     this.#failure = error;
-    this.#decoder = undefined;
-    this.#assembler.reset();
+    this.#discardInput();
+    this.#assembler?.reset();
     if (slot !== undefined) {
       // Messages after the failing one are dropped; earlier ones were delivered.
       this.#queue?.dropDecodes();
@@ -648,6 +663,11 @@ export class Connection {
     this.#closeDeadline = this.#now() + this.#closeTimeout;
   }
 
+  #discardInput(): void {
+    this.#decoder = undefined;
+    this.#inputDone = true;
+  }
+
   #finishClosed(): void {
     if (this.#failure !== undefined) this.#emitClosed(this.#failure.closeCode, '', false);
     else if (this.#closeSent && this.#closeReceived) this.#emitClosed(this.#receivedCode, this.#receivedReason, true);
@@ -658,7 +678,7 @@ export class Connection {
     this.#state = 'closed';
     this.#closeDeadline = undefined;
     this.#pingDeadline = undefined;
-    this.#assembler.reset();
+    this.#assembler?.reset();
     // Messages that arrived whole before the end are still decoded and
     // delivered ahead of `closed`; data not yet sent never will be.
     this.#queue?.dropSends();
@@ -729,12 +749,12 @@ export class Connection {
       // slab (frame.ts), no options object or key allocation per frame.
       const byte0 = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode; // RFC 6455 §5.2
       const bytes = writeFrame(byte0, payload, mask ? nextMaskKey(this.#random) : undefined, this.#hooks);
-      this.#out.push(bytes);
+      (this.#out ??= []).push(bytes);
       this.#outBytes += bytes.length;
       return;
     }
     const [header, body] = encodeFrame({ opcode, payload, fin, rsv1, mask, randomSource: this.#random, hooks: this.#hooks });
-    this.#out.push(header, body);
+    (this.#out ??= []).push(header, body);
     this.#outBytes += header.length + body.length;
   }
 }

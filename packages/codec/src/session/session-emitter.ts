@@ -1,10 +1,17 @@
 /** A listener map: event name → listener signature. */
 export type EventMap<E> = { [K in keyof E]: (...args: never[]) => unknown };
 
-interface Entry {
-  readonly fn: (...args: never[]) => unknown;
-  readonly once: boolean;
+type Listener = (...args: never[]) => unknown;
+
+/** A `once` registration: its own object, so a removal during an emit can be told apart from another registration of the same function. */
+interface OnceEntry {
+  readonly fn: Listener;
 }
+
+/** An event's listeners: one `on` listener is held bare, one `once` listener as its entry, two or more in a list. */
+type Slot = Listener | OnceEntry | (Listener | OnceEntry)[];
+
+const fnOf = (item: Listener | OnceEntry): Listener => (typeof item === 'function' ? item : item.fn);
 
 /**
  * A small typed event emitter (`on`/`off`/`once`) with no runtime
@@ -17,31 +24,37 @@ interface Entry {
  */
 export abstract class TypedEmitter<E extends EventMap<E>> {
   /**
-   * Listener lists by event, created on the first `on`. A plain object whose
-   * keys come in the same few orders (shared hidden classes) and lists
-   * created at their exact size: an idle connection with a `message` and an
-   * `error` listener holds about 150 bytes here, where a `Map` and two grown
-   * arrays held about 550.
+   * Listeners by event, created on the first `on`. A plain object whose keys
+   * come in the same few orders (shared hidden classes). The usual idle
+   * connection has one `message` and one `error` listener: each is held as
+   * the bare function (as Node's EventEmitter does), with no list and no
+   * entry object, so this costs one small object per connection.
    */
-  #listeners: { [K in keyof E]?: Entry[] } | undefined;
+  #listeners: { [K in keyof E]?: Slot | undefined } | undefined;
 
   /** Add `listener` for `event`. */
   on<K extends keyof E>(event: K, listener: E[K]): this {
-    return this.#add(event, listener, false);
+    return this.#add(event, listener);
   }
 
   /** Add `listener` for the next `event` only. */
   once<K extends keyof E>(event: K, listener: E[K]): this {
-    return this.#add(event, listener, true);
+    const entry: OnceEntry = { fn: listener };
+    return this.#add(event, entry);
   }
 
   /** Remove `listener` (the most recently added registration of it) from `event`. */
   off<K extends keyof E>(event: K, listener: E[K]): this {
-    const list = this.#listeners?.[event];
-    if (list === undefined) return this;
-    for (let i = list.length - 1; i >= 0; i--) {
-      if (list[i]!.fn === listener) {
-        list.splice(i, 1);
+    const listeners = this.#listeners;
+    const slot = listeners?.[event];
+    if (slot === undefined) return this;
+    if (!Array.isArray(slot)) {
+      if (fnOf(slot) === listener) listeners![event] = undefined;
+      return this;
+    }
+    for (let i = slot.length - 1; i >= 0; i--) {
+      if (fnOf(slot[i]!) === listener) {
+        slot.splice(i, 1);
         break;
       }
     }
@@ -50,7 +63,9 @@ export abstract class TypedEmitter<E extends EventMap<E>> {
 
   /** Number of listeners for `event`. */
   listenerCount(event: keyof E): number {
-    return this.#listeners?.[event]?.length ?? 0;
+    const slot = this.#listeners?.[event];
+    if (slot === undefined) return 0;
+    return Array.isArray(slot) ? slot.length : 1;
   }
 
   /**
@@ -60,10 +75,9 @@ export abstract class TypedEmitter<E extends EventMap<E>> {
    * itself); `undefined` otherwise.
    */
   protected singleListener<K extends keyof E>(event: K): E[K] | undefined {
-    const list = this.#listeners?.[event];
-    if (list === undefined || list.length !== 1) return undefined;
-    const entry = list[0]!;
-    return entry.once ? undefined : (entry.fn as E[K]);
+    let slot = this.#listeners?.[event];
+    if (Array.isArray(slot)) slot = slot.length === 1 ? slot[0] : undefined;
+    return typeof slot === 'function' ? (slot as E[K]) : undefined;
   }
 
   /** Called after a listener is added (e.g. to hand held messages to a new 'message' listener). */
@@ -78,31 +92,32 @@ export abstract class TypedEmitter<E extends EventMap<E>> {
    * take effect from the next emit.
    */
   protected emit<K extends keyof E>(event: K, args: Parameters<E[K]>, onResult?: (value: unknown) => void): void {
-    const list = this.#listeners?.[event];
-    if (list === undefined || list.length === 0) return;
-    // One listener (the usual case) needs no snapshot of the list.
-    if (list.length === 1) {
-      this.#call(list, list[0]!, event, args, onResult);
+    const listeners = this.#listeners;
+    const slot = listeners?.[event];
+    if (slot === undefined) return;
+    if (typeof slot === 'function') {
+      this.#call(slot, event, args, onResult);
       return;
     }
-    for (const entry of list.slice()) this.#call(list, entry, event, args, onResult);
+    if (!Array.isArray(slot)) {
+      listeners![event] = undefined; // a lone `once` listener: gone before it runs
+      this.#call(slot.fn, event, args, onResult);
+      return;
+    }
+    for (const item of slot.slice()) {
+      if (typeof item !== 'function') {
+        const i = slot.indexOf(item);
+        if (i < 0) continue; // removed by an earlier listener
+        slot.splice(i, 1);
+      }
+      this.#call(fnOf(item), event, args, onResult);
+    }
   }
 
-  #call<K extends keyof E>(
-    list: Entry[],
-    entry: Entry,
-    event: K,
-    args: Parameters<E[K]>,
-    onResult: ((value: unknown) => void) | undefined,
-  ): void {
-    if (entry.once) {
-      const i = list.indexOf(entry);
-      if (i < 0) return; // removed by an earlier listener
-      list.splice(i, 1);
-    }
+  #call<K extends keyof E>(fn: Listener, event: K, args: Parameters<E[K]>, onResult: ((value: unknown) => void) | undefined): void {
     let result: unknown;
     try {
-      result = (entry.fn as (...a: Parameters<E[K]>) => unknown)(...args);
+      result = (fn as (...a: Parameters<E[K]>) => unknown)(...args);
     } catch (error) {
       this.reportListenerError(error, event);
       return;
@@ -110,12 +125,12 @@ export abstract class TypedEmitter<E extends EventMap<E>> {
     if (onResult !== undefined) onResult(result);
   }
 
-  #add<K extends keyof E>(event: K, listener: E[K], once: boolean): this {
-    const listeners: { [K in keyof E]?: Entry[] } = (this.#listeners ??= {});
-    const entry: Entry = { fn: listener, once };
-    const list = listeners[event];
-    if (list === undefined) listeners[event] = [entry];
-    else list.push(entry);
+  #add<K extends keyof E>(event: K, item: Listener | OnceEntry): this {
+    const listeners: { [K in keyof E]?: Slot | undefined } = (this.#listeners ??= {});
+    const slot = listeners[event];
+    if (slot === undefined) listeners[event] = item;
+    else if (Array.isArray(slot)) slot.push(item);
+    else listeners[event] = [slot, item];
     this.listenerAdded(event);
     return this;
   }
