@@ -6,7 +6,9 @@
 //    closes and waits for the server's close. Same client for both servers.
 //    framewire runs twice: on Node (the default) and with `--runtime bun`.
 // 2. Lines per second delivered: 4 clients, each in its own process, must
-//    each receive the same COUNT lines of `seq`. framewire runs ONE program
+//    each receive the same COUNT lines of `seq`. The client (line-client.mjs)
+//    is a raw TCP reader that checks and counts text frames, the same for
+//    both servers and cheap, so that the servers are what is measured. framewire runs ONE program
 //    for all of them (`serve --shared`); websocketd, which has no shared
 //    mode, runs one program per client (its only way to give 4 clients the
 //    stream). Figure: 4 × COUNT lines / time from "go" to the last client done.
@@ -18,6 +20,7 @@
 // Targets: connections/s ≥ 1.0× websocketd, lines/s ≥ 2× websocketd.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -177,6 +180,8 @@ export async function runCliBench({ root, quick, only }) {
     return { targets: [{ group: 'cli', label: 'framewire serve vs websocketd', verdict: 'n/a', why: 'websocketd is not installed', compare: 'ge', threshold: 1 }] };
   }
   const rounds = 5;
+  // The machine may be shared: the report says how busy it was.
+  const loadBefore = loadavg()[0];
   const connections = quick ? 150 : 500;
   const lines = quick ? 50_000 : 200_000;
   const empty = () => ({ connections: [], connectionsCpu: [], lines: [], linesCpu: [] });
@@ -227,7 +232,7 @@ export async function runCliBench({ root, quick, only }) {
     '# framewire serve vs websocketd 0.4.1',
     '',
     `${rounds} interleaved rounds, median (min–max); ${quick ? 'quick' : 'full'} run: ${connections} connections, ${lines.toLocaleString('en')} lines per client per round.`,
-    'Method: bench/cli/cli-bench.mjs (module comment).',
+    `Method: bench/cli/cli-bench.mjs (module comment). Run ${new Date().toISOString().slice(0, 16)}Z, Node ${process.versions.node}; 1-minute load average ${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end (${availableParallelism()} cores).`,
     '',
     '| measure | framewire | websocketd | ratio |',
     '|---|---|---|---|',
