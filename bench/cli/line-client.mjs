@@ -112,7 +112,8 @@ socket.on('data', (chunk) => {
   }
   readFrames();
 });
-socket.on('error', (error) => fail(error.message));
+// A reset after the last line is the server hanging up first (websocketd does when its `seq` ends).
+socket.on('error', (error) => (finished ? process.exit(0) : fail(error.message)));
 socket.on('close', () => process.exit(finished ? 0 : 1));
 process.stdin.once('data', () => {
   if (sendGo === '1') socket.write(clientFrame(0x1, Buffer.from('go')));
