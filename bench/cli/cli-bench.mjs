@@ -6,7 +6,9 @@
 //    closes and waits for the server's close. Same client for both servers.
 //    framewire runs twice: on Node (the default) and with `--runtime bun`.
 // 2. Lines per second delivered: 4 clients, each in its own process, must
-//    each receive the same COUNT lines of `seq`. framewire runs ONE program
+//    each receive the same COUNT lines of `seq`. The client (line-client.mjs)
+//    is a raw TCP reader that checks and counts text frames, the same for
+//    both servers and cheap, so that the servers are what is measured. framewire runs ONE program
 //    for all of them (`serve --shared`); websocketd, which has no shared
 //    mode, runs one program per client (its only way to give 4 clients the
 //    stream). Figure: 4 × COUNT lines / time from "go" to the last client done.
@@ -18,6 +20,7 @@
 // Targets: connections/s ≥ 1.0× websocketd, lines/s ≥ 2× websocketd.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -172,35 +175,47 @@ async function lineRate(root, kind, count) {
  * Resolves with the figures and the two target verdicts; writes
  * bench/results/cli.md.
  */
-export async function runCliBench({ root, quick }) {
+export async function runCliBench({ root, quick, only }) {
   if (spawnSync('websocketd', ['--version'], { stdio: 'ignore' }).status !== 0) {
     return { targets: [{ group: 'cli', label: 'framewire serve vs websocketd', verdict: 'n/a', why: 'websocketd is not installed', compare: 'ge', threshold: 1 }] };
   }
   const rounds = 5;
+  // The machine may be shared: the report says how busy it was.
+  const loadBefore = loadavg()[0];
   const connections = quick ? 150 : 500;
   const lines = quick ? 50_000 : 200_000;
   const empty = () => ({ connections: [], connectionsCpu: [], lines: [], linesCpu: [] });
   const figures = { framewire: empty(), websocketd: empty(), 'framewire-bun': empty() };
   const floors = { node: [], bun: [] };
   for (let round = 0; round < rounds; round++) {
-    for (const runtime of ['node', 'bun']) {
+    for (const runtime of only === 'lines' ? [] : ['node', 'bun']) {
       const rate = spawnFloor(root, runtime, connections);
       if (rate !== undefined) floors[runtime].push(rate);
     }
     for (const kind of round % 2 === 0 ? ['framewire', 'websocketd'] : ['websocketd', 'framewire']) {
-      const conn = await connectionRate(root, kind, connections);
-      figures[kind].connections.push(conn.wall);
-      figures[kind].connectionsCpu.push(conn.cpu);
-      const line = await lineRate(root, kind, lines);
-      figures[kind].lines.push(line.wall);
-      figures[kind].linesCpu.push(line.cpu);
+      if (only !== 'lines') {
+        const conn = await connectionRate(root, kind, connections);
+        figures[kind].connections.push(conn.wall);
+        figures[kind].connectionsCpu.push(conn.cpu);
+      }
+      if (only !== 'connections') {
+        const line = await lineRate(root, kind, lines);
+        figures[kind].lines.push(line.wall);
+        figures[kind].linesCpu.push(line.cpu);
+      }
     }
+    if (only === 'lines') continue;
     // The same CLI on Bun, whose spawn is posix_spawn (connection rate only).
     const bunConn = await connectionRate(root, 'framewire-bun', connections);
     figures['framewire-bun'].connections.push(bunConn.wall);
     figures['framewire-bun'].connectionsCpu.push(bunConn.cpu);
   }
-  const median = (values) => summarize(values).median;
+  const median = (values) => summarize(values)?.median;
+  if (only !== undefined) {
+    // A partial run (while working on one row): medians only, no report written.
+    const medians = Object.fromEntries(Object.entries(figures).map(([kind, f]) => [kind, Object.fromEntries(Object.entries(f).map(([key, v]) => [key, median(v)]))]));
+    return { figures: medians, floors: Object.fromEntries(Object.entries(floors).map(([r, v]) => [r, median(v)])), targets: [] };
+  }
   const connRatio = median(figures.framewire.connections) / median(figures.websocketd.connections);
   const lineRatio = median(figures.framewire.lines) / median(figures.websocketd.lines);
   const targets = [
@@ -217,7 +232,7 @@ export async function runCliBench({ root, quick }) {
     '# framewire serve vs websocketd 0.4.1',
     '',
     `${rounds} interleaved rounds, median (min–max); ${quick ? 'quick' : 'full'} run: ${connections} connections, ${lines.toLocaleString('en')} lines per client per round.`,
-    'Method: bench/cli/cli-bench.mjs (module comment).',
+    `Method: bench/cli/cli-bench.mjs (module comment). Run ${new Date().toISOString().slice(0, 16)}Z, Node ${process.versions.node}; 1-minute load average ${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end (${availableParallelism()} cores).`,
     '',
     '| measure | framewire | websocketd | ratio |',
     '|---|---|---|---|',
@@ -251,7 +266,10 @@ function floorRows(floors, websocketdRate) {
 // Alone: node bench/cli/cli-bench.mjs [--quick]
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const root = join(here, '..', '..');
-  const result = await runCliBench({ root, quick: process.argv.includes('--quick') });
-  console.log(result.report ?? JSON.stringify(result.targets));
+  // --only connections|lines: one row group, medians printed, bench/results/cli.md left alone.
+  const onlyAt = process.argv.indexOf('--only');
+  const only = onlyAt === -1 ? undefined : process.argv[onlyAt + 1];
+  const result = await runCliBench({ root, quick: process.argv.includes('--quick'), only });
+  console.log(result.report ?? JSON.stringify(only !== undefined ? { figures: result.figures, floors: result.floors } : result.targets, null, 1));
   for (const target of result.targets) console.log(`${target.verdict === 'pass' ? '✅' : '❌'} ${target.label} ≥ ${target.threshold}×: ${target.ratio?.toFixed(2) ?? target.why}`);
 }

@@ -8,7 +8,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const dist = join(here, '..', 'dist', 'index.js');
+// dist/main.js, not the package root: the root also exports the hub, whose broker clients
+// every command would then load.
+const dist = join(here, '..', 'dist', 'main.js');
 const repoRoot = join(here, '..', '..', '..');
 const turbo = join(repoRoot, 'node_modules', '.bin', 'turbo');
 const adapterDist = join(here, '..', '..', 'node-adapter', 'dist', 'index.js');

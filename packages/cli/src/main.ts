@@ -8,7 +8,6 @@
 import { parseConnectConfig, runConnect } from './connect/connect-command.js';
 import { CliError } from './cli-error.js';
 import { parseHubConfig } from './hub/hub-config.js';
-import { runHub } from './hub/hub-command.js';
 import { parseRelayConfig, runRelay } from './relay-commands.js';
 import { currentRuntime, type RuntimeName } from './runtime/current-runtime.js';
 import { reexec } from './runtime/reexec.js';
@@ -76,7 +75,9 @@ function parseFor(command: string, args: readonly string[]): Parsed {
     case 'hub': {
       // The hub serves HTTP routes beside its upgrades, which the CLI's hosts do on Node only.
       const config = parseHubConfig(args);
-      return { help: config.help, runtime: undefined, run: () => runHub(config) };
+      // Loaded only for `hub`: its brokers (Redis, NATS clients) would make every other command's
+      // process bigger, and a bigger process forks slower (serve spawns a program per connection).
+      return { help: config.help, runtime: undefined, run: async () => (await import('./hub/hub-command.js')).runHub(config) };
     }
     default:
       throw new CliError(`: unknown command ${JSON.stringify(command)} (serve, connect, echo, broadcast, hub; --help)`);

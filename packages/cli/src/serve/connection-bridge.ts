@@ -19,7 +19,7 @@ import type { Session } from '@framewire/codec/adapter';
 import type { Log } from '../log.js';
 import { LineSplitter } from './line-splitter.js';
 import { textPayload } from './text-line.js';
-import type { ProgramExit, ProgramProcess, StopTimings } from './program-process.js';
+import type { ProgramChild, ProgramExit, ProgramProcess, StopTimings } from './program-process.js';
 
 /** How a session and its program talk. */
 export interface BridgeOptions {
@@ -43,35 +43,37 @@ export function exitCloseCode(exit: ProgramExit): { code: number; reason: string
 
 /** Wire `session` to `program` (see the module comment). Resolves when both are done. */
 export async function bridgeConnection(session: Session, program: ProgramProcess, options: BridgeOptions): Promise<void> {
-  const { stdin, stdout, stderr } = program.child;
+  const child = program.child;
 
   session.on('message', (data) => {
-    if (program.done || stdin.writableEnded) return undefined;
+    if (program.done || child.inputEnded) return undefined;
     const bytes = typeof data === 'string' ? data : new Uint8Array(data as Uint8Array | ArrayBuffer);
-    let room = stdin.write(bytes);
-    if (!options.binary) room = stdin.write(NEWLINE);
+    let room = child.write(bytes);
+    if (!options.binary) room = child.write(NEWLINE);
     // Holding the message keeps the session from reading more (receive backpressure).
-    return room ? undefined : waitForDrain(stdin);
+    return room ? undefined : child.drained();
   });
 
   const sendChunk = (payload: Uint8Array | string, binary: boolean): void => {
     if (session.readyState !== OPEN) return;
     if (!session.send(payload, { binary })) {
-      stdout.pause();
-      void session.drained().then(() => stdout.resume());
+      child.pauseOutput();
+      void session.drained().then(() => child.resumeOutput());
     }
   };
   const splitter = new LineSplitter(options.maxLineBytes);
-  stdout.on('data', (chunk: Buffer) => {
-    if (options.binary) sendChunk(new Uint8Array(chunk), true);
-    else for (const line of splitter.push(chunk)) sendChunk(textPayload(line), false);
-  });
-  stdout.on('end', () => {
-    const last = options.binary ? undefined : splitter.flush();
-    if (last !== undefined) sendChunk(textPayload(last), false);
-  });
+  child.readOutput(
+    (chunk) => {
+      if (options.binary) sendChunk(new Uint8Array(chunk), true);
+      else for (const line of splitter.push(chunk)) sendChunk(textPayload(line), false);
+    },
+    () => {
+      const last = options.binary ? undefined : splitter.flush();
+      if (last !== undefined) sendChunk(textPayload(last), false);
+    },
+  );
 
-  pipeStderr(stderr, options.connectionId, options.log);
+  pipeStderr(child, options.connectionId, options.log);
 
   session.on('close', () => program.stop(options.stopTimings));
   // A session already closed before the listener (a very early close).
@@ -86,29 +88,17 @@ export async function bridgeConnection(session: Session, program: ProgramProcess
   await session.closed;
 }
 
-/** A stream's stderr as log lines tagged with the connection id (long lines cut at 64 KiB). */
-export function pipeStderr(stderr: NodeJS.ReadableStream, connectionId: string, log: Log): void {
+/** A program's stderr as log lines tagged with the connection id (long lines cut at 64 KiB). */
+export function pipeStderr(child: ProgramChild, connectionId: string, log: Log): void {
   const splitter = new LineSplitter(64 * 1024);
   const decoder = new TextDecoder();
-  stderr.on('data', (chunk: Buffer) => {
-    for (const line of splitter.push(chunk)) log.programStderr(connectionId, decoder.decode(line));
-  });
-  stderr.on('end', () => {
-    const last = splitter.flush();
-    if (last !== undefined) log.programStderr(connectionId, decoder.decode(last));
-  });
-}
-
-function waitForDrain(stream: NodeJS.WritableStream & { destroyed?: boolean }): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      stream.off('drain', done);
-      stream.off('close', done);
-      stream.off('error', done);
-      resolve();
-    };
-    stream.on('drain', done);
-    stream.on('close', done);
-    stream.on('error', done);
-  });
+  child.readErrors(
+    (chunk) => {
+      for (const line of splitter.push(chunk)) log.programStderr(connectionId, decoder.decode(line));
+    },
+    () => {
+      const last = splitter.flush();
+      if (last !== undefined) log.programStderr(connectionId, decoder.decode(last));
+    },
+  );
 }

@@ -7,17 +7,11 @@
  *
  * @module
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import { spawnChild, type ProgramChild, type ProgramExit, type ProgramSpec } from './program-child.js';
 
-/** A program and its arguments, exactly as given after `--`. */
-export interface ProgramSpec {
-  /** The executable (resolved on PATH at startup). */
-  readonly command: string;
-  readonly args: readonly string[];
-}
+export type { ProgramChild, ProgramExit, ProgramSpec } from './program-child.js';
 
 /** How a program is stopped once its client is gone. */
 export interface StopTimings {
@@ -29,12 +23,6 @@ export interface StopTimings {
 
 /** Default stop steps: 1 s after EOF comes SIGTERM, 2 s later SIGKILL. */
 export const DEFAULT_STOP_TIMINGS: StopTimings = Object.freeze({ graceMs: 1000, killMs: 2000 });
-
-/** How a program ended: its exit code, or the signal that killed it. */
-export interface ProgramExit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
 
 const live = new Set<ProgramProcess>();
 
@@ -80,39 +68,25 @@ export function resolveProgram(command: string, path: string | undefined, cwd = 
 
 /** A spawned program with piped stdin, stdout and stderr. */
 export class ProgramProcess {
-  readonly child: ChildProcessByStdio<Writable, Readable, Readable>;
+  /** Its process and pipes (see {@link ProgramChild}). */
+  readonly child: ProgramChild;
   /** Resolves once the program exited and its stdout and stderr closed. Never rejects. */
   readonly exited: Promise<ProgramExit>;
-  readonly #timers: NodeJS.Timeout[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
   #stopping = false;
   #done = false;
 
   constructor(spec: ProgramSpec, env: Record<string, string>, cwd?: string) {
-    this.child = spawn(spec.command, [...spec.args], {
-      env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      // Its own process group: SIGTERM/SIGKILL reach what it forked, and a
-      // Ctrl-C on the server's terminal is the server's to handle.
-      detached: true,
-      ...(cwd !== undefined ? { cwd } : {}),
-    });
+    this.child = spawnChild(spec, env, cwd);
     live.add(this);
-    // A program that exits without reading makes our writes fail with EPIPE: not an error here.
-    this.child.stdin.on('error', () => {});
-    this.exited = new Promise((resolveExit) => {
-      const finish = (exit: ProgramExit): void => {
-        if (this.#done) return;
-        this.#done = true;
-        for (const timer of this.#timers) clearTimeout(timer);
-        live.delete(this);
-        resolveExit(exit);
-      };
-      // Children it left behind in its group go with it; they would also
-      // hold its stdout open and keep 'close' from ever coming.
-      this.child.once('exit', () => this.#signalGroup('SIGKILL'));
-      this.child.once('close', (code, signal) => finish({ code, signal }));
-      // spawn failed (vanished executable, EAGAIN): 'close' may never come.
-      this.child.once('error', () => finish({ code: 127, signal: null }));
+    // Children it left behind in its group go with it; they would also
+    // hold its stdout open and keep the pipes from ever closing.
+    void this.child.exit.then(() => this.#signalGroup('SIGKILL'));
+    this.exited = this.child.closed.then((exit) => {
+      this.#done = true;
+      clearTimeout(this.#timer);
+      live.delete(this);
+      return exit;
     });
   }
 
@@ -138,15 +112,14 @@ export class ProgramProcess {
   stop(timings: StopTimings = DEFAULT_STOP_TIMINGS): void {
     if (this.#stopping || this.#done) return;
     this.#stopping = true;
-    this.child.stdin.end();
-    // Unread output must not keep the pipes (and so 'close') open.
-    this.child.stdout.resume();
-    this.#timers.push(
-      setTimeout(() => {
-        this.signal('SIGTERM');
-        this.#timers.push(setTimeout(() => this.signal('SIGKILL'), timings.killMs));
-      }, timings.graceMs),
-    );
+    this.child.endInput();
+    // Unread output must not keep the pipes (and so the exit) open.
+    this.child.resumeOutput();
+    // One timer at a time (most programs exit at EOF long before it fires).
+    this.#timer = setTimeout(() => {
+      this.signal('SIGTERM');
+      this.#timer = setTimeout(() => this.signal('SIGKILL'), timings.killMs);
+    }, timings.graceMs);
   }
 
   #signalGroup(signal: NodeJS.Signals): void {

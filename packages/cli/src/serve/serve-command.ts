@@ -29,6 +29,8 @@ export interface RunningServe {
 /** Start serving per `config`; resolves once listening (and `READY` is printed). */
 export async function startServe(config: ServeConfig, log: Log = stderrLog(config.quiet)): Promise<RunningServe> {
   let nextId = 0;
+  // Each process.env read is a getenv call: copy the passed-through variables once, not per connection.
+  const parentEnv = Object.fromEntries(config.passEnv.flatMap((name) => (process.env[name] !== undefined ? [[name, process.env[name]]] : [])));
   // The shared program publishes through the host, which starts after it is made (and before it starts).
   let publish: Host['publish'] = () => 0;
   const shared = config.shared ? sharedProgram(config, log, (topic, data, binary) => publish(topic, data, binary)) : undefined;
@@ -57,7 +59,7 @@ export async function startServe(config: ServeConfig, log: Log = stderrLog(confi
       log.info(`[${id}] connect ${peer.remoteAddress}:${peer.remotePort} ${request.target}`);
       void session.closed.then(({ code }) => log.info(`[${id}] disconnect ${code}`));
       if (shared !== undefined) shared.add(session, id);
-      else runProgram(config, log, session, request, peer, id, host.secure);
+      else runProgram(config, log, session, request, peer, id, host.secure, parentEnv);
     },
   });
   publish = host.publish;
@@ -81,7 +83,16 @@ export async function startServe(config: ServeConfig, log: Log = stderrLog(confi
   };
 }
 
-function runProgram(config: ServeConfig, log: Log, session: Session, request: UpgradeRequest, peer: Peer, id: string, secure: boolean): void {
+function runProgram(
+  config: ServeConfig,
+  log: Log,
+  session: Session,
+  request: UpgradeRequest,
+  peer: Peer,
+  id: string,
+  secure: boolean,
+  parentEnv: Readonly<Record<string, string | undefined>>,
+): void {
   const route = matchRoute(config.routes, request.path);
   if (route === undefined) return session.closeWithLibraryCode(1011, 'no program');
   const env = cgiEnvironment(
@@ -98,7 +109,7 @@ function runProgram(config: ServeConfig, log: Log, session: Session, request: Up
       secure,
       connectionId: id,
     },
-    process.env,
+    parentEnv,
     config.passEnv,
     route.prefix,
   );

@@ -86,19 +86,21 @@ export class SharedProgram {
     this.#program = program;
     this.#starts++;
     const startedAt = Date.now();
-    const { stdout, stderr } = program.child;
+    const child = program.child;
     const splitter = new LineSplitter(this.#options.maxLineBytes);
-    stdout.on('data', (chunk: Buffer) => {
-      // The slow-client check runs once per chunk, before it; each line is framed once for all clients.
-      this.#closeSlowClients();
-      if (this.#options.binary) this.#options.publish(SHARED_TOPIC, chunk, true);
-      else for (const line of splitter.push(chunk)) this.#options.publish(SHARED_TOPIC, textPayload(line), false);
-    });
-    stdout.on('end', () => {
-      const last = this.#options.binary ? undefined : splitter.flush();
-      if (last !== undefined) this.broadcast(textPayload(last), false);
-    });
-    pipeStderr(stderr, 'shared', this.#options.log);
+    child.readOutput(
+      (chunk) => {
+        // The slow-client check runs once per chunk, before it; each line is framed once for all clients.
+        this.#closeSlowClients();
+        if (this.#options.binary) this.#options.publish(SHARED_TOPIC, chunk, true);
+        else for (const line of splitter.push(chunk)) this.#options.publish(SHARED_TOPIC, textPayload(line), false);
+      },
+      () => {
+        const last = this.#options.binary ? undefined : splitter.flush();
+        if (last !== undefined) this.broadcast(textPayload(last), false);
+      },
+    );
+    pipeStderr(child, 'shared', this.#options.log);
     void program.exited.then((exit) => this.#onExit(exit, Date.now() - startedAt));
   }
 
@@ -146,18 +148,10 @@ export class SharedProgram {
     if (program === undefined || program.done || this.#stopped) return;
     const body = typeof data === 'string' ? new TextEncoder().encode(data) : new Uint8Array(data as Uint8Array | ArrayBuffer);
     const parts = [prefix, body, this.#options.binary ? undefined : NEWLINE].filter((part) => part !== undefined);
-    const stdin = program.child.stdin;
+    const child = program.child;
     // One write per message, so lines from different clients never interleave.
-    if (stdin.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts))) return;
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        stdin.off('drain', done);
-        stdin.off('close', done);
-        resolve();
-      };
-      stdin.on('drain', done);
-      stdin.on('close', done);
-    });
+    if (child.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts))) return;
+    await child.drained();
   }
 
   #onExit(exit: ProgramExit, ranMs: number): void {
