@@ -24,6 +24,13 @@ const shapes = {
     session.binaryType = 'arraybuffer';
     echo(session);
   },
+  // The floor of the 'blob' row: what Node's Blob costs, a Blob made per message beside the Session's echo.
+  'session-blob': (session) => {
+    session.on('message', (data, isBinary) => {
+      if (isBinary) void new Blob([data]);
+      session.send(data, { binary: isBinary });
+    });
+  },
   websocket: (session) => {
     const ws = toWebSocket(session);
     ws.binaryType = 'arraybuffer';
