@@ -41,6 +41,7 @@ export const ROWS = [
   { key: 'webstreams-floor', shape: 'webstreams-floor', payload: 'binary', base: 'session', label: 'floor: Session + ReadableStream.pipeTo(WritableStream), no WebSocketStream' },
   { key: 'stream', shape: 'stream', payload: 'binary', base: 'session', floor: 'webstreams-floor', label: 'WebSocketStream, binary (readable.pipeTo(writable))' },
   { key: 'session-alone', shape: 'session', payload: 'binary', base: 'session-alone', noWhatwg: true, beside: 'session', label: '(a) Session, binary; process never loads the WHATWG module; 2 plain Session servers beside' },
+  { key: 'session-loaded', shape: 'session', payload: 'binary', base: 'session-alone', beside: 'session', label: '(a) Session, binary; WHATWG module loaded (unused); 2 plain Session servers beside' },
   { key: 'session-beside-whatwg', shape: 'session', payload: 'binary', base: 'session-alone', beside: 'whatwg', label: '(a) Session, binary; WHATWG module loaded, a WebSocket and a WebSocketStream server beside' },
 ];
 
@@ -101,11 +102,12 @@ async function runOnce(root, row, load) {
 /**
  * Runs every row `rounds` times (interleaved, the order reversed every other
  * round) and returns medians, ranges and each row's ratio to its base (and floor).
- * `only` restricts the run to those row keys (their bases are added).
+ * `only` restricts the run to those row keys (their bases and floors are
+ * added); `load` and `rounds` override the sizes (tests use tiny ones).
  */
-export async function runWhatwgBench({ root, quick = false, only }) {
-  const load = quick ? { connections: 20, messages: 1000, window: 50 } : { connections: 50, messages: 4000, window: 100 };
-  const rounds = quick ? 3 : 7;
+export async function runWhatwgBench({ root, quick = false, only, load: loadOverride, rounds: roundsOverride }) {
+  const load = loadOverride ?? (quick ? { connections: 20, messages: 1000, window: 50 } : { connections: 50, messages: 4000, window: 100 });
+  const rounds = roundsOverride ?? (quick ? 3 : 7);
   let rows = ROWS;
   if (only !== undefined) {
     const wanted = new Set(only.flatMap((key) => [key, ...ROWS.filter((r) => r.key === key).flatMap((r) => [r.base, r.floor ?? key])]));
