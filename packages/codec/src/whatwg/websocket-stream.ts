@@ -205,17 +205,24 @@ const READABLE_HIGH_WATER = 16;
 function readableOf(session: Session): ReadableStream<WebSocketStreamChunk> {
   let controller!: ReadableStreamDefaultController<WebSocketStreamChunk>;
   let done = false;
-  let held: (() => void)[] = [];
+  // Every message queued past the high-water mark since the last pull holds its slot until the
+  // next pull: one promise serves them all (a burst need not allocate one per message).
+  let held: { promise: Promise<void>; resolve: () => void } | undefined;
   const release = (): void => {
     const waiting = held;
-    held = [];
-    for (const resolve of waiting) resolve();
+    held = undefined;
+    waiting?.resolve();
   };
   const onMessage = (data: unknown): Promise<void> | undefined => {
     if (done) return undefined;
     controller.enqueue(typeof data === 'string' ? data : data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer));
     if ((controller.desiredSize ?? 0) > 0) return undefined;
-    return new Promise((resolve) => held.push(resolve));
+    if (held === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      held = { promise, resolve };
+    }
+    return held.promise;
   };
   const readable = new ReadableStream<WebSocketStreamChunk>(
     {

@@ -218,15 +218,22 @@ export class WebSocket extends EventTarget {
   send(data: WebSocketData): void {
     if (this.#state === CONNECTING) throw domException('InvalidStateError', 'Still in CONNECTING state');
     const size = sizeOf(data);
-    if (this.readyState !== OPEN) {
+    if (!this.#isOpen()) {
       // The standard: the data is not sent, but bufferedAmount grows.
       this.#heldBytes += size;
       return;
     }
     if (isBlob(data)) {
+      // A Blob this class made from a received message: its bytes are known (Blobs are immutable),
+      // so it needs no asynchronous read, and goes out now when nothing waits ahead of it.
+      const known = receivedBlobBytes.get(data);
+      if (known !== undefined && this.#queued === 0) {
+        this.#transmit(known, size);
+        return;
+      }
       this.#heldBytes += size;
       this.#enqueue(async () => {
-        const bytes = new Uint8Array(await data.arrayBuffer());
+        const bytes = known ?? new Uint8Array(await data.arrayBuffer());
         this.#heldBytes -= size;
         this.#transmit(bytes, size);
       });
@@ -302,15 +309,19 @@ export class WebSocket extends EventTarget {
 
   #message(data: string | Uint8Array | ArrayBuffer): void {
     // A message that arrives once the closing handshake started is dropped (standard: "If readyState is not OPEN, then return").
-    if (this.readyState !== OPEN) return;
     // Nobody would see the event: build neither it nor its Blob or ArrayBuffer.
-    if (this.#messageListeners.length === 0) return;
+    if (this.#messageListeners.length === 0 || !this.#isOpen()) return;
     let value: unknown = data;
     if (typeof data !== 'string') {
       const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
-      value = this.#binaryType === 'blob' ? new Blob([bytes as Uint8Array<ArrayBuffer>]) : wholeBuffer(bytes);
+      value = this.#binaryType === 'blob' ? receivedBlob(bytes) : wholeBuffer(bytes);
     }
     this.dispatchEvent(messageEvent(value, this.#origin));
+  }
+
+  /** `readyState === OPEN`, read once (the getter also asks the session). */
+  #isOpen(): boolean {
+    return this.#state === OPEN && (this.#session === undefined || this.#session.readyState === OPEN);
   }
 
   #closedNow(info: { code: number; reason: string; wasClean: boolean }, failed: boolean): void {
@@ -323,7 +334,7 @@ export class WebSocket extends EventTarget {
 
   #transmit(payload: string | Uint8Array, size: number): void {
     const session = this.#session;
-    if (session === undefined || this.readyState !== OPEN) {
+    if (session === undefined || this.#state !== OPEN || session.readyState !== OPEN) {
       this.#heldBytes += size;
       return;
     }
@@ -394,6 +405,23 @@ export class WebSocket extends EventTarget {
  */
 export function toWebSocket(session: Session, options: { url?: string } = {}): WebSocket {
   return new WebSocket(options.url ?? '', undefined, { session, url: options.url ?? '' });
+}
+
+/**
+ * Blobs up to this size made for received messages remember their bytes, so
+ * echoing one (`ws.send(event.data)`) needs no asynchronous read. Larger ones
+ * do not: the copy would double their memory, and the read costs little
+ * beside their size.
+ */
+const REMEMBERED_BLOB_LIMIT = 16 * 1024;
+const receivedBlobBytes = new WeakMap<Blob, Uint8Array>();
+
+/** The `message` event's Blob for `bytes` (which may be a view into a socket chunk: the Blob copies them). */
+function receivedBlob(bytes: Uint8Array): Blob {
+  const blob = new Blob([bytes as Uint8Array<ArrayBuffer>]);
+  // A copy of our own: the Blob keeps its bytes out of reach, and the view's memory is not ours to keep.
+  if (bytes.byteLength <= REMEMBERED_BLOB_LIMIT) receivedBlobBytes.set(blob, bytes.slice());
+  return blob;
 }
 
 function isBlob(data: unknown): data is Blob {
