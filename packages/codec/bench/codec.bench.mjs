@@ -12,7 +12,8 @@
 // shared machine it barely moves when a neighbour takes the core.
 //
 // Each main row measures the form a real sender uses, as Connection does:
-// one buffer (encodeFrameToBuffer) up to SINGLE_BUFFER_FRAME_LIMIT (16 KiB),
+// a masked frame as one buffer (encodeFrameToBuffer) at every size; an
+// unmasked one as one buffer up to SINGLE_BUFFER_FRAME_LIMIT (16 KiB),
 // header + payload (encodeFrame) above; ws's Sender.frame with `readOnly`
 // likewise returns one merged buffer for a masked frame. Rows with a
 // suffix are variants: the other encoder form, and, in the bufferutil run,
@@ -178,7 +179,8 @@ async function child() {
       };
       // Unmasked frames: the payload is never copied (header written
       // separately), for both; masked ones follow the Connection's choice.
-      const single = masked && size <= codec.SINGLE_BUFFER_FRAME_LIMIT;
+      // Connection: a masked frame is one buffer at every size (one masking copy).
+      const single = masked;
       const mainPass = single ? onePass : pairPass;
       const name = `encode ${masked ? 'masked' : 'unmasked'} ${label}`;
       const [fw, wsRate] = compare(mainPass, wsPass, () => undefined, size * reps, caseTime);

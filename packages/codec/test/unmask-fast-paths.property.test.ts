@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Connection } from '../src/protocol/connection.js';
 import type { ConnectionEvent } from '../src/protocol/events.js';
-import { encodeFrameToBuffer } from '../src/protocol/frame.js';
+import { encodeFrame, encodeFrameHeader, encodeFrameToBuffer } from '../src/protocol/frame.js';
 import { maskInto, unmaskInto, type NativeMask } from '../src/protocol/mask.js';
 import { MessageAssembler } from '../src/protocol/message-assembler.js';
 import { FrameDecoder } from '../src/protocol/frame-decoder.js';
@@ -220,4 +220,69 @@ describe('large-message fast paths equal the general path on random chunkings', 
       params,
     );
   });
+});
+
+describe('masked encode: one buffer at every size equals the general path', () => {
+  for (const [name, native] of natives) {
+    it(`encodeFrameToBuffer = header + byte-loop mask = encodeFrame's pair, at any size and payload offset (${name})`, () => {
+      fc.assert(
+        fc.property(
+          // Across the 16 KiB slab limit and the 64 KiB 16-bit length limit.
+          fc.tuple(fc.nat(70_000), fc.integer()).map(([n, salt]) => {
+            const bytes = new Uint8Array(n);
+            for (let i = 0; i < n; i++) bytes[i] = (i * 131 + salt) & 0xff;
+            return bytes;
+          }),
+          keyArb,
+          fc.nat(7),
+          (bytes, key, shift) => {
+            const backing = new Uint8Array(bytes.length + shift);
+            backing.set(bytes, shift);
+            const payload = backing.subarray(shift);
+            const hooks = native === undefined ? undefined : { mask: native };
+            const one = encodeFrameToBuffer({ opcode: 2, payload, maskKey: key, hooks });
+            const header = encodeFrameHeader({ opcode: 2, payloadLength: bytes.length, maskKey: key });
+            const expected = new Uint8Array(header.length + bytes.length);
+            expected.set(header);
+            expected.set(referenceMask(bytes, key, 0), header.length);
+            expect(b64(one)).toBe(b64(expected));
+            // A large one owns exactly its bytes: no shifted view over a bigger buffer.
+            if (one.length > 20_000) expect(one.byteOffset === 0 || native === undefined).toBe(true);
+            const [h, body] = encodeFrame({ opcode: 2, payload, maskKey: key, hooks });
+            expect(b64(h) + '|' + b64(body)).toBe(b64(header) + '|' + b64(referenceMask(bytes, key, 0)));
+            // The caller's payload is never modified.
+            expect(b64(payload)).toBe(b64(bytes));
+          },
+        ),
+        { seed, numRuns: Math.max(1, Math.floor(runs / 3)) },
+      );
+    }, 120_000);
+
+    it(`a client Connection writes each masked message as one buffer the server reads back (${name})`, () => {
+      fc.assert(
+        fc.property(
+          fc.array(binaryArb, { minLength: 1, maxLength: 3 }),
+          fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 12 }),
+          fc.array(fc.nat(3), { maxLength: 4 }),
+          (messages, fractions, shifts) => {
+            const client = new Connection({ role: 'client', now: () => 0, hooks: native === undefined ? undefined : { mask: native } });
+            for (const m of messages) client.sendBinary(m.bytes);
+            const out = client.takeOutput();
+            // One buffer per message, whatever its size (RFC 6455 §5.3: every client frame masked).
+            expect(out).toHaveLength(messages.length);
+            const wire = new Uint8Array(out.reduce((n, c) => n + c.length, 0));
+            let at = 0;
+            for (const c of out) {
+              wire.set(c, at);
+              at += c.length;
+            }
+            const expected = messages.map((m) => ({ text: false, bytes: b64(m.bytes) }));
+            expect(throughConnection(chunk(wire, fractions, shifts), native)).toEqual(expected);
+            expect(throughWholeFrames(chunk(wire, fractions, shifts))).toEqual(expected);
+          },
+        ),
+        connectionParams,
+      );
+    }, 120_000);
+  }
 });

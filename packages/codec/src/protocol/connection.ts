@@ -744,9 +744,12 @@ export class Connection {
   #writeFrame(opcode: number, payload: Uint8Array, fin: boolean, rsv1: boolean): void {
     const mask = this.#client; // RFC 6455 §5.3: clients mask every frame
     const length = payload.length;
-    if (length <= SINGLE_BUFFER_FRAME_LIMIT) {
+    if (length <= SINGLE_BUFFER_FRAME_LIMIT || mask) {
       // Small frames: header and payload in one buffer carved from a shared
       // slab (frame.ts), no options object or key allocation per frame.
+      // Masked frames of any size too: the payload is copied anyway, so one
+      // masking copy into one fresh buffer (as ws does) saves the separate
+      // header and a second buffer to write.
       const byte0 = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode; // RFC 6455 §5.2
       const bytes = writeFrame(byte0, payload, mask ? nextMaskKey(this.#random) : undefined, this.#hooks);
       (this.#out ??= []).push(bytes);

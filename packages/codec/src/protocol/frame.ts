@@ -13,7 +13,7 @@
 import { allocateShiftedForOverwrite } from './bytes.js';
 import type { CodecHooks } from './hooks.js';
 import { UsageError } from './errors.js';
-import { maskInto } from './mask.js';
+import { activeNativeMask, maskInto } from './mask.js';
 import { isControlOpcode } from './opcode.js';
 import { defaultRandomSource, type RandomSource } from './random.js';
 
@@ -283,10 +283,18 @@ let slabOffset = 0;
  * it start at the same offset modulo 4 as `alignWith` (the payload), so
  * maskInto can read and write whole words.
  */
-function allocateFrameBuffer(size: number, alignAt: number, alignWith: number, hooks: CodecHooks | undefined): Uint8Array {
+function allocateFrameBuffer(
+  size: number,
+  alignAt: number,
+  alignWith: number,
+  hooks: CodecHooks | undefined,
+  nativeMasking: boolean,
+): Uint8Array {
   if (size > SLAB_FRAME_LIMIT) {
-    // Large: a fresh buffer, shifted for alignment.
-    const shift = (alignWith - alignAt) & 3;
+    // Large: a fresh buffer, shifted for the JS word loop's alignment. A
+    // native mask aligns on the source by itself, so then the buffer is
+    // exactly the frame (no shifted view, no zeroed gap), as ws's is.
+    const shift = nativeMasking ? 0 : (alignWith - alignAt) & 3;
     return allocateShiftedForOverwrite(size, shift, hooks?.allocate);
   }
   let start = slabOffset + ((alignWith - slabOffset - alignAt) & 3);
@@ -326,7 +334,8 @@ export function encodeFrame(opts: EncodeFrameOptions): [header: Uint8Array, payl
   // small array makes V8 move it off its heap, which costs more than it saves.
   let masked: Uint8Array;
   if (payload.length >= ALIGN_MIN) {
-    masked = allocateShiftedForOverwrite(payload.length, payload.byteOffset & 3, opts.hooks?.allocate);
+    const shift = activeNativeMask(opts.hooks?.mask) !== undefined ? 0 : payload.byteOffset & 3;
+    masked = allocateShiftedForOverwrite(payload.length, shift, opts.hooks?.allocate);
   } else {
     masked = new Uint8Array(payload.length);
   }
@@ -336,8 +345,9 @@ export function encodeFrame(opts: EncodeFrameOptions): [header: Uint8Array, payl
 
 /**
  * Encodes a frame into a single buffer: header then payload, masked if
- * asked. The form to use for small frames, where one write beats two; see
- * {@link SINGLE_BUFFER_FRAME_LIMIT}.
+ * asked. The form to use for small frames, where one write beats two (see
+ * {@link SINGLE_BUFFER_FRAME_LIMIT}), and for masked frames of any size,
+ * whose payload is copied anyway: one masking copy into one buffer.
  *
  * Buffers of up to 16 KiB are views into a shared slab (like Node's
  * `Buffer.allocUnsafe`): the bytes are yours, but the `ArrayBuffer` behind
@@ -360,7 +370,8 @@ export function encodeFrameToBuffer(opts: EncodeFrameOptions): Uint8Array {
 export function writeFrame(byte0: number, payload: Uint8Array, maskKey: Uint8Array | undefined, hooks?: CodecHooks): Uint8Array {
   const length = payload.length;
   const headerSize = frameHeaderSize(length, maskKey !== undefined);
-  const out = allocateFrameBuffer(headerSize + length, headerSize, payload.byteOffset, hooks);
+  const nativeMasking = maskKey !== undefined && activeNativeMask(hooks?.mask) !== undefined;
+  const out = allocateFrameBuffer(headerSize + length, headerSize, payload.byteOffset, hooks, nativeMasking);
   putHeader(out, 0, byte0, length, maskKey);
   if (maskKey !== undefined) maskInto(payload, out, headerSize, maskKey, 0, hooks?.mask);
   else if (length > SMALL_COPY) out.set(payload, headerSize);

@@ -93,6 +93,18 @@ export function setNativeMask(fn: NativeMask | undefined): void {
   nativeMask = fn;
 }
 
+/**
+ * The native mask a call with `native` would use for a long payload (the
+ * connection's own, else the process-wide one), `undefined` when masking is
+ * pure JS. Callers that lay out buffers for the JS word loop (alignment
+ * shifts) skip that work when a native function will do the masking.
+ *
+ * @internal
+ */
+export function activeNativeMask(native: NativeMask | undefined): NativeMask | undefined {
+  return native ?? nativeMask;
+}
+
 /** The key to hand a native function whose first byte applies to `keyOffset`. */
 function keyAt(key: Uint8Array, keyOffset: number): Uint8Array {
   if ((keyOffset & 3) === 0) return key;
