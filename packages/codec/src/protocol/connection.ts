@@ -153,7 +153,7 @@ export class Connection {
             decodeFailed: (error, slot) => this.#fail(error, slot),
             encodeFailed: (error) => this.#fail(error),
             settled: () => this.#maybeDispose(),
-          }, options.utf8);
+          }, options.utf8, options.rawText === true);
     this.#tracksTime = this.#heartbeat !== undefined || this.#idleTimeout !== undefined;
     if (this.#tracksTime) {
       const now = this.#now();
@@ -175,6 +175,7 @@ export class Connection {
       utf8: options.utf8 ?? defaultUtf8ValidatorFactory,
       allocate: options.hooks?.allocate,
       nativeMask: options.hooks?.mask,
+      rawText: options.rawText === true,
     });
   }
 
