@@ -22,7 +22,7 @@ const option = (name) => {
 };
 if (argv.includes('--help')) {
   console.log('usage: pnpm bench [--quick] [--servers key,key] [--skip-codec] [--skip-memory] [--skip-echo] [--skip-fanout] [--skip-whatwg] [--skip-cli] [--skip-brokers] | pnpm bench --http2');
-  console.log('server keys: fw-node fw-bun fw-deno fw-deno-serve ws ws-bu bun-serve deno-serve floor-node floor-bun floor-deno');
+  console.log('server keys: fw-node fw-node-l6 fw-bun fw-deno fw-deno-serve ws ws-bu bun-serve deno-serve floor-node floor-bun floor-deno');
   process.exit(0);
 }
 if (argv.includes('--http2') && process.platform === 'linux') {

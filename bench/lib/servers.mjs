@@ -78,6 +78,18 @@ export function serverCatalogue(root) {
   });
   return [
     framewire('fw-node', 'framewire · Node', 'node', 'node', 'node-adapter'),
+    {
+      // The Node echo with ws's zlib level: the "equal compressed size" row of the deflate table.
+      key: 'fw-node-l6',
+      label: 'framewire · Node · deflate level 6',
+      kind: 'framewire',
+      runtime: 'node',
+      command: node,
+      args: [peer('fw-level-echo.mjs')],
+      env: { FW_DEFLATE_LEVEL: '6' },
+      deflate: 'yes',
+      adapterDist: join(root, 'packages', 'node-adapter', 'dist', 'index.js'),
+    },
     framewire('fw-bun', 'framewire · Bun', 'bun', 'bun', 'bun-adapter'),
     framewire('fw-deno', 'framewire · Deno raw TCP', 'deno', 'deno', 'deno-adapter'),
     // Deno.upgradeWebSocket negotiates no permessage-deflate.

@@ -19,13 +19,22 @@ const MiB = 1024 * 1024;
 /**
  * The limits of both echo programs: permessage-deflate offered/accepted,
  * messages up to 64 MiB, and room for one such message plus its frames in
- * flight.
+ * flight. Raw text mode: an echo forwards text, so it takes the validated
+ * UTF-8 bytes and sends them back as text, never making a string.
  */
 export const ECHO_OPTIONS = {
   perMessageDeflate: true,
   maxPayload: 64 * MiB,
   maxBufferedAmount: 256 * MiB,
+  rawText: true,
 } as const;
+
+const textDecoder = new TextDecoder();
+
+/** A text message as a string, whether it came as one or as raw-text bytes. */
+function textOf(data: EchoData): string {
+  return typeof data === 'string' ? data : textDecoder.decode(data);
+}
 
 /** The line a server prints once it listens; harnesses wait for it. */
 export const ECHO_READY_LINE = 'READY';
@@ -106,7 +115,7 @@ export function startEchoClient(ws: EchoClientSocket, plan: EchoClientPlan, prin
   const count = plan.count ?? 1;
   let replies = 0;
   ws.on('message', (data, isBinary) => {
-    print(isBinary ? `<binary ${typeof data === 'string' ? data.length : data.byteLength} bytes>` : String(data));
+    print(isBinary ? `<binary ${typeof data === 'string' ? data.length : data.byteLength} bytes>` : textOf(data));
     if (++replies === count) {
       log(`echo-client: ${count} ${count === 1 ? 'reply' : 'replies'} received, closing with 1000`);
       ws.close(1000);

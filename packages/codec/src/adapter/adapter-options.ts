@@ -64,6 +64,16 @@ export interface ConnectionLimits {
   idleTimeout?: number;
   /** Binary messages as `Uint8Array` (default) or `ArrayBuffer`. */
   binaryType?: 'uint8array' | 'arraybuffer';
+  /**
+   * Raw text mode, for servers that forward text: a text message reaches
+   * `message` as its UTF-8 bytes (`Uint8Array`, `isBinary` false), never
+   * decoded to a string, and `send(data, { binary: false })` sends them back
+   * as text with no encode. UTF-8 is still validated as it arrives (1007 at
+   * the first invalid byte), so the bytes are always valid UTF-8. Decode
+   * with `new TextDecoder().decode(data)` where a string is needed. The
+   * WHATWG wrappers still see strings. Default `false` (text as strings).
+   */
+  rawText?: boolean;
   /** Largest request/response head in bytes (431 beyond). Codec default. */
   maxHeaderBytes?: number;
   /** Where listener exceptions go. Default: an unhandled rejection, like `ws`. */
@@ -214,6 +224,7 @@ export function connectionSettings(options: ConnectionLimits, runtime: AdapterRu
   if (options.heartbeat !== undefined) settings.heartbeat = options.heartbeat;
   if (options.idleTimeout !== undefined) settings.idleTimeout = options.idleTimeout;
   if (options.maxPingsWhileBlocked !== undefined) settings.maxPingsWhileBlocked = options.maxPingsWhileBlocked;
+  if (options.rawText === true) settings.rawText = true;
   return settings;
 }
 

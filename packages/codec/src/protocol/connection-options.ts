@@ -50,6 +50,13 @@ export interface ConnectionOptions {
   hooks?: CodecHooks | undefined;
   /** The negotiated per-message extension (permessage-deflate); enables RSV1. */
   extension?: MessageExtension | undefined;
+  /**
+   * Raw text mode: text events carry the message's validated UTF-8 `bytes`,
+   * and `data` decodes them only when read. UTF-8 is still checked as the
+   * bytes arrive (1007 at the first invalid one). For servers that forward
+   * text (`sendText(event.bytes)`): no decode and no encode. Default `false`.
+   */
+  rawText?: boolean | undefined;
 }
 
 /** Default `maxMessageSize`: 16 MiB. */

@@ -99,6 +99,8 @@ export class Connection {
 
   readonly #maxFrameSize: number;
   readonly #utf8: Utf8ValidatorFactory;
+  /** Text messages are delivered as validated bytes (see `ConnectionOptions.rawText`). */
+  readonly #rawText: boolean;
   // The decoder and the assembler are made when the first bytes (the first
   // data frame) arrive: an idle connection holds neither.
   /** `undefined` before the first bytes and once input is discarded (after a close frame or a failure, STYLE.md lesson 11). */
@@ -160,7 +162,7 @@ export class Connection {
             decodeFailed: (error, slot) => this.#fail(error, slot),
             encodeFailed: (error) => this.#fail(error),
             settled: () => this.#maybeDispose(),
-          }, options.utf8);
+          }, options.utf8, options.rawText === true);
     this.#tracksTime = this.#heartbeat !== undefined || this.#idleTimeout !== undefined;
     if (this.#tracksTime) {
       const now = this.#now();
@@ -169,6 +171,7 @@ export class Connection {
     }
     this.#maxFrameSize = options.maxFrameSize ?? this.#maxMessageSize;
     this.#utf8 = options.utf8 ?? defaultUtf8ValidatorFactory;
+    this.#rawText = options.rawText === true;
   }
 
   #newDecoder(): FrameDecoder {
@@ -190,6 +193,7 @@ export class Connection {
       utf8: this.#utf8,
       allocate: this.#hooks?.allocate,
       nativeMask: this.#hooks?.mask,
+      rawText: this.#rawText,
     }));
   }
 

@@ -10,7 +10,7 @@
  */
 import { CloseCode } from './close-code.js';
 import { ProtocolError } from './errors.js';
-import { binaryEvent, textEvent, type ConnectionEvent } from './events.js';
+import { binaryEvent, rawTextEvent, textEvent, type ConnectionEvent } from './events.js';
 import { isPromise, type MessageExtension } from './extension.js';
 import type { CompressedMessage } from './message-assembler.js';
 import { defaultUtf8ValidatorFactory, type Utf8Validator, type Utf8ValidatorFactory } from './utf8.js';
@@ -119,12 +119,15 @@ export class ExtensionQueue {
   #disposed = false;
 
   readonly #utf8: Utf8ValidatorFactory;
+  /** Text as validated bytes, decoded on demand (the connection's `rawText`). */
+  readonly #rawText: boolean;
 
-  constructor(extension: MessageExtension, maxMessageSize: number, host: ExtensionQueueHost, utf8?: Utf8ValidatorFactory) {
+  constructor(extension: MessageExtension, maxMessageSize: number, host: ExtensionQueueHost, utf8?: Utf8ValidatorFactory, rawText = false) {
     this.#extension = extension;
     this.#maxMessageSize = maxMessageSize;
     this.#host = host;
     this.#utf8 = utf8 ?? defaultUtf8ValidatorFactory;
+    this.#rawText = rawText;
   }
 
   /** Payload bytes of frames waiting behind an encode. */
@@ -205,9 +208,14 @@ export class ExtensionQueue {
     } else if (job.message.binary) event = binaryEvent(result);
     else {
       const valid = job.check?.coversValid(result);
-      if (valid === true) event = textEvent(lenientDecoder.decode(result));
+      if (valid === true) event = this.#rawText ? rawTextEvent(result) : textEvent(lenientDecoder.decode(result));
       else if (valid === false) event = new ProtocolError('FW_ERR_INVALID_UTF8', CloseCode.InvalidPayload, 'text message is not valid UTF-8');
-      else {
+      else if (this.#rawText) {
+        // The extension bypassed onOutput: check the whole result now.
+        const validator = this.#utf8();
+        const whole = validator.update(result);
+        event = validator.finish() && whole ? rawTextEvent(result) : new ProtocolError('FW_ERR_INVALID_UTF8', CloseCode.InvalidPayload, 'text message is not valid UTF-8');
+      } else {
         try {
           event = textEvent(fatalDecoder.decode(result));
         } catch {

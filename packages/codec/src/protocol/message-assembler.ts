@@ -13,7 +13,7 @@
 import { allocateForOverwrite, type UninitializedAllocator } from './bytes.js';
 import { CloseCode } from './close-code.js';
 import { ProtocolError } from './errors.js';
-import { binaryEvent, textEvent, type BinaryEvent, type TextEvent } from './events.js';
+import { binaryEvent, rawTextEvent, textEvent, type BinaryEvent, type TextEvent } from './events.js';
 import type { FrameHeader } from './frame.js';
 import { Opcode } from './opcode.js';
 import type { Utf8Validator, Utf8ValidatorFactory } from './utf8.js';
@@ -43,6 +43,8 @@ export interface MessageAssemblerOptions {
   allocate?: UninitializedAllocator | undefined;
   /** A connection's native mask, for pieces handed over still masked. */
   nativeMask?: NativeMask | undefined;
+  /** Deliver text as validated bytes, decoded on demand (see {@link rawTextEvent}). */
+  rawText?: boolean | undefined;
 }
 
 // WHATWG "fatal" decoding rejects overlongs, surrogates and > U+10FFFF like
@@ -71,6 +73,7 @@ export class MessageAssembler {
   readonly #utf8Factory: Utf8ValidatorFactory;
   readonly #allocate: UninitializedAllocator | undefined;
   readonly #nativeMask: NativeMask | undefined;
+  readonly #rawText: boolean;
   #validator: Utf8Validator | undefined;
   /** Opcode of the open message (Text or Binary), 0 when none is open. */
   #opcode = 0;
@@ -89,6 +92,7 @@ export class MessageAssembler {
     this.#utf8Factory = options.utf8;
     this.#allocate = options.allocate;
     this.#nativeMask = options.nativeMask;
+    this.#rawText = options.rawText === true;
   }
 
   /** True while a fragmented message is open (RFC 6455 §5.4). */
@@ -108,6 +112,12 @@ export class MessageAssembler {
       if (payload.length > this.#maxMessageSize) return this.#tooBig();
       if (header.rsv1) return { type: 'compressed', binary: header.opcode === Opcode.Binary, fragments: [payload] };
       if (header.opcode === Opcode.Binary) return binaryEvent(payload);
+      if (this.#rawText) {
+        // Validate only (Node: buffer.isUtf8 behind the factory); no string is made.
+        const validator = (this.#validator ??= this.#utf8Factory());
+        const valid = validator.update(payload);
+        return validator.finish() && valid ? rawTextEvent(payload) : invalidUtf8();
+      }
       let text: string;
       try {
         text = fatalDecoder.decode(payload);
@@ -210,7 +220,7 @@ export class MessageAssembler {
     if (opcode === Opcode.Binary) return binaryEvent(payload);
     // A sequence left open at FIN is invalid (RFC 6455 §8.1).
     if (!this.#validator!.finish()) return invalidUtf8();
-    return textEvent(lenientDecoder.decode(payload));
+    return this.#rawText ? rawTextEvent(payload) : textEvent(lenientDecoder.decode(payload));
   }
 
   #reserve(needed: number): void {

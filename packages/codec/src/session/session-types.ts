@@ -31,7 +31,8 @@ export interface SessionEvents {
    */
   open: () => void;
   /**
-   * A message arrived: text as a string, binary per {@link Session.binaryType}.
+   * A message arrived: text as a string (as validated UTF-8 bytes with the
+   * connection's `rawText`), binary per {@link Session.binaryType}.
    * Returning a promise holds the message as unconsumed until it settles
    * (receive-side backpressure).
    */

@@ -764,7 +764,9 @@ export class Session<Data = unknown> extends TypedEmitter<SessionEvents> impleme
   #handle(event: ConnectionEvent): void {
     switch (event.type) {
       case 'text':
-        this.#deliver(event.data, false, event.data.length);
+        // Raw text mode: the validated bytes, never decoded here.
+        if (event.bytes !== undefined) this.#deliver(event.bytes, false, event.bytes.length);
+        else this.#deliver(event.data, false, event.data.length);
         break;
       case 'binary':
         this.#deliver(this.#binary(event.data), true, event.data.length);

@@ -11,6 +11,9 @@ import type { AcceptedSource, WebSocketConnector } from './connector.js';
 import { domException } from './dom.js';
 import { closeArguments, webSocketProtocols, webSocketUrl } from './websocket-url.js';
 
+/** Decodes the bytes of a raw-text session's text messages (already validated; a BOM is content). */
+const rawTextDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
 /** A message read from {@link WebSocketStreamConnection.readable}: text as a string, binary as a Uint8Array. */
 export type WebSocketStreamChunk = string | Uint8Array;
 /** What {@link WebSocketStreamConnection.writable} takes: bytes are sent as binary, anything else as its string, as text. */
@@ -213,9 +216,11 @@ function readableOf(session: Session): ReadableStream<WebSocketStreamChunk> {
     held = undefined;
     waiting?.resolve();
   };
-  const onMessage = (data: unknown): Promise<void> | undefined => {
+  const onMessage = (data: unknown, isBinary: boolean): Promise<void> | undefined => {
     if (done) return undefined;
-    controller.enqueue(typeof data === 'string' ? data : data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer));
+    const bytes = typeof data === 'string' ? undefined : data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer);
+    // A session in raw text mode hands text over as validated bytes: the stream yields strings for text.
+    controller.enqueue(bytes === undefined ? (data as string) : isBinary ? bytes : rawTextDecoder.decode(bytes));
     if ((controller.desiredSize ?? 0) > 0) return undefined;
     if (held === undefined) {
       let resolve!: () => void;

@@ -12,6 +12,9 @@ import type { AcceptedSource, WebSocketConnector } from './connector.js';
 import { CloseEventClass, domException, messageEvent } from './dom.js';
 import { closeArguments, utf8Length, webSocketProtocols, webSocketUrl } from './websocket-url.js';
 
+/** Decodes the bytes of a raw-text session's text messages (already validated; a BOM is content). */
+const rawTextDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
 /** The values of {@link WebSocket.binaryType}. */
 export type WebSocketBinaryType = 'blob' | 'arraybuffer';
 /** What {@link WebSocket.send} takes. */
@@ -296,7 +299,7 @@ export class WebSocket extends EventTarget {
     // buffer) inside send(); other sessions (an extension queue, a runtime's own socket) may keep the bytes.
     this.#framesAtOnce = session instanceof Session && session.extensions === '';
     session.binaryType = 'uint8array';
-    session.on('message', (data) => this.#message(data));
+    session.on('message', (data, isBinary) => this.#message(data, isBinary));
     session.on('error', (error) => {
       // RFC 6455 §7.1.7: the protocol failed the connection (bad frame, invalid UTF-8, too big...).
       // A reset or a lost socket is a connection lost (1006), not failed: Chromium fires no error for it either.
@@ -307,12 +310,14 @@ export class WebSocket extends EventTarget {
     session.on('close', (info) => this.#closedNow(info, this.#failed));
   }
 
-  #message(data: string | Uint8Array | ArrayBuffer): void {
+  #message(data: string | Uint8Array | ArrayBuffer, isBinary: boolean): void {
     // A message that arrives once the closing handshake started is dropped (standard: "If readyState is not OPEN, then return").
     // Nobody would see the event: build neither it nor its Blob or ArrayBuffer.
     if (this.#messageListeners.length === 0 || !this.#isOpen()) return;
     let value: unknown = data;
-    if (typeof data !== 'string') {
+    // A session in raw text mode hands text over as validated bytes: the standard wants a string.
+    if (!isBinary && typeof data !== 'string') value = rawTextDecoder.decode(data);
+    else if (typeof data !== 'string') {
       const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
       value = this.#binaryType === 'blob' ? receivedBlob(bytes) : wholeBuffer(bytes);
     }

@@ -22,6 +22,7 @@ import type {
 } from '../protocol/compressor.js';
 import { concatBytes } from '../protocol/bytes.js';
 import { ZlibLimiter, sharedZlibLimiter } from './limiter.js';
+import { engineLevel } from './engine-level.js';
 
 const { Z_SYNC_FLUSH } = zlib.constants;
 
@@ -75,7 +76,8 @@ class ZlibDeflater implements Deflater {
     chunkSize: number | undefined,
   ) {
     this.#stream = zlib.createDeflateRaw({
-      level: options.level,
+      // Classic zlib's ratio for this level on any engine (see engine-level.ts).
+      level: engineLevel(options.level),
       memLevel: options.memLevel,
       windowBits: rawWindowBits(options.windowBits),
       // RFC 7692 §7.2.1: every write ends on a byte boundary with an empty stored block.
