@@ -148,7 +148,7 @@ export class Connection {
     this.#queue =
       options.extension === undefined
         ? undefined
-        : new ExtensionQueue(options.extension, this.#maxMessageSize, {
+        : new ExtensionQueue(options.extension, Math.min(this.#maxMessageSize, options.streamMessagesAbove ?? Infinity), {
             writeFrame: (opcode, payload, fin, rsv1) => this.#writeFrame(opcode, payload, fin, rsv1),
             decodeFailed: (error, slot) => this.#fail(error, slot),
             encodeFailed: (error) => this.#fail(error),
@@ -175,6 +175,8 @@ export class Connection {
       utf8: options.utf8 ?? defaultUtf8ValidatorFactory,
       allocate: options.hooks?.allocate,
       nativeMask: options.hooks?.mask,
+      streamAbove: options.streamMessagesAbove,
+      onStream: (event) => this.#pushEvent(event),
     });
   }
 
