@@ -13,9 +13,10 @@ const fixture: AdapterFixture = {
     const { port } = await server.listen();
     return { server: server as unknown as ServerLike, port };
   },
-  async listenShared(paths) {
-    const routed = paths.slice(1).map((path) => new adapter.WebSocketServer({ path }));
-    const main = new adapter.WebSocketServer({ host: '127.0.0.1', port: 0, path: paths[0]!, routes: routed });
+  async listenShared(paths, options = []) {
+    const own = (i: number): adapter.ServerOptions => ({ ...(options[i] as adapter.ServerOptions | undefined) });
+    const routed = paths.slice(1).map((path, i) => new adapter.WebSocketServer({ ...own(i + 1), path }));
+    const main = new adapter.WebSocketServer({ ...own(0), host: '127.0.0.1', port: 0, path: paths[0]!, routes: routed });
     const { port } = await main.listen();
     const servers = [main, ...routed];
     const close = async (): Promise<void> => void (await Promise.all(servers.map((s) => s.close({ timeout: 300 }))));

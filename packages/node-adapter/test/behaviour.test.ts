@@ -16,9 +16,11 @@ const fixture: AdapterFixture = {
     const { port } = await server.listen();
     return { server: server as unknown as ServerLike, port };
   },
-  async listenShared(paths) {
+  async listenShared(paths, options = []) {
     const http = createServer((_request, response) => response.writeHead(404).end());
-    const servers = paths.map((path) => new adapter.WebSocketServer({ server: http, path }));
+    const servers = paths.map(
+      (path, i) => new adapter.WebSocketServer({ ...(options[i] as adapter.ServerOptions | undefined), server: http, path }),
+    );
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     const { port } = http.address() as AddressInfo;
     const close = async (): Promise<void> => {

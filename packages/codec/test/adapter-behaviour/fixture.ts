@@ -18,7 +18,6 @@ export interface SessionLike {
   readonly protocol: string;
   readonly extensions: string;
   readonly bufferedAmount: number;
-  send(data: string | Uint8Array, options?: { binary?: boolean }): boolean;
   close(code?: number, reason?: string): void;
   terminate(): void;
   ping(data?: string | Uint8Array): void;
@@ -28,6 +27,9 @@ export interface SessionLike {
   on(event: 'message', listener: (data: unknown, isBinary: boolean) => unknown): unknown;
   on(event: 'ping' | 'pong', listener: (data: Uint8Array) => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
+  /** With `streamMessagesAbove`: a big message as a stream of its bytes. */
+  on(event: 'messageStream', listener: (body: ReadableStream<Uint8Array>, isBinary: boolean) => unknown): unknown;
+  send(data: string | Uint8Array, options?: { binary?: boolean; fin?: boolean; compress?: boolean }): boolean;
   once(event: 'message', listener: (data: unknown, isBinary: boolean) => unknown): unknown;
   once(event: 'pong', listener: (data: Uint8Array) => void): unknown;
   readonly closed: Promise<CloseInfoLike>;
@@ -112,6 +114,8 @@ export interface SuiteServerOptions {
   maxBodyBytes?: number;
   /** Listen on this port instead of a free one (a server restarted on the same port). */
   port?: number;
+  /** Messages above this many bytes arrive as a `messageStream` body. */
+  streamMessagesAbove?: number;
 }
 
 /** Client options the suites pass; `ca` (PEM) is mapped to the runtime's TLS option by the fixture. */
@@ -192,7 +196,11 @@ export interface AdapterFixture {
    * http server (Node), the first server listening with the others as its
    * `routes` (Bun, Deno raw).
    */
-  listenShared?(paths: ReadonlyArray<readonly string[]>): Promise<{ servers: ServerLike[]; port: number; close(): Promise<void> }>;
+  listenShared?(
+    paths: ReadonlyArray<readonly string[]>,
+    /** Per-server options (limits, streaming), by the index of its paths. */
+    options?: ReadonlyArray<SuiteServerOptions | undefined>,
+  ): Promise<{ servers: ServerLike[]; port: number; close(): Promise<void> }>;
   connect(url: string, options?: SuiteConnectOptions): Promise<SessionLike>;
   /** The peer address in the accept hook's context (each adapter's context has its own shape). */
   remoteAddress(context: unknown): string;
