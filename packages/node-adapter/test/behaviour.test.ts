@@ -3,13 +3,13 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'vitest';
-import { spawnWithChildProcess, type AdapterApi, type AdapterFixture, type ServerLike, type SessionLike } from '../../codec/test/adapter-behaviour/fixture.js';
+import { spawnWithChildProcess, uploadServerScript, type AdapterApi, type AdapterFixture, type ServerLike, type SessionLike } from '../../codec/test/adapter-behaviour/fixture.js';
 import { allSuites } from '../../codec/test/adapter-behaviour/suites.js';
 import * as adapter from '../src/index.js';
 
 const fixture: AdapterFixture = {
   runtime: 'node',
-  test: (name, fn) => test(name, fn, 90_000),
+  test: (name, fn) => test(name, fn, 180_000),
   api: adapter as unknown as AdapterApi,
   async listen(options = {}) {
     const server = new adapter.WebSocketServer({ host: '127.0.0.1', port: 0, ...(options as adapter.ServerOptions) });
@@ -35,6 +35,8 @@ const fixture: AdapterFixture = {
     return (await adapter.connect(url, { ...(options as adapter.ConnectOptions), ...tls })) as unknown as SessionLike;
   },
   remoteAddress: (context) => (context as adapter.UpgradeContext).socket.remoteAddress ?? '',
+  // The built adapter (tests run after the build) in a child Node process.
+  upload: { mib: 1024, command: { command: process.execPath, args: [uploadServerScript, new URL('../dist/index.js', import.meta.url).href, 'node'] } },
   spawn: spawnWithChildProcess,
 };
 

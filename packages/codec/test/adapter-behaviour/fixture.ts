@@ -204,6 +204,13 @@ export interface AdapterFixture {
   connect(url: string, options?: SuiteConnectOptions): Promise<SessionLike>;
   /** The peer address in the accept hook's context (each adapter's context has its own shape). */
   remoteAddress(context: unknown): string;
+  /**
+   * The bounded-memory upload scenario (streaming.suite.ts): how many MiB to
+   * upload, and the command that starts upload-server.mjs under this
+   * runtime in its own process (without one, the server runs in-process
+   * and `rss` measures this process).
+   */
+  readonly upload?: { readonly mib: number; readonly command?: { command: string; args: string[] }; rss?(): number };
   /** Start `node` (raw peers) or `openssl` (certificates) from PATH the runtime's way. */
   spawn(command: 'node' | 'openssl', args: string[]): ChildRun;
 }
@@ -213,6 +220,9 @@ export interface ChildRun {
   readonly output: Promise<string>;
   stop(): void;
 }
+
+/** Where upload-server.mjs lives. */
+export const uploadServerScript = fileURLToPath(new URL('./upload-server.mjs', import.meta.url));
 
 /** Where raw-peer.mjs lives (the suites run it under Node on every runtime). */
 export const rawPeerScript = fileURLToPath(new URL('./raw-peer.mjs', import.meta.url));

@@ -5,22 +5,34 @@
 // UTF-8 (1007) and limits (1009) hold; per-route limits on one port.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { delay, nextConnection, nextMessage, scenario, until, within, type AdapterFixture, type SessionLike } from './fixture.js';
+import { spawn } from 'node:child_process';
+import { delay, nextConnection, nextMessage, scenario, until, within, type AdapterFixture, type Scope, type SessionLike } from './fixture.js';
 
 const MiB = 1024 * 1024;
 
-/** Piece `index` of a generated upload: different bytes per piece, never the whole message at once. */
+let block: Uint8Array | undefined;
+
+/**
+ * Piece `index` of a generated upload: one pseudo-random block, stamped
+ * with the index at both ends, so every piece differs and order matters;
+ * made when sent, never the whole message at once.
+ */
 export function uploadPiece(index: number, size: number): Uint8Array {
-  const piece = new Uint8Array(size);
-  let x = (index + 1) * 0x9e3779b1;
-  for (let i = 0; i < size; i += 4) {
-    x = (x ^ (x << 13)) >>> 0;
-    x = (x ^ (x >>> 17)) >>> 0;
-    x = (x ^ (x << 5)) >>> 0;
-    piece[i] = x & 0xff;
-    piece[i + 1] = (x >>> 8) & 0xff;
-    piece[i + 2] = (x >>> 16) & 0xff;
-    piece[i + 3] = x >>> 24;
+  if (block === undefined || block.length < size) {
+    block = new Uint8Array(Math.max(size, MiB));
+    let x = 0x9e3779b1;
+    for (let i = 0; i < block.length; i++) {
+      x = (x ^ (x << 13)) >>> 0;
+      x = (x ^ (x >>> 17)) >>> 0;
+      x = (x ^ (x << 5)) >>> 0;
+      block[i] = x & 0xff;
+    }
+  }
+  const piece = block.slice(0, size);
+  const view = new DataView(piece.buffer);
+  if (size >= 8) {
+    view.setUint32(0, index);
+    view.setUint32(size - 4, index);
   }
   return piece;
 }
@@ -60,7 +72,78 @@ function streamReporter(ws: SessionLike): void {
   });
 }
 
+/** Starts upload-server.mjs in its own process; resolves with its port once it prints READY. */
+async function startUploadServer(t: Scope, command: { command: string; args: string[] }): Promise<number> {
+  const child = spawn(command.command, command.args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  t.defer(() => {
+    child.stdin?.end();
+    child.kill('SIGKILL');
+  });
+  let out = '';
+  return within(
+    new Promise<number>((resolve, reject) => {
+      child.stdout?.on('data', (chunk: Uint8Array) => {
+        out += new TextDecoder().decode(chunk);
+        const port = /READY (\d+)/.exec(out)?.[1];
+        if (port !== undefined) resolve(Number(port));
+      });
+      child.on('exit', (code) => reject(new Error(`upload server exited (${code}): ${out}`)));
+    }),
+    20_000,
+    'the upload server',
+  );
+}
+
 export function streamingSuite(fixture: AdapterFixture): void {
+  const upload = fixture.upload;
+  if (upload !== undefined) {
+    scenario(fixture, `a ${upload.mib} MiB upload to /upload is read as a stream in bounded memory (RSS growth < 64 MiB); /chat on the same port refuses over 1 MiB with 1009`, async (t) => {
+      let port: number;
+      let rssBase = 0;
+      let rssPeak = 0;
+      let sampler: ReturnType<typeof setInterval> | undefined;
+      if (upload.command !== undefined) port = await startUploadServer(t, upload.command);
+      else {
+        // In-process (no way to start this runtime as a child here): the growth counts the client too.
+        if (fixture.listenShared === undefined || upload.rss === undefined) throw new Error('an in-process upload needs listenShared and rss');
+        const shared = await fixture.listenShared([['/upload'], ['/chat']], [{ streamMessagesAbove: MiB, maxPayload: 2048 * MiB }, { maxPayload: MiB }]);
+        t.defer(() => shared.close());
+        port = shared.port;
+        const rss = upload.rss;
+        shared.servers[0]!.on('connection', (ws) => {
+          ws.on('error', () => {});
+          ws.on('messageStream', async (body) => {
+            const { bytes, sha256 } = await consume(body);
+            ws.send(JSON.stringify({ bytes, sha256, rssBase, rssPeak }));
+          });
+        });
+        shared.servers[1]!.on('connection', (ws) => ws.on('error', () => {}));
+        rssBase = rss();
+        rssPeak = rssBase;
+        sampler = setInterval(() => void (rssPeak = Math.max(rssPeak, rss())), 20);
+        t.defer(() => clearInterval(sampler));
+      }
+      const client = await t.connect(`ws://127.0.0.1:${port}/upload`);
+      client.on('error', () => {});
+      const answer = within(
+        new Promise<{ data: unknown }>((resolve) => client.once('message', (data) => resolve({ data }))),
+        180_000,
+        'the upload answer',
+      );
+      const sha256 = await sendUpload(client, upload.mib, MiB);
+      const report = JSON.parse(String((await answer).data)) as { bytes: number; sha256: string; rssBase: number; rssPeak: number };
+      clearInterval(sampler);
+      assert.equal(report.bytes, upload.mib * MiB);
+      assert.equal(report.sha256, sha256);
+      const growth = report.rssPeak - report.rssBase;
+      assert.ok(report.rssBase > 0 && growth < 64 * MiB, `RSS grew by ${(growth / MiB).toFixed(1)} MiB`);
+      const chat = await t.connect(`ws://127.0.0.1:${port}/chat`);
+      chat.on('error', () => {});
+      chat.send(new Uint8Array(MiB + 1));
+      assert.equal((await within(chat.closed, 5000, 'the close')).code, 1009);
+    });
+  }
+
   scenario(fixture, 'streamMessagesAbove: a big message arrives as a stream, fragmented or in one frame; small ones stay on message', async (t) => {
     const { server, url } = await t.listen({ streamMessagesAbove: 64 * 1024, maxPayload: 64 * MiB });
     server.on('connection', streamReporter);
