@@ -1,7 +1,7 @@
 // The shared adapter behaviour suites (packages/codec/test/adapter-behaviour)
 // on Bun, under bun:test.
 import { test } from 'bun:test';
-import { spawnWithChildProcess, type AdapterApi, type AdapterFixture, type ServerLike, type SessionLike } from '../../codec/test/adapter-behaviour/fixture.js';
+import { uploadServerScript, spawnWithChildProcess, type AdapterApi, type AdapterFixture, type ServerLike, type SessionLike } from '../../codec/test/adapter-behaviour/fixture.js';
 import { allSuites } from '../../codec/test/adapter-behaviour/suites.js';
 import * as adapter from '../src/index.js';
 
@@ -28,6 +28,8 @@ const fixture: AdapterFixture = {
     return (await adapter.connect(url, { ...(options as adapter.ConnectOptions), ...tls })) as unknown as SessionLike;
   },
   remoteAddress: (context) => (context as adapter.UpgradeContext).socket.remoteAddress,
+  // The adapter's source in a child Bun process.
+  upload: { mib: 1024, command: { command: process.execPath, args: [uploadServerScript, new URL('../src/index.ts', import.meta.url).href, 'routes'] } },
   spawn: spawnWithChildProcess,
 };
 

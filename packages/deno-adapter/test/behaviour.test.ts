@@ -26,6 +26,8 @@ const fixture: AdapterFixture = {
     const tls = ca === undefined ? {} : { tls: { caCerts: [ca] } };
     return (await adapter.connect(url, { ...(options as adapter.ConnectOptions), ...tls })) as unknown as SessionLike;
   },
+  // The server in-process (a Deno child would need --allow-run for Deno itself), the client in a Node child.
+  upload: { mib: 1024, rss: () => Deno.memoryUsage().rss },
   remoteAddress: (context) => (context as adapter.UpgradeContext).remoteAddr.hostname,
   spawn(command, args) {
     const child = new Deno.Command(command, { args, stdout: 'piped', stderr: 'inherit' }).spawn();

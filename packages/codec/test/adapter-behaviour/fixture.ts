@@ -207,8 +207,8 @@ export interface AdapterFixture {
   /**
    * The bounded-memory upload scenario (streaming.suite.ts): how many MiB to
    * upload, and the command that starts upload-server.mjs under this
-   * runtime in its own process (without one, the server runs in-process
-   * and `rss` measures this process).
+   * runtime in its own process (without one, the server runs in-process,
+   * `rss` measures this process, and the client runs in a Node child).
    */
   readonly upload?: { readonly mib: number; readonly command?: { command: string; args: string[] }; rss?(): number };
   /** Start `node` (raw peers) or `openssl` (certificates) from PATH the runtime's way. */
@@ -223,6 +223,9 @@ export interface ChildRun {
 
 /** Where upload-server.mjs lives. */
 export const uploadServerScript = fileURLToPath(new URL('./upload-server.mjs', import.meta.url));
+/** Where upload-client.mjs lives (run under Node, with the built node-adapter). */
+export const uploadClientScript = fileURLToPath(new URL('./upload-client.mjs', import.meta.url));
+const nodeAdapterDist = new URL('../../../node-adapter/dist/index.js', import.meta.url).href;
 
 /** Where raw-peer.mjs lives (the suites run it under Node on every runtime). */
 export const rawPeerScript = fileURLToPath(new URL('./raw-peer.mjs', import.meta.url));
@@ -234,6 +237,15 @@ export function spawnWithChildProcess(command: string, args: string[]): ChildRun
     child = execFile(command, args, { timeout: 60_000 }, (_error, stdout) => resolve(String(stdout)));
   });
   return { output, stop: () => child?.kill('SIGKILL') };
+}
+
+/** Runs upload-client.mjs (Node) against `url`: the SHA-256 it sent and the server's answer. */
+export async function runUploadClient(fixture: AdapterFixture, url: string, mib: number): Promise<{ sha256: string; answer: string }> {
+  const out = await fixture.spawn('node', [uploadClientScript, nodeAdapterDist, url, String(mib)]).output;
+  const sha256 = /^SHA256 (\w+)$/m.exec(out)?.[1];
+  const answer = /^ANSWER (.*)$/m.exec(out)?.[1];
+  if (sha256 === undefined || answer === undefined) throw new Error(`upload-client failed: ${out}`);
+  return { sha256, answer };
 }
 
 /** Runs raw-peer.mjs to its end; rejects unless it exits 0. */
