@@ -24,6 +24,7 @@ export type { AcceptDecision, AcceptInit } from '../session/upgrade-server.js';
 export { compileRoute } from './route-pattern.js';
 export type { PathParams, RouteParams } from './route-pattern.js';
 export type { ServerMetrics } from './server-metrics.js';
+export type { DeflateStats } from '../protocol/extension-queue.js';
 export { PROMETHEUS_CONTENT_TYPE, formatPrometheus } from './prometheus.js';
 export type { RemoteEndpoint, ServerRequest } from './server-request.js';
 export { ConnectError, HandshakeStatusError } from '../session/connect-errors.js';

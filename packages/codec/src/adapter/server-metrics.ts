@@ -5,7 +5,24 @@
  *
  * @module
  */
+import type { DeflateStats } from '../protocol/extension-queue.js';
 import type { Session } from '../session/session.js';
+
+/** A mutable sum of {@link DeflateStats}. */
+interface DeflateSums {
+  inCompressed: number;
+  inUncompressed: number;
+  outUncompressed: number;
+  outCompressed: number;
+}
+
+function addDeflate(sums: DeflateSums, stats: DeflateStats | undefined): void {
+  if (stats === undefined) return;
+  sums.inCompressed += stats.inCompressed;
+  sums.inUncompressed += stats.inUncompressed;
+  sums.outUncompressed += stats.outUncompressed;
+  sums.outCompressed += stats.outCompressed;
+}
 
 /** A snapshot of one server's counters, from `server.metrics()`. Plain data: log it, diff it, format it. */
 export interface ServerMetrics {
@@ -27,6 +44,14 @@ export interface ServerMetrics {
   readonly bytesOut: number;
   /** Closed connections by close code (the code of their `close` event: the peer's, ours echoed, or 1006). */
   readonly closeCodes: ReadonlyArray<{ readonly code: number; readonly count: number }>;
+  /**
+   * permessage-deflate, in message payload bytes, over connections that
+   * negotiated it: received as they came (`inCompressed`) and once inflated
+   * (`inUncompressed`), sent before (`outUncompressed`) and after deflate
+   * (`outCompressed`). The ratio: `outCompressed / outUncompressed`. All 0
+   * when no connection used it.
+   */
+  readonly deflate: DeflateStats;
 }
 
 /** Distinct `status reason` rows kept before new reasons are pooled per status. */
@@ -44,6 +69,7 @@ export class ServerCounters {
   /** Keyed `status reason`: statuses and reasons are a small fixed set, so the map stays small. */
   readonly #refused = new Map<string, { status: number; reason: string; count: number }>();
   readonly #closeCodes = new Map<number, number>();
+  readonly #deflate: DeflateSums = { inCompressed: 0, inUncompressed: 0, outUncompressed: 0, outCompressed: 0 };
 
   /** An upgrade was accepted. */
   accepted(): void {
@@ -75,6 +101,7 @@ export class ServerCounters {
     this.#messagesOut += session.messagesSent;
     this.#bytesIn += session.bytesReceived;
     this.#bytesOut += session.bytesSent;
+    addDeflate(this.#deflate, session.deflateStats);
     const code = session.closeInfo?.code ?? 1006;
     this.#closeCodes.set(code, (this.#closeCodes.get(code) ?? 0) + 1);
   };
@@ -85,7 +112,9 @@ export class ServerCounters {
     let messagesOut = this.#messagesOut;
     let bytesIn = this.#bytesIn;
     let bytesOut = this.#bytesOut;
+    const deflate = { ...this.#deflate };
     for (const session of clients) {
+      addDeflate(deflate, session.deflateStats);
       messagesIn += session.messagesReceived;
       messagesOut += session.messagesSent;
       bytesIn += session.bytesReceived;
@@ -101,6 +130,7 @@ export class ServerCounters {
       bytesIn,
       bytesOut,
       closeCodes: [...this.#closeCodes].sort((a, b) => a[0] - b[0]).map(([code, count]) => ({ code, count })),
+      deflate,
     };
   }
 }

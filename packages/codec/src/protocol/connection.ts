@@ -20,7 +20,7 @@ import {
 import { encodeClosePayload, parseClosePayload } from './close-payload.js';
 import { ProtocolError, UsageError } from './errors.js';
 import { closedEvent, closeEvent, errorEvent, pingEvent, pongEvent, type ConnectionEvent } from './events.js';
-import { ExtensionQueue, PendingSlot } from './extension-queue.js';
+import { ExtensionQueue, PendingSlot, type DeflateStats } from './extension-queue.js';
 import { encodeFrame, MAX_CONTROL_PAYLOAD, nextMaskKey, SINGLE_BUFFER_FRAME_LIMIT, writeFrame, type Frame } from './frame.js';
 import { FrameDecoder } from './frame-decoder.js';
 import type { CodecHooks } from './hooks.js';
@@ -188,6 +188,11 @@ export class Connection {
   /** Bytes queued for output and not taken yet, plus bytes of messages waiting on the extension's encode. */
   get bufferedAmount(): number {
     return this.#outBytes + (this.#queue?.queuedBytes ?? 0);
+  }
+
+  /** Payload bytes before and after the negotiated extension (permessage-deflate), or `undefined` without one. */
+  get deflateStats(): DeflateStats | undefined {
+    return this.#queue?.stats;
   }
 
   /** The protocol error that failed the connection (our close frame carries its code), if any. */

@@ -108,3 +108,4 @@ export type {
   PongEvent,
   TextEvent,
 } from './events.js';
+export type { DeflateStats } from './extension-queue.js';

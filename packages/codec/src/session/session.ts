@@ -1,5 +1,6 @@
 import type { Connection } from '../protocol/connection.js';
 import type { ConnectionEvent } from '../protocol/events.js';
+import type { DeflateStats } from '../protocol/extension-queue.js';
 import { UsageError } from '../protocol/errors.js';
 import type { PreparedMessage } from '../protocol/prepared-message.js';
 import { TimerSlot, type Scheduler } from './scheduler.js';
@@ -314,6 +315,14 @@ export class Session<Data = unknown> extends TypedEmitter<SessionEvents> impleme
    */
   get bytesReceived(): number {
     return this.#bytesReceived;
+  }
+
+  /**
+   * What permessage-deflate did on this connection (payload bytes before and
+   * after, both directions), or `undefined` when it was not negotiated.
+   */
+  get deflateStats(): DeflateStats | undefined {
+    return this.#connection.deflateStats;
   }
 
   /** Bytes handed to the transport since the handshake: frames as written to the wire. */

@@ -87,6 +87,7 @@ export interface MetricsLike {
   readonly bytesIn: number;
   readonly bytesOut: number;
   readonly closeCodes: ReadonlyArray<{ readonly code: number; readonly count: number }>;
+  readonly deflate: { readonly inCompressed: number; readonly inUncompressed: number; readonly outUncompressed: number; readonly outCompressed: number };
 }
 
 /** Server options the suites pass (every adapter takes them; `tls` is PEM text). */
