@@ -6,7 +6,21 @@
  * @module
  */
 import type { DeflateStats } from '../protocol/extension-queue.js';
-import type { Session } from '../session/session.js';
+import type { CloseInfo } from '../session/session.js';
+
+/**
+ * What a server's counters read from one connection: a `Session`, or a
+ * runtime's own socket (the `Deno.serve` and `Bun.serve` upgraders' sockets,
+ * which count message payload bytes: the runtime frames the wire).
+ */
+export interface CountedConnection {
+  readonly messagesReceived: number;
+  readonly messagesSent: number;
+  readonly bytesReceived: number;
+  readonly bytesSent: number;
+  readonly closeInfo: CloseInfo | undefined;
+  readonly deflateStats?: DeflateStats | undefined;
+}
 
 /** A mutable sum of {@link DeflateStats}. */
 interface DeflateSums {
@@ -96,7 +110,7 @@ export class ServerCounters {
   }
 
   /** A registered session closed: fold its counters into the totals. Shared by every session (no closure each). */
-  readonly closed = (session: Session): void => {
+  readonly closed = (session: CountedConnection): void => {
     this.#messagesIn += session.messagesReceived;
     this.#messagesOut += session.messagesSent;
     this.#bytesIn += session.bytesReceived;
@@ -107,7 +121,7 @@ export class ServerCounters {
   };
 
   /** The totals plus what the open `clients` have counted so far. */
-  snapshot(clients: ReadonlySet<Session>, pending: number): ServerMetrics {
+  snapshot(clients: ReadonlySet<CountedConnection>, pending: number): ServerMetrics {
     let messagesIn = this.#messagesIn;
     let messagesOut = this.#messagesOut;
     let bytesIn = this.#bytesIn;
