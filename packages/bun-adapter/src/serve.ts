@@ -217,8 +217,8 @@ export class BunServeUpgrader<Data = unknown, Path extends string = string> exte
    * The upgrader's counters, as `WebSocketServer.metrics()`: connections,
    * refused upgrades by status and reason, messages, close codes. Bytes are
    * message payload bytes (Bun frames the wire and does not say how many
-   * bytes it read), `messagesOut` counts `send` calls (Bun's native
-   * `publish` fans out without us), and `deflate` stays 0 (Bun's own
+   * bytes it read; a `publish` counts in `messagesOut`, one per subscriber,
+   * but not in `bytesOut`, Bun fans it out natively), and `deflate` stays 0 (Bun's own
    * permessage-deflate does not report its sizes). Format with `formatPrometheus()`.
    */
   metrics(): ServerMetrics {
@@ -319,7 +319,9 @@ export class BunServeUpgrader<Data = unknown, Path extends string = string> exte
       except.socket.publish(topic, payload, compress);
       count--;
     } else server.publish(topic, payload, compress);
-    return Math.max(0, count);
+    const delivered = Math.max(0, count);
+    this.#counters.published(delivered);
+    return delivered;
   }
 
   /** The topics with at least one subscriber among this upgrader's connections. */
