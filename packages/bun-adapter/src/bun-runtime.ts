@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { utf8ValidatorFromWholeBuffer, type AdapterRuntime } from '@framewire/codec/adapter';
+import { utf8ValidatorFromWholeBuffer, type AdapterRuntime, type ReadableStreamConstructorLike } from '@framewire/codec/adapter';
 import { zlibCompressor } from '@framewire/codec/zlib';
 import { bunScheduler } from './bun-scheduler.js';
 
@@ -33,4 +33,10 @@ export function collectAfterOverflow(droppedBytes: number): void {
 const bunCompressor = (): ReturnType<typeof zlibCompressor> => zlibCompressor({ onOverflow: collectAfterOverflow });
 
 /** The runtime hooks of every Bun connection: timers, node:zlib, native UTF-8 check. @internal */
-export const bunRuntime: AdapterRuntime = { scheduler: bunScheduler, compressor: bunCompressor, utf8: bunUtf8 };
+export const bunRuntime: AdapterRuntime = {
+  scheduler: bunScheduler,
+  compressor: bunCompressor,
+  utf8: bunUtf8,
+  // Bun's web stream, for `messageStream` bodies (the codec takes no global itself).
+  readableStream: ReadableStream as unknown as ReadableStreamConstructorLike,
+};

@@ -97,6 +97,10 @@ export class BunServeSocket<Data = unknown> implements AsyncIterable<SessionMess
   #blocked = false;
   #closing = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #messagesReceived = 0;
+  #messagesSent = 0;
+  #bytesReceived = 0;
+  #bytesSent = 0;
 
   /** @internal Made by `BunServeUpgrader` in Bun's `open` handler. */
   constructor(socket: ServerWebSocket<BunServeSlot>, options: BunServeSocketOptions, extensions = '') {
@@ -107,6 +111,31 @@ export class BunServeSocket<Data = unknown> implements AsyncIterable<SessionMess
     this.binaryType = options.binaryType;
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     socket.binaryType = 'uint8array';
+  }
+
+  /** Messages received (for `BunServeUpgrader.metrics()`). */
+  get messagesReceived(): number {
+    return this.#messagesReceived;
+  }
+
+  /** Messages sent with `send` (publishes are Bun's, not counted here). */
+  get messagesSent(): number {
+    return this.#messagesSent;
+  }
+
+  /** Payload bytes of the messages received (Bun frames the wire, so frame headers are not counted). */
+  get bytesReceived(): number {
+    return this.#bytesReceived;
+  }
+
+  /** Payload bytes of the messages sent (as Bun reports them written). */
+  get bytesSent(): number {
+    return this.#bytesSent;
+  }
+
+  /** How the socket closed, once it has (`undefined` before). */
+  get closeInfo(): CloseInfo | undefined {
+    return this.#closeInfo;
   }
 
   /** 0 connecting, 1 open, 2 closing, 3 closed. */
@@ -155,6 +184,10 @@ export class BunServeSocket<Data = unknown> implements AsyncIterable<SessionMess
         status = this.socket.sendText(text, compress);
       } else status = this.socket.sendBinary(bytes, compress);
     }
+    this.#messagesSent++;
+    // Bun answers the payload bytes it took (-1 when it queued them under backpressure: count the input then).
+    if (status > 0) this.#bytesSent += status;
+    else if (status === -1) this.#bytesSent += typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
     const buffered = this.socket.getBufferedAmount();
     // 0 for a non-empty message: Bun dropped it (its backpressureLimit, set to ours); or past our limit after queueing it.
     // (Bun returns the payload bytes written, so an empty message is 0 too.)
@@ -287,6 +320,8 @@ export class BunServeSocket<Data = unknown> implements AsyncIterable<SessionMess
   /** @internal Bun's `message` handler. */
   onMessage(raw: string | Uint8Array): void {
     const isBinary = typeof raw !== 'string';
+    this.#messagesReceived++;
+    this.#bytesReceived += isBinary ? raw.byteLength : Buffer.byteLength(raw);
     const data: SessionMessage = !isBinary ? raw : this.binaryType === 'arraybuffer' ? copyBuffer(raw) : raw;
     if (this.#blocked || this.#held.length > 0) {
       this.#hold(data, isBinary);

@@ -3,6 +3,7 @@ import type { Server, ServerWebSocket, WebSocketHandler } from 'bun';
 import {
   HeadParser,
   RouteTable,
+  ServerCounters,
   ServerHandshake,
   headerEntries,
   rejectUpgrade,
@@ -12,6 +13,7 @@ import {
   type PathParams,
   type ResponseHead,
   type RouteParams,
+  type ServerMetrics,
   type ServerRequest,
   type UpgradeRequest,
 } from '@framewire/codec/adapter';
@@ -154,6 +156,7 @@ export class BunServeUpgrader<Data = unknown, Path extends string = string> exte
   readonly #options: BunServeUpgraderOptions<Data, Path>;
   readonly #routes: RouteTable | undefined;
   readonly #clients = new Set<BunServeSocket<Data>>();
+  readonly #counters = new ServerCounters();
   /** Requests accepted and handed to `server.upgrade`, not yet opened by Bun. */
   readonly #opening = new Map<BunServeSlot, ServerRequest<RouteParams<Path>>>();
   #pending = 0;
@@ -211,6 +214,18 @@ export class BunServeUpgrader<Data = unknown, Path extends string = string> exte
   }
 
   /**
+   * The upgrader's counters, as `WebSocketServer.metrics()`: connections,
+   * refused upgrades by status and reason, messages, close codes. Bytes are
+   * message payload bytes (Bun frames the wire and does not say how many
+   * bytes it read; a `publish` counts in `messagesOut`, one per subscriber,
+   * but not in `bytesOut`, Bun fans it out natively), and `deflate` stays 0 (Bun's own
+   * permessage-deflate does not report its sizes). Format with `formatPrometheus()`.
+   */
+  metrics(): ServerMetrics {
+    return this.#counters.snapshot(this.#clients, this.pendingCount);
+  }
+
+  /**
    * Answer a `Bun.serve` request: `undefined` once Bun took the upgrade (the
    * socket is handed to 'connection' listeners when Bun opens it; return
    * that `undefined` from `fetch`), or the refusal (400/405/426 from the
@@ -223,6 +238,7 @@ export class BunServeUpgrader<Data = unknown, Path extends string = string> exte
     if (this.#closing !== undefined) return this.#refuse(503, 'server closing', { 'Retry-After': '5' });
     const checked = checkRequest(request, this.#options.maxHeaderBytes);
     if (checked.type === 'reject') {
+      this.#counters.refused(checked.status, checked.reason);
       this.emit('rejected', checked.status, checked.reason);
       return checked.response;
     }
@@ -249,6 +265,7 @@ export class BunServeUpgrader<Data = unknown, Path extends string = string> exte
     this.#pending--;
     if (decision === undefined) return this.#refuse(503, 'the accept hook did not decide within handshakeTimeout', { 'Retry-After': '5' });
     if (decision.type === 'reject') {
+      this.#counters.refused(decision.status, 'refused by the accept hook');
       this.emit('rejected', decision.status, 'refused by the accept hook');
       return responseFromBytes(rejectUpgrade(decision.status, { headers: decision.headers, body: decision.body }));
     }
@@ -302,7 +319,9 @@ export class BunServeUpgrader<Data = unknown, Path extends string = string> exte
       except.socket.publish(topic, payload, compress);
       count--;
     } else server.publish(topic, payload, compress);
-    return Math.max(0, count);
+    const delivered = Math.max(0, count);
+    this.#counters.published(delivered);
+    return delivered;
   }
 
   /** The topics with at least one subscriber among this upgrader's connections. */
@@ -344,7 +363,11 @@ export class BunServeUpgrader<Data = unknown, Path extends string = string> exte
     if (slot.data !== undefined) socket.data = slot.data as Data;
     slot.socket = socket as BunServeSocket<unknown>;
     this.#clients.add(socket);
-    void socket.closed.then(() => this.#clients.delete(socket));
+    this.#counters.accepted();
+    void socket.closed.then(() => {
+      this.#clients.delete(socket);
+      this.#counters.closed(socket);
+    });
     if (this.#closing !== undefined) {
       // Upgraded while shutting down: it gets 1001 at once and is never announced.
       socket.goingAway('server shutting down');
@@ -361,6 +384,7 @@ export class BunServeUpgrader<Data = unknown, Path extends string = string> exte
   }
 
   #refuse(status: number, reason: string, headers?: Record<string, string>): Response {
+    this.#counters.refused(status, reason);
     this.emit('rejected', status, reason);
     return responseFromBytes(rejectUpgrade(status, headers !== undefined ? { headers } : {}));
   }

@@ -29,7 +29,7 @@ function serveAll(upgraders: adapter.BunServeUpgrader[]) {
 
 /** Scenarios (by name prefix) that test what this path does not have, with the reason. */
 const NOT_ON_THIS_PATH: ReadonlyArray<readonly [prefix: string, reason: string]> = [
-  ['metrics', 'BunServeUpgrader has no metrics() yet'],
+  ['metrics', 'the scenario checks wire bytes; BunServeUpgrader.metrics() counts payload bytes (Bun frames the wire): test/serve.test.ts checks it'],
   ['graceful shutdown: a client that never answers', 'Bun reports a close as soon as it starts, so close() does not wait for a mute peer'],
   ['send side: a peer that never reads is closed with 1008 past maxBufferedAmount, after', 'Bun reports the 1008 close at once (readyState 3, not 2 while queued)'],
   ['topics: two servers on one MemoryBroker', 'topics are Bun-native: no Broker on this path'],

@@ -7,6 +7,7 @@ import {
   allowOrigins,
   bearerToken,
   bunIdleTimeout,
+  formatPrometheus,
   connect,
   isWebSocketRequest,
   reject,
@@ -345,4 +346,34 @@ describe('BunServeUpgrader', () => {
     expect(info.wasClean).toBe(false);
     expect(peer.received().includes(0x89)).toBe(true); // Bun's ping reached the peer first
   }, 40_000);
+});
+
+describe('BunServeUpgrader.metrics()', () => {
+  test('counts connections, refusals, messages, payload bytes and close codes; formats for Prometheus', async () => {
+    const { upgrader, url } = startServe({ path: '/ws', accept: (request) => (request.query === 'no' ? reject(403) : accept()) });
+    const client = await connect(`${url}/ws`);
+    const echoed = new Promise((resolve) => client.once('message', resolve));
+    client.send('héllo'); // 6 bytes of UTF-8
+    await within(echoed, 5000, 'the echo');
+    await connect(`${url}/ws?no`).then(
+      () => expect.unreachable('refused by the hook'),
+      () => undefined,
+    );
+    await connect(`${url}/other`).then(
+      () => expect.unreachable('no route'),
+      () => undefined,
+    );
+    const open = upgrader.metrics();
+    expect(open).toMatchObject({ connections: 1, connectionsTotal: 1, messagesIn: 1, messagesOut: 1, bytesIn: 6, bytesOut: 6 });
+    expect(open.handshakesRefused.map((r) => r.status).sort()).toEqual([403, 404]);
+    client.close(4001);
+    await within(client.closed, 5000, 'the close');
+    for (let i = 0; i < 50 && upgrader.metrics().connections > 0; i++) await Bun.sleep(10);
+    const after = upgrader.metrics();
+    expect(after).toMatchObject({ connections: 0, connectionsTotal: 1, messagesIn: 1, bytesIn: 6, closeCodes: [{ code: 4001, count: 1 }] });
+    expect(after.deflate).toEqual({ inCompressed: 0, inUncompressed: 0, outUncompressed: 0, outCompressed: 0 });
+    const text = formatPrometheus(after, { server: 'bun-serve' });
+    expect(text).toContain('framewire_messages_received_total{server="bun-serve"} 1\n');
+    expect(text).toContain('framewire_closes_total{server="bun-serve",code="4001"} 1\n');
+  });
 });

@@ -67,6 +67,12 @@ function describe_(e: ConnectionEvent): string {
       return `error:${e.error.closeCode}`;
     case 'closed':
       return `closed:${e.code}:${e.wasClean}`;
+    case 'message-start':
+      return `message-start:${e.binary}`;
+    case 'message-data':
+      return `message-data:${dec.decode(e.data)}`;
+    case 'message-end':
+      return 'message-end';
   }
 }
 

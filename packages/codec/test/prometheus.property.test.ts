@@ -75,8 +75,9 @@ const metricsArb: fc.Arbitrary<ServerMetrics> = fc.record({
   bytesIn: count,
   bytesOut: count,
   closeCodes: fc.uniqueArray(fc.record({ code: fc.integer({ min: 1000, max: 4999 }), count }), { maxLength: 4, selector: (c) => c.code }),
+  deflate: fc.record({ inCompressed: count, inUncompressed: count, outUncompressed: count, outCompressed: count }),
 });
-const labelName = fc.stringMatching(/^[a-zA-Z][a-zA-Z0-9_]{0,8}$/).filter((n) => !['status', 'reason', 'code'].includes(n));
+const labelName = fc.stringMatching(/^[a-zA-Z][a-zA-Z0-9_]{0,8}$/).filter((n) => !['status', 'reason', 'code', 'stage'].includes(n));
 
 describe('formatPrometheus', () => {
   it('round-trips through an exposition-format parser for any metrics and labels', () => {
@@ -102,6 +103,10 @@ describe('formatPrometheus', () => {
         expect(one('framewire_messages_sent_total')).toBe(metrics.messagesOut);
         expect(one('framewire_bytes_received_total')).toBe(metrics.bytesIn);
         expect(one('framewire_bytes_sent_total')).toBe(metrics.bytesOut);
+        const stages = (name: string): Record<string, number> =>
+          Object.fromEntries(samples.filter((s) => s.name === name).map((s) => [s.labels['stage'], s.value]));
+        expect(stages('framewire_deflate_bytes_received_total')).toEqual({ compressed: metrics.deflate.inCompressed, uncompressed: metrics.deflate.inUncompressed });
+        expect(stages('framewire_deflate_bytes_sent_total')).toEqual({ compressed: metrics.deflate.outCompressed, uncompressed: metrics.deflate.outUncompressed });
         const refused = samples.filter((s) => s.name === 'framewire_handshakes_refused_total');
         expect(refused.map((s) => ({ status: Number(s.labels['status']), reason: s.labels['reason'], count: s.value }))).toEqual(metrics.handshakesRefused);
         const closes = samples.filter((s) => s.name === 'framewire_closes_total');
@@ -113,8 +118,8 @@ describe('formatPrometheus', () => {
   });
 
   it('refuses label names the format does not allow or the metrics use', () => {
-    const empty = { connections: 0, connectionsTotal: 0, handshakesPending: 0, handshakesRefused: [], messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, closeCodes: [] };
-    for (const bad of ['1x', 'a-b', '', '__name', 'code', 'status', 'reason']) expect(() => formatPrometheus(empty, { [bad]: 'v' }), bad).toThrow(TypeError);
+    const empty = { connections: 0, connectionsTotal: 0, handshakesPending: 0, handshakesRefused: [], messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, closeCodes: [], deflate: { inCompressed: 0, inUncompressed: 0, outUncompressed: 0, outCompressed: 0 } };
+    for (const bad of ['1x', 'a-b', '', '__name', 'code', 'status', 'reason', 'stage']) expect(() => formatPrometheus(empty, { [bad]: 'v' }), bad).toThrow(TypeError);
     expect(formatPrometheus(empty, { server: 'a\\b"c\nd' })).toContain('framewire_connections_open{server="a\\\\b\\"c\\nd"} 0\n');
   });
 });

@@ -1,5 +1,11 @@
 import { isUtf8 } from 'node:buffer';
-import { utf8ValidatorFromWholeBuffer, type AdapterRuntime, type ConnectionLimits as SharedLimits, type Utf8ValidatorFactory } from '@framewire/codec/adapter';
+import {
+  utf8ValidatorFromWholeBuffer,
+  type AdapterRuntime,
+  type ConnectionLimits as SharedLimits,
+  type ReadableStreamConstructorLike,
+  type Utf8ValidatorFactory,
+} from '@framewire/codec/adapter';
 import { zlibCompressor } from '@framewire/codec/zlib';
 import type { ConnTransportOptions } from './conn-transport.js';
 import { denoScheduler } from './deno-scheduler.js';
@@ -18,4 +24,10 @@ export interface ConnectionLimits extends SharedLimits {
 export const denoUtf8: Utf8ValidatorFactory = utf8ValidatorFromWholeBuffer(isUtf8);
 
 /** The runtime hooks of every Deno connection: timers, node:zlib, native UTF-8 check. @internal */
-export const denoRuntime: AdapterRuntime = { scheduler: denoScheduler, compressor: zlibCompressor, utf8: denoUtf8 };
+export const denoRuntime: AdapterRuntime = {
+  scheduler: denoScheduler,
+  compressor: zlibCompressor,
+  utf8: denoUtf8,
+  // Deno's web stream, for `messageStream` bodies (the codec takes no global itself).
+  readableStream: ReadableStream as unknown as ReadableStreamConstructorLike,
+};

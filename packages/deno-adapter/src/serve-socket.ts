@@ -84,6 +84,35 @@ export class ServeSocket<Data = unknown> implements AsyncIterable<SessionMessage
   #closeOnOpen: { code: number; reason: string } | undefined;
   /** The open deadline, then the close deadline. */
   #timer: number | undefined;
+  #messagesReceived = 0;
+  #messagesSent = 0;
+  #bytesReceived = 0;
+  #bytesSent = 0;
+
+  /** Messages received (for `ServeUpgrader.metrics()`). */
+  get messagesReceived(): number {
+    return this.#messagesReceived;
+  }
+
+  /** Messages sent with `send`. */
+  get messagesSent(): number {
+    return this.#messagesSent;
+  }
+
+  /** Payload bytes of the messages received (Deno frames the wire, so frame headers are not counted). */
+  get bytesReceived(): number {
+    return this.#bytesReceived;
+  }
+
+  /** Payload bytes of the messages sent. */
+  get bytesSent(): number {
+    return this.#bytesSent;
+  }
+
+  /** How the socket closed, once it has (`undefined` before). */
+  get closeInfo(): CloseInfo | undefined {
+    return this.#closeInfo;
+  }
 
   constructor(socket: WebSocket, options: ServeSocketOptions) {
     this.socket = socket;
@@ -127,6 +156,8 @@ export class ServeSocket<Data = unknown> implements AsyncIterable<SessionMessage
   send(data: string | Uint8Array | ArrayBuffer | ArrayBufferView, options: { binary?: boolean; fin?: boolean } = {}): boolean {
     if (this.readyState !== 1) throw new UsageError('FW_ERR_CLOSED', 'the WebSocket is not open');
     if (options.fin === false) throw new UsageError('FW_ERR_INVALID_ARGUMENT', 'Deno.upgradeWebSocket cannot send fragments (fin: false)');
+    this.#messagesSent++;
+    this.#bytesSent += typeof data === 'string' ? utf8ByteLength(data) : data.byteLength;
     if (typeof data === 'string') this.socket.send(options.binary === true ? textEncoder.encode(data) : data);
     else {
       const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -307,6 +338,8 @@ export class ServeSocket<Data = unknown> implements AsyncIterable<SessionMessage
       this.#closeWith(1009, 'message too big');
       return;
     }
+    this.#messagesReceived++;
+    this.#bytesReceived += isBinary ? size : utf8ByteLength(raw);
     const data: SessionMessage = !isBinary ? raw : this.binaryType === 'arraybuffer' ? raw : new Uint8Array(raw);
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) {
@@ -401,4 +434,19 @@ function utf8Length(text: string, limit: number): number {
   if (text.length > limit) return text.length; // every UTF-16 unit is at least one UTF-8 byte
   if (text.length * 3 <= limit) return text.length; // at most 3 bytes per unit: surely within the limit
   return textEncoder.encode(text).length;
+}
+
+/** The exact UTF-8 length of `text`, for the byte counters (no copy: a lone surrogate counts as U+FFFD's 3 bytes). */
+function utf8ByteLength(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2; // a pair: 2 units, 4 bytes
+      i++;
+    } else bytes += 2;
+  }
+  return bytes;
 }

@@ -3,6 +3,7 @@ import { checkConnectionShape } from '@framewire/codec/whatwg';
 import {
   HeadParser,
   RouteTable,
+  ServerCounters,
   ServerHandshake,
   headerEntries,
   rejectUpgrade,
@@ -12,6 +13,7 @@ import {
   type PathParams,
   type ResponseHead,
   type RouteParams,
+  type ServerMetrics,
   type ServerRequest,
   type UpgradeRequest,
 } from '@framewire/codec/adapter';
@@ -148,6 +150,7 @@ export class ServeUpgrader<Data = unknown, Path extends string = string, S exten
   readonly #shape: ConnectionShape;
   readonly #routes: RouteTable | undefined;
   readonly #clients = new Set<ServeSocket<Data>>();
+  readonly #counters = new ServerCounters();
   #pending = 0;
   #closing: Promise<void> | undefined;
 
@@ -176,6 +179,17 @@ export class ServeUpgrader<Data = unknown, Path extends string = string, S exten
   }
 
   /**
+   * The upgrader's counters, as `WebSocketServer.metrics()`: connections,
+   * refused upgrades by status and reason, messages, close codes. Bytes are
+   * message payload bytes (Deno frames the wire and does not say how many
+   * bytes it read); `deflate` stays 0 (what Deno's own compression does, if
+   * anything, is not visible here). Format with `formatPrometheus()`.
+   */
+  metrics(): ServerMetrics {
+    return this.#counters.snapshot(this.#clients, this.#pending);
+  }
+
+  /**
    * Answer a `Deno.serve` request: the 101 response of an accepted upgrade
    * (the socket is handed to 'connection' listeners), or the refusal
    * (400/405/426 from the codec's checks, 404 for another path, 503 when
@@ -187,6 +201,7 @@ export class ServeUpgrader<Data = unknown, Path extends string = string, S exten
     if (this.#closing !== undefined) return this.#refuse(503, 'server closing', { 'Retry-After': '5' });
     const checked = checkRequest(request, this.#options.maxHeaderBytes);
     if (checked.type === 'reject') {
+      this.#counters.refused(checked.status, checked.reason);
       this.emit('rejected', checked.status, checked.reason);
       return checked.response;
     }
@@ -207,6 +222,7 @@ export class ServeUpgrader<Data = unknown, Path extends string = string, S exten
     this.#pending--;
     if (decision === undefined) return this.#refuse(503, 'the accept hook did not decide within handshakeTimeout', { 'Retry-After': '5' });
     if (decision.type === 'reject') {
+      this.#counters.refused(decision.status, 'refused by the accept hook');
       this.emit('rejected', decision.status, 'refused by the accept hook');
       return responseFromBytes(rejectUpgrade(decision.status, { headers: decision.headers, body: decision.body }));
     }
@@ -234,7 +250,11 @@ export class ServeUpgrader<Data = unknown, Path extends string = string, S exten
     });
     if (decision.data !== undefined) wrapped.data = decision.data;
     this.#clients.add(wrapped);
-    void wrapped.closed.then(() => this.#clients.delete(wrapped));
+    this.#counters.accepted();
+    void wrapped.closed.then(() => {
+      this.#clients.delete(wrapped);
+      this.#counters.closed(wrapped);
+    });
     // Listeners attach before the first message: Deno opens the socket after the 101 is sent.
     // A socket closed during its upgrade (shutdown, open deadline) is never announced.
     socket.addEventListener('open', () => wrapped.readyState === 1 && this.#emitConnection(wrapped, upgradeRequest), { once: true });
@@ -275,6 +295,7 @@ export class ServeUpgrader<Data = unknown, Path extends string = string, S exten
   }
 
   #refuse(status: number, reason: string, headers?: Record<string, string>): Response {
+    this.#counters.refused(status, reason);
     this.emit('rejected', status, reason);
     return responseFromBytes(rejectUpgrade(status, headers !== undefined ? { headers } : {}));
   }

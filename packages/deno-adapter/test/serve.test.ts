@@ -11,6 +11,7 @@ import {
   allowOrigins,
   bearerToken,
   connect,
+  formatPrometheus,
   isWebSocketRequest,
   reject,
   released,
@@ -534,4 +535,32 @@ Deno.test("shape 'websocket': 'connection' hands out the adapter's WebSocket ove
   await upgrader.close({ timeout: 500 });
   abort.abort();
   await server.finished;
+});
+
+Deno.test('metrics(): connections, refusals, messages, payload bytes and close codes; formats for Prometheus', async () => {
+  const { upgrader, url, stop } = await startServe({ path: '/ws', accept: (request) => (request.query === 'no' ? reject(403) : accept()) });
+  try {
+    const client = await connect(`${url}/ws`);
+    const echoed = new Promise((resolve) => client.once('message', resolve));
+    client.send('héllo'); // 6 bytes of UTF-8
+    await echoed;
+    await assert.rejects(connect(`${url}/ws?no`));
+    await assert.rejects(connect(`${url}/other`));
+    const open = upgrader.metrics();
+    assert.equal(open.connections, 1);
+    assert.equal(open.connectionsTotal, 1);
+    assert.deepEqual([open.messagesIn, open.messagesOut, open.bytesIn, open.bytesOut], [1, 1, 6, 6]);
+    assert.deepEqual(open.handshakesRefused.map((r) => r.status).sort(), [403, 404]);
+    client.close(4001);
+    await client.closed;
+    await waitFor(() => upgrader.metrics().connections === 0, 5000);
+    const after = upgrader.metrics();
+    assert.deepEqual(after.closeCodes, [{ code: 4001, count: 1 }]);
+    assert.deepEqual(after.deflate, { inCompressed: 0, inUncompressed: 0, outUncompressed: 0, outCompressed: 0 });
+    const text = formatPrometheus(after, { server: 'deno-serve' });
+    assert.ok(text.includes('framewire_messages_received_total{server="deno-serve"} 1\n'), text);
+    assert.ok(text.includes('framewire_closes_total{server="deno-serve",code="4001"} 1\n'), text);
+  } finally {
+    await stop();
+  }
 });

@@ -13,6 +13,7 @@ import {
   utf8ValidatorFromWholeBuffer,
   type AdapterAcceptHook,
   type AdapterRuntime,
+  type ReadableStreamConstructorLike,
   type RequestHead,
   type PublishData,
   type PublishOptions,
@@ -57,7 +58,14 @@ export interface UpgradeContext {
 export type AcceptHook<Data = unknown, Params = PathParams> = AdapterAcceptHook<UpgradeContext, Data, Params>;
 
 /** The runtime hooks of every Node connection: timers, node:zlib, native UTF-8 check. @internal */
-export const nodeRuntime: AdapterRuntime = { scheduler: nodeScheduler, compressor: zlibCompressor, utf8: nodeUtf8, hooks: nodeHooks };
+export const nodeRuntime: AdapterRuntime = {
+  scheduler: nodeScheduler,
+  compressor: zlibCompressor,
+  utf8: nodeUtf8,
+  hooks: nodeHooks,
+  // Node's web stream, for `messageStream` bodies (the codec takes no global itself).
+  readableStream: ReadableStream as unknown as ReadableStreamConstructorLike,
+};
 
 /** Options of {@link WebSocketServer}. */
 export interface ServerOptions<Data = unknown, Path extends string = string, S extends ConnectionShape = 'session'>

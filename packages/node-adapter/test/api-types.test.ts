@@ -28,6 +28,20 @@ describe('WebSocketServer<Data, Path> types', () => {
     await server.close();
   });
 
+  it("'messageStream' hands a typed byte stream; the deflate counters are numbers", async () => {
+    const server = new WebSocketServer({ streamMessagesAbove: 1024 });
+    server.on('connection', (session) => {
+      session.on('messageStream', async (body, isBinary) => {
+        expectTypeOf(isBinary).toBeBoolean();
+        for await (const piece of body) expectTypeOf(piece).toEqualTypeOf<Uint8Array>();
+        // It is the runtime's ReadableStream: cast for the full web-streams API.
+        expectTypeOf(body as unknown as ReadableStream<Uint8Array>).toHaveProperty('pipeTo');
+      });
+    });
+    expectTypeOf(server.metrics().deflate.outCompressed).toBeNumber();
+    await server.close();
+  });
+
   it('without a pattern, params is a string record; a hook without data leaves data undefined', async () => {
     const server = new WebSocketServer({ accept: allowOrigins(['https://app.example']) });
     server.on('connection', (session, request) => {

@@ -17,7 +17,7 @@ import type { PathParams, RouteParams } from './route-pattern.js';
 import type { ServerRequest } from './server-request.js';
 import type { HeaderInit } from '../protocol/header-tokens.js';
 import type { Scheduler } from '../session/scheduler.js';
-import type { SessionOptions } from '../session/session.js';
+import type { ReadableStreamConstructorLike, SessionOptions } from '../session/session.js';
 import type { HeartbeatOptions } from '../session/server-registry.js';
 import type { Broker } from '../session/broker.js';
 import type { TopicBackpressure } from '../session/topic-registry.js';
@@ -78,6 +78,17 @@ export interface ConnectionLimits {
   maxHeaderBytes?: number;
   /** Where listener exceptions go. Default: an unhandled rejection, like `ws`. */
   onListenerError?: (error: unknown, event: string) => void;
+  /**
+   * Receive uncompressed messages longer than this many bytes as a stream
+   * (the `messageStream` event: a `ReadableStream<Uint8Array>` body that
+   * fills while the frames arrive) instead of whole (`message`). Memory
+   * stays bounded by the reader: 1 MiB unread pauses the socket. So a route
+   * can raise `maxPayload` to gigabytes for uploads. Cancelling the body
+   * closes with 1008; no `messageStream` listener closes with 1009. A
+   * compressed message cannot be streamed: on such a connection it may be
+   * at most this many bytes (1009 beyond). Default: off (every message whole).
+   */
+  streamMessagesAbove?: number;
 }
 
 /**
@@ -212,6 +223,8 @@ export interface AdapterRuntime {
   readonly utf8?: Utf8ValidatorFactory | undefined;
   /** Per-connection speed-ups (native mask, allocator) every connection of this adapter gets. */
   readonly hooks?: CodecHooks | undefined;
+  /** The runtime's `ReadableStream`, for message bodies with `streamMessagesAbove`. */
+  readonly readableStream?: ReadableStreamConstructorLike | undefined;
 }
 
 /** Connection-level settings (limits, timers, UTF-8 hook) from the shared options. */
@@ -225,6 +238,7 @@ export function connectionSettings(options: ConnectionLimits, runtime: AdapterRu
   if (options.idleTimeout !== undefined) settings.idleTimeout = options.idleTimeout;
   if (options.maxPingsWhileBlocked !== undefined) settings.maxPingsWhileBlocked = options.maxPingsWhileBlocked;
   if (options.rawText === true) settings.rawText = true;
+  if (options.streamMessagesAbove !== undefined) settings.streamMessagesAbove = options.streamMessagesAbove;
   return settings;
 }
 
@@ -268,6 +282,7 @@ export function upgradeOptions(
 ): UpgradeOptions {
   return {
     ...sessionSettings(options),
+    ...(runtime.readableStream !== undefined ? { readableStream: runtime.readableStream } : {}),
     scheduler: runtime.scheduler,
     ...(options.maxHeaderBytes !== undefined ? { headLimits: { maxHeaderBytes: options.maxHeaderBytes } } : {}),
     connection,

@@ -37,6 +37,7 @@ export { chooseRoute, pathOf } from './path-router.js';
 export type { PathRoute } from './path-router.js';
 export type { PathParams, RouteMatcher, RouteParams } from './route-pattern.js';
 export { ServerCounters } from './server-metrics.js';
+export type { CountedConnection } from './server-metrics.js';
 export type { ServerMetrics } from './server-metrics.js';
 export { PROMETHEUS_CONTENT_TYPE, escapeLabelValue, formatPrometheus } from './prometheus.js';
 export { serverRequest } from './server-request.js';

@@ -27,7 +27,7 @@ function labelText(labels: ReadonlyArray<readonly [string, string]>): string {
  * (`{ server: 'chat' }` tells servers of one process apart).
  *
  * @throws TypeError for a label name the format does not allow, or one the
- * metrics use themselves (`status`, `reason`, `code`).
+ * metrics use themselves (`status`, `reason`, `code`, `stage`).
  *
  * @example
  * ```ts
@@ -37,7 +37,7 @@ function labelText(labels: ReadonlyArray<readonly [string, string]>): string {
 export function formatPrometheus(metrics: ServerMetrics, labels: Readonly<Record<string, string>> = {}): string {
   const base = Object.entries(labels);
   for (const [name] of base) {
-    if (!LABEL_NAME.test(name) || name.startsWith('__') || name === 'status' || name === 'reason' || name === 'code') {
+    if (!LABEL_NAME.test(name) || name.startsWith('__') || name === 'status' || name === 'reason' || name === 'code' || name === 'stage') {
       throw new TypeError(`invalid Prometheus label name: ${JSON.stringify(name)}`);
     }
   }
@@ -65,6 +65,25 @@ export function formatPrometheus(metrics: ServerMetrics, labels: Readonly<Record
     'counter',
     'Closed connections, by close code.',
     metrics.closeCodes.map((c) => [[['code', String(c.code)]], c.count]),
+  );
+  // Ratios are left to the query (rate(compressed) / rate(uncompressed)): counters stay counters.
+  family(
+    'framewire_deflate_bytes_received_total',
+    'counter',
+    'permessage-deflate payload bytes received, as they came (stage="compressed") and inflated (stage="uncompressed").',
+    [
+      [[['stage', 'compressed']], metrics.deflate.inCompressed],
+      [[['stage', 'uncompressed']], metrics.deflate.inUncompressed],
+    ],
+  );
+  family(
+    'framewire_deflate_bytes_sent_total',
+    'counter',
+    'permessage-deflate payload bytes sent, before (stage="uncompressed") and after deflate (stage="compressed").',
+    [
+      [[['stage', 'uncompressed']], metrics.deflate.outUncompressed],
+      [[['stage', 'compressed']], metrics.deflate.outCompressed],
+    ],
   );
   return `${lines.join('\n')}\n`;
 }

@@ -5,7 +5,38 @@
  *
  * @module
  */
-import type { Session } from '../session/session.js';
+import type { DeflateStats } from '../protocol/extension-queue.js';
+import type { CloseInfo } from '../session/session.js';
+
+/**
+ * What a server's counters read from one connection: a `Session`, or a
+ * runtime's own socket (the `Deno.serve` and `Bun.serve` upgraders' sockets,
+ * which count message payload bytes: the runtime frames the wire).
+ */
+export interface CountedConnection {
+  readonly messagesReceived: number;
+  readonly messagesSent: number;
+  readonly bytesReceived: number;
+  readonly bytesSent: number;
+  readonly closeInfo: CloseInfo | undefined;
+  readonly deflateStats?: DeflateStats | undefined;
+}
+
+/** A mutable sum of {@link DeflateStats}. */
+interface DeflateSums {
+  inCompressed: number;
+  inUncompressed: number;
+  outUncompressed: number;
+  outCompressed: number;
+}
+
+function addDeflate(sums: DeflateSums, stats: DeflateStats | undefined): void {
+  if (stats === undefined) return;
+  sums.inCompressed += stats.inCompressed;
+  sums.inUncompressed += stats.inUncompressed;
+  sums.outUncompressed += stats.outUncompressed;
+  sums.outCompressed += stats.outCompressed;
+}
 
 /** A snapshot of one server's counters, from `server.metrics()`. Plain data: log it, diff it, format it. */
 export interface ServerMetrics {
@@ -27,6 +58,14 @@ export interface ServerMetrics {
   readonly bytesOut: number;
   /** Closed connections by close code (the code of their `close` event: the peer's, ours echoed, or 1006). */
   readonly closeCodes: ReadonlyArray<{ readonly code: number; readonly count: number }>;
+  /**
+   * permessage-deflate, in message payload bytes, over connections that
+   * negotiated it: received as they came (`inCompressed`) and once inflated
+   * (`inUncompressed`), sent before (`outUncompressed`) and after deflate
+   * (`outCompressed`). The ratio: `outCompressed / outUncompressed`. All 0
+   * when no connection used it.
+   */
+  readonly deflate: DeflateStats;
 }
 
 /** Distinct `status reason` rows kept before new reasons are pooled per status. */
@@ -44,6 +83,7 @@ export class ServerCounters {
   /** Keyed `status reason`: statuses and reasons are a small fixed set, so the map stays small. */
   readonly #refused = new Map<string, { status: number; reason: string; count: number }>();
   readonly #closeCodes = new Map<number, number>();
+  readonly #deflate: DeflateSums = { inCompressed: 0, inUncompressed: 0, outUncompressed: 0, outCompressed: 0 };
 
   /** An upgrade was accepted. */
   accepted(): void {
@@ -70,22 +110,25 @@ export class ServerCounters {
   }
 
   /** A registered session closed: fold its counters into the totals. Shared by every session (no closure each). */
-  readonly closed = (session: Session): void => {
+  readonly closed = (session: CountedConnection): void => {
     this.#messagesIn += session.messagesReceived;
     this.#messagesOut += session.messagesSent;
     this.#bytesIn += session.bytesReceived;
     this.#bytesOut += session.bytesSent;
+    addDeflate(this.#deflate, session.deflateStats);
     const code = session.closeInfo?.code ?? 1006;
     this.#closeCodes.set(code, (this.#closeCodes.get(code) ?? 0) + 1);
   };
 
   /** The totals plus what the open `clients` have counted so far. */
-  snapshot(clients: ReadonlySet<Session>, pending: number): ServerMetrics {
+  snapshot(clients: ReadonlySet<CountedConnection>, pending: number): ServerMetrics {
     let messagesIn = this.#messagesIn;
     let messagesOut = this.#messagesOut;
     let bytesIn = this.#bytesIn;
     let bytesOut = this.#bytesOut;
+    const deflate = { ...this.#deflate };
     for (const session of clients) {
+      addDeflate(deflate, session.deflateStats);
       messagesIn += session.messagesReceived;
       messagesOut += session.messagesSent;
       bytesIn += session.bytesReceived;
@@ -101,6 +144,7 @@ export class ServerCounters {
       bytesIn,
       bytesOut,
       closeCodes: [...this.#closeCodes].sort((a, b) => a[0] - b[0]).map(([code, count]) => ({ code, count })),
+      deflate,
     };
   }
 }

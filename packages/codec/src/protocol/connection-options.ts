@@ -57,6 +57,17 @@ export interface ConnectionOptions {
    * text (`sendText(event.bytes)`): no decode and no encode. Default `false`.
    */
   rawText?: boolean | undefined;
+   * Deliver an uncompressed message longer than this many bytes in pieces
+   * (`message-start`, `message-data`..., `message-end` events) as its frames
+   * arrive, instead of joining it: memory stays bounded by what the reader
+   * holds, so `maxMessageSize` may be large. A message switches to pieces
+   * once its bytes so far (plus the announced length of the current frame)
+   * pass the threshold. Limits (1009) and UTF-8 (1007, fail-fast) still hold.
+   * A compressed message is inflated whole, so on such a connection it is
+   * limited to this many bytes, compressed and inflated (1009 beyond).
+   * Default: off.
+   */
+  streamMessagesAbove?: number | undefined;
 }
 
 /** Default `maxMessageSize`: 16 MiB. */
@@ -83,6 +94,7 @@ export function validateConnectionOptions(options: ConnectionOptions): void {
   checkNonNegative('closeTimeout', options.closeTimeout);
   checkNonNegative('maxPingsWhileBlocked', options.maxPingsWhileBlocked);
   checkNonNegative('idleTimeout', options.idleTimeout);
+  checkNonNegative('streamMessagesAbove', options.streamMessagesAbove);
   if (options.heartbeat !== undefined) {
     checkNonNegative('heartbeat.interval', options.heartbeat.interval);
     checkNonNegative('heartbeat.timeout', options.heartbeat.timeout);

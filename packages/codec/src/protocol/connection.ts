@@ -20,7 +20,7 @@ import {
 import { encodeClosePayload, parseClosePayload } from './close-payload.js';
 import { ProtocolError, UsageError } from './errors.js';
 import { closedEvent, closeEvent, errorEvent, pingEvent, pongEvent, type ConnectionEvent } from './events.js';
-import { ExtensionQueue, PendingSlot } from './extension-queue.js';
+import { ExtensionQueue, PendingSlot, type DeflateStats } from './extension-queue.js';
 import { encodeFrame, MAX_CONTROL_PAYLOAD, nextMaskKey, SINGLE_BUFFER_FRAME_LIMIT, writeFrame, type Frame } from './frame.js';
 import { FrameDecoder } from './frame-decoder.js';
 import type { CodecHooks } from './hooks.js';
@@ -101,6 +101,8 @@ export class Connection {
   readonly #utf8: Utf8ValidatorFactory;
   /** Text messages are delivered as validated bytes (see `ConnectionOptions.rawText`). */
   readonly #rawText: boolean;
+  /** `ConnectionOptions.streamMessagesAbove`, kept for the assembler made on the first data frame. */
+  readonly #streamAbove: number | undefined;
   // The decoder and the assembler are made when the first bytes (the first
   // data frame) arrive: an idle connection holds neither.
   /** `undefined` before the first bytes and once input is discarded (after a close frame or a failure, STYLE.md lesson 11). */
@@ -157,7 +159,7 @@ export class Connection {
     this.#queue =
       options.extension === undefined
         ? undefined
-        : new ExtensionQueue(options.extension, this.#maxMessageSize, {
+        : new ExtensionQueue(options.extension, Math.min(this.#maxMessageSize, options.streamMessagesAbove ?? Infinity), {
             writeFrame: (opcode, payload, fin, rsv1) => this.#writeFrame(opcode, payload, fin, rsv1),
             decodeFailed: (error, slot) => this.#fail(error, slot),
             encodeFailed: (error) => this.#fail(error),
@@ -172,6 +174,7 @@ export class Connection {
     this.#maxFrameSize = options.maxFrameSize ?? this.#maxMessageSize;
     this.#utf8 = options.utf8 ?? defaultUtf8ValidatorFactory;
     this.#rawText = options.rawText === true;
+    this.#streamAbove = options.streamMessagesAbove;
   }
 
   #newDecoder(): FrameDecoder {
@@ -194,6 +197,8 @@ export class Connection {
       allocate: this.#hooks?.allocate,
       nativeMask: this.#hooks?.mask,
       rawText: this.#rawText,
+      streamAbove: this.#streamAbove,
+      onStream: (event) => this.#pushEvent(event),
     }));
   }
 
@@ -205,6 +210,11 @@ export class Connection {
   /** Bytes queued for output and not taken yet, plus bytes of messages waiting on the extension's encode. */
   get bufferedAmount(): number {
     return this.#outBytes + (this.#queue?.queuedBytes ?? 0);
+  }
+
+  /** Payload bytes before and after the negotiated extension (permessage-deflate), or `undefined` without one. */
+  get deflateStats(): DeflateStats | undefined {
+    return this.#queue?.stats;
   }
 
   /** The protocol error that failed the connection (our close frame carries its code), if any. */

@@ -71,8 +71,42 @@ export interface ClosedEvent {
   readonly wasClean: boolean;
 }
 
+/**
+ * With `streamMessagesAbove`: a message grew past the threshold and is
+ * delivered in pieces from here on (`message-data`, then `message-end`).
+ */
+export interface MessageStartEvent {
+  readonly type: 'message-start';
+  readonly binary: boolean;
+}
+
+/**
+ * A piece of a streamed message, unmasked; for text, UTF-8 bytes checked so
+ * far (a piece may end inside a character). A view of received bytes.
+ */
+export interface MessageDataEvent {
+  readonly type: 'message-data';
+  readonly data: Uint8Array;
+}
+
+/** The streamed message ended (its final frame arrived; text was valid UTF-8 to the end). */
+export interface MessageEndEvent {
+  readonly type: 'message-end';
+}
+
+/** The events of a message delivered in pieces. */
+export type MessageStreamEvent = MessageStartEvent | MessageDataEvent | MessageEndEvent;
+
 /** Everything {@link Connection.readEvent} can return. */
-export type ConnectionEvent = TextEvent | BinaryEvent | PingEvent | PongEvent | CloseEvent | ErrorEvent | ClosedEvent;
+export type ConnectionEvent =
+  | TextEvent
+  | BinaryEvent
+  | PingEvent
+  | PongEvent
+  | CloseEvent
+  | ErrorEvent
+  | ClosedEvent
+  | MessageStreamEvent;
 
 /** Builds a frozen {@link TextEvent}. */
 export function textEvent(data: string): TextEvent {
@@ -141,3 +175,16 @@ export function errorEvent(error: ProtocolError): ErrorEvent {
 export function closedEvent(code: number, reason: string, wasClean: boolean): ClosedEvent {
   return Object.freeze({ type: 'closed', code, reason, wasClean });
 }
+
+/** Builds a frozen {@link MessageStartEvent}. */
+export function messageStartEvent(binary: boolean): MessageStartEvent {
+  return Object.freeze({ type: 'message-start', binary });
+}
+
+/** Builds a frozen {@link MessageDataEvent}. */
+export function messageDataEvent(data: Uint8Array): MessageDataEvent {
+  return Object.freeze({ type: 'message-data', data });
+}
+
+/** The one {@link MessageEndEvent}. */
+export const MESSAGE_END: MessageEndEvent = Object.freeze({ type: 'message-end' });

@@ -83,6 +83,19 @@ interface OutgoingItem {
   deferred?: Uint8Array | Promise<Uint8Array> | undefined;
 }
 
+/**
+ * What permessage-deflate did on one connection, in payload bytes: `in*`
+ * for received compressed messages (as they came, and once inflated),
+ * `out*` for messages sent compressed (before, and after deflate). The
+ * ratio of a direction is `…Compressed / …Uncompressed`.
+ */
+export interface DeflateStats {
+  readonly inCompressed: number;
+  readonly inUncompressed: number;
+  readonly outUncompressed: number;
+  readonly outCompressed: number;
+}
+
 /** What the queue needs of its connection. */
 export interface ExtensionQueueHost {
   /** Write one frame to the output, in queue order. */
@@ -121,6 +134,12 @@ export class ExtensionQueue {
   readonly #utf8: Utf8ValidatorFactory;
   /** Text as validated bytes, decoded on demand (the connection's `rawText`). */
   readonly #rawText: boolean;
+  // Counted here, where both sizes of a message are known, and only on
+  // connections that negotiated the extension (no cost without it).
+  #inCompressed = 0;
+  #inUncompressed = 0;
+  #outUncompressed = 0;
+  #outCompressed = 0;
 
   constructor(extension: MessageExtension, maxMessageSize: number, host: ExtensionQueueHost, utf8?: Utf8ValidatorFactory, rawText = false) {
     this.#extension = extension;
@@ -128,6 +147,16 @@ export class ExtensionQueue {
     this.#host = host;
     this.#utf8 = utf8 ?? defaultUtf8ValidatorFactory;
     this.#rawText = rawText;
+  }
+
+  /** Bytes before and after the extension, both directions, since the connection opened. */
+  get stats(): DeflateStats {
+    return {
+      inCompressed: this.#inCompressed,
+      inUncompressed: this.#inUncompressed,
+      outUncompressed: this.#outUncompressed,
+      outCompressed: this.#outCompressed,
+    };
   }
 
   /** Payload bytes of frames waiting behind an encode. */
@@ -201,6 +230,10 @@ export class ExtensionQueue {
 
   #settleDecode(job: DecodeJob, result: Uint8Array | ProtocolError): void {
     let event: ConnectionEvent | ProtocolError;
+    if (!(result instanceof ProtocolError)) {
+      for (const fragment of job.message.fragments) this.#inCompressed += fragment.length;
+      this.#inUncompressed += result.length;
+    }
     if (result instanceof ProtocolError) event = result;
     else if (result.length > this.#maxMessageSize) {
       // Defensive: the extension was told the limit (RFC 7692 §8.1 "decompression bomb").
@@ -302,6 +335,10 @@ export class ExtensionQueue {
       }
       queue.shift();
       this.#sendQueueBytes -= item.size;
+      if (item.rsv1) {
+        this.#outUncompressed += item.size;
+        this.#outCompressed += item.payload.length;
+      }
       this.#host.writeFrame(item.opcode, item.payload, item.fin, item.rsv1);
     }
   }

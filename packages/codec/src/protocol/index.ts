@@ -94,4 +94,18 @@ export type { ClosePayload } from './close-payload.js';
 export { Connection } from './connection.js';
 export { DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE } from './connection-options.js';
 export type { ConnectionOptions, ConnectionState, Role } from './connection-options.js';
-export type { BinaryEvent, CloseEvent, ClosedEvent, ConnectionEvent, ErrorEvent, PingEvent, PongEvent, TextEvent } from './events.js';
+export type {
+  BinaryEvent,
+  CloseEvent,
+  ClosedEvent,
+  ConnectionEvent,
+  ErrorEvent,
+  MessageDataEvent,
+  MessageEndEvent,
+  MessageStartEvent,
+  MessageStreamEvent,
+  PingEvent,
+  PongEvent,
+  TextEvent,
+} from './events.js';
+export type { DeflateStats } from './extension-queue.js';

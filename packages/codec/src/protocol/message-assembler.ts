@@ -13,7 +13,17 @@
 import { allocateForOverwrite, type UninitializedAllocator } from './bytes.js';
 import { CloseCode } from './close-code.js';
 import { ProtocolError } from './errors.js';
-import { binaryEvent, rawTextEvent, textEvent, type BinaryEvent, type TextEvent } from './events.js';
+import {
+  binaryEvent,
+  MESSAGE_END,
+  messageDataEvent,
+  messageStartEvent,
+  rawTextEvent,
+  textEvent,
+  type BinaryEvent,
+  type MessageStreamEvent,
+  type TextEvent,
+} from './events.js';
 import type { FrameHeader } from './frame.js';
 import { Opcode } from './opcode.js';
 import type { Utf8Validator, Utf8ValidatorFactory } from './utf8.js';
@@ -45,6 +55,15 @@ export interface MessageAssemblerOptions {
   nativeMask?: NativeMask | undefined;
   /** Deliver text as validated bytes, decoded on demand (see {@link rawTextEvent}). */
   rawText?: boolean | undefined;
+  /**
+   * Uncompressed messages longer than this many bytes go to `onStream` in
+   * pieces instead of being joined. A compressed message cannot be streamed
+   * (it is inflated whole), so on such a connection it may hold at most this
+   * many compressed bytes (1009 beyond). Default: never stream.
+   */
+  streamAbove?: number | undefined;
+  /** Receives the pieces of streamed messages, in order. Required with `streamAbove`. */
+  onStream?: ((event: MessageStreamEvent) => void) | undefined;
 }
 
 // WHATWG "fatal" decoding rejects overlongs, surrogates and > U+10FFFF like
@@ -86,8 +105,14 @@ export class MessageAssembler {
   #length = 0;
   /** Pieces of an open compressed message, kept as they are for the extension. */
   #fragments: Uint8Array[] | undefined;
+  readonly #streamAbove: number;
+  readonly #onStream: (event: MessageStreamEvent) => void;
+  /** The open message goes out in pieces (it passed `streamAbove`). */
+  #streaming = false;
 
   constructor(options: MessageAssemblerOptions) {
+    this.#streamAbove = options.streamAbove ?? Infinity;
+    this.#onStream = options.onStream ?? (() => undefined);
     this.#maxMessageSize = options.maxMessageSize;
     this.#utf8Factory = options.utf8;
     this.#allocate = options.allocate;
@@ -108,7 +133,7 @@ export class MessageAssembler {
   /** A whole data frame (opcode 0, 1 or 2) with its unmasked payload. */
   frame(header: FrameHeader, payload: Uint8Array): AssembledMessage | ProtocolError | undefined {
     // Fast path: a whole message in one frame, nothing open. Zero-copy.
-    if (this.#opcode === 0 && header.fin && header.opcode !== Opcode.Continuation) {
+    if (this.#opcode === 0 && header.fin && header.opcode !== Opcode.Continuation && payload.length <= this.#streamAbove) {
       if (payload.length > this.#maxMessageSize) return this.#tooBig();
       if (header.rsv1) return { type: 'compressed', binary: header.opcode === Opcode.Binary, fragments: [payload] };
       if (header.opcode === Opcode.Binary) return binaryEvent(payload);
@@ -157,6 +182,45 @@ export class MessageAssembler {
     if (total > this.#maxMessageSize) return this.#tooBig();
     this.#frameFin = header.fin;
     this.#frameEnd = total;
+    if (total > this.#streamAbove && !this.#streaming) {
+      // Inflating needs the whole message: on a streaming connection a compressed one stays small.
+      if (this.#compressed) return this.#tooBig(this.#streamAbove);
+      this.#startStream();
+    }
+    return undefined;
+  }
+
+  /** The open message passed the threshold: hand over what was joined so far, then stream the rest. */
+  #startStream(): void {
+    this.#streaming = true;
+    this.#onStream(messageStartEvent(this.#opcode === Opcode.Binary));
+    const buffer = this.#buffer;
+    // (Already validated as it was copied in.)
+    if (buffer !== undefined && this.#length > 0) this.#onStream(messageDataEvent(buffer.subarray(0, this.#length)));
+    this.#buffer = undefined;
+  }
+
+  /** A piece of a streamed message: validate text (fail fast), then hand it over as is. */
+  #streamData(data: Uint8Array, last: boolean, maskKey: Uint8Array | undefined, keyOffset: number): ProtocolError | undefined {
+    if (data.length > 0) {
+      const end = this.#length + data.length;
+      if (end > this.#maxMessageSize) return this.#tooBig();
+      // Pieces handed over masked belong to us: unmask in place.
+      if (maskKey !== undefined) mask(data, maskKey, keyOffset, this.#nativeMask);
+      this.#length = end;
+      if (this.#opcode === Opcode.Text && !this.#validator!.update(data)) {
+        this.reset();
+        return invalidUtf8();
+      }
+      this.#onStream(messageDataEvent(data));
+    }
+    if (!last || !this.#frameFin) return undefined;
+    // A sequence left open at FIN is invalid (RFC 6455 §8.1).
+    const text = this.#opcode === Opcode.Text;
+    const complete = !text || this.#validator!.finish();
+    this.#reset();
+    if (!complete) return invalidUtf8();
+    this.#onStream(MESSAGE_END);
     return undefined;
   }
 
@@ -172,6 +236,7 @@ export class MessageAssembler {
     maskKey?: Uint8Array,
     keyOffset = 0,
   ): AssembledMessage | ProtocolError | undefined {
+    if (this.#streaming) return this.#streamData(data, last, maskKey, keyOffset);
     if (data.length > 0) {
       const start = this.#length;
       const end = start + data.length;
@@ -239,12 +304,13 @@ export class MessageAssembler {
     this.#buffer = next;
   }
 
-  #tooBig(): ProtocolError {
+  #tooBig(limit = this.#maxMessageSize): ProtocolError {
     this.reset();
-    return new ProtocolError('FW_ERR_MESSAGE_TOO_BIG', CloseCode.MessageTooBig, `message exceeds ${this.#maxMessageSize} bytes`);
+    return new ProtocolError('FW_ERR_MESSAGE_TOO_BIG', CloseCode.MessageTooBig, `message exceeds ${limit} bytes`);
   }
 
   #reset(): void {
+    this.#streaming = false;
     this.#opcode = 0;
     this.#compressed = false;
     this.#frameFin = false;

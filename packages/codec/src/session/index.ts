@@ -11,7 +11,17 @@
 export type { Transport, TransportSink } from './transport.js';
 export type { Scheduler } from './scheduler.js';
 export { ReadyState, Session } from './session.js';
-export type { BinaryType, CloseInfo, SessionEvents, SessionInit, SessionOptions } from './session.js';
+export type {
+  BinaryType,
+  CloseInfo,
+  MessageBody,
+  MessageBodyReader,
+  ReadableStreamConstructorLike,
+  SessionEvents,
+  SessionInit,
+  SessionOptions,
+} from './session.js';
+export { MESSAGE_STREAM_HIGH_WATER } from './message-stream.js';
 export type { SessionMessage } from './session-inbox.js';
 export { DEFAULT_SERVER_HEARTBEAT, ServerRegistry } from './server-registry.js';
 export type { HeartbeatOptions, Reservation, ServerRegistryOptions, ShutdownOptions } from './server-registry.js';

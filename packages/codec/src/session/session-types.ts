@@ -37,6 +37,16 @@ export interface SessionEvents {
    * (receive-side backpressure).
    */
   message: (data: SessionMessage, isBinary: boolean) => unknown;
+  /**
+   * With `streamMessagesAbove`: a message longer than the threshold, as a
+   * `ReadableStream<Uint8Array>` of its bytes (text as UTF-8, validated as
+   * it arrives) while its frames arrive; it does not go to `message`.
+   * Backpressure: while 1 MiB sits unread in `body`, reading from the
+   * transport pauses. Cancelling `body` closes the connection with 1008;
+   * without a listener the connection closes with 1009. If the connection
+   * fails mid-message (1007, 1009, an abrupt end) `body` errors.
+   */
+  messageStream: (body: MessageBody, isBinary: boolean) => unknown;
   /** A ping arrived (the pong was already queued by the connection). */
   ping: (data: Uint8Array) => void;
   /** A pong arrived. */
@@ -48,6 +58,48 @@ export interface SessionEvents {
   /** The outgoing buffer fell below `highWaterMark` after `send()` returned `false`. */
   drain: () => void;
 }
+
+/** A reader of a {@link MessageBody} (the WHATWG `ReadableStreamDefaultReader` members used here). */
+export interface MessageBodyReader {
+  read(): Promise<{ done: false; value: Uint8Array } | { done: true; value?: undefined }>;
+  cancel(reason?: unknown): Promise<void>;
+  releaseLock(): void;
+}
+
+/**
+ * A streamed message's bytes: a runtime's WHATWG `ReadableStream<Uint8Array>`,
+ * typed here by the members the session layer may name (it sees no DOM
+ * types). Cast it to `ReadableStream<Uint8Array>` for `pipeTo` and friends.
+ */
+export interface MessageBody extends AsyncIterable<Uint8Array> {
+  readonly locked: boolean;
+  getReader(): MessageBodyReader;
+  cancel(reason?: unknown): Promise<void>;
+}
+
+/** The controller a {@link MessageBodySource} gets (WHATWG `ReadableStreamDefaultController`). */
+export interface MessageBodyController {
+  readonly desiredSize: number | null;
+  enqueue(chunk: Uint8Array): void;
+  close(): void;
+  error(reason?: unknown): void;
+}
+
+/** The underlying source the session gives the stream constructor (WHATWG `UnderlyingDefaultSource`). */
+export interface MessageBodySource {
+  start(controller: MessageBodyController): void;
+  pull(controller: MessageBodyController): void;
+  cancel(reason: unknown): void;
+}
+
+/**
+ * The runtime's `ReadableStream` constructor, injected (the codec reads no
+ * runtime global): every adapter passes its own.
+ */
+export type ReadableStreamConstructorLike = new (
+  source: MessageBodySource,
+  strategy: { highWaterMark: number; size(chunk: Uint8Array): number },
+) => MessageBody;
 
 /** Options of a {@link Session}; every limit is on by default. */
 export interface SessionOptions {
@@ -84,6 +136,13 @@ export interface SessionOptions {
    * working either way.
    */
   onListenerError?: (error: unknown, event: keyof SessionEvents) => void;
+  /**
+   * The runtime's `ReadableStream`, which bodies of streamed messages
+   * (`streamMessagesAbove`, the `messageStream` event) are made with. The
+   * adapters pass it; without it a message that would be streamed closes
+   * the connection with 1009.
+   */
+  readableStream?: ReadableStreamConstructorLike;
 }
 
 /** What a {@link Session} is built from: a connection, a transport, a scheduler and options. */

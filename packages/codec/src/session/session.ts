@@ -1,17 +1,35 @@
 import type { Connection } from '../protocol/connection.js';
 import type { ConnectionEvent } from '../protocol/events.js';
+import type { DeflateStats } from '../protocol/extension-queue.js';
 import { UsageError } from '../protocol/errors.js';
 import type { PreparedMessage } from '../protocol/prepared-message.js';
 import { TimerSlot, type Scheduler } from './scheduler.js';
 import { TypedEmitter } from './session-emitter.js';
 import { Inbox, type SessionMessage } from './session-inbox.js';
-import { ReadyState, type BinaryType, type CloseInfo, type SessionEvents, type SessionInit } from './session-types.js';
+import { MessageStream } from './message-stream.js';
+import {
+  ReadyState,
+  type BinaryType,
+  type CloseInfo,
+  type ReadableStreamConstructorLike,
+  type SessionEvents,
+  type SessionInit,
+} from './session-types.js';
 import { checkTopic } from './topic-name.js';
 import type { TopicRegistry } from './topic-registry.js';
 import type { Transport, TransportSink } from './transport.js';
 
 export { ReadyState } from './session-types.js';
-export type { BinaryType, CloseInfo, SessionEvents, SessionInit, SessionOptions } from './session-types.js';
+export type {
+  BinaryType,
+  CloseInfo,
+  MessageBody,
+  MessageBodyReader,
+  ReadableStreamConstructorLike,
+  SessionEvents,
+  SessionInit,
+  SessionOptions,
+} from './session-types.js';
 
 const MiB = 1024 * 1024;
 /** Bytes read (and dropped) from a failed peer before reading stops. */
@@ -148,6 +166,13 @@ export class Session<Data = unknown> extends TypedEmitter<SessionEvents> impleme
   /** The server's topics (server sessions only) and the ones this session joined (allocated on the first subscribe). */
   #topicRegistry: TopicRegistry | undefined;
   #topics: Set<string> | undefined;
+  readonly #readableStream: ReadableStreamConstructorLike | undefined;
+  /** The message being received as a stream (`streamMessagesAbove`), if any. */
+  #messageStream: MessageStream | undefined;
+  /** A message stream's reader is behind. */
+  #streamPaused = false;
+  /** What the transport was last told: reading paused (inbox or message stream). */
+  #readPaused = false;
   #bytesReceived = 0;
   #bytesSent = 0;
   #messagesReceived = 0;
@@ -188,6 +213,7 @@ export class Session<Data = unknown> extends TypedEmitter<SessionEvents> impleme
     this.#maxBufferedAmount = init.maxBufferedAmount ?? 16 * MiB;
     this.#transportCloseTimeout = init.transportCloseTimeout ?? 2000;
     this.#onListenerError = init.onListenerError;
+    this.#readableStream = init.readableStream;
     this.#head = init.head;
     this.#receiveHighWaterMessages = init.receiveHighWaterMessages ?? 64;
     this.#receiveHighWaterBytes = init.receiveHighWaterBytes ?? 16 * MiB;
@@ -250,7 +276,7 @@ export class Session<Data = unknown> extends TypedEmitter<SessionEvents> impleme
     if (this.#inboxSlot === undefined) {
       this.#inboxSlot = new Inbox(
         { highWaterMessages: this.#receiveHighWaterMessages, highWaterBytes: this.#receiveHighWaterBytes },
-        (paused) => this.#setReading(!paused),
+        () => this.#updateReading(),
       );
       if (this.#closeInfo !== undefined) this.#inboxSlot.close();
     }
@@ -289,6 +315,14 @@ export class Session<Data = unknown> extends TypedEmitter<SessionEvents> impleme
    */
   get bytesReceived(): number {
     return this.#bytesReceived;
+  }
+
+  /**
+   * What permessage-deflate did on this connection (payload bytes before and
+   * after, both directions), or `undefined` when it was not negotiated.
+   */
+  get deflateStats(): DeflateStats | undefined {
+    return this.#connection.deflateStats;
   }
 
   /** Bytes handed to the transport since the handshake: frames as written to the wire. */
@@ -779,13 +813,51 @@ export class Session<Data = unknown> extends TypedEmitter<SessionEvents> impleme
         break;
       case 'close':
         break; // the connection echoes it; `closed` follows
+      case 'message-start':
+        this.#startMessageStream(event.binary);
+        break;
+      case 'message-data':
+        this.#messageStream?.push(event.data);
+        break;
+      case 'message-end':
+        this.#messageStream?.end();
+        this.#messageStream = undefined;
+        break;
       case 'error':
+        this.#messageStream?.error(event.error);
+        this.#messageStream = undefined;
         this.#emitError(event.error);
         break;
       case 'closed':
         this.#finish({ code: event.code, reason: event.reason, wasClean: event.wasClean });
         break;
     }
+  }
+
+  /** A message passed `streamMessagesAbove`: hand its body to the `messageStream` listener. */
+  #startMessageStream(isBinary: boolean): void {
+    this.#messagesReceived++;
+    const Stream = this.#readableStream;
+    if (this.listenerCount('messageStream') === 0 || Stream === undefined) {
+      // Opted in but nobody reads: holding it whole is what the option avoids.
+      this.#fail(1009, Stream === undefined ? 'no ReadableStream to stream the message with' : 'no messageStream listener');
+      return;
+    }
+    const stream = new MessageStream(Stream, isBinary, {
+      flow: (paused) => {
+        this.#streamPaused = paused;
+        this.#updateReading();
+      },
+      cancelled: () => {
+        if (this.#messageStream === stream) this.#messageStream = undefined;
+        // Documented: a reader that gives up on a message ends the connection (the rest would still arrive).
+        this.#fail(1008, 'message stream cancelled');
+      },
+    });
+    this.#messageStream = stream;
+    this.emit('messageStream', [stream.body, isBinary], (result) => {
+      if (isThenable(result)) result.then(undefined, (error: unknown) => this.reportListenerError(error, 'messageStream'));
+    });
   }
 
   #binary(data: Uint8Array): Uint8Array | ArrayBuffer {
@@ -914,6 +986,14 @@ export class Session<Data = unknown> extends TypedEmitter<SessionEvents> impleme
     this.#transport.destroy();
   }
 
+  /** Pause reading while the inbox or a message stream's reader is behind; resume when neither is. */
+  #updateReading(): void {
+    const paused = (this.#inboxSlot?.paused ?? false) || this.#streamPaused;
+    if (paused === this.#readPaused) return;
+    this.#readPaused = paused;
+    this.#setReading(!paused);
+  }
+
   #setReading(reading: boolean): void {
     if (this.#wire === 'destroyed') return;
     if (reading) this.#transport.resume();
@@ -929,8 +1009,13 @@ export class Session<Data = unknown> extends TypedEmitter<SessionEvents> impleme
     inbox?.close();
     this.#resolveDrainWaiters();
     this.#needDrain = false;
+    this.#messageStream?.error(new Error(`the connection closed (${this.#closeInfo.code}) before the message ended`));
+    this.#messageStream = undefined;
     // Keep reading so the peer's EOF arrives; the inbox no longer matters.
-    if (inbox !== undefined && inbox.paused) this.#setReading(true);
+    if (this.#readPaused) {
+      this.#readPaused = false;
+      this.#setReading(true);
+    }
     if (this.#wire === 'open' && this.#work === 'idle') this.#endTransport();
     // The registries hear first: a closed session is gone from its topics
     // and from `server.clients` before any 'close' listener runs.

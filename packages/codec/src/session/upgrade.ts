@@ -73,4 +73,5 @@ const SESSION_KEYS = [
   'receiveHighWaterBytes',
   'transportCloseTimeout',
   'onListenerError',
+  'readableStream',
 ] as const;

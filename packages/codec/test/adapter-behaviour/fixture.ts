@@ -18,7 +18,6 @@ export interface SessionLike {
   readonly protocol: string;
   readonly extensions: string;
   readonly bufferedAmount: number;
-  send(data: string | Uint8Array, options?: { binary?: boolean }): boolean;
   close(code?: number, reason?: string): void;
   terminate(): void;
   ping(data?: string | Uint8Array): void;
@@ -28,6 +27,9 @@ export interface SessionLike {
   on(event: 'message', listener: (data: unknown, isBinary: boolean) => unknown): unknown;
   on(event: 'ping' | 'pong', listener: (data: Uint8Array) => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
+  /** With `streamMessagesAbove`: a big message as a stream of its bytes. */
+  on(event: 'messageStream', listener: (body: ReadableStream<Uint8Array>, isBinary: boolean) => unknown): unknown;
+  send(data: string | Uint8Array, options?: { binary?: boolean; fin?: boolean; compress?: boolean }): boolean;
   once(event: 'message', listener: (data: unknown, isBinary: boolean) => unknown): unknown;
   once(event: 'pong', listener: (data: Uint8Array) => void): unknown;
   readonly closed: Promise<CloseInfoLike>;
@@ -85,6 +87,7 @@ export interface MetricsLike {
   readonly bytesIn: number;
   readonly bytesOut: number;
   readonly closeCodes: ReadonlyArray<{ readonly code: number; readonly count: number }>;
+  readonly deflate: { readonly inCompressed: number; readonly inUncompressed: number; readonly outUncompressed: number; readonly outCompressed: number };
 }
 
 /** Server options the suites pass (every adapter takes them; `tls` is PEM text). */
@@ -112,6 +115,8 @@ export interface SuiteServerOptions {
   maxBodyBytes?: number;
   /** Listen on this port instead of a free one (a server restarted on the same port). */
   port?: number;
+  /** Messages above this many bytes arrive as a `messageStream` body. */
+  streamMessagesAbove?: number;
 }
 
 /** Client options the suites pass; `ca` (PEM) is mapped to the runtime's TLS option by the fixture. */
@@ -192,10 +197,21 @@ export interface AdapterFixture {
    * http server (Node), the first server listening with the others as its
    * `routes` (Bun, Deno raw).
    */
-  listenShared?(paths: ReadonlyArray<readonly string[]>): Promise<{ servers: ServerLike[]; port: number; close(): Promise<void> }>;
+  listenShared?(
+    paths: ReadonlyArray<readonly string[]>,
+    /** Per-server options (limits, streaming), by the index of its paths. */
+    options?: ReadonlyArray<SuiteServerOptions | undefined>,
+  ): Promise<{ servers: ServerLike[]; port: number; close(): Promise<void> }>;
   connect(url: string, options?: SuiteConnectOptions): Promise<SessionLike>;
   /** The peer address in the accept hook's context (each adapter's context has its own shape). */
   remoteAddress(context: unknown): string;
+  /**
+   * The bounded-memory upload scenario (streaming.suite.ts): how many MiB to
+   * upload, and the command that starts upload-server.mjs under this
+   * runtime in its own process (without one, the server runs in-process,
+   * `rss` measures this process, and the client runs in a Node child).
+   */
+  readonly upload?: { readonly mib: number; readonly command?: { command: string; args: string[] }; rss?(): number };
   /** Start `node` (raw peers) or `openssl` (certificates) from PATH the runtime's way. */
   spawn(command: 'node' | 'openssl', args: string[]): ChildRun;
 }
@@ -205,6 +221,12 @@ export interface ChildRun {
   readonly output: Promise<string>;
   stop(): void;
 }
+
+/** Where upload-server.mjs lives. */
+export const uploadServerScript = fileURLToPath(new URL('./upload-server.mjs', import.meta.url));
+/** Where upload-client.mjs lives (run under Node, with the built node-adapter). */
+export const uploadClientScript = fileURLToPath(new URL('./upload-client.mjs', import.meta.url));
+const nodeAdapterDist = new URL('../../../node-adapter/dist/index.js', import.meta.url).href;
 
 /** Where raw-peer.mjs lives (the suites run it under Node on every runtime). */
 export const rawPeerScript = fileURLToPath(new URL('./raw-peer.mjs', import.meta.url));
@@ -216,6 +238,15 @@ export function spawnWithChildProcess(command: string, args: string[]): ChildRun
     child = execFile(command, args, { timeout: 60_000 }, (_error, stdout) => resolve(String(stdout)));
   });
   return { output, stop: () => child?.kill('SIGKILL') };
+}
+
+/** Runs upload-client.mjs (Node) against `url`: the SHA-256 it sent and the server's answer. */
+export async function runUploadClient(fixture: AdapterFixture, url: string, mib: number): Promise<{ sha256: string; answer: string }> {
+  const out = await fixture.spawn('node', [uploadClientScript, nodeAdapterDist, url, String(mib)]).output;
+  const sha256 = /^SHA256 (\w+)$/m.exec(out)?.[1];
+  const answer = /^ANSWER (.*)$/m.exec(out)?.[1];
+  if (sha256 === undefined || answer === undefined) throw new Error(`upload-client failed: ${out}`);
+  return { sha256, answer };
 }
 
 /** Runs raw-peer.mjs to its end; rejects unless it exits 0. */

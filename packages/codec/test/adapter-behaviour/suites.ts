@@ -10,6 +10,7 @@ import { messagesSuite } from './messages.suite.js';
 import { proxySuite } from './proxy.suite.js';
 import { reconnectSuite } from './reconnect.suite.js';
 import { shutdownSuite } from './shutdown.suite.js';
+import { streamingSuite } from './streaming.suite.js';
 import { tlsSuite } from './tls.suite.js';
 import { topicsSuite } from './topics.suite.js';
 
@@ -26,4 +27,5 @@ export function allSuites(fixture: AdapterFixture): void {
   topicsSuite(fixture);
   reconnectSuite(fixture);
   apiGapsSuite(fixture);
+  streamingSuite(fixture);
 }

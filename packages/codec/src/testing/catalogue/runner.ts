@@ -16,7 +16,9 @@ export type Chunking = 'per-step' | 'byte-by-byte' | 'whole';
 /** An event or frame in comparable form: payloads as hex. */
 export type NormalizedEvent =
   | { type: 'text'; text: string }
-  | { type: 'binary' | 'ping' | 'pong'; hex: string }
+  | { type: 'binary' | 'ping' | 'pong' | 'message-data'; hex: string }
+  | { type: 'message-start'; binary: boolean }
+  | { type: 'message-end' }
   | { type: 'close'; code: number; reason: string }
   | { type: 'error'; closeCode: number }
   | { type: 'closed'; code: number; wasClean: boolean };
@@ -75,6 +77,12 @@ export function normalizeEvent(e: ConnectionEvent): NormalizedEvent {
       return { type: 'error', closeCode: e.error.closeCode };
     case 'closed':
       return { type: 'closed', code: e.code, wasClean: e.wasClean };
+    case 'message-start':
+      return { type: 'message-start', binary: e.binary };
+    case 'message-data':
+      return { type: 'message-data', hex: toHex(e.data) };
+    case 'message-end':
+      return { type: 'message-end' };
   }
 }
 
