@@ -57,6 +57,7 @@ export interface ConnectionOptions {
    * text (`sendText(event.bytes)`): no decode and no encode. Default `false`.
    */
   rawText?: boolean | undefined;
+  /**
    * Deliver an uncompressed message longer than this many bytes in pieces
    * (`message-start`, `message-data`..., `message-end` events) as its frames
    * arrive, instead of joining it: memory stays bounded by what the reader
