@@ -9,6 +9,7 @@
 // A screenshot goes to reports/demo-cluster-<runtime>.png at the repository root.
 // A missing Chromium fails the run (FRAMEWIRE_ALLOW_SKIP=1 skips it).
 import { existsSync, mkdirSync } from 'node:fs';
+import { get } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +25,16 @@ const reports = fileURLToPath(new URL('../../../reports/', import.meta.url));
 const runtimes = ['node', 'bun', 'deno'] as const;
 /** Reconnections tried before giving up on landing the second page on the other process. */
 const MAX_TRIES = 30;
+
+/** One HTTP request on a connection of its own (no agent: `Connection: close`). */
+function oneConnection(url: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent: false }, (response) => {
+      response.resume();
+      response.on('end', resolve);
+    }).on('error', reject);
+  });
+}
 
 const servedBy = (page: Page): Promise<string | null> => page.locator('#served-by').getAttribute('data-worker');
 
@@ -82,7 +93,13 @@ describe.skipIf(chromiumPath === undefined)('the demo with --cluster 2 in Chromi
       let secondWorker: string | null = null;
       for (let tries = 0; tries < MAX_TRIES && (secondWorker === null || secondWorker === firstWorker); tries++) {
         if (tries === 0) await second.goto(demo.url);
-        else await second.reload();
+        else {
+          // node:cluster deals connections round-robin: if every reload opens the
+          // same number of them, the page's WebSocket can land on the same process
+          // every time. One extra connection on every other try breaks that parity.
+          if (tries % 2 === 1) await oneConnection(demo.url);
+          await second.reload();
+        }
         await expect.poll(() => servedBy(second)).toMatch(/^[12]$/);
         secondWorker = await servedBy(second);
       }
