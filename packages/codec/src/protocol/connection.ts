@@ -21,7 +21,7 @@ import { encodeClosePayload, parseClosePayload } from './close-payload.js';
 import { ProtocolError, UsageError } from './errors.js';
 import { closedEvent, closeEvent, errorEvent, pingEvent, pongEvent, type ConnectionEvent } from './events.js';
 import { ExtensionQueue, PendingSlot, type DeflateStats } from './extension-queue.js';
-import { encodeFrame, MAX_CONTROL_PAYLOAD, nextMaskKey, SINGLE_BUFFER_FRAME_LIMIT, writeFrame, type Frame } from './frame.js';
+import { encodeFrame, MAX_CONTROL_PAYLOAD, nextMaskKey, SINGLE_BUFFER_FRAME_LIMIT, UNMASKED_JOIN_LIMIT, writeFrame, type Frame } from './frame.js';
 import { FrameDecoder } from './frame-decoder.js';
 import type { CodecHooks } from './hooks.js';
 import { MessageAssembler, type AssembledMessage } from './message-assembler.js';
@@ -355,7 +355,7 @@ export class Connection {
       // on directly when they will be copied at once.
       let written = data.length <= SHORT_ASCII ? asciiInto(data, scratch) : -1;
       if (written < 0) written = textEncoder.encodeInto(data, scratch).written;
-      const direct = written <= SINGLE_BUFFER_FRAME_LIMIT && this.#queue === undefined;
+      const direct = written <= (this.#client ? SINGLE_BUFFER_FRAME_LIMIT : UNMASKED_JOIN_LIMIT) && this.#queue === undefined;
       // (A view on the ArrayBuffer: half the cost of scratch.subarray().)
       this.#sendData(Opcode.Text, direct ? new Uint8Array(scratch.buffer, 0, written) : scratch.slice(0, written), fin, compress);
       return;
@@ -758,9 +758,11 @@ export class Connection {
   #writeFrame(opcode: number, payload: Uint8Array, fin: boolean, rsv1: boolean): void {
     const mask = this.#client; // RFC 6455 §5.3: clients mask every frame
     const length = payload.length;
-    if (length <= SINGLE_BUFFER_FRAME_LIMIT || mask) {
+    if (mask || length <= UNMASKED_JOIN_LIMIT) {
       // Small frames: header and payload in one buffer carved from a shared
       // slab (frame.ts), no options object or key allocation per frame.
+      // (Unmasked ones only up to UNMASKED_JOIN_LIMIT: past it, writing the
+      // payload as it is beats copying it.)
       // Masked frames of any size too: the payload is copied anyway, so one
       // masking copy into one fresh buffer (as ws does) saves the separate
       // header and a second buffer to write.

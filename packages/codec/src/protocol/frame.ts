@@ -46,6 +46,17 @@ export const MAX_CONTROL_PAYLOAD = 125;
  */
 export const SINGLE_BUFFER_FRAME_LIMIT = 16 * 1024;
 
+/**
+ * The cut-off a server `Connection` uses for its unmasked frames: up to this
+ * payload size header and payload are joined in one buffer (one copy),
+ * larger payloads go out as they are behind their own header. Lower than
+ * {@link SINGLE_BUFFER_FRAME_LIMIT} because on Node a two-buffer write beat
+ * the copy of a 16 KiB payload (16 KiB text echo vs ws + bufferutil: 1.27–1.39×
+ * joined, 0.94–1.04× not; `pnpm bench --quick`, quiet, 2026-12-03).
+ * Masked frames are always one buffer: masking copies the payload anyway.
+ */
+export const UNMASKED_JOIN_LIMIT = 4 * 1024;
+
 /** Input of {@link encodeFrameHeader} and {@link writeFrameHeader}. */
 export interface FrameHeaderOptions {
   /** Default `true`. */

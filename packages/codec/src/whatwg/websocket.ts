@@ -6,7 +6,7 @@
  * @module
  */
 import { ProtocolError } from '../protocol/errors.js';
-import { SINGLE_BUFFER_FRAME_LIMIT } from '../protocol/frame.js';
+import { UNMASKED_JOIN_LIMIT } from '../protocol/frame.js';
 import { Session } from '../session/session.js';
 import type { AcceptedSource, WebSocketConnector } from './connector.js';
 import { CloseEventClass, domException, messageEvent } from './dom.js';
@@ -243,8 +243,9 @@ export class WebSocket extends EventTarget {
       return;
     }
     // The caller may change the bytes after send() returns, so they are copied, unless the
-    // session copies them itself right now (small frame, no extension in between).
-    const payload = typeof data === 'string' ? data : this.#framesAtOnce && this.#queued === 0 && size <= SINGLE_BUFFER_FRAME_LIMIT ? viewOf(data) : copyBytes(data);
+    // session copies them itself right now (a frame joined with its header on either role,
+    // no extension in between).
+    const payload = typeof data === 'string' ? data : this.#framesAtOnce && this.#queued === 0 && size <= UNMASKED_JOIN_LIMIT ? viewOf(data) : copyBytes(data);
     if (this.#queued > 0) {
       this.#heldBytes += size;
       this.#enqueue(() => {
