@@ -153,10 +153,12 @@ export function whatwgMarkdown({ load, rounds, rows }) {
     '|---|---|---|---|---|',
   ];
   for (const row of rows) {
-    const paired = row.key === row.base ? '' : ` (${row.pairedRatio.min.toFixed(2)}–${row.pairedRatio.max.toFixed(2)})`;
-    const floor = row.floorRatio === undefined ? '' : `; ${row.floorRatio.toFixed(2)}× its floor`;
+    // A tiny run may read 0 CPU ticks for a base: no ratio then, not a crash.
+    const ratioText = (value) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : 'n/a');
+    const paired = row.key === row.base || row.pairedRatio === undefined ? '' : ` (${row.pairedRatio.min.toFixed(2)}–${row.pairedRatio.max.toFixed(2)})`;
+    const floor = row.floorRatio === undefined ? '' : `; ${ratioText(row.floorRatio)} its floor`;
     lines.push(
-      `| ${row.label} | ${row.cpu.median.toFixed(2)} (${row.cpu.min.toFixed(2)}–${row.cpu.max.toFixed(2)}) | ${Math.round(row.rate.median)} | ${row.ratio.toFixed(2)}×${paired}${floor} | ${labels[row.base]} |`,
+      `| ${row.label} | ${row.cpu.median.toFixed(2)} (${row.cpu.min.toFixed(2)}–${row.cpu.max.toFixed(2)}) | ${Math.round(row.rate.median)} | ${ratioText(row.ratio)}${paired}${floor} | ${labels[row.base]} |`,
     );
   }
   return lines.join('\n');
