@@ -4,7 +4,9 @@
 // 1. Connections per second, per-connection `cat`: one client process keeps
 //    8 connections in flight; each connects, sends a line, reads the echo,
 //    closes and waits for the server's close. Same client for both servers.
-//    framewire runs twice: on Node (the default) and with `--runtime bun`.
+//    framewire runs three times: on Node (the default), with `--runtime bun`
+//    and with `--runtime deno` (Deno's child_process spawns with
+//    clone3(CLONE_VM|CLONE_VFORK), Node's libuv with a plain fork).
 // 2. Lines per second delivered: 4 clients, each in its own process, must
 //    each receive the same COUNT lines of `seq`. The client (line-client.mjs)
 //    is a raw TCP reader that checks and counts text frames, the same for
@@ -13,8 +15,8 @@
 //    mode, runs one program per client (its only way to give 4 clients the
 //    stream). Figure: 4 × COUNT lines / time from "go" to the last client done.
 //
-// 3. The spawn floor (spawn-floor.mjs): per-connection `cat` run by Node's
-//    and by Bun's own spawn, no WebSocket, same 8 in flight. It is the most
+// 3. The spawn floor (spawn-floor.mjs): per-connection `cat` run by Node's,
+//    Deno's and Bun's own spawn, no WebSocket, same 8 in flight. It is the most
 //    a per-connection server on that runtime can reach, and explains row 1.
 //
 // Targets: connections/s ≥ 1.0× websocketd, lines/s ≥ 2× websocketd.
@@ -57,21 +59,27 @@ async function waitListening(port, deadlineMs = 20_000) {
 }
 
 function serverCpuMs(pid) {
+  const tree = processTree(pid);
   let reaped = 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // proc(5): cutime and cstime (fields 16, 17): children already waited for.
-    reaped = ((Number(fields[13]) + Number(fields[14])) * 1000) / CLOCK_TICKS;
-  } catch {
-    // gone
+  // Every process of the tree: `--runtime bun|deno` re-runs the CLI as a child of the
+  // Node launcher, and the programs are that child's children, reaped by it.
+  for (const member of tree) {
+    try {
+      const stat = readFileSync(`/proc/${member}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // proc(5): cutime and cstime (fields 16, 17): children already waited for.
+      reaped += ((Number(fields[13]) + Number(fields[14])) * 1000) / CLOCK_TICKS;
+    } catch {
+      // gone
+    }
   }
-  return reaped + cpuMs(processTree(pid));
+  return reaped + cpuMs(tree);
 }
 
-/** `framewire-bun` runs the CLI with `--runtime bun`; FW_CLI_BENCH_RUNTIME picks the runtime of plain `framewire`. */
+/** `framewire-bun`/`framewire-deno` run the CLI with `--runtime bun|deno`; FW_CLI_BENCH_RUNTIME picks the runtime of plain `framewire`. */
 function runtimeFlag(kind) {
   if (kind === 'framewire-bun') return ['--runtime', 'bun'];
+  if (kind === 'framewire-deno') return ['--runtime', 'deno'];
   return process.env.FW_CLI_BENCH_RUNTIME ? ['--runtime', process.env.FW_CLI_BENCH_RUNTIME] : [];
 }
 
@@ -125,10 +133,16 @@ async function connectionRate(root, kind, total) {
   }
 }
 
-/** Bare spawns per second on `runtime` (node or bun), see spawn-floor.mjs. */
+/** Bare spawns per second on `runtime` (node, deno or bun), see spawn-floor.mjs. */
 function spawnFloor(root, runtime, total) {
-  const command = runtime === 'bun' ? join(root, 'node_modules/.bin/bun') : process.execPath;
-  const result = spawnSync(command, [join(here, 'spawn-floor.mjs'), String(total)], { encoding: 'utf8' });
+  const script = join(here, 'spawn-floor.mjs');
+  const [command, args] =
+    runtime === 'bun'
+      ? [join(root, 'node_modules/.bin/bun'), [script]]
+      : runtime === 'deno'
+        ? [join(root, 'node_modules/deno/deno'), ['run', '--allow-run', '--allow-env', script]]
+        : [process.execPath, [script]];
+  const result = spawnSync(command, [...args, String(total)], { encoding: 'utf8' });
   const rate = Number(result.stdout.trim());
   return Number.isFinite(rate) && rate > 0 ? rate : undefined;
 }
@@ -185,10 +199,10 @@ export async function runCliBench({ root, quick, only }) {
   const connections = quick ? 150 : 500;
   const lines = quick ? 50_000 : 200_000;
   const empty = () => ({ connections: [], connectionsCpu: [], lines: [], linesCpu: [] });
-  const figures = { framewire: empty(), websocketd: empty(), 'framewire-bun': empty() };
-  const floors = { node: [], bun: [] };
+  const figures = { framewire: empty(), websocketd: empty(), 'framewire-bun': empty(), 'framewire-deno': empty() };
+  const floors = { node: [], deno: [], bun: [] };
   for (let round = 0; round < rounds; round++) {
-    for (const runtime of only === 'lines' ? [] : ['node', 'bun']) {
+    for (const runtime of only === 'lines' ? [] : ['node', 'deno', 'bun']) {
       const rate = spawnFloor(root, runtime, connections);
       if (rate !== undefined) floors[runtime].push(rate);
     }
@@ -205,10 +219,12 @@ export async function runCliBench({ root, quick, only }) {
       }
     }
     if (only === 'lines') continue;
-    // The same CLI on Bun, whose spawn is posix_spawn (connection rate only).
-    const bunConn = await connectionRate(root, 'framewire-bun', connections);
-    figures['framewire-bun'].connections.push(bunConn.wall);
-    figures['framewire-bun'].connectionsCpu.push(bunConn.cpu);
+    // The same CLI on Bun and on Deno, whose spawns are vfork-style (connection rate only).
+    for (const kind of round % 2 === 0 ? ['framewire-bun', 'framewire-deno'] : ['framewire-deno', 'framewire-bun']) {
+      const conn = await connectionRate(root, kind, connections);
+      figures[kind].connections.push(conn.wall);
+      figures[kind].connectionsCpu.push(conn.cpu);
+    }
   }
   const median = (values) => summarize(values)?.median;
   if (only !== undefined) {
@@ -240,6 +256,8 @@ export async function runCliBench({ root, quick, only }) {
     row('connections per server CPU-second (server + its programs)', 'connectionsCpu', 'conn/CPU-s'),
     row('connections/s, per-connection `cat`, framewire `--runtime bun`', 'connections', 'conn/s', 'framewire-bun'),
     row('connections per server CPU-second, framewire `--runtime bun`', 'connectionsCpu', 'conn/CPU-s', 'framewire-bun'),
+    row('connections/s, per-connection `cat`, framewire `--runtime deno`', 'connections', 'conn/s', 'framewire-deno'),
+    row('connections per server CPU-second, framewire `--runtime deno`', 'connectionsCpu', 'conn/CPU-s', 'framewire-deno'),
     row(`lines/s delivered to ${CLIENTS} clients (framewire: one --shared program; websocketd: one program per client)`, 'lines', 'lines/s'),
     row('lines delivered per server CPU-second (server + its programs)', 'linesCpu', 'lines/CPU-s'),
     ...floorRows(floors, median(figures.websocketd.connections)),
@@ -259,7 +277,8 @@ function floorRows(floors, websocketdRate) {
     .map(([runtime, rates]) => {
       const s = summarize(rates);
       const fmt = (value) => Math.round(value).toLocaleString('en');
-      return `| floor: bare \`cat\` spawns/s on ${runtime === 'bun' ? 'Bun (Bun.spawn)' : 'Node (child_process)'}, no WebSocket (8 in flight) | ${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)}) spawns/s | ${fmt(websocketdRate)} conn/s | ${(s.median / websocketdRate).toFixed(2)}× |`;
+      const how = { bun: 'Bun (Bun.spawn)', deno: 'Deno (node:child_process, vfork)', node: 'Node (child_process)' }[runtime];
+      return `| floor: bare \`cat\` spawns/s on ${how}, no WebSocket (8 in flight) | ${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)}) spawns/s | ${fmt(websocketdRate)} conn/s | ${(s.median / websocketdRate).toFixed(2)}× |`;
     });
 }
 
