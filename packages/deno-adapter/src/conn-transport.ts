@@ -1,4 +1,5 @@
 import { type Session, type Transport, type TransportSink } from '@framewire/codec/adapter';
+import { afterRead, initialReadSizing, type ReadSizing } from './read-size.js';
 
 /** The transport of every session this adapter made, for {@link released}. */
 const transports = new WeakMap<Session, ConnTransport>();
@@ -43,7 +44,9 @@ const COALESCE_BYTES = 256 * 1024;
  * Reading: one read in flight while not paused. The buffer starts at
  * `minReadSize` and grows ×4 up to `maxReadSize` while reads fill it; a read
  * that comes back less than a quarter full brings it back to `minReadSize`,
- * so an idle connection holds only the small buffer. (Reading through
+ * so an idle connection holds only the small buffer; a small read that
+ * fills returns at once to the size traffic had reached (`read-size.ts`).
+ * (Reading through
  * `conn.readable` would pin 64 KiB per idle connection.) The codec takes
  * ownership of every chunk and may unmask it in place, so a buffer is never
  * reused while the codec may hold it: a read that filled at least half its
@@ -68,7 +71,7 @@ export class ConnTransport implements Transport {
   #sink: TransportSink | undefined;
   // read side
   #reading = false;
-  #readSize: number;
+  readonly #sizing: ReadSizing;
   #paused = false;
   #resumeRead: (() => void) | undefined;
   #peerEnded = false;
@@ -101,7 +104,7 @@ export class ConnTransport implements Transport {
     this.conn = conn;
     this.#minRead = options.minReadSize ?? 512;
     this.#maxRead = Math.max(this.#minRead, options.maxReadSize ?? 256 * 1024);
-    this.#readSize = this.#minRead;
+    this.#sizing = initialReadSizing(this.#minRead);
     this.#highWaterMark = options.writeHighWaterMark ?? 64 * 1024;
     // Small frames (pongs, close frames, chat messages) must not wait for Nagle.
     if ('setNoDelay' in conn && typeof conn.setNoDelay === 'function') {
@@ -142,7 +145,7 @@ export class ConnTransport implements Transport {
 
   /** Size of the buffer the next read uses (grows with traffic, back to `minReadSize` when idle). */
   get readBufferSize(): number {
-    return this.#readSize;
+    return this.#sizing.size;
   }
 
   /** Has the conn been closed (both directions done, or destroyed)? */
@@ -217,7 +220,7 @@ export class ConnTransport implements Transport {
           await new Promise<void>((resolve) => (this.#resumeRead = resolve));
           continue;
         }
-        const size = this.#readSize;
+        const size = this.#sizing.size;
         buffer ??= new Uint8Array(size);
         let n: number | null;
         try {
@@ -242,14 +245,9 @@ export class ConnTransport implements Transport {
         } else {
           chunk = buffer.slice(0, n); // copy out; the buffer is reused
         }
-        // Grow while reads fill the buffer; back to small after a short read (idle).
-        let next = size;
-        if (n === size) next = Math.min(size * 4, this.#maxRead);
-        else if (n * 4 < size) next = this.#minRead;
-        if (next !== size) {
-          this.#readSize = next;
-          buffer = undefined;
-        }
+        afterRead(this.#sizing, n, this.#minRead, this.#maxRead);
+        const next = this.#sizing.size;
+        if (next !== size) buffer = undefined;
         this.#sink?.receive(chunk);
       }
     } finally {
