@@ -37,6 +37,13 @@ export interface ConnTransportOptions {
 /** Small chunks (a frame header and its payload, many small frames) are joined up to this size into one `conn.write`. */
 const COALESCE_BYTES = 256 * 1024;
 
+/** A join buffer for `total` bytes: the next power of two from 1 KiB, at most {@link COALESCE_BYTES}. */
+function joinSize(total: number): number {
+  let size = 1024;
+  while (size < total) size *= 2;
+  return Math.min(size, COALESCE_BYTES);
+}
+
 /**
  * A codec {@link Transport} over a `Deno.Conn` (TCP or TLS), read with
  * `conn.read(buffer)` and written with `conn.write`.
@@ -322,7 +329,9 @@ export class ConnTransport implements Transport {
     while (count < queue.length && total + queue[count]!.length <= COALESCE_BYTES) total += queue[count++]!.length;
     if (count === 1) return queue.shift()!;
     // Joined into the reusable buffer: the previous write from it has completed.
-    const join = this.#joinBuffer !== undefined && this.#joinBuffer.length >= total ? this.#joinBuffer : new Uint8Array(COALESCE_BYTES);
+    // Sized to the run (next power of two): a burst of small frames must not
+    // pay for a 256 KiB buffer each time the queue refills.
+    const join = this.#joinBuffer !== undefined && this.#joinBuffer.length >= total ? this.#joinBuffer : new Uint8Array(joinSize(total));
     this.#joinBuffer = join;
     let at = 0;
     for (let i = 0; i < count; i++) {
