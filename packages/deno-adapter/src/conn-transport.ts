@@ -53,8 +53,8 @@ function joinSize(total: number): number {
  * that comes back less than a quarter full brings it back to `minReadSize`,
  * so an idle connection holds only the small buffer; a small read that
  * fills returns at once to the size traffic had reached (`read-size.ts`).
- * (Reading through
- * `conn.readable` would pin 64 KiB per idle connection.) The codec takes
+ * (Reading through `conn.readable` would pin 64 KiB per idle connection.)
+ * The codec takes
  * ownership of every chunk and may unmask it in place, so a buffer is never
  * reused while the codec may hold it: a read that filled at least half its
  * buffer hands the buffer over (a view, no copy) and the next read gets a new
