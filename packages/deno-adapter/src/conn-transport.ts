@@ -1,4 +1,5 @@
-import { concatBytes, type Session, type Transport, type TransportSink } from '@framewire/codec/adapter';
+import { type Session, type Transport, type TransportSink } from '@framewire/codec/adapter';
+import { afterRead, initialReadSizing, type ReadSizing } from './read-size.js';
 
 /** The transport of every session this adapter made, for {@link released}. */
 const transports = new WeakMap<Session, ConnTransport>();
@@ -36,6 +37,13 @@ export interface ConnTransportOptions {
 /** Small chunks (a frame header and its payload, many small frames) are joined up to this size into one `conn.write`. */
 const COALESCE_BYTES = 256 * 1024;
 
+/** A join buffer for `total` bytes: the next power of two from 1 KiB, at most {@link COALESCE_BYTES}. */
+function joinSize(total: number): number {
+  let size = 1024;
+  while (size < total) size *= 2;
+  return Math.min(size, COALESCE_BYTES);
+}
+
 /**
  * A codec {@link Transport} over a `Deno.Conn` (TCP or TLS), read with
  * `conn.read(buffer)` and written with `conn.write`.
@@ -43,8 +51,10 @@ const COALESCE_BYTES = 256 * 1024;
  * Reading: one read in flight while not paused. The buffer starts at
  * `minReadSize` and grows ×4 up to `maxReadSize` while reads fill it; a read
  * that comes back less than a quarter full brings it back to `minReadSize`,
- * so an idle connection holds only the small buffer. (Reading through
- * `conn.readable` would pin 64 KiB per idle connection.) The codec takes
+ * so an idle connection holds only the small buffer; a small read that
+ * fills returns at once to the size traffic had reached (`read-size.ts`).
+ * (Reading through `conn.readable` would pin 64 KiB per idle connection.)
+ * The codec takes
  * ownership of every chunk and may unmask it in place, so a buffer is never
  * reused while the codec may hold it: a read that filled at least half its
  * buffer hands the buffer over (a view, no copy) and the next read gets a new
@@ -68,7 +78,7 @@ export class ConnTransport implements Transport {
   #sink: TransportSink | undefined;
   // read side
   #reading = false;
-  #readSize: number;
+  readonly #sizing: ReadSizing;
   #paused = false;
   #resumeRead: (() => void) | undefined;
   #peerEnded = false;
@@ -76,6 +86,14 @@ export class ConnTransport implements Transport {
   /** Made on the first write and dropped once written out: an idle connection holds no list. */
   #queue: Uint8Array[] | undefined;
   #queued = 0;
+  /**
+   * The buffer small chunks were last joined into, reused for the next join
+   * while the queue stays busy (one write in flight, so it is free again by
+   * then) and dropped with the queue: on Deno every fresh buffer costs its
+   * page faults, a join per write into a new 256 KiB buffer was 19 % of a
+   * 64 KiB echo's JS time.
+   */
+  #joinBuffer: Uint8Array | undefined;
   #writing = false;
   #owesDrain = false;
   #endRequested = false;
@@ -93,7 +111,7 @@ export class ConnTransport implements Transport {
     this.conn = conn;
     this.#minRead = options.minReadSize ?? 512;
     this.#maxRead = Math.max(this.#minRead, options.maxReadSize ?? 256 * 1024);
-    this.#readSize = this.#minRead;
+    this.#sizing = initialReadSizing(this.#minRead);
     this.#highWaterMark = options.writeHighWaterMark ?? 64 * 1024;
     // Small frames (pongs, close frames, chat messages) must not wait for Nagle.
     if ('setNoDelay' in conn && typeof conn.setNoDelay === 'function') {
@@ -134,7 +152,7 @@ export class ConnTransport implements Transport {
 
   /** Size of the buffer the next read uses (grows with traffic, back to `minReadSize` when idle). */
   get readBufferSize(): number {
-    return this.#readSize;
+    return this.#sizing.size;
   }
 
   /** Has the conn been closed (both directions done, or destroyed)? */
@@ -209,7 +227,7 @@ export class ConnTransport implements Transport {
           await new Promise<void>((resolve) => (this.#resumeRead = resolve));
           continue;
         }
-        const size = this.#readSize;
+        const size = this.#sizing.size;
         buffer ??= new Uint8Array(size);
         let n: number | null;
         try {
@@ -234,14 +252,9 @@ export class ConnTransport implements Transport {
         } else {
           chunk = buffer.slice(0, n); // copy out; the buffer is reused
         }
-        // Grow while reads fill the buffer; back to small after a short read (idle).
-        let next = size;
-        if (n === size) next = Math.min(size * 4, this.#maxRead);
-        else if (n * 4 < size) next = this.#minRead;
-        if (next !== size) {
-          this.#readSize = next;
-          buffer = undefined;
-        }
+        afterRead(this.#sizing, n, this.#minRead, this.#maxRead);
+        const next = this.#sizing.size;
+        if (next !== size) buffer = undefined;
         this.#sink?.receive(chunk);
       }
     } finally {
@@ -298,7 +311,10 @@ export class ConnTransport implements Transport {
         }
       }
     } finally {
-      if (this.#queue?.length === 0) this.#queue = undefined;
+      if (this.#queue?.length === 0) {
+        this.#queue = undefined;
+        this.#joinBuffer = undefined;
+      }
       this.#writing = false;
       this.#checkReleased();
     }
@@ -311,9 +327,19 @@ export class ConnTransport implements Transport {
     let total = queue[0]!.length;
     let count = 1;
     while (count < queue.length && total + queue[count]!.length <= COALESCE_BYTES) total += queue[count++]!.length;
-    const out = concatBytes(queue, 0, count); // the head itself when it runs alone
+    if (count === 1) return queue.shift()!;
+    // Joined into the reusable buffer: the previous write from it has completed.
+    // Sized to the run (next power of two): a burst of small frames must not
+    // pay for a 256 KiB buffer each time the queue refills.
+    const join = this.#joinBuffer !== undefined && this.#joinBuffer.length >= total ? this.#joinBuffer : new Uint8Array(joinSize(total));
+    this.#joinBuffer = join;
+    let at = 0;
+    for (let i = 0; i < count; i++) {
+      join.set(queue[i]!, at);
+      at += queue[i]!.length;
+    }
     queue.splice(0, count);
-    return out;
+    return join.subarray(0, total);
   }
 
   /** Half-close once the queue is written; close outright when the peer has ended too. */
@@ -345,6 +371,7 @@ export class ConnTransport implements Transport {
   #markClosed(): void {
     this.#closed = true;
     this.#queue = undefined;
+    this.#joinBuffer = undefined;
     this.#queued = 0;
     const wake = this.#resumeRead;
     this.#resumeRead = undefined;
