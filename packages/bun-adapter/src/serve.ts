@@ -1,21 +1,21 @@
 import { EventEmitter } from 'node:events';
 import type { Server, ServerWebSocket, WebSocketHandler } from 'bun';
 import {
-  HeadParser,
-  RouteTable,
-  ServerCounters,
-  ServerHandshake,
+  DEFAULT_SERVER_HEARTBEAT,
+  SERVE_DEFAULTS,
+  ServeUpgraderCore,
   headerEntries,
-  rejectUpgrade,
-  selectSubprotocol,
-  type AcceptDecision,
+  heartbeatSilence,
+  isWebSocketUpgrade,
+  serveSocketSettings,
   type AdapterAcceptHook,
   type PathParams,
-  type ResponseHead,
   type RouteParams,
+  type Scheduler,
+  type ServeRefusal,
+  type ServeUpgraderSharedOptions,
   type ServerMetrics,
   type ServerRequest,
-  type UpgradeRequest,
 } from '@framewire/codec/adapter';
 import type { CloseOptions } from './server.js';
 import { BunServeSocket, checkTopic, type BunServeSlot } from './serve-socket.js';
@@ -32,20 +32,13 @@ export interface BunServeUpgradeContext {
 export type BunServeAcceptHook<Data = unknown, Params = PathParams> = AdapterAcceptHook<BunServeUpgradeContext, Data, Params>;
 
 /** Options of {@link BunServeUpgrader}: the subset of the server's options this path can honour. */
-export interface BunServeUpgraderOptions<Data = unknown, Path extends string = string> {
+export interface BunServeUpgraderOptions<Data = unknown, Path extends string = string> extends ServeUpgraderSharedOptions<Path> {
   /**
    * Decide per request (origin, auth, path) before the upgrade; async
    * allowed. What it passes as `accept({ data })` becomes `socket.data`;
    * `request.remoteAddress` comes from `server.requestIP(request)`.
    */
   accept?: BunServeAcceptHook<Data, RouteParams<Path>>;
-  /** Subprotocols we speak in our preference order, or a function choosing among the offers. */
-  protocols?: readonly string[] | ((offered: readonly string[], request: UpgradeRequest) => string | undefined);
-  /**
-   * Paths taken, query ignored: exact, `/rooms/:id` (in `request.params`) or
-   * a final `*`; other paths get 404. Default: every path.
-   */
-  path?: Path | readonly Path[];
   /**
    * Largest message in bytes, after inflation: Bun's `maxPayloadLength`, so
    * Bun refuses a larger frame from its header (1009) before buffering it.
@@ -73,20 +66,12 @@ export interface BunServeUpgraderOptions<Data = unknown, Path extends string = s
    * for all of it.
    */
   heartbeat?: { interval: number; timeout: number } | false;
-  /** Most connections at once; more get 503 before the upgrade. Default: no limit. */
-  maxConnections?: number;
   /**
    * permessage-deflate, negotiated and run by Bun. Any value but `false`
    * turns on Bun's shared compressor, which keeps no context between
    * messages (as `serverNoContextTakeover`). Default off.
    */
   perMessageDeflate?: boolean | { serverNoContextTakeover?: boolean };
-  /** Binary messages as `Uint8Array` (default) or `ArrayBuffer`. */
-  binaryType?: 'uint8array' | 'arraybuffer';
-  /** Largest request head re-checked by the codec (431 beyond). Codec default. */
-  maxHeaderBytes?: number;
-  /** Where listener exceptions go. Default: an unhandled rejection. */
-  onListenerError?: (error: unknown, event: string) => void;
 }
 
 /** Events of a {@link BunServeUpgrader}, as those of `WebSocketServer`. */
@@ -106,10 +91,13 @@ export interface BunServePublishOptions {
   compress?: boolean;
 }
 
-const MiB = 1024 * 1024;
-/** The servers' default heartbeat (ping at 30 s of silence, dead after 2 missed pongs). */
-const DEFAULT_HEARTBEAT = { interval: 30_000, timeout: 60_000 } as const;
 const textEncoder = new TextEncoder();
+/** Plain (ref'd) timers for the accept-hook and close deadlines: a pending `close()` keeps the process alive. */
+const serveScheduler: Scheduler = {
+  now: () => performance.now(),
+  setTimer: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
 
 /**
  * Bun's `idleTimeout` (seconds, 0 or 8 to 960) for a framewire heartbeat: the
@@ -117,8 +105,8 @@ const textEncoder = new TextEncoder();
  * server, with Bun's ping shortly before. 0 turns Bun's heartbeat off.
  */
 export function bunIdleTimeout(heartbeat: { interval: number; timeout: number } | false): number {
-  if (heartbeat === false || heartbeat.interval <= 0) return 0;
-  return Math.min(960, Math.max(8, Math.ceil((heartbeat.interval + Math.max(0, heartbeat.timeout)) / 1000)));
+  const silence = heartbeatSilence(heartbeat);
+  return silence === 0 ? 0 : Math.min(960, Math.max(8, Math.ceil(silence / 1000)));
 }
 
 /**
@@ -154,25 +142,23 @@ export class BunServeUpgrader<Data = unknown, Path extends string = string> exte
    */
   readonly websocket: WebSocketHandler<BunServeSlot>;
   readonly #options: BunServeUpgraderOptions<Data, Path>;
-  readonly #routes: RouteTable | undefined;
-  readonly #clients = new Set<BunServeSocket<Data>>();
-  readonly #counters = new ServerCounters();
+  readonly #core: ServeUpgraderCore<BunServeSocket<Data>, BunServeUpgradeContext, RouteParams<Path>>;
   /** Requests accepted and handed to `server.upgrade`, not yet opened by Bun. */
   readonly #opening = new Map<BunServeSlot, ServerRequest<RouteParams<Path>>>();
-  #pending = 0;
   #server: Server<BunServeSlot> | undefined;
-  #closing: Promise<void> | undefined;
 
   /** @throws TypeError for a malformed `path` pattern. */
   constructor(options: BunServeUpgraderOptions<Data, Path> = {}) {
     super();
     this.#options = options;
-    const path = options.path;
-    this.#routes = path === undefined ? undefined : new RouteTable(path);
-    const maxBufferedAmount = options.maxBufferedAmount ?? 16 * MiB;
-    const idleTimeout = bunIdleTimeout(options.heartbeat ?? DEFAULT_HEARTBEAT);
+    this.#core = new ServeUpgraderCore(options, serveScheduler, {
+      rejected: (status, reason) => this.emit('rejected', status, reason),
+      close: () => this.emit('close'),
+    });
+    const maxBufferedAmount = options.maxBufferedAmount ?? SERVE_DEFAULTS.maxBufferedAmount;
+    const idleTimeout = bunIdleTimeout(options.heartbeat ?? DEFAULT_SERVER_HEARTBEAT);
     this.websocket = {
-      maxPayloadLength: options.maxPayload ?? 16 * MiB,
+      maxPayloadLength: options.maxPayload ?? SERVE_DEFAULTS.maxPayload,
       // send() closes with 1008 past the limit; a subscriber past it is closed by Bun (publish has no JS loop).
       backpressureLimit: maxBufferedAmount,
       closeOnBackpressureLimit: true,
@@ -195,22 +181,22 @@ export class BunServeUpgrader<Data = unknown, Path extends string = string> exte
 
   /** Whether this upgrader's `path` takes `pathname` (every path without one). */
   matches(pathname: string): boolean {
-    return this.#routes === undefined || this.#routes.match(pathname) !== undefined;
+    return this.#core.matches(pathname);
   }
 
   /** Open connections (a live, read-only set). */
   get clients(): ReadonlySet<BunServeSocket<Data>> {
-    return this.#clients;
+    return this.#core.clients;
   }
 
   /** Number of open connections. */
   get connectionCount(): number {
-    return this.#clients.size;
+    return this.#core.clients.size;
   }
 
   /** Upgrades in progress: the accept hook deciding, or Bun not yet opened. */
   get pendingCount(): number {
-    return this.#pending + this.#opening.size;
+    return this.#core.pending + this.#opening.size;
   }
 
   /**
@@ -222,7 +208,7 @@ export class BunServeUpgrader<Data = unknown, Path extends string = string> exte
    * permessage-deflate does not report its sizes). Format with `formatPrometheus()`.
    */
   metrics(): ServerMetrics {
-    return this.#counters.snapshot(this.#clients, this.pendingCount);
+    return this.#core.metrics(this.pendingCount);
   }
 
   /**
@@ -234,43 +220,17 @@ export class BunServeUpgrader<Data = unknown, Path extends string = string> exte
    */
   async upgrade(request: Request, server: Server<BunServeSlot>): Promise<Response | undefined> {
     this.#server ??= server;
-    const handshakeTimeout = this.#options.handshakeTimeout ?? 10_000;
-    if (this.#closing !== undefined) return this.#refuse(503, 'server closing', { 'Retry-After': '5' });
-    const checked = checkRequest(request, this.#options.maxHeaderBytes);
-    if (checked.type === 'reject') {
-      this.#counters.refused(checked.status, checked.reason);
-      this.emit('rejected', checked.status, checked.reason);
-      return checked.response;
-    }
-    const params = this.#routes === undefined ? NO_PARAMS : this.#routes.match(checked.request.path);
-    if (params === undefined) return this.#refuse(404, 'no server for this path');
-    const peer = server.requestIP(request);
-    const upgradeRequest = Object.freeze({
-      ...checked.request,
-      params,
-      remoteAddress: peer?.address,
-      remotePort: peer?.port,
-    }) as ServerRequest<RouteParams<Path>>;
-    const max = this.#options.maxConnections ?? Number.POSITIVE_INFINITY;
-    if (this.#clients.size + this.#opening.size + this.#pending >= max) return this.#refuse(503, 'server full', { 'Retry-After': '5' });
-    this.#pending++;
-    let decision: AcceptDecision<Data> | undefined;
-    try {
-      const hook = this.#options.accept;
-      decision = hook === undefined ? { type: 'accept' } : await withDeadline(hook(upgradeRequest, { request, server }), handshakeTimeout);
-    } catch {
-      this.#pending--;
-      return this.#refuse(500, 'the accept hook failed');
-    }
-    this.#pending--;
-    if (decision === undefined) return this.#refuse(503, 'the accept hook did not decide within handshakeTimeout', { 'Retry-After': '5' });
-    if (decision.type === 'reject') {
-      this.#counters.refused(decision.status, 'refused by the accept hook');
-      this.emit('rejected', decision.status, 'refused by the accept hook');
-      return responseFromBytes(rejectUpgrade(decision.status, { headers: decision.headers, body: decision.body }));
-    }
-    if (this.#closing !== undefined) return this.#refuse(503, 'server closing', { 'Retry-After': '5' });
-    const protocol = decision.protocol ?? this.#chooseProtocol(upgradeRequest);
+    const url = new URL(request.url);
+    const head = { method: request.method, target: `${url.pathname}${url.search}`, headers: request.headers };
+    const peer = (): { remoteAddress: string | undefined; remotePort: number | undefined } => {
+      const ip = server.requestIP(request);
+      return { remoteAddress: ip?.address, remotePort: ip?.port };
+    };
+    const verdict = await this.#core.decide(head, { request, server }, peer, this.#opening.size);
+    if (verdict.type === 'refuse') return responseOf(verdict.refusal);
+    const { request: upgradeRequest, decision } = verdict;
+    if (this.#core.closing) return this.#refuse(503, 'server closing', { 'Retry-After': '5' });
+    const protocol = decision.protocol ?? this.#core.chooseProtocol(upgradeRequest);
     const headers = new Headers();
     for (const [name, value] of headerEntries(decision.headers)) headers.append(name, value);
     // Bun echoes the client's first offer when we name none; an empty value makes it send no header at all.
@@ -280,14 +240,7 @@ export class BunServeUpgrader<Data = unknown, Path extends string = string> exte
       data: decision.data,
       open: (ws) => this.#open(ws),
       forget: () => this.#opening.delete(slot),
-      options: {
-        protocol: protocol ?? '',
-        highWaterMark: this.#options.highWaterMark ?? 1 * MiB,
-        maxBufferedAmount: this.#options.maxBufferedAmount ?? 16 * MiB,
-        closeTimeout: this.#options.closeTimeout ?? 5000,
-        binaryType: this.#options.binaryType ?? 'uint8array',
-        onListenerError: this.#options.onListenerError,
-      },
+      options: { protocol: protocol ?? '', ...serveSocketSettings(this.#options) },
     };
     this.#opening.set(slot, upgradeRequest);
     if (!server.upgrade(request, { data: slot, headers })) {
@@ -320,14 +273,14 @@ export class BunServeUpgrader<Data = unknown, Path extends string = string> exte
       count--;
     } else server.publish(topic, payload, compress);
     const delivered = Math.max(0, count);
-    this.#counters.published(delivered);
+    this.#core.published(delivered);
     return delivered;
   }
 
   /** The topics with at least one subscriber among this upgrader's connections. */
   get topics(): readonly string[] {
     const topics = new Set<string>();
-    for (const client of this.#clients) for (const topic of client.topics) topics.add(topic);
+    for (const client of this.#core.clients) for (const topic of client.topics) topics.add(topic);
     return [...topics];
   }
 
@@ -343,16 +296,7 @@ export class BunServeUpgrader<Data = unknown, Path extends string = string> exte
    * character boundary. Stopping `Bun.serve` is yours, after this resolves.
    */
   close(options: CloseOptions = {}): Promise<void> {
-    this.#closing ??= (async () => {
-      for (const client of this.#clients) client.goingAway(options.reason ?? 'server shutting down');
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, options.timeout ?? 5000)));
-      await Promise.race([Promise.all([...this.#clients].map((c) => c.closed)), deadline]);
-      clearTimeout(timer);
-      for (const client of this.#clients) client.terminate();
-      this.emit('close');
-    })();
-    return this.#closing;
+    return this.#core.close(options);
   }
 
   #open(ws: ServerWebSocket<BunServeSlot>): void {
@@ -362,13 +306,8 @@ export class BunServeUpgrader<Data = unknown, Path extends string = string> exte
     const socket = new BunServeSocket<Data>(ws, slot.options, extensionsOf(deflateOn(this.#options.perMessageDeflate), request));
     if (slot.data !== undefined) socket.data = slot.data as Data;
     slot.socket = socket as BunServeSocket<unknown>;
-    this.#clients.add(socket);
-    this.#counters.accepted();
-    void socket.closed.then(() => {
-      this.#clients.delete(socket);
-      this.#counters.closed(socket);
-    });
-    if (this.#closing !== undefined) {
+    this.#core.register(socket);
+    if (this.#core.closing) {
       // Upgraded while shutting down: it gets 1001 at once and is never announced.
       socket.goingAway('server shutting down');
       return;
@@ -376,21 +315,10 @@ export class BunServeUpgrader<Data = unknown, Path extends string = string> exte
     if (request !== undefined) this.emit('connection', socket, request);
   }
 
-  #chooseProtocol(request: UpgradeRequest): string | undefined {
-    const protocols = this.#options.protocols;
-    if (protocols === undefined || request.protocols.length === 0) return undefined;
-    if (typeof protocols === 'function') return protocols(request.protocols, request);
-    return selectSubprotocol(request.protocols, protocols);
-  }
-
   #refuse(status: number, reason: string, headers?: Record<string, string>): Response {
-    this.#counters.refused(status, reason);
-    this.emit('rejected', status, reason);
-    return responseFromBytes(rejectUpgrade(status, headers !== undefined ? { headers } : {}));
+    return responseOf(this.#core.refuse(status, reason, headers));
   }
 }
-
-const NO_PARAMS: PathParams = Object.freeze({});
 
 function deflateOn(option: BunServeUpgraderOptions['perMessageDeflate']): boolean {
   return option !== undefined && option !== false;
@@ -404,57 +332,12 @@ function extensionsOf(deflate: boolean, request: ServerRequest<unknown> | undefi
 
 /** Does `request` ask for a WebSocket upgrade (`Upgrade: websocket`)? Route it to {@link BunServeUpgrader.upgrade}. */
 export function isWebSocketRequest(request: Request): boolean {
-  const upgrade = request.headers.get('upgrade');
-  return upgrade !== null && upgrade.split(',').some((token) => token.trim().toLowerCase() === 'websocket');
+  return isWebSocketUpgrade(request.headers.get('upgrade'));
 }
 
-type Checked = { type: 'request'; request: UpgradeRequest } | { type: 'reject'; status: number; reason: string; response: Response };
-
-/**
- * Run the codec's request checks on a `Request`: it is re-encoded as the
- * head it came in as and read by the codec's `ServerHandshake`, so both
- * server paths apply the same rules. The HTTP version is lost (a `Request`
- * does not carry it), so the head is written as HTTP/1.1.
- */
-function checkRequest(request: Request, maxHeaderBytes: number | undefined): Checked {
-  const url = new URL(request.url);
-  let head = `${request.method} ${url.pathname}${url.search} HTTP/1.1\r\n`;
-  for (const [name, value] of request.headers) head += `${name}: ${value}\r\n`;
-  head += '\r\n';
-  const handshake = new ServerHandshake(maxHeaderBytes !== undefined ? { maxHeaderBytes } : {});
-  const result = handshake.receive(latin1(head));
-  if (result.type === 'request') return { type: 'request', request: result.request };
-  if (result.type === 'reject') return { type: 'reject', status: result.status, reason: result.reason, response: responseFromBytes(result.response) };
-  return { type: 'reject', status: 400, reason: 'incomplete request', response: responseFromBytes(rejectUpgrade(400)) };
-}
-
-/** The codec's refusal bytes as a `Response`, so its statuses and headers reach the client as written. */
-function responseFromBytes(bytes: Uint8Array): Response {
-  const parsed = new HeadParser<ResponseHead>('response').push(bytes);
-  if (parsed.type !== 'head') return new Response('Internal Server Error', { status: 500 });
+/** A refusal from the codec as the `Response` Bun.serve sends (Bun frames the body and manages the connection itself). */
+function responseOf(refusal: ServeRefusal): Response {
   const headers = new Headers();
-  for (const [name, value] of parsed.head.headers) {
-    // Bun.serve frames the body and manages the connection itself.
-    const lower = name.toLowerCase();
-    if (lower !== 'content-length' && lower !== 'connection') headers.append(name, value);
-  }
-  return new Response(parsed.rest.slice(), { status: parsed.head.status, statusText: parsed.head.statusText, headers });
-}
-
-/** `promise`'s value, or `undefined` when it did not settle within `ms`. */
-async function withDeadline<T>(promise: T | Promise<T>, ms: number): Promise<T | undefined> {
-  if (!(promise instanceof Promise)) return promise;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function latin1(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
-  return out;
+  for (const [name, value] of refusal.headers) headers.append(name, value);
+  return new Response(refusal.body, { status: refusal.status, statusText: refusal.statusText, headers });
 }

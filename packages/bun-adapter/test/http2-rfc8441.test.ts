@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { connect as http2Connect, createSecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
-// The Node adapter's build (pnpm build makes it before the tests run).
-import { WebSocketServer, connect } from '../../node-adapter/dist/index.js';
+// The Node adapter as a workspace devDependency, so turbo builds it before this package's typecheck and tests.
+import { WebSocketServer, connect } from '@framewire/node-adapter';
 import { makeTestCert, type TestCert } from './helpers.js';
 
 let cert: TestCert;

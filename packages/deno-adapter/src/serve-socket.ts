@@ -1,4 +1,12 @@
-import { UsageError, isValidApiCloseCode, truncateCloseReason, type BinaryType, type CloseInfo, type SessionMessage } from '@framewire/codec/adapter';
+import {
+  ServeSocketBase,
+  UsageError,
+  serveMessageOf,
+  truncateCloseReason,
+  type BinaryType,
+  type CloseInfo,
+  type SessionMessage,
+} from '@framewire/codec/adapter';
 
 /** Listener signatures of a {@link ServeSocket}: those of the codec's `Session`. */
 export interface ServeSocketEvents {
@@ -49,7 +57,6 @@ const MiB = 1024 * 1024;
 /** What Deno's `idleTimeout` reports when the peer did not answer its ping. */
 const DENO_PING_TIMEOUT_REASON = 'No response from ping frame.';
 const textEncoder = new TextEncoder();
-const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * A `Deno.upgradeWebSocket` socket behind the codec `Session`'s API:
@@ -59,7 +66,7 @@ const textDecoder = new TextDecoder('utf-8', { fatal: true });
  * throws, there is no permessage-deflate and no receive backpressure (see
  * the package README's guarantees table).
  */
-export class ServeSocket<Data = unknown> implements AsyncIterable<SessionMessage> {
+export class ServeSocket<Data = unknown> extends ServeSocketBase<ServeSocketEvents> {
   /** Per-connection data: what the accept hook passed as `accept({ data })` (`undefined` when none); free to change. */
   data: Data = undefined as Data;
   /** How binary messages are delivered; may be changed at any time. */
@@ -68,76 +75,40 @@ export class ServeSocket<Data = unknown> implements AsyncIterable<SessionMessage
   readonly protocol: string;
   /** Always '' (Deno negotiates no extension). */
   readonly extensions = '';
-  /** Resolves once with the close outcome; never rejects. */
-  readonly closed: Promise<CloseInfo>;
   /** Deno's WebSocket underneath. */
   readonly socket: WebSocket;
   readonly #options: ServeSocketOptions;
-  readonly #listeners = new Map<keyof ServeSocketEvents, { fn: (...args: never[]) => unknown; once: boolean }[]>();
-  #resolveClosed!: (info: CloseInfo) => void;
-  #closeInfo: CloseInfo | undefined;
-  #held: { data: SessionMessage; isBinary: boolean }[] = [];
-  #waiters: ((result: IteratorResult<SessionMessage, undefined>) => void)[] = [];
   #needDrain = false;
   #drainTimer: number | undefined;
   /** A close asked for before Deno opened the socket; sent on 'open'. */
   #closeOnOpen: { code: number; reason: string } | undefined;
   /** The open deadline, then the close deadline. */
   #timer: number | undefined;
-  #messagesReceived = 0;
-  #messagesSent = 0;
-  #bytesReceived = 0;
-  #bytesSent = 0;
-
-  /** Messages received (for `ServeUpgrader.metrics()`). */
-  get messagesReceived(): number {
-    return this.#messagesReceived;
-  }
-
-  /** Messages sent with `send`. */
-  get messagesSent(): number {
-    return this.#messagesSent;
-  }
-
-  /** Payload bytes of the messages received (Deno frames the wire, so frame headers are not counted). */
-  get bytesReceived(): number {
-    return this.#bytesReceived;
-  }
-
-  /** Payload bytes of the messages sent. */
-  get bytesSent(): number {
-    return this.#bytesSent;
-  }
-
-  /** How the socket closed, once it has (`undefined` before). */
-  get closeInfo(): CloseInfo | undefined {
-    return this.#closeInfo;
-  }
 
   constructor(socket: WebSocket, options: ServeSocketOptions) {
+    super(options);
     this.socket = socket;
     this.#options = options;
     this.protocol = options.protocol;
     this.binaryType = options.binaryType;
-    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     socket.binaryType = 'arraybuffer';
     // Registered before anyone else's 'open' listener, so a close asked for
     // during the upgrade goes out before the application hears of the socket.
     socket.addEventListener('open', () => this.#onOpen(), { once: true });
     socket.onmessage = (event) => this.#onMessage(event.data as string | ArrayBuffer);
     socket.onerror = (event) => {
-      this.#emit('error', [new Error((event as ErrorEvent).message ?? 'WebSocket error')]);
+      this.emit('error', [new Error((event as ErrorEvent).message ?? 'WebSocket error')]);
       // Deno reports an upgrade that failed as an 'error' alone, never followed by 'close'.
-      if (socket.readyState === 0) this.#finish({ code: 1006, reason: '', wasClean: false });
+      if (socket.readyState === 0) this.finish({ code: 1006, reason: '', wasClean: false });
     };
-    socket.onclose = (event) => this.#finish(closeInfoOf(event));
+    socket.onclose = (event) => this.finish(closeInfoOf(event));
     // A client gone before Deno wrote the 101 gets no event at all (Deno 2.9): the open deadline releases it.
     if (socket.readyState === 0) this.#setTimer(options.openTimeout ?? 10_000);
   }
 
   /** 0 connecting, 1 open, 2 closing, 3 closed. */
   get readyState(): number {
-    if (this.#closeInfo !== undefined) return 3;
+    if (this.closeInfo !== undefined) return 3;
     return this.#closeOnOpen !== undefined ? 2 : this.socket.readyState;
   }
 
@@ -156,27 +127,15 @@ export class ServeSocket<Data = unknown> implements AsyncIterable<SessionMessage
   send(data: string | Uint8Array | ArrayBuffer | ArrayBufferView, options: { binary?: boolean; fin?: boolean } = {}): boolean {
     if (this.readyState !== 1) throw new UsageError('FW_ERR_CLOSED', 'the WebSocket is not open');
     if (options.fin === false) throw new UsageError('FW_ERR_INVALID_ARGUMENT', 'Deno.upgradeWebSocket cannot send fragments (fin: false)');
-    this.#messagesSent++;
-    this.#bytesSent += typeof data === 'string' ? utf8ByteLength(data) : data.byteLength;
-    if (typeof data === 'string') this.socket.send(options.binary === true ? textEncoder.encode(data) : data);
-    else {
-      const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-      if (options.binary === false) {
-        let text: string;
-        try {
-          text = textDecoder.decode(bytes);
-        } catch {
-          throw new UsageError('FW_ERR_INVALID_ARGUMENT', 'text messages must be valid UTF-8');
-        }
-        this.socket.send(text);
-      } else this.socket.send(bytes as Uint8Array<ArrayBuffer>);
-    }
+    this.countSent(typeof data === 'string' ? utf8ByteLength(data) : data.byteLength);
+    const message = serveMessageOf(data, options.binary);
+    this.socket.send(message as string | Uint8Array<ArrayBuffer>);
     const buffered = this.bufferedAmount;
     const limit = this.#options.maxBufferedAmount ?? 16 * MiB;
     if (buffered > limit) {
       // The peer is not reading while we keep sending: policy violation, as on the raw-TCP path.
-      this.#emit('error', [new Error(`outgoing buffer of ${buffered} bytes over maxBufferedAmount ${limit}`)]);
-      this.#closeWith(1008, 'outgoing buffer limit exceeded');
+      this.emit('error', [new Error(`outgoing buffer of ${buffered} bytes over maxBufferedAmount ${limit}`)]);
+      this.closeWith(1008, 'outgoing buffer limit exceeded');
       return false;
     }
     if (buffered >= this.#options.highWaterMark) {
@@ -185,22 +144,6 @@ export class ServeSocket<Data = unknown> implements AsyncIterable<SessionMessage
       return false;
     }
     return true;
-  }
-
-  /** Resolves when `bufferedAmount` is below `highWaterMark` (at once if it is), or when the socket closes. */
-  drained(): Promise<void> {
-    if (this.bufferedAmount < this.#options.highWaterMark || this.#closeInfo !== undefined) return Promise.resolve();
-    this.#needDrain = true;
-    this.#pollDrain();
-    return new Promise((resolve) => {
-      const onDone = (): void => {
-        this.off('drain', onDone);
-        this.off('close', onDone);
-        resolve();
-      };
-      this.on('drain', onDone);
-      this.on('close', onDone);
-    });
   }
 
   /** Not available: Deno.upgradeWebSocket has no ping API (it pings by itself with `idleTimeout`). @throws UsageError */
@@ -214,23 +157,12 @@ export class ServeSocket<Data = unknown> implements AsyncIterable<SessionMessage
   }
 
   /**
-   * Start the close handshake: `code` 1000 or 3000-4999 (default 1000),
-   * `reason` at most 123 UTF-8 bytes. Ignored once closing.
-   * @throws UsageError for a code or reason the API does not allow.
-   */
-  close(code = 1000, reason = ''): void {
-    if (!isValidApiCloseCode(code)) throw new UsageError('FW_ERR_INVALID_CLOSE_CODE_ARG', `close code must be 1000 or 3000-4999, got ${code}`);
-    if (textEncoder.encode(reason).length > 123) throw new UsageError('FW_ERR_REASON_TOO_LONG', 'close reason must be at most 123 UTF-8 bytes');
-    this.#closeWith(code, reason);
-  }
-
-  /**
    * Close with 1001 Going Away (server shutdown). Ignored once closing. A
    * reason over 123 UTF-8 bytes is cut on a character boundary. During the
    * upgrade the close is sent as soon as Deno opens the socket.
    */
   goingAway(reason = 'going away'): void {
-    this.#closeWith(1001, reason);
+    this.closeWith(1001, reason);
   }
 
   /**
@@ -239,51 +171,12 @@ export class ServeSocket<Data = unknown> implements AsyncIterable<SessionMessage
    * close ends.
    */
   terminate(): void {
-    this.#closeWith(1001, 'terminated');
-    this.#finish({ code: 1006, reason: '', wasClean: false });
+    this.closeWith(1001, 'terminated');
+    this.finish({ code: 1006, reason: '', wasClean: false });
   }
 
-  /** Add `listener` for `event`. */
-  on<K extends keyof ServeSocketEvents>(event: K, listener: ServeSocketEvents[K]): this {
-    return this.#add(event, listener, false);
-  }
-
-  /** Add `listener` for the next `event` only. */
-  once<K extends keyof ServeSocketEvents>(event: K, listener: ServeSocketEvents[K]): this {
-    return this.#add(event, listener, true);
-  }
-
-  /** Remove `listener` from `event`. */
-  off<K extends keyof ServeSocketEvents>(event: K, listener: ServeSocketEvents[K]): this {
-    const list = this.#listeners.get(event);
-    const i = list?.findIndex((entry) => entry.fn === listener) ?? -1;
-    if (i >= 0) list!.splice(i, 1);
-    return this;
-  }
-
-  /** Number of listeners for `event`. */
-  listenerCount(event: keyof ServeSocketEvents): number {
-    return this.#listeners.get(event)?.length ?? 0;
-  }
-
-  /** Messages as an async iterator; ends after the socket closed and held messages were taken. */
-  [Symbol.asyncIterator](): AsyncIterableIterator<SessionMessage, undefined> {
-    const next = (): Promise<IteratorResult<SessionMessage, undefined>> => {
-      const held = this.#held.shift();
-      if (held !== undefined) return Promise.resolve({ done: false, value: held.data });
-      if (this.#closeInfo !== undefined) return Promise.resolve({ done: true, value: undefined });
-      return new Promise((resolve) => this.#waiters.push(resolve));
-    };
-    const iterator: AsyncIterableIterator<SessionMessage, undefined> = {
-      next,
-      return: () => Promise.resolve({ done: true, value: undefined }),
-      [Symbol.asyncIterator]: () => iterator,
-    };
-    return iterator;
-  }
-
-  #closeWith(code: number, reason: string): void {
-    if (this.#closeInfo !== undefined || this.#closeOnOpen !== undefined || this.socket.readyState >= 2) return;
+  protected closeWith(code: number, reason: string): void {
+    if (this.closeInfo !== undefined || this.#closeOnOpen !== undefined || this.socket.readyState >= 2) return;
     const fitting = truncateCloseReason(reason);
     if (this.socket.readyState === 0) {
       // Deno's close() on a socket still upgrading sends nothing, and the
@@ -301,7 +194,7 @@ export class ServeSocket<Data = unknown> implements AsyncIterable<SessionMessage
 
   #onOpen(): void {
     const pending = this.#closeOnOpen;
-    if (pending === undefined && this.#closeInfo === undefined) {
+    if (pending === undefined && this.closeInfo === undefined) {
       this.#clearTimer();
       return;
     }
@@ -313,14 +206,14 @@ export class ServeSocket<Data = unknown> implements AsyncIterable<SessionMessage
     } catch {
       // the close event follows anyway
     }
-    if (this.#closeInfo === undefined) this.#setTimer(this.#options.closeTimeout ?? 5000);
+    if (this.closeInfo === undefined) this.#setTimer(this.#options.closeTimeout ?? 5000);
   }
 
   #setTimer(ms: number): void {
     this.#clearTimer();
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#finish({ code: 1006, reason: '', wasClean: false });
+      this.finish({ code: 1006, reason: '', wasClean: false });
     }, ms) as unknown as number;
   }
 
@@ -334,80 +227,50 @@ export class ServeSocket<Data = unknown> implements AsyncIterable<SessionMessage
     const size = isBinary ? raw.byteLength : utf8Length(raw, this.#options.maxPayload);
     if (size > this.#options.maxPayload) {
       // RFC 6455 §7.4.1: 1009, message too big. Deno has already read it whole.
-      this.#emit('error', [new Error(`message of ${size} bytes over maxPayload ${this.#options.maxPayload}`)]);
-      this.#closeWith(1009, 'message too big');
+      this.emit('error', [new Error(`message of ${size} bytes over maxPayload ${this.#options.maxPayload}`)]);
+      this.closeWith(1009, 'message too big');
       return;
     }
-    this.#messagesReceived++;
-    this.#bytesReceived += isBinary ? size : utf8ByteLength(raw);
+    this.countReceived(isBinary ? size : utf8ByteLength(raw));
     const data: SessionMessage = !isBinary ? raw : this.binaryType === 'arraybuffer' ? raw : new Uint8Array(raw);
-    const waiter = this.#waiters.shift();
+    const waiter = this.waiters.shift();
     if (waiter !== undefined) {
       waiter({ done: false, value: data });
       return;
     }
-    if (this.listenerCount('message') > 0) this.#emit('message', [data, isBinary]);
-    else this.#held.push({ data, isBinary });
+    if (this.listenerCount('message') > 0) this.emit('message', [data, isBinary]);
+    else this.held.push({ data, isBinary });
   }
 
   #pollDrain(): void {
     if (this.#drainTimer !== undefined) return;
     this.#drainTimer = setInterval(() => {
-      if (this.#closeInfo === undefined && this.bufferedAmount >= this.#options.highWaterMark) return;
+      if (this.closeInfo === undefined && this.bufferedAmount >= this.#options.highWaterMark) return;
       clearInterval(this.#drainTimer);
       this.#drainTimer = undefined;
-      if (this.#needDrain && this.#closeInfo === undefined) {
+      if (this.#needDrain && this.closeInfo === undefined) {
         this.#needDrain = false;
-        this.#emit('drain', []);
+        this.emit('drain', []);
       }
     }, DRAIN_POLL_MS) as unknown as number;
   }
 
-  #finish(info: CloseInfo): void {
-    if (this.#closeInfo !== undefined) return;
-    this.#closeInfo = info;
+  protected override drainWanted(): void {
+    this.#needDrain = true;
+    this.#pollDrain();
+  }
+
+  protected flushHeld(): void {
+    while (this.listenerCount('message') > 0 && this.held.length > 0) {
+      const held = this.held.shift()!;
+      this.emit('message', [held.data, held.isBinary]);
+    }
+  }
+
+  protected released(): void {
     this.#clearTimer();
     if (this.#drainTimer !== undefined) clearInterval(this.#drainTimer);
     this.#drainTimer = undefined;
-    for (const waiter of this.#waiters.splice(0)) waiter({ done: true, value: undefined });
-    this.#resolveClosed(info);
-    this.#emit('close', [info]);
-  }
-
-  #add(event: keyof ServeSocketEvents, fn: (...args: never[]) => unknown, once: boolean): this {
-    let list = this.#listeners.get(event);
-    if (list === undefined) this.#listeners.set(event, (list = []));
-    list.push({ fn, once });
-    // Messages that arrived before the first listener go to it, in order.
-    if (event === 'message' && this.#held.length > 0) {
-      queueMicrotask(() => {
-        while (this.listenerCount('message') > 0 && this.#held.length > 0) {
-          const held = this.#held.shift()!;
-          this.#emit('message', [held.data, held.isBinary]);
-        }
-      });
-    }
-    return this;
-  }
-
-  #emit<K extends keyof ServeSocketEvents>(event: K, args: Parameters<ServeSocketEvents[K]>): void {
-    const list = this.#listeners.get(event);
-    if (list === undefined) return;
-    for (const entry of list.slice()) {
-      if (entry.once) list.splice(list.indexOf(entry), 1);
-      try {
-        const result = (entry.fn as (...a: unknown[]) => unknown)(...args);
-        if (result instanceof Promise) result.catch((error: unknown) => this.#listenerError(error, event));
-      } catch (error) {
-        this.#listenerError(error, event);
-      }
-    }
-  }
-
-  #listenerError(error: unknown, event: string): void {
-    const hook = this.#options.onListenerError;
-    if (hook !== undefined) hook(error, event);
-    else void Promise.reject(error);
   }
 }
 

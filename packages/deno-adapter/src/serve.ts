@@ -1,21 +1,22 @@
 import { EventEmitter } from 'node:events';
 import { checkConnectionShape } from '@framewire/codec/whatwg';
 import {
-  HeadParser,
-  RouteTable,
-  ServerCounters,
-  ServerHandshake,
+  DEFAULT_SERVER_HEARTBEAT,
+  SERVE_DEFAULTS,
+  ServeUpgraderCore,
   headerEntries,
-  rejectUpgrade,
-  selectSubprotocol,
-  type AcceptDecision,
+  heartbeatSilence,
+  isWebSocketUpgrade,
+  serveSocketSettings,
   type AdapterAcceptHook,
   type PathParams,
-  type ResponseHead,
   type RouteParams,
+  type Scheduler,
+  type ServePeer,
+  type ServeRefusal,
+  type ServeUpgraderSharedOptions,
   type ServerMetrics,
   type ServerRequest,
-  type UpgradeRequest,
 } from '@framewire/codec/adapter';
 import type { CloseOptions } from './server.js';
 import { ServeSocket } from './serve-socket.js';
@@ -34,7 +35,7 @@ export interface ServeUpgradeContext {
 export type ServeAcceptHook<Data = unknown, Params = PathParams> = AdapterAcceptHook<ServeUpgradeContext, Data, Params>;
 
 /** Options of {@link ServeUpgrader}: the subset of the server's options this path can honour. */
-export interface ServeUpgraderOptions<Data = unknown, Path extends string = string, S extends ConnectionShape = 'session'> {
+export interface ServeUpgraderOptions<Data = unknown, Path extends string = string, S extends ConnectionShape = 'session'> extends ServeUpgraderSharedOptions<Path> {
   /**
    * What 'connection' hands out: the {@link ServeSocket} (`'session'`,
    * default), the WHATWG `WebSocket` over it (`'websocket'`, already OPEN) or
@@ -48,13 +49,6 @@ export interface ServeUpgraderOptions<Data = unknown, Path extends string = stri
    * is set when you pass the handler's `info` to `upgrade`.
    */
   accept?: ServeAcceptHook<Data, RouteParams<Path>>;
-  /** Subprotocols we speak in our preference order, or a function choosing among the offers. */
-  protocols?: readonly string[] | ((offered: readonly string[], request: UpgradeRequest) => string | undefined);
-  /**
-   * Paths taken, query ignored: exact, `/rooms/:id` (in `request.params`) or
-   * a final `*`; other paths get 404. Default: every path.
-   */
-  path?: Path | readonly Path[];
   /**
    * Largest message in bytes: a larger one closes the connection with 1009.
    * Checked after Deno received the whole message, and Deno itself drops a
@@ -93,14 +87,6 @@ export interface ServeUpgraderOptions<Data = unknown, Path extends string = stri
    * as is and taking precedence over `heartbeat`; 0 turns it off.
    */
   idleTimeout?: number;
-  /** Most connections at once; more get 503 before the upgrade. Default: no limit. */
-  maxConnections?: number;
-  /** Binary messages as `Uint8Array` (default) or `ArrayBuffer`. */
-  binaryType?: 'uint8array' | 'arraybuffer';
-  /** Largest request head re-checked by the codec (431 beyond). Codec default. */
-  maxHeaderBytes?: number;
-  /** Where listener exceptions go. Default: an unhandled rejection. */
-  onListenerError?: (error: unknown, event: string) => void;
 }
 
 /** Events of a {@link ServeUpgrader}, as those of `WebSocketServer`. */
@@ -113,9 +99,12 @@ export interface ServeUpgraderEvents<Data = unknown, Params = PathParams, S exte
 /** What a {@link ServeUpgrader}'s 'connection' hands out for `S` (give `shape` as a literal). */
 export type ServeShaped<S extends ConnectionShape, Data = unknown> = [S] extends ['websocket'] ? WhatwgSocket : [S] extends ['websocketstream'] ? WebSocketStream : ServeSocket<Data>;
 
-const MiB = 1024 * 1024;
-/** The servers' default heartbeat (ping at 30 s of silence, dead after 2 missed pongs). */
-const DEFAULT_HEARTBEAT = { interval: 30_000, timeout: 60_000 } as const;
+/** Plain (ref'd) timers for the accept-hook and close deadlines: a pending `close()` keeps the process alive. */
+const serveScheduler: Scheduler = {
+  now: () => performance.now(),
+  setTimer: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimer: (handle) => clearTimeout(handle as number),
+};
 
 /**
  * Deno's `idleTimeout` (seconds) for a framewire heartbeat: Deno pings after
@@ -124,8 +113,7 @@ const DEFAULT_HEARTBEAT = { interval: 30_000, timeout: 60_000 } as const;
  * silence in all, as on the raw-TCP server. 0 turns Deno's heartbeat off.
  */
 export function denoIdleTimeout(heartbeat: { interval: number; timeout: number } | false): number {
-  if (heartbeat === false || heartbeat.interval <= 0) return 0;
-  return (heartbeat.interval + Math.max(0, heartbeat.timeout)) / 1000;
+  return heartbeatSilence(heartbeat) / 1000;
 }
 
 /**
@@ -148,34 +136,32 @@ export class ServeUpgrader<Data = unknown, Path extends string = string, S exten
 > {
   readonly #options: ServeUpgraderOptions<Data, Path, ConnectionShape>;
   readonly #shape: ConnectionShape;
-  readonly #routes: RouteTable | undefined;
-  readonly #clients = new Set<ServeSocket<Data>>();
-  readonly #counters = new ServerCounters();
-  #pending = 0;
-  #closing: Promise<void> | undefined;
+  readonly #core: ServeUpgraderCore<ServeSocket<Data>, ServeUpgradeContext, RouteParams<Path>>;
 
   /** @throws TypeError for a malformed `path` pattern. */
   constructor(options: ServeUpgraderOptions<Data, Path, S> = {}) {
     super();
     this.#options = options;
     this.#shape = checkConnectionShape(options.shape);
-    const path = options.path;
-    this.#routes = path === undefined ? undefined : new RouteTable(path);
+    this.#core = new ServeUpgraderCore(options, serveScheduler, {
+      rejected: (status, reason) => this.emit('rejected', status, reason),
+      close: () => this.emit('close'),
+    });
   }
 
   /** Whether this upgrader's `path` takes `pathname` (every path without one). */
   matches(pathname: string): boolean {
-    return this.#routes === undefined || this.#routes.match(pathname) !== undefined;
+    return this.#core.matches(pathname);
   }
 
   /** Open connections (a live, read-only set). */
   get clients(): ReadonlySet<ServeSocket<Data>> {
-    return this.#clients;
+    return this.#core.clients;
   }
 
   /** Number of open connections. */
   get connectionCount(): number {
-    return this.#clients.size;
+    return this.#core.clients.size;
   }
 
   /**
@@ -186,7 +172,7 @@ export class ServeUpgrader<Data = unknown, Path extends string = string, S exten
    * anything, is not visible here). Format with `formatPrometheus()`.
    */
   metrics(): ServerMetrics {
-    return this.#counters.snapshot(this.#clients, this.#pending);
+    return this.#core.metrics();
   }
 
   /**
@@ -197,38 +183,18 @@ export class ServeUpgrader<Data = unknown, Path extends string = string, S exten
    */
   async upgrade(request: Request, info?: unknown): Promise<Response> {
     const started = Date.now();
-    const handshakeTimeout = this.#options.handshakeTimeout ?? 10_000;
-    if (this.#closing !== undefined) return this.#refuse(503, 'server closing', { 'Retry-After': '5' });
-    const checked = checkRequest(request, this.#options.maxHeaderBytes);
-    if (checked.type === 'reject') {
-      this.#counters.refused(checked.status, checked.reason);
-      this.emit('rejected', checked.status, checked.reason);
-      return checked.response;
-    }
-    const params = this.#routes === undefined ? NO_PARAMS : this.#routes.match(checked.request.path);
-    if (params === undefined) return this.#refuse(404, 'no server for this path');
-    const upgradeRequest = Object.freeze({ ...checked.request, params, ...remoteOf(info) }) as ServerRequest<RouteParams<Path>>;
-    const max = this.#options.maxConnections ?? Number.POSITIVE_INFINITY;
-    if (this.#clients.size + this.#pending >= max) return this.#refuse(503, 'server full', { 'Retry-After': '5' });
-    this.#pending++;
-    let decision: AcceptDecision<Data> | undefined;
-    try {
-      const hook = this.#options.accept;
-      decision = hook === undefined ? { type: 'accept' } : await withDeadline(hook(upgradeRequest, { request, info }), handshakeTimeout);
-    } catch {
-      this.#pending--;
-      return this.#refuse(500, 'the accept hook failed');
-    }
-    this.#pending--;
-    if (decision === undefined) return this.#refuse(503, 'the accept hook did not decide within handshakeTimeout', { 'Retry-After': '5' });
-    if (decision.type === 'reject') {
-      this.#counters.refused(decision.status, 'refused by the accept hook');
-      this.emit('rejected', decision.status, 'refused by the accept hook');
-      return responseFromBytes(rejectUpgrade(decision.status, { headers: decision.headers, body: decision.body }));
-    }
-    if (this.#closing !== undefined) return this.#refuse(503, 'server closing');
-    const protocol = decision.protocol ?? this.#chooseProtocol(upgradeRequest);
-    const idleTimeout = this.#options.idleTimeout ?? denoIdleTimeout(this.#options.heartbeat ?? DEFAULT_HEARTBEAT);
+    const handshakeTimeout = this.#options.handshakeTimeout ?? SERVE_DEFAULTS.handshakeTimeout;
+    // The codec re-reads the head as it came in (Deno keeps header values, joins repeats with commas). Deno fills
+    // `request.url` with `localhost` when the client sent no Host, so the headers alone say whether it did. The HTTP
+    // version is lost (Deno's `Request` does not carry it): read as HTTP/1.1, see the README.
+    const url = new URL(request.url);
+    const head = { method: request.method, target: `${url.pathname}${url.search}`, headers: request.headers };
+    const verdict = await this.#core.decide(head, { request, info }, () => remoteOf(info));
+    if (verdict.type === 'refuse') return responseOf(verdict.refusal);
+    const { request: upgradeRequest, decision } = verdict;
+    if (this.#core.closing) return this.#refuse(503, 'server closing');
+    const protocol = decision.protocol ?? this.#core.chooseProtocol(upgradeRequest);
+    const idleTimeout = this.#options.idleTimeout ?? denoIdleTimeout(this.#options.heartbeat ?? DEFAULT_SERVER_HEARTBEAT);
     let upgraded: { socket: WebSocket; response: Response };
     try {
       upgraded = Deno.upgradeWebSocket(request, { ...(protocol !== undefined ? { protocol } : {}), idleTimeout });
@@ -240,21 +206,12 @@ export class ServeUpgrader<Data = unknown, Path extends string = string, S exten
     for (const [name, value] of headerEntries(decision.headers)) response.headers.append(name, value);
     const wrapped = new ServeSocket<Data>(socket, {
       protocol: protocol ?? '',
-      maxPayload: this.#options.maxPayload ?? 16 * MiB,
-      highWaterMark: this.#options.highWaterMark ?? 1 * MiB,
-      maxBufferedAmount: this.#options.maxBufferedAmount ?? 16 * MiB,
+      maxPayload: this.#options.maxPayload ?? SERVE_DEFAULTS.maxPayload,
       openTimeout: Math.max(0, handshakeTimeout - (Date.now() - started)),
-      closeTimeout: this.#options.closeTimeout ?? 5000,
-      binaryType: this.#options.binaryType ?? 'uint8array',
-      onListenerError: this.#options.onListenerError,
+      ...serveSocketSettings(this.#options),
     });
-    if (decision.data !== undefined) wrapped.data = decision.data;
-    this.#clients.add(wrapped);
-    this.#counters.accepted();
-    void wrapped.closed.then(() => {
-      this.#clients.delete(wrapped);
-      this.#counters.closed(wrapped);
-    });
+    if (decision.data !== undefined) wrapped.data = decision.data as Data;
+    this.#core.register(wrapped);
     // Listeners attach before the first message: Deno opens the socket after the 101 is sent.
     // A socket closed during its upgrade (shutdown, open deadline) is never announced.
     socket.addEventListener('open', () => wrapped.readyState === 1 && this.#emitConnection(wrapped, upgradeRequest), { once: true });
@@ -275,36 +232,16 @@ export class ServeUpgrader<Data = unknown, Path extends string = string, S exten
    * boundary. Stopping `Deno.serve` is yours, after this resolves.
    */
   close(options: CloseOptions = {}): Promise<void> {
-    this.#closing ??= (async () => {
-      for (const client of this.#clients) client.goingAway(options.reason ?? 'server shutting down');
-      let timer: number | undefined;
-      const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, options.timeout ?? 5000) as unknown as number));
-      await Promise.race([Promise.all([...this.#clients].map((c) => c.closed)), deadline]);
-      clearTimeout(timer);
-      for (const client of this.#clients) client.terminate();
-      this.emit('close');
-    })();
-    return this.#closing;
+    return this.#core.close(options);
   }
 
-  #chooseProtocol(request: UpgradeRequest): string | undefined {
-    const protocols = this.#options.protocols;
-    if (protocols === undefined || request.protocols.length === 0) return undefined;
-    if (typeof protocols === 'function') return protocols(request.protocols, request);
-    return selectSubprotocol(request.protocols, protocols);
-  }
-
-  #refuse(status: number, reason: string, headers?: Record<string, string>): Response {
-    this.#counters.refused(status, reason);
-    this.emit('rejected', status, reason);
-    return responseFromBytes(rejectUpgrade(status, headers !== undefined ? { headers } : {}));
+  #refuse(status: number, reason: string): Response {
+    return responseOf(this.#core.refuse(status, reason));
   }
 }
 
-const NO_PARAMS: PathParams = Object.freeze({});
-
 /** The peer from a `Deno.serve` handler's `info` (`remoteAddr: { hostname, port }`), when given. */
-function remoteOf(info: unknown): { remoteAddress: string | undefined; remotePort: number | undefined } {
+function remoteOf(info: unknown): ServePeer {
   const addr = (info as { remoteAddr?: { hostname?: unknown; port?: unknown } } | undefined)?.remoteAddr;
   return {
     remoteAddress: typeof addr?.hostname === 'string' ? addr.hostname : undefined,
@@ -314,61 +251,12 @@ function remoteOf(info: unknown): { remoteAddress: string | undefined; remotePor
 
 /** Does `request` ask for a WebSocket upgrade (`Upgrade: websocket`)? Route it to {@link ServeUpgrader.upgrade}. */
 export function isWebSocketRequest(request: Request): boolean {
-  const upgrade = request.headers.get('upgrade');
-  return upgrade !== null && upgrade.split(',').some((token) => token.trim().toLowerCase() === 'websocket');
+  return isWebSocketUpgrade(request.headers.get('upgrade'));
 }
 
-type Checked = { type: 'request'; request: UpgradeRequest } | { type: 'reject'; status: number; reason: string; response: Response };
-
-/**
- * Run the codec's request checks on a `Request`: it is re-encoded as the
- * head it came in as (Deno keeps header values, joins repeats with commas)
- * and read by the codec's `ServerHandshake`, so both server paths apply the
- * same rules. Deno fills `request.url` with `localhost` when the client sent
- * no Host, so the headers alone say whether it did. The HTTP version is the
- * one thing lost: Deno's `Request` does not carry it, so the head is written
- * as HTTP/1.1 (see the README: HTTP/1.0 upgrades are not refused here).
- */
-function checkRequest(request: Request, maxHeaderBytes: number | undefined): Checked {
-  const url = new URL(request.url);
-  let head = `${request.method} ${url.pathname}${url.search} HTTP/1.1\r\n`;
-  for (const [name, value] of request.headers) head += `${name}: ${value}\r\n`;
-  head += '\r\n';
-  const handshake = new ServerHandshake(maxHeaderBytes !== undefined ? { maxHeaderBytes } : {});
-  const result = handshake.receive(latin1(head));
-  if (result.type === 'request') return { type: 'request', request: result.request };
-  if (result.type === 'reject') return { type: 'reject', status: result.status, reason: result.reason, response: responseFromBytes(result.response) };
-  return { type: 'reject', status: 400, reason: 'incomplete request', response: responseFromBytes(rejectUpgrade(400)) };
-}
-
-/** The codec's refusal bytes as a `Response` (status, headers, body), so its statuses and headers reach Deno.serve's client as written. */
-function responseFromBytes(bytes: Uint8Array): Response {
-  const parsed = new HeadParser<ResponseHead>('response').push(bytes);
-  if (parsed.type !== 'head') return new Response('Internal Server Error', { status: 500 });
+/** A refusal from the codec as the `Response` Deno.serve sends (Deno.serve frames the body and manages the connection itself). */
+function responseOf(refusal: ServeRefusal): Response {
   const headers = new Headers();
-  for (const [name, value] of parsed.head.headers) {
-    // Deno.serve frames the body and manages the connection itself.
-    const lower = name.toLowerCase();
-    if (lower !== 'content-length' && lower !== 'connection') headers.append(name, value);
-  }
-  return new Response(parsed.rest.slice() as BodyInit, { status: parsed.head.status, statusText: parsed.head.statusText, headers });
+  for (const [name, value] of refusal.headers) headers.append(name, value);
+  return new Response(refusal.body as BodyInit, { status: refusal.status, statusText: refusal.statusText, headers });
 }
-
-/** `promise`'s value, or `undefined` when it did not settle within `ms`. */
-async function withDeadline<T>(promise: T | Promise<T>, ms: number): Promise<T | undefined> {
-  if (!(promise instanceof Promise)) return promise;
-  let timer: number | undefined;
-  const deadline = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms) as unknown as number));
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function latin1(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
-  return out;
-}
-

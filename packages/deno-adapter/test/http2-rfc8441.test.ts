@@ -9,8 +9,8 @@ import { readFileSync, rmSync } from 'node:fs';
 import { connect as http2Connect, createSecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-// The Node adapter's build (pnpm build makes it before the tests run).
-import { WebSocketServer, connect } from '../../node-adapter/dist/index.js';
+// The Node adapter as a workspace devDependency, so turbo builds it before this package's tests.
+import { WebSocketServer, connect } from '@framewire/node-adapter';
 
 function makeCert(): { key: string; cert: string; remove(): void } {
   const dir = Deno.makeTempDirSync({ dir: '/tmp', prefix: 'fw-deno-h2-' });

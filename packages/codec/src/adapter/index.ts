@@ -52,6 +52,31 @@ export type {
   ServerCoreUpgradeInit,
   ServerEventMap,
 } from './server-core.js';
+export {
+  SERVE_DEFAULTS,
+  ServeUpgraderCore,
+  heartbeatSilence,
+  isWebSocketUpgrade,
+  refusalOf,
+  requestHeadBytes,
+  serveSocketSettings,
+} from './serve-upgrader-core.js';
+export type {
+  ServeAccepted,
+  ServeCloseOptions,
+  ServeCoreSocket,
+  ServePeer,
+  ServeRefusal,
+  ServeRequestHead,
+  ServeSocketOptionsInput,
+  ServeSocketSettings,
+  ServeUpgraderCoreEvents,
+  ServeUpgraderCoreOptions,
+  ServeUpgraderSharedOptions,
+  ServeVerdict,
+} from './serve-upgrader-core.js';
+export { ServeSocketBase, serveMessageOf } from './serve-socket-base.js';
+export type { HeldMessage, ServeSocketBaseOptions, ServeSocketEventMap } from './serve-socket-base.js';
 export { connectTransport } from './client-core.js';
 export { RequestSniffer, serveHttp } from './http-fallback.js';
 export type { FetchHandler, FirstRequest, ServeHttpOptions } from './http-fallback.js';
