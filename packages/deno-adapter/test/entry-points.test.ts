@@ -15,14 +15,19 @@ function freePort(): number {
 function spawnScript(script: string, args: string[]) {
   const child = new Deno.Command('node', { args: [`${repoRoot}scripts/${script}`, ...args], cwd: repoRoot, stdout: 'piped', stderr: 'piped' }).spawn();
   let out = '';
+  let err = '';
   const reading = (async () => {
     for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) out += text;
   })();
-  const errors = new Response(child.stderr).text();
+  const errors = (async () => {
+    for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) err += text;
+    return err;
+  })();
   const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
   return {
     child,
     output: () => out,
+    errorOutput: () => err,
     finished: async () => {
       const status = await child.status;
       clearTimeout(killer);
@@ -41,7 +46,7 @@ Deno.test('echo-server --runtime deno: READY, echoes with permessage-deflate; ec
   assert.match(report.extensions, /permessage-deflate/);
   assert.ok(report.echoes.every((e: { same: boolean; isBinary: boolean; expectedBinary: boolean }) => e.same && e.isBinary === e.expectedBinary));
   const client = spawnScript('echo-client.mjs', ['--runtime', 'deno', `ws://127.0.0.1:${port}/`]);
-  await delayUntilConnected(port);
+  await untilConnected(client);
   server.child.kill('SIGTERM');
   const clientResult = await client.finished();
   assert.match(clientResult.stdout, /CLOSE 1001/);
@@ -57,7 +62,7 @@ Deno.test('echo-server --runtime deno --tls with echo-client --runtime deno --ca
   const ca = server.output().match(/--ca (\S+?\.pem)/)?.[1];
   assert.ok(ca, 'the dispatcher prints the certificate path');
   const client = spawnScript('echo-client.mjs', ['--runtime', 'deno', `wss://127.0.0.1:${port}/`, '--ca', ca]);
-  await delayUntilConnected(port);
+  await untilConnected(client);
   server.child.kill('SIGTERM');
   const clientResult = await client.finished();
   assert.match(clientResult.stdout, /CLOSE 1001/);
@@ -87,18 +92,7 @@ Deno.test('echo-client --runtime deno exits non-zero when the connection fails',
   assert.match(result.stdout, /FAILED FW_ERR_CONNECTION_FAILED/);
 });
 
-/** Wait until the echo client's handshake is done: a second client then sees the server answer (the client is first in line). */
-async function delayUntilConnected(port: number): Promise<void> {
-  // The client connects within a few hundred ms of starting; poll the server with a throwaway connection attempt.
-  const end = Date.now() + 20_000;
-  for (;;) {
-    try {
-      const conn = await Deno.connect({ hostname: '127.0.0.1', port });
-      conn.close();
-      break;
-    } catch {
-      if (Date.now() > end) throw new Error('server not reachable');
-    }
-  }
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+/** Wait until the echo client says on stderr that its handshake is done (a fixed delay raced a slow start under load). */
+async function untilConnected(client: { errorOutput: () => string }): Promise<void> {
+  await waitFor(() => /echo-client: connected/.test(client.errorOutput()), 30_000, 'echo-client: connected');
 }
