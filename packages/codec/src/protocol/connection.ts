@@ -21,7 +21,7 @@ import { encodeClosePayload, parseClosePayload } from './close-payload.js';
 import { ProtocolError, UsageError } from './errors.js';
 import { closedEvent, closeEvent, errorEvent, pingEvent, pongEvent, type ConnectionEvent } from './events.js';
 import { ExtensionQueue, PendingSlot, type DeflateStats } from './extension-queue.js';
-import { encodeFrame, MAX_CONTROL_PAYLOAD, nextMaskKey, SINGLE_BUFFER_FRAME_LIMIT, UNMASKED_JOIN_LIMIT, writeFrame, type Frame } from './frame.js';
+import { MAX_CONTROL_PAYLOAD, nextMaskKey, SINGLE_BUFFER_FRAME_LIMIT, UNMASKED_JOIN_LIMIT, writeFrame, writeUnmaskedHeader, type Frame } from './frame.js';
 import { FrameDecoder } from './frame-decoder.js';
 import type { CodecHooks } from './hooks.js';
 import { MessageAssembler, type AssembledMessage } from './message-assembler.js';
@@ -772,8 +772,9 @@ export class Connection {
       this.#outBytes += bytes.length;
       return;
     }
-    const [header, body] = encodeFrame({ opcode, payload, fin, rsv1, mask, randomSource: this.#random, hooks: this.#hooks });
-    (this.#out ??= []).push(header, body);
-    this.#outBytes += header.length + body.length;
+    // A server's larger frame: its header from the slab, then the payload itself (no copy).
+    const header = writeUnmaskedHeader((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode, length);
+    (this.#out ??= []).push(header, payload);
+    this.#outBytes += header.length + length;
   }
 }

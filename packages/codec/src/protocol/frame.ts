@@ -372,6 +372,22 @@ export function encodeFrameToBuffer(opts: EncodeFrameOptions): Uint8Array {
 }
 
 /**
+ * The header of an unmasked frame whose payload is written as it is (a
+ * server's large frames), carved from the slab: a fresh 2-10 byte typed
+ * array lives on V8's heap, and a socket write must first move it off
+ * (`.buffer`), which cost more than the rest of building the frame.
+ *
+ * @internal
+ */
+export function writeUnmaskedHeader(byte0: number, payloadLength: number): Uint8Array {
+  const size = frameHeaderSize(payloadLength, false);
+  // alignWith = slabOffset: a header needs no alignment, take the next free byte.
+  const out = allocateFrameBuffer(size, 0, slabOffset, undefined, false);
+  putHeader(out, 0, byte0, payloadLength, undefined);
+  return out;
+}
+
+/**
  * Header and (masked) payload in one buffer, for an already checked frame.
  * The fast path behind {@link encodeFrameToBuffer}, also used by the
  * connection for its small frames (no options object per frame).

@@ -200,6 +200,8 @@ export class Session<Data = unknown> extends TypedEmitter<SessionEvents> impleme
   #awaitingPending = false;
   #flushScheduled = false;
   #deliverScheduled = false;
+  /** Inside a pass's #readEvents: output queued now goes out with that pass's #flush, no microtask needed. */
+  #reading = false;
 
   constructor(init: SessionInit) {
     super();
@@ -734,6 +736,10 @@ export class Session<Data = unknown> extends TypedEmitter<SessionEvents> impleme
     // after that flush, such as ending the transport once a close frame is
     // out, needs the later pass. Found by the Deno backpressure scenario.)
     if (this.#flushScheduled) return;
+    // A send from a message listener (an echo, a reply) is written by the
+    // #flush that ends this pass: a second pass a microtask later would find
+    // nothing to do, at the cost of a promise reaction per message.
+    if (this.#reading) return;
     this.#flushScheduled = true;
     // One shared microtask for every session with output (the codec may
     // use no runtime global such as queueMicrotask): no closure and no
@@ -757,7 +763,12 @@ export class Session<Data = unknown> extends TypedEmitter<SessionEvents> impleme
     try {
       do {
         this.#work = 'running';
-        this.#readEvents();
+        this.#reading = true;
+        try {
+          this.#readEvents();
+        } finally {
+          this.#reading = false;
+        }
         this.#flush();
         // (A listener may have asked for another pass: read the field afresh.)
       } while (this.#askedAgain());
