@@ -27,3 +27,19 @@ function isUtf8(bytes: Uint8Array): boolean {
 export function textPayload(line: Uint8Array): Uint8Array | string {
   return isUtf8(line) ? line : decoder.decode(line);
 }
+
+/**
+ * {@link textPayload} of each of `lines`, the lines a `LineSplitter` made of
+ * `chunk`: one UTF-8 check of the whole chunk instead of one per line when
+ * it passes. A line that is a view on a valid chunk is valid too (it starts
+ * and ends on character boundaries: after or at a `\n`, or at the
+ * splitter's cut); lines carried over from earlier chunks are checked alone.
+ */
+export function textPayloads(chunk: Uint8Array, lines: readonly Uint8Array[]): (Uint8Array | string)[] {
+  const chunkValid = lines.length > 1 && isUtf8(chunk);
+  const start = chunk.byteOffset;
+  const end = start + chunk.length;
+  return lines.map((line) =>
+    chunkValid && line.buffer === chunk.buffer && line.byteOffset >= start && line.byteOffset + line.length <= end ? line : textPayload(line),
+  );
+}
