@@ -36,10 +36,18 @@ export function textPayload(line: Uint8Array): Uint8Array | string {
  * splitter's cut); lines carried over from earlier chunks are checked alone.
  */
 export function textPayloads(chunk: Uint8Array, lines: readonly Uint8Array[]): (Uint8Array | string)[] {
-  const chunkValid = lines.length > 1 && isUtf8(chunk);
+  const payloads: (Uint8Array | string)[] = new Array<Uint8Array | string>(lines.length);
+  if (lines.length < 2 || !isUtf8(chunk)) {
+    for (let i = 0; i < lines.length; i++) payloads[i] = textPayload(lines[i]!);
+    return payloads;
+  }
+  const buffer = chunk.buffer;
   const start = chunk.byteOffset;
   const end = start + chunk.length;
-  return lines.map((line) =>
-    chunkValid && line.buffer === chunk.buffer && line.byteOffset >= start && line.byteOffset + line.length <= end ? line : textPayload(line),
-  );
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const offset = line.byteOffset;
+    payloads[i] = line.buffer === buffer && offset >= start && offset + line.length <= end ? line : textPayload(line);
+  }
+  return payloads;
 }

@@ -174,10 +174,21 @@ export class TopicRegistry {
   publishBatch(topic: string, messages: readonly PublishData[], options: PublishOptions = {}): number {
     checkTopic(topic);
     if (!Array.isArray(messages)) throw new UsageError('FW_ERR_INVALID_ARGUMENT', 'publishBatch() takes an array of messages');
-    const outgoing = messages.map((data) => toOutgoing(data, options.binary));
+    const count = messages.length;
+    // Check the data even when nobody listens; no object per message unless one goes one by one.
+    const opcodes = new Uint8Array(count);
+    const payloads: Uint8Array[] = new Array<Uint8Array>(count);
+    for (let i = 0; i < count; i++) {
+      const data = messages[i]!;
+      const fromString = typeof data === 'string';
+      opcodes[i] = (options.binary === undefined ? fromString : !options.binary) ? Opcode.Text : Opcode.Binary;
+      payloads[i] = fromString ? textEncoder.encode(data) : toBytes(data);
+    }
     const subscribers = this.#subscribers.get(topic);
-    const count = outgoing.length;
     if (subscribers === undefined || count === 0) return 0;
+    const outgoing: Outgoing[] = [];
+    const outgoingAt = (i: number): Outgoing =>
+      (outgoing[i] ??= { text: opcodes[i] === Opcode.Text, payload: payloads[i]!, fromString: typeof messages[i] === 'string' });
     const except = options.except;
     const compress = options.compress === true;
     let batch: PreparedBatch | undefined;
@@ -185,7 +196,7 @@ export class TopicRegistry {
     for (const session of subscribers) {
       if (session === except || session.readyState !== 1) continue;
       if (!(compress && session.extensions !== '')) {
-        batch ??= batchOf(outgoing);
+        batch ??= prepareBatch(opcodes, payloads);
         // Message i goes out while the subscriber is below the limit before it, as `count` publishes decide.
         const room = this.#limit - session.bufferedAmount;
         const ends = batch.ends;
@@ -199,7 +210,7 @@ export class TopicRegistry {
         }
       }
       // One by one: a deflate subscriber with compress, or frames waiting behind its extension.
-      for (let i = 0; i < count; i++) if (this.#deliver(session, outgoing[i]!, compress, batch?.message(i))) delivered++;
+      for (let i = 0; i < count; i++) if (this.#deliver(session, outgoingAt(i), compress, batch?.message(i))) delivered++;
     }
     return delivered;
   }
@@ -299,15 +310,6 @@ function toOutgoing(data: PublishData, binary: boolean | undefined): Outgoing {
   return { text: binary === undefined ? fromString : !binary, payload: fromString ? textEncoder.encode(data) : toBytes(data), fromString };
 }
 
-function batchOf(outgoing: readonly Outgoing[]): PreparedBatch {
-  const opcodes = new Uint8Array(outgoing.length);
-  const payloads: Uint8Array[] = [];
-  for (let i = 0; i < outgoing.length; i++) {
-    opcodes[i] = outgoing[i]!.text ? Opcode.Text : Opcode.Binary;
-    payloads.push(outgoing[i]!.payload);
-  }
-  return prepareBatch(opcodes, payloads);
-}
 
 /**
  * The shared deflate of one publish. An engine that throws (a bug, not
