@@ -205,7 +205,8 @@ export class TopicRegistry {
         const sent = session[sendPreparedBatch](batch, take);
         if (sent >= 0) {
           delivered += sent;
-          if (take < count && session.readyState === 1 && this.#policy === 'close') session[failSlowSubscriber]();
+          // Only when the messages before did queue (none does during its own fragmented send, so none reaches the limit).
+          if (take < count && sent === take && session.readyState === 1 && this.#policy === 'close') session[failSlowSubscriber]();
           continue;
         }
       }
