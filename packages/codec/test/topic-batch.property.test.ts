@@ -92,8 +92,9 @@ function world(setup: WorldSetup) {
     const transport = new RecordingTransport(s.capacity);
     const params = s.deflate === 'shared' ? NO_CONTEXT : DEFAULT_PARAMS;
     const extension = s.deflate === 'none' ? undefined : createDeflateExtension({ role: 'server', params, compressor, threshold: s.threshold });
+    const connection = new Connection({ role: 'server', now: () => clock.now(), closeTimeout: 60_000, ...(extension !== undefined ? { extension } : {}) });
     const session = new Session({
-      connection: new Connection({ role: 'server', now: () => clock.now(), closeTimeout: 60_000, ...(extension !== undefined ? { extension } : {}) }),
+      connection,
       transport,
       scheduler: clock,
       maxBufferedAmount: s.maxBufferedAmount,
@@ -101,7 +102,7 @@ function world(setup: WorldSetup) {
     });
     transport.sink = session;
     registry.add(session);
-    return { session, transport };
+    return { session, transport, connection };
   });
   return { registry, subscribers };
 }
@@ -149,6 +150,18 @@ describe('TopicRegistry.publishBatch property', () => {
       fc.asyncProperty(worldSetup, fc.array(command, { maxLength: 30 }), async (setup, commands) => {
         const batched = world(setup);
         const single = world(setup);
+        // node:zlib finishes on its thread pool, at no fixed time: wherever the test awaits, both worlds wait
+        // for all their extension work and flushes, so each sees the same state (between awaits frames do
+        // wait behind a deflate in flight, the same in both).
+        const quiesce = async (): Promise<void> => {
+          for (let i = 0; i < 1000; i++) {
+            await settle(1);
+            const pending = [batched, single].flatMap((w) => w.subscribers.map((s) => s.connection.pending()));
+            if (pending.every((p) => p === undefined)) break;
+            await Promise.all(pending);
+          }
+          await settle(1);
+        };
         // Everyone starts subscribed: most publishes reach someone.
         for (const w of [batched, single]) for (const s of w.subscribers) s.session.subscribe(TOPIC);
         for (const c of commands) {
@@ -163,7 +176,7 @@ describe('TopicRegistry.publishBatch property', () => {
             for (const m of c.messages) expected += single.registry.topics.publish(TOPIC, m, options(single));
             expect(got).toBe(expected);
           } else if (c.op === 'settle') {
-            await settle(1);
+            await quiesce();
           } else {
             for (const w of [batched, single]) {
               const s = w.subscribers[c.who]!;
@@ -178,14 +191,7 @@ describe('TopicRegistry.publishBatch property', () => {
           }
         }
         await settle(2);
-        // node:zlib finishes on its thread pool: wait (bounded, real time) until both worlds wrote everything.
-        const outputs = () => [batched, single].map((w) => w.subscribers.map((s) => s.transport.written.length).join());
-        for (let i = 0, last = ''; i < 100; i++) {
-          const now = outputs().join('|');
-          if (now === last) break;
-          last = now;
-          await new Promise((resolve) => setTimeout(resolve, 5));
-        }
+        await quiesce();
         for (let i = 0; i < SUBSCRIBERS; i++) {
           const a = batched.subscribers[i]!;
           const b = single.subscribers[i]!;
