@@ -54,6 +54,13 @@ function isSeqLine(buffer, start, end) {
   return true;
 }
 
+/** A restart notice (`framewire: …`): compared byte by byte in place, no view made per frame. */
+function isNotice(buffer, start, end) {
+  if (end - start < NOTICE.length || buffer[start] !== NOTICE[0]) return false;
+  for (let i = 1; i < NOTICE.length; i++) if (buffer[start + i] !== NOTICE[i]) return false;
+  return true;
+}
+
 function readFrames() {
   let offset = 0;
   while (pending.length - offset >= 2) {
@@ -79,7 +86,7 @@ function readFrames() {
     offset = end;
     const opcode = b0 & 0x0f;
     if (opcode === 0x1) {
-      if (finished || pending.subarray(start, Math.min(end, start + NOTICE.length)).equals(NOTICE)) continue;
+      if (finished || isNotice(pending, start, end)) continue;
       if (!isSeqLine(pending, start, end)) fail(`unexpected line ${JSON.stringify(pending.toString('utf8', start, end))}`);
       if (++received === count) {
         finished = true;

@@ -9,7 +9,7 @@ import { originMatches } from '../src/serve/access.js';
 import { LineSplitter, utf8Boundary } from '../src/serve/line-splitter.js';
 import { matchRoute, parseRoute } from '../src/serve/routes.js';
 import { staticTarget } from '../src/serve/static-files.js';
-import { textPayload } from '../src/serve/text-line.js';
+import { textPayload, textPayloads } from '../src/serve/text-line.js';
 
 const runs = Number(process.env.FW_FUZZ_RUNS ?? 2000);
 const settings = { numRuns: runs, seed: 42 };
@@ -111,6 +111,34 @@ describe('textPayload', () => {
         } else {
           expect(payload).toBe(bytes);
           expect(new TextDecoder('utf-8', { fatal: true }).decode(payload)).toBe(lenient);
+        }
+      }),
+      settings,
+    );
+  });
+});
+
+describe('textPayloads', () => {
+  it('one check per valid chunk gives what textPayload gives per line, whatever the chunking, cut pieces and bad bytes', () => {
+    const unit = fc.oneof(
+      fc.constantFrom('a', 'é', '✓', '😀', '\n', '\r').map((text) => [...new TextEncoder().encode(text)]),
+      fc.constantFrom([0xff], [0x80], [0xe2, 0x9c], [0xc3]),
+    );
+    fc.assert(
+      fc.property(fc.array(unit, { maxLength: 120 }), fc.array(fc.nat(), { maxLength: 8 }), fc.integer({ min: 4, max: 40 }), fc.boolean(), (units, cuts, max, buffers) => {
+        // Node's stream chunks are Buffers, often views on one shared allocation: both shapes.
+        const flat = Uint8Array.from(units.flat());
+        const bytes = buffers ? Buffer.from(flat) : flat;
+        const splitter = new LineSplitter(max);
+        for (const chunk of chunked(bytes, cuts)) {
+          const lines = splitter.push(chunk);
+          const payloads = textPayloads(chunk, lines);
+          expect(payloads.length).toBe(lines.length);
+          lines.forEach((line, i) => {
+            const one = textPayload(line);
+            if (typeof one === 'string') expect(payloads[i]).toBe(one);
+            else expect(payloads[i]).toBe(line);
+          });
         }
       }),
       settings,

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { peerMissing } from '../../codec/test/peers.js';
 import { record } from './helpers/client.js';
 import { runCli, startCli, stopAll } from './helpers/cli.js';
+import { burstReachesEveryClient } from './helpers/burst.js';
 
 afterEach(stopAll);
 
@@ -36,6 +37,10 @@ for (const runtime of ['bun', 'deno'] as const) {
       expect(b.messages).toEqual(['to all']);
       a.session.close(1000);
       b.session.close(1000);
+    });
+
+    it('serve --shared: every line of a long burst reaches a deflate client and a plain client, in order', async () => {
+      await burstReachesEveryClient(['--runtime', runtime]);
     });
 
     it('echo server, and connect from this runtime', async () => {

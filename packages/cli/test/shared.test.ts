@@ -3,6 +3,7 @@ import { connect } from '@framewire/node-adapter';
 import { afterEach, describe, expect, it } from 'vitest';
 import { record } from './helpers/client.js';
 import { startCli, stopAll, waitFor } from './helpers/cli.js';
+import { burstReachesEveryClient } from './helpers/burst.js';
 
 afterEach(stopAll);
 
@@ -26,6 +27,10 @@ describe('serve --shared', () => {
     b.session.send('still here');
     await b.received(3);
     expect(b.messages[2]).toBe('2\tstill here');
+  });
+
+  it('every line of a long burst (stdout chunks of many lines, one batch each) reaches a deflate client and a plain client, in order', async () => {
+    await burstReachesEveryClient([]);
   });
 
   it('a slow client is closed with 1008 while the others keep receiving', async () => {

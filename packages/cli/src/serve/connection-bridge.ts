@@ -18,7 +18,7 @@
 import type { Session } from '@framewire/codec/adapter';
 import type { Log } from '../log.js';
 import { LineSplitter } from './line-splitter.js';
-import { textPayload } from './text-line.js';
+import { textPayload, textPayloads } from './text-line.js';
 import type { ProgramChild, ProgramExit, ProgramProcess, StopTimings } from './program-process.js';
 
 /** How a session and its program talk. */
@@ -54,22 +54,27 @@ export async function bridgeConnection(session: Session, program: ProgramProcess
     return room ? undefined : child.drained();
   });
 
-  const sendChunk = (payload: Uint8Array | string, binary: boolean): void => {
-    if (session.readyState !== OPEN) return;
-    if (!session.send(payload, { binary })) {
-      child.pauseOutput();
-      void session.drained().then(() => child.resumeOutput());
+  // Every message of one stdout chunk is sent in the same tick, so the session writes them to the
+  // socket together (one transport write); stdout pauses once per chunk that reached the high-water mark.
+  const sendAll = (payloads: readonly (Uint8Array | string)[], binary: boolean): void => {
+    let room = true;
+    for (const payload of payloads) {
+      if (session.readyState !== OPEN) return;
+      if (!session.send(payload, { binary })) room = false;
     }
+    if (room || session.readyState !== OPEN) return;
+    child.pauseOutput();
+    void session.drained().then(() => child.resumeOutput());
   };
   const splitter = new LineSplitter(options.maxLineBytes);
   child.readOutput(
     (chunk) => {
-      if (options.binary) sendChunk(new Uint8Array(chunk), true);
-      else for (const line of splitter.push(chunk)) sendChunk(textPayload(line), false);
+      if (options.binary) sendAll([new Uint8Array(chunk)], true);
+      else sendAll(textPayloads(chunk, splitter.push(chunk)), false);
     },
     () => {
       const last = options.binary ? undefined : splitter.flush();
-      if (last !== undefined) sendChunk(textPayload(last), false);
+      if (last !== undefined) sendAll([textPayload(last)], false);
     },
   );
 

@@ -79,8 +79,8 @@ export class LineSplitter {
       this.#pendingBytes = carry.length;
     }
     if (rest.length > 0) {
-      // Copy: the caller's chunk buffer may be reused after push() returns.
-      this.#pending.push(rest.slice());
+      // Copy: the caller's chunk buffer may be reused after push() returns (a Buffer's own slice() is a view).
+      this.#pending.push(Uint8Array.prototype.slice.call(rest));
       this.#pendingBytes += rest.length;
     }
   }

@@ -32,8 +32,13 @@ export async function startServe(config: ServeConfig, log: Log = stderrLog(confi
   // Each process.env read is a getenv call: copy the passed-through variables once, not per connection.
   const parentEnv = Object.fromEntries(config.passEnv.flatMap((name) => (process.env[name] !== undefined ? [[name, process.env[name]]] : [])));
   // The shared program publishes through the host, which starts after it is made (and before it starts).
-  let publish: Host['publish'] = () => 0;
-  const shared = config.shared ? sharedProgram(config, log, (topic, data, binary) => publish(topic, data, binary)) : undefined;
+  let publish: Pick<Host, 'publish' | 'publishBatch'> = { publish: () => 0, publishBatch: () => 0 };
+  const shared = config.shared
+    ? sharedProgram(config, log, {
+        publish: (topic, data, binary) => publish.publish(topic, data, binary),
+        publishBatch: (topic, messages, binary) => publish.publishBatch(topic, messages, binary),
+      })
+    : undefined;
   const host = await startHost({
     port: config.port,
     host: config.host,
@@ -62,7 +67,7 @@ export async function startServe(config: ServeConfig, log: Log = stderrLog(confi
       else runProgram(config, log, session, request, peer, id, host.secure, parentEnv);
     },
   });
-  publish = host.publish;
+  publish = host;
   shared?.start();
   const scheme = host.secure ? 'wss' : 'ws';
   // Always printed, even with --quiet: harnesses read the port from it.
@@ -129,7 +134,7 @@ function runProgram(
   });
 }
 
-function sharedProgram(config: ServeConfig, log: Log, publish: Host['publish']): SharedProgram {
+function sharedProgram(config: ServeConfig, log: Log, host: Pick<Host, 'publish' | 'publishBatch'>): SharedProgram {
   const route = config.routes[0]!;
   const env: Record<string, string> = { SERVER_SOFTWARE };
   for (const name of config.passEnv) {
@@ -143,7 +148,8 @@ function sharedProgram(config: ServeConfig, log: Log, publish: Host['publish']):
     clientQueueBytes: config.clientQueueBytes,
     stopTimings: config.stopTimings,
     log,
-    publish,
+    publish: host.publish,
+    publishBatch: host.publishBatch,
   });
 }
 

@@ -6,7 +6,8 @@
  *   program or the others. Each client may have `clientQueueBytes` queued;
  *   one that has more when the next stdout chunk comes is closed with 1008
  *   (policy violation). Each line is framed once for all clients (the
- *   server's topic publish), not once per client.
+ *   server's topic publish), not once per client, and the lines of one
+ *   stdout chunk reach each client as one write (`publishBatch`).
  * - Client messages become lines on the program's stdin, in arrival order;
  *   `--tag` prefixes each with the connection id and a tab (`7\thello`).
  *   While stdin is full, the sending client's reading is paused.
@@ -21,7 +22,7 @@ import type { Session } from '@framewire/codec/adapter';
 import type { Log } from '../log.js';
 import { pipeStderr } from './connection-bridge.js';
 import { LineSplitter } from './line-splitter.js';
-import { textPayload } from './text-line.js';
+import { textPayload, textPayloads } from './text-line.js';
 import { ProgramProcess, type ProgramExit, type ProgramSpec, type StopTimings } from './program-process.js';
 
 /** Settings of a {@link SharedProgram}. */
@@ -37,6 +38,8 @@ export interface SharedOptions {
    * (the host's publish: framed once for all clients).
    */
   readonly publish: (topic: string, data: string | Uint8Array, binary: boolean) => number;
+  /** Sends several messages, in order, to every subscriber, framed once into one write each (the host's publishBatch). */
+  readonly publishBatch: (topic: string, messages: readonly (string | Uint8Array)[], binary: boolean) => number;
   /** Restart backoff: first delay and cap, in ms. */
   readonly restartMs?: { readonly initial: number; readonly max: number };
 }
@@ -90,10 +93,14 @@ export class SharedProgram {
     const splitter = new LineSplitter(this.#options.maxLineBytes);
     child.readOutput(
       (chunk) => {
-        // The slow-client check runs once per chunk, before it; each line is framed once for all clients.
+        // The slow-client check runs once per chunk, before it; the chunk's lines are framed once, into one write per client.
         this.#closeSlowClients();
         if (this.#options.binary) this.#options.publish(SHARED_TOPIC, chunk, true);
-        else for (const line of splitter.push(chunk)) this.#options.publish(SHARED_TOPIC, textPayload(line), false);
+        else {
+          const lines = splitter.push(chunk);
+          if (lines.length === 1) this.#options.publish(SHARED_TOPIC, textPayload(lines[0]!), false);
+          else if (lines.length > 1) this.#options.publishBatch(SHARED_TOPIC, textPayloads(chunk, lines), false);
+        }
       },
       () => {
         const last = this.#options.binary ? undefined : splitter.flush();

@@ -27,3 +27,27 @@ function isUtf8(bytes: Uint8Array): boolean {
 export function textPayload(line: Uint8Array): Uint8Array | string {
   return isUtf8(line) ? line : decoder.decode(line);
 }
+
+/**
+ * {@link textPayload} of each of `lines`, the lines a `LineSplitter` made of
+ * `chunk`: one UTF-8 check of the whole chunk instead of one per line when
+ * it passes. A line that is a view on a valid chunk is valid too (it starts
+ * and ends on character boundaries: after or at a `\n`, or at the
+ * splitter's cut); lines carried over from earlier chunks are checked alone.
+ */
+export function textPayloads(chunk: Uint8Array, lines: readonly Uint8Array[]): (Uint8Array | string)[] {
+  const payloads: (Uint8Array | string)[] = new Array<Uint8Array | string>(lines.length);
+  if (lines.length < 2 || !isUtf8(chunk)) {
+    for (let i = 0; i < lines.length; i++) payloads[i] = textPayload(lines[i]!);
+    return payloads;
+  }
+  const buffer = chunk.buffer;
+  const start = chunk.byteOffset;
+  const end = start + chunk.length;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const offset = line.byteOffset;
+    payloads[i] = line.buffer === buffer && offset >= start && offset + line.length <= end ? line : textPayload(line);
+  }
+  return payloads;
+}

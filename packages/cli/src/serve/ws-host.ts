@@ -56,6 +56,13 @@ export interface Host {
    * @returns how many sessions it was queued for.
    */
   publish(topic: string, data: string | Uint8Array, binary: boolean): number;
+  /**
+   * {@link Host.publish} of each of `messages`, in order, framed once into
+   * one buffer and written to each subscriber at once (the server's
+   * publishBatch): the lines of one stdout chunk.
+   * @returns how many messages were queued, summed over sessions.
+   */
+  publishBatch(topic: string, messages: readonly (string | Uint8Array)[], binary: boolean): number;
   /** Stop accepting, 1001 to every client, wait up to `timeoutMs`. */
   close(timeoutMs?: number): Promise<void>;
 }
@@ -66,6 +73,7 @@ interface AdapterServer {
   on(event: 'error', listener: (error: Error) => void): unknown;
   listen(): Promise<{ port: number }>;
   publish(topic: string, data: string | Uint8Array, options: { binary: boolean; compress: boolean }): number;
+  publishBatch(topic: string, messages: readonly (string | Uint8Array)[], options: { binary: boolean; compress: boolean }): number;
   close(options?: { timeout?: number }): Promise<void>;
   metrics(): ServerMetrics;
 }
@@ -142,6 +150,7 @@ async function startNodeHost(options: HostOptions): Promise<Host> {
     port: typeof address === 'object' && address !== null ? address.port : options.port,
     secure: options.tls !== undefined,
     publish: (topic, data, binary) => ws.publish(topic, data, { binary, compress: true }),
+    publishBatch: (topic, messages, binary) => ws.publishBatch(topic, messages, { binary, compress: true }),
     close: async (timeoutMs = 2000) => {
       http.close();
       await ws.close({ timeout: timeoutMs });
@@ -174,7 +183,13 @@ async function startStandaloneHost(options: HostOptions, runtime: 'bun' | 'deno'
   const { port } = await server.listen().catch((error: unknown) => {
     throw listenError(error as Error, options);
   });
-  return { port, secure: tls !== undefined, publish: (topic, data, binary) => server.publish(topic, data, { binary, compress: true }), close: (timeoutMs = 2000) => server.close({ timeout: timeoutMs }) };
+  return {
+    port,
+    secure: tls !== undefined,
+    publish: (topic, data, binary) => server.publish(topic, data, { binary, compress: true }),
+    publishBatch: (topic, messages, binary) => server.publishBatch(topic, messages, { binary, compress: true }),
+    close: (timeoutMs = 2000) => server.close({ timeout: timeoutMs }),
+  };
 }
 
 function bunPeer(context: unknown, options: HostOptions): Peer {

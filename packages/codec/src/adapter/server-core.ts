@@ -273,6 +273,28 @@ export class ServerCore<Context> {
     return delivered;
   }
 
+  /**
+   * Send several messages, in order, to every subscriber of `topic`: the
+   * bytes `messages.length` {@link ServerCore.publish} calls would write,
+   * but framed once into one buffer and written to each subscriber at once;
+   * see `TopicRegistry.publishBatch`. A broker gets them one by one.
+   * @returns how many messages were queued, summed over subscribers.
+   */
+  publishBatch(topic: string, messages: readonly PublishData[], options?: PublishOptions): number {
+    const delivered = this.#registry.topics.publishBatch(topic, messages, options);
+    this.#counters.published(delivered);
+    const broker = this.#broker;
+    if (broker !== undefined) {
+      for (const data of messages) {
+        const binary = options?.binary ?? typeof data !== 'string';
+        const bytes = typeof data === 'string' ? textEncoder.encode(data) : bytesOf(data);
+        const message = { topic, data: bytes, binary, compress: options?.compress === true, origin: this.#origin };
+        this.#brokerCall(() => broker.publish(message));
+      }
+    }
+    return delivered;
+  }
+
   /** Runs one broker call; its failure (thrown or rejected) goes to `onBrokerError`, never to the caller. */
   #brokerCall(call: () => void | Promise<void>): void {
     const report = (error: unknown): void => {

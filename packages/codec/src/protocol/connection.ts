@@ -397,6 +397,26 @@ export class Connection {
   }
 
   /**
+   * Sends uncompressed whole-message frames framed once for many
+   * connections (`prepareBatch`, a view of some of its messages) as they
+   * are. Returns `false`, sending nothing, while frames wait behind the
+   * extension: the caller then sends the messages one by one with
+   * {@link Connection.sendPrepared}, which queues them in order.
+   *
+   * @throws {UsageError} as {@link Connection.sendPrepared}.
+   */
+  sendPreparedFrames(frames: Uint8Array): boolean {
+    this.#assertCanSend();
+    if (this.#client) throw new UsageError('FW_ERR_INVALID_STATE', 'prepared messages are unmasked: server connections only');
+    if (this.#sendingOpcode !== 0) throw new UsageError('FW_ERR_INVALID_STATE', 'a fragmented message is in progress');
+    if (this.#queue?.sending === true) return false;
+    this.#markTraffic();
+    (this.#out ??= []).push(frames);
+    this.#outBytes += frames.length;
+    return true;
+  }
+
+  /**
    * Sends a whole message whose permessage-deflate payload was compressed
    * once for many connections (a topic publish). Only valid when our side
    * keeps no context between messages (`server_no_context_takeover` for a

@@ -2,6 +2,7 @@ import type { Connection } from '../protocol/connection.js';
 import type { ConnectionEvent } from '../protocol/events.js';
 import type { DeflateStats } from '../protocol/extension-queue.js';
 import { UsageError } from '../protocol/errors.js';
+import type { PreparedBatch } from '../protocol/prepared-batch.js';
 import type { PreparedMessage } from '../protocol/prepared-message.js';
 import { TimerSlot, type Scheduler } from './scheduler.js';
 import { TypedEmitter } from './session-emitter.js';
@@ -68,6 +69,13 @@ export const sendPreparedMessage: unique symbol = Symbol('framewire.sendPrepared
  * every subscriber with the same deflate state; returns whether it was queued.
  */
 export const sendDeflatedMessage: unique symbol = Symbol('framewire.sendDeflatedMessage');
+
+/**
+ * @internal A batch topic publish hands a session the first `count` messages
+ * of a {@link PreparedBatch} as one buffer; returns how many were queued, or
+ * -1 when it must take them one by one (frames wait behind its extension).
+ */
+export const sendPreparedBatch: unique symbol = Symbol('framewire.sendPreparedBatch');
 
 /** @internal A topic subscriber over the backpressure limit is failed with 1008 (policy `'close'`). */
 export const failSlowSubscriber: unique symbol = Symbol('framewire.failSlowSubscriber');
@@ -471,6 +479,39 @@ export class Session<Data = unknown> extends TypedEmitter<SessionEvents> impleme
       if (error instanceof UsageError) return false; // a fragmented send of its own is in progress
       throw error;
     }
+    this.#schedulePublishFlush();
+    if (this.bufferedAmount > this.#maxBufferedAmount) this.#fail(1008, 'outgoing buffer limit exceeded');
+    return true;
+  }
+
+  /** @internal See {@link sendPreparedBatch}. */
+  [sendPreparedBatch](batch: PreparedBatch, count: number): number {
+    if (count <= 0) return 0;
+    if (this.#closeInfo !== undefined || this.#ending !== 'none' || this.#connection.state !== 'open') return 0;
+    const base = this.bufferedAmount;
+    const ends = batch.ends;
+    // As `count` single sends would: the one that takes the buffer past
+    // maxBufferedAmount is still queued, then the session fails with 1008.
+    let take = count;
+    let over = false;
+    if (base + ends[count - 1]! > this.#maxBufferedAmount) {
+      take = 0;
+      while (base + ends[take]! <= this.#maxBufferedAmount) take++;
+      take++;
+      over = true;
+    }
+    try {
+      if (!this.#connection.sendPreparedFrames(take === batch.count ? batch.frames : batch.frames.subarray(0, ends[take - 1]!))) return -1;
+    } catch (error) {
+      if (error instanceof UsageError) return 0; // a fragmented send of its own is in progress
+      throw error;
+    }
+    this.#schedulePublishFlush();
+    if (over) this.#fail(1008, 'outgoing buffer limit exceeded');
+    return take;
+  }
+
+  #schedulePublishFlush(): void {
     // Fan-out: one microtask flushes every subscriber of the publishes of
     // this tick (not one promise per subscriber per publish), and a burst of
     // publishes still reaches each socket in one transport write.
@@ -480,8 +521,6 @@ export class Session<Data = unknown> extends TypedEmitter<SessionEvents> impleme
       if (batch.length === 0) microtask(Session.#flushPublishBatch);
       batch.push(this);
     }
-    if (this.bufferedAmount > this.#maxBufferedAmount) this.#fail(1008, 'outgoing buffer limit exceeded');
-    return true;
   }
 
   /** @internal See {@link sendDeflatedMessage}. */

@@ -11,9 +11,10 @@
  */
 import { UsageError } from '../protocol/errors.js';
 import { Opcode } from '../protocol/opcode.js';
+import { prepareBatch, type PreparedBatch } from '../protocol/prepared-batch.js';
 import { prepareMessage, type PreparedMessage } from '../protocol/prepared-message.js';
 import { checkTopic } from './topic-name.js';
-import { failSlowSubscriber, sendDeflatedMessage, sendPreparedMessage, type Session } from './session.js';
+import { failSlowSubscriber, sendDeflatedMessage, sendPreparedBatch, sendPreparedMessage, type Session } from './session.js';
 import { TopicDeflate, sharedDeflateWindow, type TopicDeflateOptions } from './topic-deflate.js';
 
 /** What happens to a subscriber whose outgoing buffer is over the limit when a publish reaches it. */
@@ -143,45 +144,107 @@ export class TopicRegistry {
     checkTopic(topic);
     const subscribers = this.#subscribers.get(topic);
     // Check the data even when nobody listens: a bad call fails the same way always.
-    const text = options.binary === undefined ? typeof data === 'string' : !options.binary;
-    const payload = typeof data === 'string' ? textEncoder.encode(data) : toBytes(data);
+    const outgoing = toOutgoing(data, options.binary);
     if (subscribers === undefined) return 0;
     const except = options.except;
     const compress = options.compress === true;
-    const opcode = text ? Opcode.Text : Opcode.Binary;
-    const deflate = this.#deflate;
-    let message: PreparedMessage | undefined;
-    // The compressed paths hold the bytes while deflate runs: one private copy for all.
-    let owned: Uint8Array | undefined;
-    // One deflate per window size per publish.
-    let deflated: Map<number, Uint8Array | Promise<Uint8Array>> | undefined;
+    let delivered = 0;
+    for (const session of subscribers) {
+      if (session === except) continue;
+      if (this.#deliver(session, outgoing, compress)) delivered++;
+    }
+    return delivered;
+  }
+
+  /**
+   * Send several messages, in order, to every open subscriber of `topic` but
+   * `except`: each subscriber gets exactly the bytes `messages.length`
+   * {@link TopicRegistry.publish} calls would give it (same backpressure
+   * limit and policy, checked before each message), but the uncompressed
+   * frames are built once into one buffer and each subscriber is handed the
+   * part it takes as one write. With `compress: true`, subscribers that
+   * negotiated permessage-deflate get the messages one by one as
+   * `publish` compresses them (each has its own deflate state).
+   *
+   * @returns how many messages were queued, summed over subscribers
+   *   (n messages to s subscribers that all take them: n × s).
+   * @throws {UsageError} `FW_ERR_INVALID_ARGUMENT` for a bad topic, a
+   *   `messages` that is not an array, or bad data in it.
+   */
+  publishBatch(topic: string, messages: readonly PublishData[], options: PublishOptions = {}): number {
+    checkTopic(topic);
+    if (!Array.isArray(messages)) throw new UsageError('FW_ERR_INVALID_ARGUMENT', 'publishBatch() takes an array of messages');
+    const count = messages.length;
+    // Check the data even when nobody listens; no object per message unless one goes one by one.
+    const opcodes = new Uint8Array(count);
+    const payloads: Uint8Array[] = new Array<Uint8Array>(count);
+    for (let i = 0; i < count; i++) {
+      const data = messages[i]!;
+      const fromString = typeof data === 'string';
+      opcodes[i] = (options.binary === undefined ? fromString : !options.binary) ? Opcode.Text : Opcode.Binary;
+      payloads[i] = fromString ? textEncoder.encode(data) : toBytes(data);
+    }
+    const subscribers = this.#subscribers.get(topic);
+    if (subscribers === undefined || count === 0) return 0;
+    const outgoing: Outgoing[] = [];
+    const outgoingAt = (i: number): Outgoing =>
+      (outgoing[i] ??= { text: opcodes[i] === Opcode.Text, payload: payloads[i]!, fromString: typeof messages[i] === 'string' });
+    const except = options.except;
+    const compress = options.compress === true;
+    let batch: PreparedBatch | undefined;
     let delivered = 0;
     for (const session of subscribers) {
       if (session === except || session.readyState !== 1) continue;
-      if (session.bufferedAmount >= this.#limit) {
-        if (this.#policy === 'close') session[failSlowSubscriber]();
-        continue;
-      }
-      if (compress && session.extensions !== '') {
-        owned ??= typeof data === 'string' ? payload : payload.slice();
-        const window = this.#windowOf(session);
-        if (window === undefined) {
-          // Context takeover: only its own deflater may compress (its window, its threshold).
-          if (sendOwn(session, owned, text)) delivered++;
-          continue;
-        }
-        if (deflate !== undefined && owned.length >= deflate.threshold) {
-          deflated ??= new Map();
-          let bytes = deflated.get(window);
-          if (bytes === undefined) deflated.set(window, (bytes = compressOnce(deflate, owned, window)));
-          if (session[sendDeflatedMessage](opcode, owned, bytes)) delivered++;
+      if (!(compress && session.extensions !== '')) {
+        batch ??= prepareBatch(opcodes, payloads);
+        // Message i goes out while the subscriber is below the limit before it, as `count` publishes decide.
+        const room = this.#limit - session.bufferedAmount;
+        const ends = batch.ends;
+        let take = 0;
+        while (take < count && (take === 0 ? 0 : ends[take - 1]!) < room) take++;
+        const sent = session[sendPreparedBatch](batch, take);
+        if (sent >= 0) {
+          delivered += sent;
+          // Only when the messages before did queue (none does during its own fragmented send, so none reaches the limit).
+          if (take < count && sent === take && session.readyState === 1 && this.#policy === 'close') session[failSlowSubscriber]();
           continue;
         }
       }
-      message ??= prepareMessage(opcode, payload);
-      if (session[sendPreparedMessage](message)) delivered++;
+      // One by one: a deflate subscriber with compress, or frames waiting behind its extension.
+      for (let i = 0; i < count; i++) if (this.#deliver(session, outgoingAt(i), compress, batch?.message(i))) delivered++;
     }
     return delivered;
+  }
+
+  /**
+   * One message to one subscriber, as a publish decides: passed over when
+   * not open, skipped or failed at the backpressure limit, compressed when
+   * asked and its deflate allows, else the shared frame.
+   */
+  #deliver(session: Session, outgoing: Outgoing, compress: boolean, prepared?: PreparedMessage): boolean {
+    if (session.readyState !== 1) return false;
+    if (session.bufferedAmount >= this.#limit) {
+      if (this.#policy === 'close') session[failSlowSubscriber]();
+      return false;
+    }
+    const { text, payload } = outgoing;
+    if (compress && session.extensions !== '') {
+      // The compressed paths hold the bytes while deflate runs: one private copy for all.
+      const owned = (outgoing.owned ??= outgoing.fromString ? payload : payload.slice());
+      const window = this.#windowOf(session);
+      // Context takeover: only its own deflater may compress (its window, its threshold).
+      if (window === undefined) return sendOwn(session, owned, text);
+      const deflate = this.#deflate;
+      if (deflate !== undefined && owned.length >= deflate.threshold) {
+        // One deflate per window size per message.
+        const deflated = (outgoing.deflated ??= new Map());
+        let bytes = deflated.get(window);
+        if (bytes === undefined) deflated.set(window, (bytes = compressOnce(deflate, owned, window)));
+        return session[sendDeflatedMessage](text ? Opcode.Text : Opcode.Binary, owned, bytes);
+      }
+    }
+    const message = (outgoing.message ??= prepared ?? prepareMessage(text ? Opcode.Text : Opcode.Binary, payload));
+    return session[sendPreparedMessage](message);
   }
 
   /** Release the shared deflaters (the server closed); they come back on the next compressed publish. */
@@ -231,6 +294,23 @@ export class TopicRegistry {
 }
 
 const EMPTY: ReadonlySet<Session> = new Set();
+
+/** One message of a publish, with what its subscribers share, made when first needed. */
+interface Outgoing {
+  readonly text: boolean;
+  readonly payload: Uint8Array;
+  /** The payload was encoded from a string here: already a private copy. */
+  readonly fromString: boolean;
+  message?: PreparedMessage;
+  owned?: Uint8Array;
+  deflated?: Map<number, Uint8Array | Promise<Uint8Array>>;
+}
+
+function toOutgoing(data: PublishData, binary: boolean | undefined): Outgoing {
+  const fromString = typeof data === 'string';
+  return { text: binary === undefined ? fromString : !binary, payload: fromString ? textEncoder.encode(data) : toBytes(data), fromString };
+}
+
 
 /**
  * The shared deflate of one publish. An engine that throws (a bug, not
