@@ -4,9 +4,11 @@
 // 1. Connections per second, per-connection `cat`: one client process keeps
 //    8 connections in flight; each connects, sends a line, reads the echo,
 //    closes and waits for the server's close. Same client for both servers.
-//    framewire runs three times: on Node (the default), with `--runtime bun`
+//    framewire runs four times: on Node (the default: programs start through
+//    the spawn helper, posix_spawn), on Node with `--no-spawn-helper`
+//    (node:child_process: libuv forks the whole server), with `--runtime bun`
 //    and with `--runtime deno` (Deno's child_process spawns with
-//    clone3(CLONE_VM|CLONE_VFORK), Node's libuv with a plain fork).
+//    clone3(CLONE_VM|CLONE_VFORK)).
 // 2. Lines per second delivered: 4 clients, each in its own process, must
 //    each receive the same COUNT lines of `seq`. The client (line-client.mjs)
 //    is a raw TCP reader that checks and counts text frames, the same for
@@ -78,6 +80,7 @@ function serverCpuMs(pid) {
 
 /** `framewire-bun`/`framewire-deno` run the CLI with `--runtime bun|deno`; FW_CLI_BENCH_RUNTIME picks the runtime of plain `framewire`. */
 function runtimeFlag(kind) {
+  if (kind === 'framewire-child-process') return ['--no-spawn-helper'];
   if (kind === 'framewire-bun') return ['--runtime', 'bun'];
   if (kind === 'framewire-deno') return ['--runtime', 'deno'];
   return process.env.FW_CLI_BENCH_RUNTIME ? ['--runtime', process.env.FW_CLI_BENCH_RUNTIME] : [];
@@ -199,7 +202,7 @@ export async function runCliBench({ root, quick, only }) {
   const connections = quick ? 150 : 500;
   const lines = quick ? 50_000 : 200_000;
   const empty = () => ({ connections: [], connectionsCpu: [], lines: [], linesCpu: [] });
-  const figures = { framewire: empty(), websocketd: empty(), 'framewire-bun': empty(), 'framewire-deno': empty() };
+  const figures = { framewire: empty(), websocketd: empty(), 'framewire-child-process': empty(), 'framewire-bun': empty(), 'framewire-deno': empty() };
   const floors = { node: [], deno: [], bun: [] };
   for (let round = 0; round < rounds; round++) {
     for (const runtime of only === 'lines' ? [] : ['node', 'deno', 'bun']) {
@@ -219,8 +222,9 @@ export async function runCliBench({ root, quick, only }) {
       }
     }
     if (only === 'lines') continue;
-    // The same CLI on Bun and on Deno, whose spawns are vfork-style (connection rate only).
-    for (const kind of round % 2 === 0 ? ['framewire-bun', 'framewire-deno'] : ['framewire-deno', 'framewire-bun']) {
+    // The same CLI on Node without its spawn helper, on Bun and on Deno (connection rate only).
+    const others = ['framewire-child-process', 'framewire-bun', 'framewire-deno'];
+    for (const kind of round % 2 === 0 ? others : others.toReversed()) {
       const conn = await connectionRate(root, kind, connections);
       figures[kind].connections.push(conn.wall);
       figures[kind].connectionsCpu.push(conn.cpu);
@@ -254,6 +258,8 @@ export async function runCliBench({ root, quick, only }) {
     '|---|---|---|---|',
     row('connections/s, per-connection `cat` (8 in flight)', 'connections', 'conn/s'),
     row('connections per server CPU-second (server + its programs)', 'connectionsCpu', 'conn/CPU-s'),
+    row('connections/s, per-connection `cat`, framewire `--no-spawn-helper` (node:child_process)', 'connections', 'conn/s', 'framewire-child-process'),
+    row('connections per server CPU-second, framewire `--no-spawn-helper`', 'connectionsCpu', 'conn/CPU-s', 'framewire-child-process'),
     row('connections/s, per-connection `cat`, framewire `--runtime bun`', 'connections', 'conn/s', 'framewire-bun'),
     row('connections per server CPU-second, framewire `--runtime bun`', 'connectionsCpu', 'conn/CPU-s', 'framewire-bun'),
     row('connections/s, per-connection `cat`, framewire `--runtime deno`', 'connections', 'conn/s', 'framewire-deno'),

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { peerMissing } from '../../codec/test/peers.js';
 import { spawnChild } from '../src/serve/program-child.js';
+import { SpawnHelper, spawnHelperPath } from '../src/serve/spawn-helper.js';
 import { EXPECTED_CHECKS, programChildChecks } from './fixtures/program-child-checks.js';
 
 const bun = fileURLToPath(new URL('../../../node_modules/.bin/bun', import.meta.url));
@@ -14,6 +15,24 @@ const bun = fileURLToPath(new URL('../../../node_modules/.bin/bun', import.meta.
 describe('ProgramChild', () => {
   it('on Node (child_process): lines both ways, exit codes, signals to the group, exact env, stdin backpressure, EPIPE ignored', async () => {
     expect(await programChildChecks(spawnChild)).toEqual(EXPECTED_CHECKS);
+  });
+
+  it('through the spawn helper (posix_spawn, stdio over unix sockets): the same checks', async () => {
+    const path = spawnHelperPath();
+    expect(path, 'native/prebuilt/<platform>-<arch>/framewire-spawn-helper (node scripts/build-spawn-helper.mjs)').toBeDefined();
+    const helper = await SpawnHelper.start(path!);
+    if (!(helper instanceof SpawnHelper)) throw new Error(helper.unavailable);
+    try {
+      expect(await programChildChecks((spec, env) => helper.spawn(spec, env))).toEqual(EXPECTED_CHECKS);
+    } finally {
+      helper.close();
+    }
+  });
+
+  it('the committed spawn helper binary is built from native/spawn-helper.c as it is now', () => {
+    const check = spawnSync(process.execPath, [fileURLToPath(new URL('../scripts/build-spawn-helper.mjs', import.meta.url)), '--check'], { encoding: 'utf8' });
+    expect(check.stderr).toBe('');
+    expect(check.status).toBe(0);
   });
 
   if (!existsSync(bun)) peerMissing(it, `${bun} (pnpm install): ProgramChild on Bun.spawn`);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { connect, HandshakeStatusError } from '@framewire/node-adapter';
 import { afterEach, describe, expect, it } from 'vitest';
 import { record } from './helpers/client.js';
-import { childrenOf, processAlive, rssBytes, startCli, stopAll, waitFor } from './helpers/cli.js';
+import { processAlive, programsOf, rssBytes, startCli, stopAll, waitFor } from './helpers/cli.js';
 
 afterEach(stopAll);
 
@@ -59,7 +59,7 @@ describe('serve: one program per connection', () => {
     await client.closed;
     // EOF is ignored, SIGTERM is trapped: only the SIGKILL ends it.
     await waitFor(() => !processAlive(pid), 5000, 'the program to be killed');
-    await waitFor(() => childrenOf(cli.process.pid!).length === 0, 5000, 'no children left');
+    await waitFor(() => programsOf(cli.process.pid!).length === 0, 5000, 'no children left');
   });
 
   it('stdin EOF: a program that reads to the end finishes on its own', async () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { record } from './helpers/client.js';
-import { childrenOf, processAlive, runCli, startCli, stopAll, waitFor } from './helpers/cli.js';
+import { processAlive, programsOf, runCli, startCli, stopAll, waitFor } from './helpers/cli.js';
 
 afterEach(stopAll);
 
@@ -42,7 +42,7 @@ describe('serve over TLS and shutdown', () => {
     await a.received(1);
     await b.received(1);
     const pids = [Number(a.messages[0]), Number(b.messages[0])];
-    expect(childrenOf(cli.process.pid!)).toHaveLength(2);
+    expect(programsOf(cli.process.pid!)).toHaveLength(2);
     const exitCode = cli.stop();
     expect((await a.closed).code).toBe(1001);
     expect((await b.closed).code).toBe(1001);

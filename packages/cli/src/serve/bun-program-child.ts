@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { ProgramChild, ProgramExit, ProgramSpec } from './program-child.js';
+import { signalProcessGroup, type ProgramChild, type ProgramExit, type ProgramSpec } from './program-child.js';
 
 /** The part of Bun's `Subprocess` used here (the CLI is typed against Node's types only). */
 interface BunSubprocess {
@@ -96,6 +96,8 @@ export function spawnBunChild(spec: ProgramSpec, env: Record<string, string>, cw
     pauseOutput: () => stdout.pause(),
     resumeOutput: () => stdout.resume(),
     readErrors: (onData, onEnd) => stderr.start(onData, onEnd),
+    // Also after the leader exited: what it left in its group must go too.
+    signalGroup: (signal) => signalProcessGroup(proc.pid, signal),
     exit,
     closed,
   };

@@ -5,7 +5,7 @@
  * @module
  */
 import { spawn } from 'node:child_process';
-import type { ProgramChild, ProgramExit, ProgramSpec } from './program-child.js';
+import { signalProcessGroup, type ProgramChild, type ProgramExit, type ProgramSpec } from './program-child.js';
 
 /** Spawn with `node:child_process`: own process group (`detached`), piped stdio, no shell. */
 export function spawnNodeChild(spec: ProgramSpec, env: Record<string, string>, cwd?: string): ProgramChild {
@@ -62,6 +62,8 @@ export function spawnNodeChild(spec: ProgramSpec, env: Record<string, string>, c
       stderr.on('data', onData);
       stderr.on('end', onEnd);
     },
+    // Also after the leader exited: what it left in its group must go too.
+    signalGroup: (signal) => signalProcessGroup(child.pid, signal),
     exit,
     closed,
   };

@@ -47,13 +47,38 @@ export interface ProgramChild {
   resumeOutput(): void;
   /** Deliver stderr chunks to `onData`, then `onEnd` at EOF. Call once. */
   readErrors(onData: (chunk: Uint8Array) => void, onEnd: () => void): void;
+  /**
+   * Send `signal` to the program's process group (it runs in its own),
+   * also after the program itself exited: what it started goes with it.
+   */
+  signalGroup(signal: NodeJS.Signals): void;
   /** Resolves when the process exited (its pipes may still be open). */
   readonly exit: Promise<ProgramExit>;
   /** Resolves when it exited and stdout and stderr are closed. Never rejects. */
   readonly closed: Promise<ProgramExit>;
 }
 
+/** Something that starts programs: the runtime's own spawn, or the spawn helper. */
+export interface Spawner {
+  spawn(spec: ProgramSpec, env: Record<string, string>, cwd?: string): ProgramChild;
+}
+
+/** The runtime's own spawn: `Bun.spawn` on Bun, `node:child_process` elsewhere. */
+export const runtimeSpawner: Spawner = {
+  spawn: (spec, env, cwd) => (currentRuntime() === 'bun' ? spawnBunChild(spec, env, cwd) : spawnNodeChild(spec, env, cwd)),
+};
+
 /** Spawn `spec` (no shell, arguments as an array) in its own process group with piped stdio. */
 export function spawnChild(spec: ProgramSpec, env: Record<string, string>, cwd?: string): ProgramChild {
-  return currentRuntime() === 'bun' ? spawnBunChild(spec, env, cwd) : spawnNodeChild(spec, env, cwd);
+  return runtimeSpawner.spawn(spec, env, cwd);
+}
+
+/** Send `signal` to process group `pid`; ESRCH (already gone) is not an error. */
+export function signalProcessGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: the group is already gone
+  }
 }

@@ -9,9 +9,9 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { spawnChild, type ProgramChild, type ProgramExit, type ProgramSpec } from './program-child.js';
+import { runtimeSpawner, type ProgramChild, type ProgramExit, type ProgramSpec, type Spawner } from './program-child.js';
 
-export type { ProgramChild, ProgramExit, ProgramSpec } from './program-child.js';
+export type { ProgramChild, ProgramExit, ProgramSpec, Spawner } from './program-child.js';
 
 /** How a program is stopped once its client is gone. */
 export interface StopTimings {
@@ -76,8 +76,9 @@ export class ProgramProcess {
   #stopping = false;
   #done = false;
 
-  constructor(spec: ProgramSpec, env: Record<string, string>, cwd?: string) {
-    this.child = spawnChild(spec, env, cwd);
+  /** `spawner` starts it: the runtime's own spawn unless told (the spawn helper). */
+  constructor(spec: ProgramSpec, env: Record<string, string>, cwd?: string, spawner: Spawner = runtimeSpawner) {
+    this.child = spawner.spawn(spec, env, cwd);
     live.add(this);
     // Children it left behind in its group go with it; they would also
     // hold its stdout open and keep the pipes from ever closing.
@@ -123,12 +124,6 @@ export class ProgramProcess {
   }
 
   #signalGroup(signal: NodeJS.Signals): void {
-    const pid = this.child.pid;
-    if (pid === undefined) return;
-    try {
-      process.kill(-pid, signal);
-    } catch {
-      // ESRCH: the group is already gone
-    }
+    this.child.signalGroup(signal);
   }
 }

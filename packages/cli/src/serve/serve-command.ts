@@ -12,10 +12,12 @@ import { currentRuntime } from '../runtime/current-runtime.js';
 import { checkAccess, forkLimit } from './access.js';
 import { cgiEnvironment, SERVER_SOFTWARE } from './cgi-env.js';
 import { bridgeConnection } from './connection-bridge.js';
+import { runtimeSpawner, type Spawner } from './program-child.js';
 import { liveProgramCount, ProgramProcess, stopAllPrograms } from './program-process.js';
 import { matchRoute } from './routes.js';
 import type { ServeConfig } from './serve-config.js';
 import { SharedProgram } from './shared-program.js';
+import { SpawnHelper, spawnHelperPath } from './spawn-helper.js';
 import { startHost, type Host, type Peer } from './ws-host.js';
 
 /** A running `serve`: its port, and how to stop it. */
@@ -39,6 +41,9 @@ export async function startServe(config: ServeConfig, log: Log = stderrLog(confi
         publishBatch: (topic, messages, binary) => publish.publishBatch(topic, messages, binary),
       })
     : undefined;
+  const helper = config.shared ? undefined : await startSpawnHelper(config, log);
+  // A helper that dies takes no connection with it: later programs start with the runtime's spawn.
+  const spawner: Spawner = helper === undefined ? runtimeSpawner : { spawn: (...args) => (helper.alive ? helper : runtimeSpawner).spawn(...args) };
   const host = await startHost({
     port: config.port,
     host: config.host,
@@ -64,7 +69,7 @@ export async function startServe(config: ServeConfig, log: Log = stderrLog(confi
       log.info(`[${id}] connect ${peer.remoteAddress}:${peer.remotePort} ${request.target}`);
       void session.closed.then(({ code }) => log.info(`[${id}] disconnect ${code}`));
       if (shared !== undefined) shared.add(session, id);
-      else runProgram(config, log, session, request, peer, id, host.secure, parentEnv);
+      else runProgram(config, log, session, request, peer, id, host.secure, parentEnv, spawner);
     },
   });
   publish = host;
@@ -83,6 +88,7 @@ export async function startServe(config: ServeConfig, log: Log = stderrLog(confi
         await host.close(2000);
         await programs;
         await stopAllPrograms(config.stopTimings);
+        helper?.close();
       })());
     },
   };
@@ -97,6 +103,7 @@ function runProgram(
   id: string,
   secure: boolean,
   parentEnv: Readonly<Record<string, string | undefined>>,
+  spawner: Spawner,
 ): void {
   const route = matchRoute(config.routes, request.path);
   if (route === undefined) return session.closeWithLibraryCode(1011, 'no program');
@@ -120,7 +127,7 @@ function runProgram(
   );
   let program: ProgramProcess;
   try {
-    program = new ProgramProcess(route.program, env);
+    program = new ProgramProcess(route.program, env, undefined, spawner);
   } catch (error) {
     log.error(`[${id}] cannot start ${route.program.command}: ${(error as Error).message}`);
     return session.closeWithLibraryCode(1011, 'cannot start program');
@@ -132,6 +139,21 @@ function runProgram(
     connectionId: id,
     log,
   });
+}
+
+/**
+ * The spawn helper for per-connection programs on Node (see spawn-helper.ts),
+ * or undefined: on Bun (Bun.spawn already uses posix_spawn), on Deno, with
+ * `--no-spawn-helper`, or where the package has no helper for the platform.
+ */
+async function startSpawnHelper(config: ServeConfig, log: Log): Promise<SpawnHelper | undefined> {
+  if (!config.spawnHelper || currentRuntime() !== 'node') return undefined;
+  const path = spawnHelperPath();
+  if (path === undefined) return undefined;
+  const started = await SpawnHelper.start(path, (reason) => log.error(`${reason}; spawning with node:child_process from now on`));
+  if (started instanceof SpawnHelper) return started;
+  log.error(`${started.unavailable}; spawning with node:child_process`);
+  return undefined;
 }
 
 function sharedProgram(config: ServeConfig, log: Log, host: Pick<Host, 'publish' | 'publishBatch'>): SharedProgram {

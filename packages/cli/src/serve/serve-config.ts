@@ -29,6 +29,7 @@ export const SERVE_FLAGS = {
   heartbeat: { type: 'string' },
   deflate: { type: 'boolean' },
   'no-deflate': { type: 'boolean' },
+  'no-spawn-helper': { type: 'boolean' },
   cert: { type: 'string' },
   key: { type: 'string' },
   'close-grace': { type: 'string' },
@@ -59,6 +60,12 @@ export interface ServeConfig {
   readonly protocols: readonly string[];
   readonly heartbeatMs: number;
   readonly deflate: boolean;
+  /**
+   * Per-connection programs on Node start through the spawn helper
+   * (posix_spawn) where the package has one for the platform;
+   * `--no-spawn-helper` uses `node:child_process`.
+   */
+  readonly spawnHelper: boolean;
   readonly tls: { certPath: string; keyPath: string } | undefined;
   readonly stopTimings: StopTimings;
   readonly maxLineBytes: number;
@@ -112,6 +119,7 @@ export function parseServeConfig(args: readonly string[], env: Readonly<Record<s
     protocols: values.protocol ?? [],
     heartbeatMs: secondsFlag('heartbeat', values.heartbeat, 30_000),
     deflate: values['no-deflate'] !== true,
+    spawnHelper: values['no-spawn-helper'] !== true,
     tls: values.cert !== undefined && values.key !== undefined ? { certPath: values.cert, keyPath: values.key } : undefined,
     stopTimings: { graceMs: secondsFlag('close-grace', values['close-grace'], 1000), killMs: secondsFlag('kill-grace', values['kill-grace'], 2000) },
     maxLineBytes: integerFlag('max-line', values['max-line'], DEFAULT_MAX_LINE_BYTES, 4, 64 * MiB),

@@ -108,6 +108,17 @@ export function childrenOf(pid: number): Array<{ pid: number; state: string; com
   return found;
 }
 
+/** The process name of the spawn helper (/proc comm: its first 15 characters). */
+export const SPAWN_HELPER_COMM = 'framewire-spawn';
+
+/**
+ * The programs a `serve` at `pid` runs: its children, where the spawn
+ * helper (when there is one) stands for its own children.
+ */
+export function programsOf(pid: number): Array<{ pid: number; state: string; command: string }> {
+  return childrenOf(pid).flatMap((child) => (child.command === SPAWN_HELPER_COMM ? childrenOf(child.pid) : [child]));
+}
+
 /** Whether a process exists (and is not a zombie). */
 export function processAlive(pid: number): boolean {
   try {
