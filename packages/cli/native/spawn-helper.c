@@ -12,12 +12,18 @@
  * native addon, so this small program does it, and the server talks to it
  * over its stdin and stdout. Where it cannot run, the server spawns as before.
  *
- * How the program's stdio reaches the server: the server listens on a unix
- * socket in a private (0700) folder. For each request the helper connects
- * to it twice and writes a 16-byte header on each connection (the run's
- * token, the request id and the role); the first connection becomes the
- * program's stdin and stdout, the second its stderr. The server keeps its
- * ends; the helper closes its copies once the program runs.
+ * How the program's stdio reaches the server: the program gets pipes, as
+ * with any other spawn (a script may open /dev/stdin or /dev/stdout, which
+ * fails on a socket). The server listens on a unix socket in a private
+ * (0700) folder; for each request the helper connects to it twice and writes
+ * a 16-byte header on each connection (the run's token, the request id and
+ * the role). The helper then moves bytes with splice(2), inside the kernel:
+ * first connection -> stdin pipe, stdout pipe -> first connection, stderr
+ * pipe -> second connection. Each move waits while its destination is full,
+ * so a slow reader on either side holds the writer back (no buffering here).
+ * End of input is passed on (stdin EOF; the server sees stdout and stderr
+ * end), and a side that went away is drained and dropped so that the other
+ * side never blocks on it.
  *
  * Protocol (all integers little-endian):
  *   server -> helper: 8 bytes of token once, then frames
@@ -46,6 +52,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -60,14 +68,28 @@
 #define FW_SOURCE_HASH "unknown"
 #endif
 
+/* One one-way move of bytes between two of a program's descriptors. */
+struct relay {
+  int from, to;
+  int done;       /* the source ended and the end was passed on */
+  int discarding; /* the destination is gone: drain the source and drop it */
+};
+
+enum { STDIN_RELAY, STDOUT_RELAY, STDERR_RELAY };
+
 struct program {
   uint32_t id;
   pid_t pid;
+  int reaped;
+  int io, errors;              /* the server's two connections (-1 once closed) */
+  int stdin_w, stdout_r, stderr_r; /* our ends of the program's pipes (-1 once closed) */
+  struct relay relays[3];
 };
 
-static struct program *programs;
+static struct program **programs;
 static size_t program_count, program_capacity;
 static struct sockaddr_un server_address;
+static int poller;
 static unsigned char token[8];
 
 static void die(const char *what) {
@@ -154,17 +176,97 @@ static int read_strings(unsigned char **at, unsigned char *end, char ***out) {
   return 0;
 }
 
-static void remember(uint32_t id, pid_t pid) {
+static void close_fd(int *fd) {
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+}
+
+/* Watch `fd` for `events` (edge-triggered: every pump moves bytes until the kernel says wait). */
+static void watch(int fd, uint32_t events, struct program *program) {
+  struct epoll_event event = {.events = events | EPOLLET, .data.ptr = program};
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  if (epoll_ctl(poller, EPOLL_CTL_ADD, fd, &event) < 0) die("epoll_ctl");
+}
+
+static struct program *remember(uint32_t id, pid_t pid, int io, int errors, int stdin_w, int stdout_r, int stderr_r) {
   if (program_count == program_capacity) {
     size_t capacity = program_capacity ? program_capacity * 2 : 64;
-    struct program *grown = realloc(programs, capacity * sizeof *grown);
+    struct program **grown = realloc(programs, capacity * sizeof *grown);
     if (grown == NULL) die("out of memory");
     programs = grown;
     program_capacity = capacity;
   }
-  programs[program_count].id = id;
-  programs[program_count].pid = pid;
-  program_count++;
+  struct program *program = calloc(1, sizeof *program);
+  if (program == NULL) die("out of memory");
+  program->id = id;
+  program->pid = pid;
+  program->io = io;
+  program->errors = errors;
+  program->stdin_w = stdin_w;
+  program->stdout_r = stdout_r;
+  program->stderr_r = stderr_r;
+  program->relays[STDIN_RELAY] = (struct relay){.from = io, .to = stdin_w};
+  program->relays[STDOUT_RELAY] = (struct relay){.from = stdout_r, .to = io};
+  program->relays[STDERR_RELAY] = (struct relay){.from = stderr_r, .to = errors};
+  programs[program_count++] = program;
+  watch(io, EPOLLIN | EPOLLOUT | EPOLLRDHUP, program);
+  watch(errors, EPOLLOUT, program);
+  watch(stdin_w, EPOLLOUT, program);
+  watch(stdout_r, EPOLLIN, program);
+  watch(stderr_r, EPOLLIN, program);
+  return program;
+}
+
+/* Pass the end of one relay on: EOF to the program's stdin, or the end of its stdout or stderr to the server. */
+static void finish(struct program *program, int which) {
+  struct relay *relay = &program->relays[which];
+  relay->done = 1;
+  if (which == STDIN_RELAY) close_fd(&program->stdin_w);
+  else if (which == STDOUT_RELAY) {
+    close_fd(&program->stdout_r);
+    if (program->io >= 0) shutdown(program->io, SHUT_WR);
+  } else {
+    close_fd(&program->stderr_r);
+    close_fd(&program->errors);
+  }
+  // The server's first connection carries two relays: it closes when both ended.
+  if (program->relays[STDIN_RELAY].done && program->relays[STDOUT_RELAY].done) close_fd(&program->io);
+}
+
+/* Move what can be moved now; with edge-triggered events, always until the kernel says wait. */
+static void pump_relay(struct program *program, int which) {
+  struct relay *relay = &program->relays[which];
+  static char scrap[64 * 1024];
+  while (!relay->done) {
+    ssize_t n = relay->discarding ? read(relay->from, scrap, sizeof scrap)
+                                  : splice(relay->from, NULL, relay->to, NULL, 64 * 1024, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+    if (n > 0) continue;
+    if (n == 0) return finish(program, which);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) return;
+    // The destination is gone (EPIPE: the program closed stdin, or the server its connection): keep the
+    // source flowing so its writer never blocks, and drop what comes. A broken source ends the relay.
+    if (!relay->discarding && (errno == EPIPE || errno == ECONNRESET)) {
+      relay->discarding = 1;
+      continue;
+    }
+    return finish(program, which);
+  }
+}
+
+/* Forget a program once it was reaped and all its descriptors are closed. */
+static void pump(struct program *program) {
+  for (int which = 0; which < 3; which++) pump_relay(program, which);
+  if (!program->reaped || program->io >= 0 || program->errors >= 0) return;
+  for (size_t i = 0; i < program_count; i++) {
+    if (programs[i] != program) continue;
+    programs[i] = programs[--program_count];
+    break;
+  }
+  close_fd(&program->stdin_w);
+  close_fd(&program->stdout_r);
+  close_fd(&program->stderr_r);
+  free(program);
 }
 
 static void spawn_program(uint32_t id, unsigned char *body, unsigned char *end) {
@@ -186,15 +288,28 @@ static void spawn_program(uint32_t id, unsigned char *body, unsigned char *end) 
     report(2, id, saved, 0);
     return;
   }
+  int in[2], out[2], err_pipe[2];
+  if (pipe2(in, O_CLOEXEC) < 0) in[0] = in[1] = -1;
+  if (pipe2(out, O_CLOEXEC) < 0) out[0] = out[1] = -1;
+  if (pipe2(err_pipe, O_CLOEXEC) < 0) err_pipe[0] = err_pipe[1] = -1;
+  if (in[0] < 0 || out[0] < 0 || err_pipe[0] < 0) {
+    int saved = errno;
+    int fds[] = {io, err, in[0], in[1], out[0], out[1], err_pipe[0], err_pipe[1]};
+    for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) close_fd(&fds[i]);
+    free(argv);
+    free(envp);
+    report(2, id, saved, 0);
+    return;
+  }
   posix_spawn_file_actions_t actions;
   posix_spawnattr_t attributes;
   sigset_t all, none;
   sigfillset(&all);
   sigemptyset(&none);
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, io, 0);
-  posix_spawn_file_actions_adddup2(&actions, io, 1);
-  posix_spawn_file_actions_adddup2(&actions, err, 2);
+  posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
   if (cwd[0] != '\0') posix_spawn_file_actions_addchdir_np(&actions, cwd);
   posix_spawnattr_init(&attributes);
   posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
@@ -204,22 +319,26 @@ static void spawn_program(uint32_t id, unsigned char *body, unsigned char *end) 
   int failed = posix_spawn(&pid, path, &actions, &attributes, argv, envp);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
-  close(io);
-  close(err);
+  // The program's ends are the program's now.
+  close(in[0]);
+  close(out[1]);
+  close(err_pipe[1]);
   free(argv);
   free(envp);
   if (failed) {
+    int fds[] = {io, err, in[1], out[0], err_pipe[0]};
+    for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) close_fd(&fds[i]);
     report(2, id, failed, 0);
     return;
   }
-  remember(id, pid);
   report(1, id, pid, 0);
+  pump(remember(id, pid, io, err, in[1], out[0], err_pipe[0]));
 }
 
 static void kill_program(uint32_t id, int signal) {
   for (size_t i = 0; i < program_count; i++) {
-    if (programs[i].id == id) {
-      kill(-programs[i].pid, signal);
+    if (programs[i]->id == id && !programs[i]->reaped) {
+      kill(-programs[i]->pid, signal);
       return;
     }
   }
@@ -232,21 +351,34 @@ static void reap(void) {
     pid_t pid = waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
     for (size_t i = 0; i < program_count; i++) {
-      if (programs[i].pid != pid) continue;
+      struct program *program = programs[i];
+      if (program->pid != pid || program->reaped) continue;
       kill(-pid, SIGKILL);
-      report(3, programs[i].id, WIFEXITED(status) ? WEXITSTATUS(status) : -1, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-      programs[i] = programs[--program_count];
+      program->reaped = 1;
+      report(3, program->id, WIFEXITED(status) ? WEXITSTATUS(status) : -1, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+      // Its output may still be in the pipes: the relays finish it, then it is forgotten.
+      pump(program);
       break;
     }
   }
 }
 
 /* The server is gone: stop every program (SIGTERM, then SIGKILL after 2 s) and exit. */
+static size_t signal_running(int signal) {
+  size_t running = 0;
+  for (size_t i = 0; i < program_count; i++) {
+    if (programs[i]->reaped) continue;
+    running++;
+    if (signal != 0) kill(-programs[i]->pid, signal);
+  }
+  return running;
+}
+
 static void shut_down(int children) {
-  for (size_t i = 0; i < program_count; i++) kill(-programs[i].pid, SIGTERM);
+  signal_running(SIGTERM);
   struct timespec start, now;
   clock_gettime(CLOCK_MONOTONIC, &start);
-  while (program_count > 0) {
+  while (signal_running(0) > 0) {
     clock_gettime(CLOCK_MONOTONIC, &now);
     long waited = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
     if (waited >= 2000) break;
@@ -257,7 +389,7 @@ static void shut_down(int children) {
     }
     reap();
   }
-  for (size_t i = 0; i < program_count; i++) kill(-programs[i].pid, SIGKILL);
+  signal_running(SIGKILL);
   exit(0);
 }
 
@@ -287,19 +419,47 @@ int main(int argc, char **argv) {
   if (buffer == NULL) die("out of memory");
   int token_read = 0;
   report(9, 0, PROTOCOL_VERSION, 0);
+  // Up to 5 descriptors per program: take every descriptor the system allows.
+  struct rlimit files;
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+  poller = epoll_create1(EPOLL_CLOEXEC);
+  if (poller < 0) die("epoll_create1");
+  // The server's requests and the children's exits are level-triggered and told apart by these two marks.
+  static char requests_mark, children_mark;
+  struct epoll_event requests_event = {.events = EPOLLIN, .data.ptr = &requests_mark};
+  struct epoll_event children_event = {.events = EPOLLIN, .data.ptr = &children_mark};
+  if (epoll_ctl(poller, EPOLL_CTL_ADD, STDIN_FILENO, &requests_event) < 0) die("epoll_ctl");
+  if (epoll_ctl(poller, EPOLL_CTL_ADD, children, &children_event) < 0) die("epoll_ctl");
   for (;;) {
-    struct pollfd ready[2] = {{STDIN_FILENO, POLLIN, 0}, {children, POLLIN, 0}};
-    if (poll(ready, 2, -1) < 0) {
+    struct epoll_event events[64];
+    int count = epoll_wait(poller, events, 64, -1);
+    if (count < 0) {
       if (errno == EINTR) continue;
-      die("poll");
+      die("epoll_wait");
     }
-    if (ready[1].revents) {
-      struct signalfd_siginfo info;
-      while (read(children, &info, sizeof info) == sizeof info) {
+    int requests = 0;
+    for (int i = 0; i < count; i++) {
+      void *mark = events[i].data.ptr;
+      if (mark == &requests_mark) requests = 1;
+      else if (mark == &children_mark) {
+        struct signalfd_siginfo info;
+        while (read(children, &info, sizeof info) == sizeof info) {
+        }
+        reap();
+      } else {
+        // A program's descriptor: it may have been forgotten by a reap in this same batch.
+        for (size_t j = 0; j < program_count; j++) {
+          if (programs[j] == mark) {
+            pump(mark);
+            break;
+          }
+        }
       }
-      reap();
     }
-    if (!ready[0].revents) continue;
+    if (!requests) continue;
     if (have == capacity) {
       capacity *= 2;
       unsigned char *grown = realloc(buffer, capacity);

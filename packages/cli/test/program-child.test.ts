@@ -17,13 +17,21 @@ describe('ProgramChild', () => {
     expect(await programChildChecks(spawnChild)).toEqual(EXPECTED_CHECKS);
   });
 
-  it('through the spawn helper (posix_spawn, stdio over unix sockets): the same checks', async () => {
+  it('through the spawn helper (posix_spawn, pipes relayed to unix sockets): the same checks, and real pipes', async () => {
     const path = spawnHelperPath();
     expect(path, 'native/prebuilt/<platform>-<arch>/framewire-spawn-helper (node scripts/build-spawn-helper.mjs)').toBeDefined();
     const helper = await SpawnHelper.start(path!);
     if (!(helper instanceof SpawnHelper)) throw new Error(helper.unavailable);
     try {
       expect(await programChildChecks((spec, env) => helper.spawn(spec, env))).toEqual(EXPECTED_CHECKS);
+      // Real pipes, as websocketd gives (libuv and Bun give socketpairs, on which opening /dev/stdin fails with ENXIO).
+      const devices = helper.spawn({ command: 'sh', args: ['-c', '[ -p /dev/stdin ] && [ -p /dev/stdout ] && [ -p /dev/stderr ] && read x < /dev/stdin && echo "got $x" > /dev/stdout'] }, { PATH: process.env.PATH ?? '/usr/bin:/bin' });
+      let output = '';
+      devices.readOutput((chunk) => (output += Buffer.from(chunk).toString()), () => {});
+      devices.readErrors(() => {}, () => {});
+      devices.write('hi\n');
+      expect(await devices.closed).toEqual({ code: 0, signal: null });
+      expect(output).toBe('got hi\n');
     } finally {
       helper.close();
     }

@@ -4,12 +4,15 @@
  * per-connection program with posix_spawn (vfork) instead of Node's fork.
  * The helper's module comment says why and gives the protocol.
  *
- * The program's stdin and stdout are one unix socket and its stderr another,
- * both connected by the helper to a listener of ours in a private folder and
- * announced with a 16-byte header (token, request id, role). A program's
- * {@link ProgramChild} takes writes and listeners before its sockets arrive
- * and hands them over when they do. When the helper cannot start, or dies,
- * the server spawns with `node:child_process` instead.
+ * The program gets pipes, as websocketd gives (libuv and Bun give
+ * socketpairs). The helper connects twice to a listener of ours in a private
+ * folder, announcing each connection with a 16-byte header (token, request
+ * id, role), and moves bytes between those connections and the pipes with
+ * splice(2): the first carries stdin and stdout, the second stderr. A
+ * program's {@link ProgramChild} takes writes and listeners before its
+ * connections arrive and hands them over when they do. When the helper
+ * cannot start, or dies, the server spawns with `node:child_process`
+ * instead.
  *
  * @module
  */
