@@ -175,4 +175,21 @@ describe.skipIf(!hasWebsocketd)('parity with websocketd 0.4.1', () => {
     }
     expect(results).toEqual({ framewire: ['a', 'b'], websocketd: ['a'] });
   });
+
+  it('stdio: the program gets pipes from both (so /dev/stdin and /dev/stdout open); child_process gives socketpairs', async () => {
+    const probe = ['sh', '-c', 'for f in /dev/stdin /dev/stdout /dev/stderr; do if [ -p $f ]; then echo pipe; else echo other; fi; done; read x < /dev/stdin && echo "read $x"'];
+    const results: Record<string, string[]> = {};
+    for (const server of both) {
+      const port = await start(server, [], probe);
+      results[server] = (await session(port, '/', ['hi'])).got;
+    }
+    const port = await start('framewire', ['--no-spawn-helper'], probe);
+    results.childProcess = (await session(port, '/', ['hi'])).got;
+    expect(results).toEqual({
+      framewire: ['pipe', 'pipe', 'pipe', 'read hi'],
+      websocketd: ['pipe', 'pipe', 'pipe', 'read hi'],
+      // libuv's stdio "pipes" are unix socketpairs: `[ -p ]` is false and opening /dev/stdin fails (ENXIO).
+      childProcess: ['other', 'other', 'other'],
+    });
+  });
 });

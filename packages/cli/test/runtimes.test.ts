@@ -19,7 +19,8 @@ for (const runtime of ['bun', 'deno'] as const) {
   if (!present) peerMissing(it, `${binaries[runtime]} (pnpm install): framewire --runtime ${runtime}`);
   describe.skipIf(!present)(`--runtime ${runtime}`, () => {
     it('serve: a program per connection, CGI environment, exit code → close code', async () => {
-      const cli = await startCli(['serve', '--runtime', runtime, '--port', '0', '--', 'sh', '-c', 'echo "$QUERY_STRING"; read line; echo "got $line"; exit 3']);
+      // `read < /dev/stdin` works on a pipe only: the spawn helper runs on this runtime too.
+      const cli = await startCli(['serve', '--runtime', runtime, '--port', '0', '--', 'sh', '-c', 'echo "$QUERY_STRING"; read line < /dev/stdin; echo "got $line"; exit 3']);
       expect(cli.stderr()).toContain(`(${runtime})`);
       const client = await record(`ws://127.0.0.1:${cli.port}/?on=${runtime}`);
       await client.received(1);

@@ -142,12 +142,14 @@ function runProgram(
 }
 
 /**
- * The spawn helper for per-connection programs on Node (see spawn-helper.ts),
- * or undefined: on Bun (Bun.spawn already uses posix_spawn), on Deno, with
- * `--no-spawn-helper`, or where the package has no helper for the platform.
+ * The spawn helper for per-connection programs (see spawn-helper.ts), on
+ * every runtime: it beats node:child_process on Node (a fork of the whole
+ * server) and on Deno, and Bun.spawn too (measured: about 1.1× the
+ * connection rate). Undefined with `--no-spawn-helper`, or where the package
+ * has no helper for the platform.
  */
 async function startSpawnHelper(config: ServeConfig, log: Log): Promise<SpawnHelper | undefined> {
-  if (!config.spawnHelper || currentRuntime() !== 'node') return undefined;
+  if (!config.spawnHelper) return undefined;
   const path = spawnHelperPath();
   if (path === undefined) return undefined;
   const started = await SpawnHelper.start(path, (reason) => log.error(`${reason}; spawning with node:child_process from now on`));

@@ -61,9 +61,9 @@ export interface ServeConfig {
   readonly heartbeatMs: number;
   readonly deflate: boolean;
   /**
-   * Per-connection programs on Node start through the spawn helper
-   * (posix_spawn) where the package has one for the platform;
-   * `--no-spawn-helper` uses `node:child_process`.
+   * Per-connection programs start through the spawn helper (posix_spawn)
+   * where the package has one for the platform; `--no-spawn-helper` uses
+   * the runtime's own spawn (node:child_process, or Bun.spawn on Bun).
    */
   readonly spawnHelper: boolean;
   readonly tls: { certPath: string; keyPath: string } | undefined;

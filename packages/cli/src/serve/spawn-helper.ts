@@ -1,7 +1,9 @@
 /**
  * Spawning through framewire's spawn helper (native/spawn-helper.c), on
- * Linux x64 under Node: one small native process that starts every
- * per-connection program with posix_spawn (vfork) instead of Node's fork.
+ * Linux x64, on every runtime: one small native process that starts every
+ * per-connection program with posix_spawn (vfork) instead of Node's fork
+ * (Deno's node:child_process and Bun.spawn already vfork, but measured
+ * slower than the helper: their per-spawn work in the server is larger).
  * The helper's module comment says why and gives the protocol.
  *
  * The program gets pipes, as websocketd gives (libuv and Bun give
