@@ -3,7 +3,9 @@
 //
 // 1. Connections per second, per-connection `cat`: one client process keeps
 //    8 connections in flight; each connects, sends a line, reads the echo,
-//    closes and waits for the server's close. Same client for both servers.
+//    closes and waits for the server's close. Same client for both servers,
+//    and the same untimed warm-up first (300 connections; 100 with --quick):
+//    a JIT-compiled server is measured warm, as it runs in service.
 //    framewire runs four times: on Node (the default: programs start through
 //    the spawn helper, posix_spawn), on Node with `--no-spawn-helper`
 //    (node:child_process: libuv forks the whole server), with `--runtime bun`
@@ -107,26 +109,32 @@ async function startServer(root, kind, program, { shared = false } = {}) {
   };
 }
 
-/** Connections per second against a per-connection `cat`. */
-async function connectionRate(root, kind, total) {
+/** Connections per second against a per-connection `cat`, after `warmup` untimed ones. */
+async function connectionRate(root, kind, total, warmup) {
   const { connect } = await import(join(root, 'packages/node-adapter/dist/index.js'));
   const server = await startServer(root, kind, ['cat']);
   try {
-    let next = 0;
+    const run = async (count) => {
+      let next = 0;
+      const worker = async () => {
+        while (next < count) {
+          next++;
+          const ws = await connect(`ws://127.0.0.1:${server.port}/`, { perMessageDeflate: false });
+          const messages = ws[Symbol.asyncIterator]();
+          ws.send('x');
+          await messages.next();
+          ws.close(1000);
+          await ws.closed;
+        }
+      };
+      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    };
+    // Every server gets the same warm-up (a JIT server is measured warm, as it runs in service).
+    await run(warmup);
+    await new Promise((resolve) => setTimeout(resolve, 300));
     const started = performance.now();
     const cpuBefore = server.cpuMs();
-    const worker = async () => {
-      while (next < total) {
-        next++;
-        const ws = await connect(`ws://127.0.0.1:${server.port}/`, { perMessageDeflate: false });
-        const messages = ws[Symbol.asyncIterator]();
-        ws.send('x');
-        await messages.next();
-        ws.close(1000);
-        await ws.closed;
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    await run(total);
     const wall = (performance.now() - started) / 1000;
     // Programs still being reaped count too: wait for them before reading the CPU.
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -200,6 +208,7 @@ export async function runCliBench({ root, quick, only }) {
   // The machine may be shared: the report says how busy it was.
   const loadBefore = loadavg()[0];
   const connections = quick ? 150 : 500;
+  const warmup = quick ? 100 : 300;
   const lines = quick ? 50_000 : 200_000;
   const empty = () => ({ connections: [], connectionsCpu: [], lines: [], linesCpu: [] });
   const figures = { framewire: empty(), websocketd: empty(), 'framewire-child-process': empty(), 'framewire-bun': empty(), 'framewire-deno': empty() };
@@ -211,7 +220,7 @@ export async function runCliBench({ root, quick, only }) {
     }
     for (const kind of round % 2 === 0 ? ['framewire', 'websocketd'] : ['websocketd', 'framewire']) {
       if (only !== 'lines') {
-        const conn = await connectionRate(root, kind, connections);
+        const conn = await connectionRate(root, kind, connections, warmup);
         figures[kind].connections.push(conn.wall);
         figures[kind].connectionsCpu.push(conn.cpu);
       }
@@ -225,7 +234,7 @@ export async function runCliBench({ root, quick, only }) {
     // The same CLI on Node without its spawn helper, on Bun and on Deno (connection rate only).
     const others = ['framewire-child-process', 'framewire-bun', 'framewire-deno'];
     for (const kind of round % 2 === 0 ? others : others.toReversed()) {
-      const conn = await connectionRate(root, kind, connections);
+      const conn = await connectionRate(root, kind, connections, warmup);
       figures[kind].connections.push(conn.wall);
       figures[kind].connectionsCpu.push(conn.cpu);
     }
@@ -251,7 +260,7 @@ export async function runCliBench({ root, quick, only }) {
   const report = [
     '# framewire serve vs websocketd 0.4.1',
     '',
-    `${rounds} interleaved rounds, median (min–max); ${quick ? 'quick' : 'full'} run: ${connections} connections, ${lines.toLocaleString('en')} lines per client per round.`,
+    `${rounds} interleaved rounds, median (min–max); ${quick ? 'quick' : 'full'} run: ${connections} connections after ${warmup} untimed ones (every server), ${lines.toLocaleString('en')} lines per client per round.`,
     `Method: bench/cli/cli-bench.mjs (module comment). Run ${new Date().toISOString().slice(0, 16)}Z, Node ${process.versions.node}; 1-minute load average ${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end (${availableParallelism()} cores).`,
     '',
     '| measure | framewire | websocketd | ratio |',

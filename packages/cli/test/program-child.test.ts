@@ -37,6 +37,12 @@ describe('ProgramChild', () => {
     }
   });
 
+  it('a spawn helper that cannot run is reported, not used (serve then spawns with the runtime)', async () => {
+    expect(await SpawnHelper.start('/bin/true')).toEqual({ unavailable: 'spawn helper /bin/true: exited (exit 0)' });
+    const notExecutable = await SpawnHelper.start(fileURLToPath(new URL('../native/spawn-helper.c', import.meta.url)));
+    expect(notExecutable).toMatchObject({ unavailable: expect.stringMatching(/EACCES/) });
+  });
+
   it('the committed spawn helper binary is built from native/spawn-helper.c as it is now', () => {
     const check = spawnSync(process.execPath, [fileURLToPath(new URL('../scripts/build-spawn-helper.mjs', import.meta.url)), '--check'], { encoding: 'utf8' });
     expect(check.stderr).toBe('');
