@@ -79,15 +79,22 @@ export class SpawnHelper {
     helper.stdout.on('data', (chunk: Buffer) => this.#read(chunk));
     helper.on('exit', (code, signal) => this.#lost(`spawn helper exited (${signal ?? `exit ${code}`})`));
     helper.stdin.on('error', () => {});
+    // A failed kill or a broken stdin must not take the server down; 'exit' says when it is gone.
+    helper.on('error', () => {});
   }
 
   /**
-   * Start the helper at `path`; resolves once it said hello, or with
-   * undefined (and the reason to `onUnavailable`) when it cannot run here.
-   * `onGone` hears it if the helper dies later.
+   * Start the helper at `path`; resolves once it said hello, or with the
+   * reason it cannot run here. `onGone` hears it if the helper dies later.
    */
   static async start(path: string, onGone: (reason: string) => void = () => {}): Promise<SpawnHelper | { unavailable: string }> {
-    const folder = mkdtempSync(join(tmpdir(), 'framewire-spawn-'));
+    let folder: string;
+    try {
+      // mkdtemp makes it 0700: only this user can connect to the socket inside.
+      folder = mkdtempSync(join(tmpdir(), 'framewire-spawn-'));
+    } catch (error) {
+      return { unavailable: `no private folder in ${tmpdir()}: ${(error as Error).message}` };
+    }
     const socketPath = join(folder, 'stdio.sock');
     const listener = createServer({ pauseOnConnect: true });
     try {
@@ -101,7 +108,7 @@ export class SpawnHelper {
     }
     const helper = spawn(path, [socketPath], { stdio: ['pipe', 'pipe', 'inherit'] });
     const hello = await new Promise<string | undefined>((resolve) => {
-      const timer = setTimeout(() => resolve('no hello within 5 s'), 5000);
+      const timer = setTimeout(() => finish('no hello within 5 s'), 5000);
       const finish = (problem: string | undefined): void => {
         clearTimeout(timer);
         helper.stdout.off('data', onData);
@@ -112,6 +119,8 @@ export class SpawnHelper {
         got = Buffer.concat([got, chunk]);
         if (got.length < RECORD_BYTES) return;
         if (got[0] !== Report.Hello || got.readInt32LE(8) !== PROTOCOL_VERSION) return finish('unexpected hello');
+        // Hold what follows until the running helper listens.
+        helper.stdout.pause();
         if (got.length > RECORD_BYTES) helper.stdout.unshift(got.subarray(RECORD_BYTES));
         finish(undefined);
       };
@@ -125,7 +134,6 @@ export class SpawnHelper {
       rmSync(folder, { recursive: true, force: true });
       return { unavailable: `spawn helper ${path}: ${hello}` };
     }
-    helper.stdout.pause();
     const token = randomBytes(8);
     helper.stdin.write(token);
     const running = new SpawnHelper(helper, listener, folder, token, onGone);
