@@ -5,7 +5,7 @@
  * @module
  */
 import { spawn } from 'node:child_process';
-import { signalProcessGroup, type ProgramChild, type ProgramExit, type ProgramSpec } from './program-child.js';
+import { signalProcessGroup, writableDrained, type ProgramChild, type ProgramExit, type ProgramSpec } from './program-child.js';
 
 /** Spawn with `node:child_process`: own process group (`detached`), piped stdio, no shell. */
 export function spawnNodeChild(spec: ProgramSpec, env: Record<string, string>, cwd?: string): ProgramChild {
@@ -35,17 +35,7 @@ export function spawnNodeChild(spec: ProgramSpec, env: Record<string, string>, c
   return {
     pid: child.pid,
     write: (data) => (stdin.writableEnded || stdin.destroyed ? true : stdin.write(data)),
-    drained: () =>
-      new Promise<void>((resolve) => {
-        if (!stdin.writableNeedDrain || stdin.destroyed) return resolve();
-        const done = (): void => {
-          stdin.off('drain', done);
-          stdin.off('close', done);
-          resolve();
-        };
-        stdin.on('drain', done);
-        stdin.on('close', done);
-      }),
+    drained: () => writableDrained(stdin),
     endInput: () => {
       if (!stdin.writableEnded) stdin.end();
     },

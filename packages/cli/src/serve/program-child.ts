@@ -3,10 +3,12 @@
  * the per-connection bridge and the shared program do not care which spawn
  * made it: `node:child_process` on Node and Deno, `Bun.spawn` on Bun (about
  * twice the spawn rate of Bun's `node:child_process` layer, measured with
- * bench/cli/spawn-floor.mjs).
+ * bench/cli/spawn-floor.mjs), or the spawn helper (spawn-helper.ts), which
+ * `serve` uses for per-connection programs where it can run.
  *
  * @module
  */
+import type { Writable } from 'node:stream';
 import { currentRuntime } from '../runtime/current-runtime.js';
 import { spawnBunChild } from './bun-program-child.js';
 import { spawnNodeChild } from './node-program-child.js';
@@ -71,6 +73,20 @@ export const runtimeSpawner: Spawner = {
 /** Spawn `spec` (no shell, arguments as an array) in its own process group with piped stdio. */
 export function spawnChild(spec: ProgramSpec, env: Record<string, string>, cwd?: string): ProgramChild {
   return runtimeSpawner.spawn(spec, env, cwd);
+}
+
+/** Resolves when `stream` can take more writes, or is gone. */
+export function writableDrained(stream: Writable): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (!stream.writableNeedDrain || stream.destroyed) return resolve();
+    const done = (): void => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
 }
 
 /** Send `signal` to process group `pid`; ESRCH (already gone) is not an error. */

@@ -26,7 +26,7 @@ import { arch, constants, platform, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import type { ProgramChild, ProgramExit, ProgramSpec } from './program-child.js';
+import { writableDrained, type ProgramChild, type ProgramExit, type ProgramSpec } from './program-child.js';
 import { resolveProgram } from './program-process.js';
 
 const HEADER_BYTES = 16;
@@ -323,16 +323,7 @@ class HelperChild implements ProgramChild {
       if (this.#exitState !== undefined) return Promise.resolve();
       return new Promise((resolve) => this.#waitingIo.push(resolve));
     }
-    return new Promise<void>((resolve) => {
-      if (!io.writableNeedDrain || io.destroyed) return resolve();
-      const done = (): void => {
-        io.off('drain', done);
-        io.off('close', done);
-        resolve();
-      };
-      io.on('drain', done);
-      io.on('close', done);
-    });
+    return writableDrained(io);
   }
 
   endInput(): void {
