@@ -152,9 +152,10 @@ async function startSpawnHelper(config: ServeConfig, log: Log): Promise<SpawnHel
   if (!config.spawnHelper) return undefined;
   const path = spawnHelperPath();
   if (path === undefined) return undefined;
-  const started = await SpawnHelper.start(path, (reason) => log.error(`${reason}; spawning with node:child_process from now on`));
+  const fallback = currentRuntime() === 'bun' ? 'Bun.spawn' : 'node:child_process';
+  const started = await SpawnHelper.start(path, (reason) => log.error(`${reason}; spawning with ${fallback} from now on`));
   if (started instanceof SpawnHelper) return started;
-  log.error(`${started.unavailable}; spawning with node:child_process`);
+  log.error(`${started.unavailable}; spawning with ${fallback}`);
   return undefined;
 }
 

@@ -13,7 +13,7 @@
  * splice(2): the first carries stdin and stdout, the second stderr. A
  * program's {@link ProgramChild} takes writes and listeners before its
  * connections arrive and hands them over when they do. When the helper
- * cannot start, or dies, the server spawns with `node:child_process`
+ * cannot start, or dies, the server spawns with the runtime's own spawn
  * instead.
  *
  * @module
@@ -67,7 +67,7 @@ export class SpawnHelper {
   #nextId = 0;
   #records: Buffer = Buffer.alloc(0);
   #alive = true;
-  #gone: (reason: string) => void;
+  readonly #gone: (reason: string) => void;
 
   private constructor(helper: ChildProcessByStdio<Writable, Readable, null>, listener: Server, folder: string, token: Buffer, gone: (reason: string) => void) {
     this.#process = helper;
@@ -150,19 +150,13 @@ export class SpawnHelper {
   spawn(spec: ProgramSpec, env: Record<string, string>, cwd?: string): ProgramChild {
     const id = (this.#nextId = (this.#nextId + 1) >>> 0 || 1);
     const child = new HelperChild((signal) => this.#send(Request.Kill, id, [signal]));
-    this.#children.set(id, child);
-    if (!this.#alive) {
-      child.failed();
-      this.#children.delete(id);
-      return child;
-    }
     // posix_spawn takes a path: find a bare name on the program's PATH, as execvp would.
     const path = spec.command.includes('/') ? spec.command : resolveProgram(spec.command, env.PATH, cwd);
-    if (path === undefined) {
-      this.#children.delete(id);
+    if (!this.#alive || path === undefined) {
       child.failed();
       return child;
     }
+    this.#children.set(id, child);
     const strings: string[] = [path, cwd ?? ''];
     const argv = [spec.command, ...spec.args];
     const envList = Object.entries(env).map(([name, value]) => `${name}=${value}`);
