@@ -7,10 +7,11 @@ import { buildFrame, FrameParser, Opcode } from '../src/frames.js';
 import { headEnd, parseHead } from '../src/http.js';
 import { checkClientRequest } from '../src/open.js';
 import { CHECK_IDS } from '../src/stress/check.js';
+import { stressSummaryLine } from '../src/stress/command.js';
 import { BOMB_INFLATED_BYTES, deflateBomb } from '../src/stress/deflate-bomb.js';
 import { malformedHandshakes, validRequest } from '../src/stress/handshake-variants.js';
 import { classifyAnswer } from '../src/stress/malformed-handshakes.js';
-import { selectChecks } from '../src/stress/runner.js';
+import { type CheckResult, selectChecks, type StressReport } from '../src/stress/runner.js';
 import { slopeMiBPerMinute } from '../src/stress/rss.js';
 import { applyScaleFlags, CI_SCALE, FULL_SCALE } from '../src/stress/scale.js';
 import { sequencedPayload, sequenceOf, SLOW_READER_SIZES } from '../src/stress/slow-reader.js';
@@ -156,5 +157,27 @@ describe('flags', () => {
     expect(selectChecks('sigterm,connect-rst', undefined)).toEqual(['connect-rst', 'sigterm']);
     expect(selectChecks(undefined, 'soak,sigterm')).toEqual(CHECK_IDS.filter((id) => id !== 'soak' && id !== 'sigterm'));
     expect(selectChecks('nope', undefined)).toMatch(/unknown check/);
+  });
+});
+
+describe('summary line', () => {
+  const result = (id: CheckResult['id'], verdict: CheckResult['verdict'], reason: string): CheckResult => ({
+    id,
+    title: id,
+    rule: '',
+    verdict,
+    reason,
+    wallMs: 1,
+    rss: { beforeMiB: null, peakMiB: null, afterMiB: null, growthMiB: null, limitMiB: null },
+    probe: null,
+    metrics: {},
+  });
+  const report = (results: CheckResult[]): StressReport => ({ name: 'node', scaleName: 'ci', scale: CI_SCALE, startedAt: '', wallMs: 58_000, passed: results.every((r) => r.verdict !== 'fail'), results });
+
+  it('names each failed check with its reason, and only the failed ones', () => {
+    const line = stressSummaryLine(report([result('soak', 'fail', 'liveness probe failed: timeout'), result('sigterm', 'known', 'x'), result('rst-mid', 'pass', 'ok')]));
+    expect(line).toBe('node: FAIL (soak: liveness probe failed: timeout), 58 s');
+    expect(stressSummaryLine(report([result('soak', 'pass', 'fine')]))).toBe('node: pass (no failures), 58 s');
+    expect(stressSummaryLine(report([result('soak', 'fail', 'y'.repeat(5000))])).length).toBeLessThan(700);
   });
 });

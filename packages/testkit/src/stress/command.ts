@@ -135,7 +135,15 @@ export async function stressMain(
   }
   if (strings.url !== undefined) for (const report of reports) console.log(`${stressTable(report)}\nreport: ${writeStressJson(reportDir, report)}\n`);
   if (reports.length > 1) {
-    for (const report of reports) console.log(`${report.name}: ${report.passed ? 'pass' : 'FAIL'} (${report.results.filter((r) => r.verdict === 'fail').map((r) => r.id).join(', ') || 'no failures'}), ${(report.wallMs / 1000).toFixed(0)} s`);
+    // The summary comes last, where a CI log's tail still shows it: a failure carries its reason.
+    for (const report of reports) console.log(stressSummaryLine(report));
   }
   return reports.every((r) => r.passed) ? 0 : 1;
+}
+
+/** One line per runtime for the end of a multi-runtime run; failed checks keep their reason (at most 600 characters each). */
+export function stressSummaryLine(report: StressReport): string {
+  const failed = report.results.filter((r) => r.verdict === 'fail');
+  const what = failed.length === 0 ? 'no failures' : failed.map((r) => `${r.id}: ${r.reason.length > 600 ? `${r.reason.slice(0, 600)}…` : r.reason}`).join('; ');
+  return `${report.name}: ${report.passed ? 'pass' : 'FAIL'} (${what}), ${(report.wallMs / 1000).toFixed(0)} s`;
 }
