@@ -1,6 +1,6 @@
 /*
- * framewire spawn helper: starts the programs of `framewire serve` for a
- * Node server, with posix_spawn.
+ * framewire spawn helper: starts the programs of `framewire serve` with
+ * posix_spawn and carries their stdio over its own stdin and stdout.
  *
  * Why this exists: Node's child_process (libuv 1.46 to 1.52) starts every
  * program with fork(), which copies the page tables of the whole server and
@@ -12,30 +12,44 @@
  * native addon, so this small program does it, and the server talks to it
  * over its stdin and stdout. Where it cannot run, the server spawns as before.
  *
- * How the program's stdio reaches the server: the program gets pipes, as
- * with any other spawn (a script may open /dev/stdin or /dev/stdout, which
- * fails on a socket). The server listens on a unix socket in a private
- * (0700) folder; for each request the helper connects to it twice and writes
- * a 16-byte header on each connection (the run's token, the request id and
- * the role). The helper then moves bytes with splice(2), inside the kernel:
- * first connection -> stdin pipe, stdout pipe -> first connection, stderr
- * pipe -> second connection. Each move waits while its destination is full,
- * so a slow reader on either side holds the writer back (no buffering here).
- * End of input is passed on (stdin EOF; the server sees stdout and stderr
- * end), and a side that went away is drained and dropped so that the other
- * side never blocks on it.
+ * The program gets pipes, as with any other spawn (a script may open
+ * /dev/stdin or /dev/stdout, which fails on a socket). Its stdio travels as
+ * records on the one channel the server already has open, so a connection
+ * costs the server no socket of its own (version 1 connected two unix
+ * sockets per program; accepting and closing them was a third of the
+ * server's work per connection). Nothing is buffered without a bound:
+ *   - stdout: the helper reads at most `credit` bytes the server granted
+ *     (OUTPUT_WINDOW at the start, more with each CREDIT). While the server
+ *     holds credit back, the pipe fills and the program blocks on its write.
+ *   - stdin: the server sends at most INPUT_WINDOW bytes that the helper has
+ *     not yet reported as written to the pipe (INPUT_TAKEN); what the pipe
+ *     cannot take at once waits here, so that is the most held per program.
+ *   - stderr is read as it comes (the server logs it and never holds it);
+ *     a burst is read at most READS_PER_TURN times before other programs get
+ *     a turn, so a program that floods stderr cannot starve the rest.
  *
  * Protocol (all integers little-endian):
- *   server -> helper: 8 bytes of token once, then frames
- *     u32 length (of what follows), u8 type, u32 id, body
- *       type 1 SPAWN: "path\0cwd\0" (cwd "" = the helper's), u32 argc,
- *                     argc strings "...\0", u32 envc, envc "NAME=value\0"
- *       type 2 KILL:  i32 signal: to the process group of a live program
- *   helper -> server: 16-byte records u8 type, 3 pad, u32 id, i32 a, i32 b
- *       type 9 HELLO    a = protocol version (sent first, id 0)
- *       type 1 SPAWNED  a = pid
- *       type 2 FAILED   a = errno
- *       type 3 EXITED   a = exit code or -1, b = signal or 0
+ *   server -> helper: frames u32 length (of what follows), u8 type, u32 id, body
+ *     type 1 SPAWN:  "path\0cwd\0" (cwd "" = the helper's), u32 argc,
+ *                    argc strings "...\0", u32 envc, envc "NAME=value\0"
+ *     type 2 KILL:   i32 signal: to the process group of a live program
+ *     type 3 INPUT:  bytes for the program's stdin (see the window above)
+ *     type 4 INPUT_END: close the program's stdin once what came is written
+ *     type 5 CREDIT: u32 more stdout bytes the server can take
+ *   helper -> server: 16-byte records u8 type, 3 pad, u32 id, i32 a, i32 b,
+ *   a data record followed by its `a` bytes
+ *     type 9  HELLO       a = protocol version (sent first, id 0)
+ *     type 1  SPAWNED     a = pid
+ *     type 2  FAILED      a = errno
+ *     type 3  EXITED      a = exit code or -1, b = signal or 0
+ *     type 4  OUTPUT      a = length, then that much of stdout
+ *     type 5  ERRORS      a = length, then that much of stderr
+ *     type 6  OUTPUT_END  stdout reached EOF
+ *     type 7  ERRORS_END  stderr reached EOF
+ *     type 8  INPUT_TAKEN a = bytes of INPUT written to the pipe since the last one
+ *     type 10 INPUT_GONE  the program closed its stdin: later INPUT is dropped
+ * A program's id is forgotten after EXITED, OUTPUT_END and ERRORS_END (or
+ * FAILED); frames for an id the helper does not know are ignored.
  * Every program runs in its own session (setsid), with default signal
  * dispositions and an empty signal mask. When a program exits its whole
  * process group gets SIGKILL at once (before anything else can reuse the
@@ -55,58 +69,55 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define PROTOCOL_VERSION 1
+#define PROTOCOL_VERSION 2
 #define MAX_FRAME (16u * 1024u * 1024u)
+/* The stdout bytes a program may send before the server's first CREDIT. */
+#define OUTPUT_WINDOW (64u * 1024u)
+/* The most INPUT bytes in flight per program (the server keeps to it; more is refused). */
+#define INPUT_WINDOW (64u * 1024u)
+#define READ_CHUNK (64u * 1024u)
+/* Reads of one stream per turn before other programs are served. */
+#define READS_PER_TURN 8
+/* Records are gathered and written to the server at the end of each turn, or once this much waits. */
+#define FLUSH_AT (256u * 1024u)
 
 #ifndef FW_SOURCE_HASH
 #define FW_SOURCE_HASH "unknown"
 #endif
 
-/* One one-way move of bytes between two of a program's descriptors. */
-struct relay {
-  int from, to;
-  int done;       /* the source ended and the end was passed on */
-  int discarding; /* the destination is gone: drain the source and drop it */
-};
-
-enum { STDIN_RELAY, STDOUT_RELAY, STDERR_RELAY };
+enum report_type { SPAWNED = 1, FAILED = 2, EXITED = 3, OUTPUT = 4, ERRORS = 5, OUTPUT_END = 6, ERRORS_END = 7, INPUT_TAKEN = 8, HELLO = 9, INPUT_GONE = 10 };
+enum request_type { SPAWN = 1, KILL = 2, INPUT = 3, INPUT_END = 4, CREDIT = 5 };
 
 struct program {
   uint32_t id;
   pid_t pid;
   int reaped;
-  int io, errors;              /* the server's two connections (-1 once closed) */
   int stdin_w, stdout_r, stderr_r; /* our ends of the program's pipes (-1 once closed) */
-  struct relay relays[3];
+  unsigned char *input;            /* INPUT the pipe has not taken yet */
+  size_t input_length;
+  int input_end;                   /* close stdin once `input` is written */
+  int input_gone;                  /* the program closed stdin: drop INPUT */
+  uint32_t taken;                  /* written to the pipe, not yet reported */
+  uint32_t credit;                 /* stdout bytes the server can take now */
+  int again;                       /* a stream stopped at READS_PER_TURN: serve it next turn */
 };
 
 static struct program **programs;
 static size_t program_count, program_capacity;
-static struct sockaddr_un server_address;
+static size_t programs_again;
 static int poller;
-static unsigned char token[8];
+
+/* What goes to the server at the end of this turn. */
+static unsigned char *outbox;
+static size_t outbox_length, outbox_capacity;
 
 static void die(const char *what) {
   fprintf(stderr, "framewire-spawn-helper: %s: %s\n", what, strerror(errno));
   exit(70);
-}
-
-static void write_all(int fd, const void *data, size_t length) {
-  const unsigned char *at = data;
-  while (length > 0) {
-    ssize_t n = write(fd, at, length);
-    if (n < 0 && errno == EINTR) continue;
-    // The server is gone: its stdin EOF will end us; drop the record.
-    if (n < 0) return;
-    at += n;
-    length -= (size_t)n;
-  }
 }
 
 static void put_u32(unsigned char *at, uint32_t value) {
@@ -117,36 +128,43 @@ static uint32_t get_u32(const unsigned char *at) {
   return (uint32_t)at[0] | (uint32_t)at[1] << 8 | (uint32_t)at[2] << 16 | (uint32_t)at[3] << 24;
 }
 
-static void report(int type, uint32_t id, int32_t a, int32_t b) {
-  unsigned char record[16] = {0};
+/* Room for `length` more bytes at the end of the outbox. */
+static unsigned char *outbox_reserve(size_t length) {
+  if (outbox_length + length > outbox_capacity) {
+    size_t capacity = outbox_capacity ? outbox_capacity : 64 * 1024;
+    while (capacity < outbox_length + length) capacity *= 2;
+    unsigned char *grown = realloc(outbox, capacity);
+    if (grown == NULL) die("out of memory");
+    outbox = grown;
+    outbox_capacity = capacity;
+  }
+  return outbox + outbox_length;
+}
+
+/* Everything gathered, to the server; blocking, so a busy server slows the helper down instead of growing it. */
+static void flush(void) {
+  size_t at = 0;
+  while (at < outbox_length) {
+    ssize_t n = write(STDOUT_FILENO, outbox + at, outbox_length - at);
+    if (n < 0 && errno == EINTR) continue;
+    // The server is gone: its stdin EOF will end us; drop what was left.
+    if (n < 0) break;
+    at += (size_t)n;
+  }
+  outbox_length = 0;
+}
+
+static void fill_record(unsigned char *record, int type, uint32_t id, int32_t a, int32_t b) {
+  memset(record, 0, 16);
   record[0] = (unsigned char)type;
   put_u32(record + 4, id);
   put_u32(record + 8, (uint32_t)a);
   put_u32(record + 12, (uint32_t)b);
-  write_all(STDOUT_FILENO, record, sizeof record);
 }
 
-/* One connection to the server, announced with the token, id and role. */
-static int connect_stdio(uint32_t id, int role) {
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  while (connect(fd, (struct sockaddr *)&server_address, sizeof server_address) < 0) {
-    if (errno == EINTR) continue;
-    // A full accept backlog: the server is busy, try again shortly.
-    if (errno == EAGAIN) {
-      struct timespec pause = {0, 1000000};
-      nanosleep(&pause, NULL);
-      continue;
-    }
-    close(fd);
-    return -1;
-  }
-  unsigned char header[16] = {0};
-  memcpy(header, token, 8);
-  put_u32(header + 8, id);
-  header[12] = (unsigned char)role;
-  write_all(fd, header, sizeof header);
-  return fd;
+static void report(int type, uint32_t id, int32_t a, int32_t b) {
+  fill_record(outbox_reserve(16), type, id, a, b);
+  outbox_length += 16;
 }
 
 /* Read the next NUL-terminated string of a frame body; NULL when it runs out. */
@@ -181,14 +199,20 @@ static void close_fd(int *fd) {
   *fd = -1;
 }
 
-/* Watch `fd` for `events` (edge-triggered: every pump moves bytes until the kernel says wait). */
+/* Watch `fd` for `events` (edge-triggered: every pump reads or writes until the kernel says wait). */
 static void watch(int fd, uint32_t events, struct program *program) {
   struct epoll_event event = {.events = events | EPOLLET, .data.ptr = program};
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   if (epoll_ctl(poller, EPOLL_CTL_ADD, fd, &event) < 0) die("epoll_ctl");
 }
 
-static struct program *remember(uint32_t id, pid_t pid, int io, int errors, int stdin_w, int stdout_r, int stderr_r) {
+static struct program *find(uint32_t id) {
+  for (size_t i = 0; i < program_count; i++)
+    if (programs[i]->id == id) return programs[i];
+  return NULL;
+}
+
+static struct program *remember(uint32_t id, pid_t pid, int stdin_w, int stdout_r, int stderr_r) {
   if (program_count == program_capacity) {
     size_t capacity = program_capacity ? program_capacity * 2 : 64;
     struct program **grown = realloc(programs, capacity * sizeof *grown);
@@ -200,72 +224,101 @@ static struct program *remember(uint32_t id, pid_t pid, int io, int errors, int 
   if (program == NULL) die("out of memory");
   program->id = id;
   program->pid = pid;
-  program->io = io;
-  program->errors = errors;
   program->stdin_w = stdin_w;
   program->stdout_r = stdout_r;
   program->stderr_r = stderr_r;
-  program->relays[STDIN_RELAY] = (struct relay){.from = io, .to = stdin_w};
-  program->relays[STDOUT_RELAY] = (struct relay){.from = stdout_r, .to = io};
-  program->relays[STDERR_RELAY] = (struct relay){.from = stderr_r, .to = errors};
+  program->credit = OUTPUT_WINDOW;
   programs[program_count++] = program;
-  watch(io, EPOLLIN | EPOLLOUT | EPOLLRDHUP, program);
-  watch(errors, EPOLLOUT, program);
   watch(stdin_w, EPOLLOUT, program);
   watch(stdout_r, EPOLLIN, program);
   watch(stderr_r, EPOLLIN, program);
   return program;
 }
 
-/* Pass the end of one relay on: EOF to the program's stdin, or the end of its stdout or stderr to the server. */
-static void finish(struct program *program, int which) {
-  struct relay *relay = &program->relays[which];
-  relay->done = 1;
-  if (which == STDIN_RELAY) close_fd(&program->stdin_w);
-  else if (which == STDOUT_RELAY) {
-    close_fd(&program->stdout_r);
-    if (program->io >= 0) shutdown(program->io, SHUT_WR);
-  } else {
-    close_fd(&program->stderr_r);
-    close_fd(&program->errors);
-  }
-  // The server's first connection carries two relays: it closes when both ended.
-  if (program->relays[STDIN_RELAY].done && program->relays[STDOUT_RELAY].done) close_fd(&program->io);
+/* Drop what waits for stdin and close it; the server hears that later INPUT goes nowhere. */
+static void input_gone(struct program *program) {
+  free(program->input);
+  program->input = NULL;
+  program->input_length = 0;
+  program->input_gone = 1;
+  close_fd(&program->stdin_w);
+  report(INPUT_GONE, program->id, 0, 0);
 }
 
-/* Move what can be moved now; with edge-triggered events, always until the kernel says wait. */
-static void pump_relay(struct program *program, int which) {
-  struct relay *relay = &program->relays[which];
-  static char scrap[64 * 1024];
-  while (!relay->done) {
-    ssize_t n = relay->discarding ? read(relay->from, scrap, sizeof scrap)
-                                  : splice(relay->from, NULL, relay->to, NULL, 64 * 1024, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
-    if (n > 0) continue;
-    if (n == 0) return finish(program, which);
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN) return;
-    // The destination is gone (EPIPE: the program closed stdin, or the server its connection): keep the
-    // source flowing so its writer never blocks, and drop what comes. A broken source ends the relay.
-    if (!relay->discarding && (errno == EPIPE || errno == ECONNRESET)) {
-      relay->discarding = 1;
+/* Write what waits for stdin; report what the pipe took (the server's window opens by that much). */
+static void pump_input(struct program *program) {
+  size_t at = 0;
+  while (at < program->input_length && program->stdin_w >= 0) {
+    ssize_t n = write(program->stdin_w, program->input + at, program->input_length - at);
+    if (n > 0) {
+      at += (size_t)n;
       continue;
     }
-    return finish(program, which);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) break;
+    // EPIPE: the program closed its stdin (or exited).
+    input_gone(program);
+    return;
+  }
+  if (program->input_gone) return;
+  if (at > 0) {
+    memmove(program->input, program->input + at, program->input_length - at);
+    program->input_length -= at;
+    program->taken += (uint32_t)at;
+  }
+  if (program->input_length == 0 && program->input_end) close_fd(&program->stdin_w);
+  if (program->taken > 0) {
+    report(INPUT_TAKEN, program->id, (int32_t)program->taken, 0);
+    program->taken = 0;
   }
 }
 
-/* Forget a program once it was reaped and all its descriptors are closed. */
+/* Read one of the program's output pipes into data records; `limit` caps the bytes (stdout's credit). */
+static void pump_output(struct program *program, int *fd, int data_type, int end_type, uint32_t *limit) {
+  for (int reads = 0; *fd >= 0; reads++) {
+    if (limit != NULL && *limit == 0) return;
+    if (reads == READS_PER_TURN) {
+      if (!program->again) programs_again++;
+      program->again = 1;
+      return;
+    }
+    size_t want = READ_CHUNK;
+    if (limit != NULL && *limit < want) want = *limit;
+    unsigned char *record = outbox_reserve(16 + want);
+    ssize_t n = read(*fd, record + 16, want);
+    if (n > 0) {
+      fill_record(record, data_type, program->id, (int32_t)n, 0);
+      outbox_length += 16 + (size_t)n;
+      if (limit != NULL) *limit -= (uint32_t)n;
+      if (outbox_length >= FLUSH_AT) flush();
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    // EOF (or a broken pipe, which ends it the same way).
+    close_fd(fd);
+    report(end_type, program->id, 0, 0);
+  }
+}
+
+/* Move what can be moved now; forget the program once it was reaped and its output ended. */
 static void pump(struct program *program) {
-  for (int which = 0; which < 3; which++) pump_relay(program, which);
-  if (!program->reaped || program->io >= 0 || program->errors >= 0) return;
+  if (program->again) {
+    program->again = 0;
+    programs_again--;
+  }
+  pump_input(program);
+  pump_output(program, &program->stdout_r, OUTPUT, OUTPUT_END, &program->credit);
+  pump_output(program, &program->stderr_r, ERRORS, ERRORS_END, NULL);
+  if (!program->reaped || program->stdout_r >= 0 || program->stderr_r >= 0) return;
   for (size_t i = 0; i < program_count; i++) {
     if (programs[i] != program) continue;
     programs[i] = programs[--program_count];
     break;
   }
+  if (program->again) programs_again--;
   close_fd(&program->stdin_w);
-  close_fd(&program->stdout_r);
-  close_fd(&program->stderr_r);
+  free(program->input);
   free(program);
 }
 
@@ -275,30 +328,20 @@ static void spawn_program(uint32_t id, unsigned char *body, unsigned char *end) 
   char **argv = NULL, **envp = NULL;
   if (cwd == NULL || read_strings(&body, end, &argv) < 0 || read_strings(&body, end, &envp) < 0 || argv[0] == NULL) {
     free(argv);
-    report(2, id, EINVAL, 0);
+    report(FAILED, id, EINVAL, 0);
     return;
   }
-  int io = connect_stdio(id, 0);
-  int err = io < 0 ? -1 : connect_stdio(id, 1);
-  if (err < 0) {
-    int saved = errno;
-    if (io >= 0) close(io);
-    free(argv);
-    free(envp);
-    report(2, id, saved, 0);
-    return;
-  }
-  int in[2], out[2], err_pipe[2];
+  int in[2], out[2], err[2];
   if (pipe2(in, O_CLOEXEC) < 0) in[0] = in[1] = -1;
   if (pipe2(out, O_CLOEXEC) < 0) out[0] = out[1] = -1;
-  if (pipe2(err_pipe, O_CLOEXEC) < 0) err_pipe[0] = err_pipe[1] = -1;
-  if (in[0] < 0 || out[0] < 0 || err_pipe[0] < 0) {
+  if (pipe2(err, O_CLOEXEC) < 0) err[0] = err[1] = -1;
+  if (in[0] < 0 || out[0] < 0 || err[0] < 0) {
     int saved = errno;
-    int fds[] = {io, err, in[0], in[1], out[0], out[1], err_pipe[0], err_pipe[1]};
+    int fds[] = {in[0], in[1], out[0], out[1], err[0], err[1]};
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) close_fd(&fds[i]);
     free(argv);
     free(envp);
-    report(2, id, saved, 0);
+    report(FAILED, id, saved, 0);
     return;
   }
   posix_spawn_file_actions_t actions;
@@ -309,7 +352,7 @@ static void spawn_program(uint32_t id, unsigned char *body, unsigned char *end) 
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, in[0], 0);
   posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
   if (cwd[0] != '\0') posix_spawn_file_actions_addchdir_np(&actions, cwd);
   posix_spawnattr_init(&attributes);
   posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
@@ -322,25 +365,69 @@ static void spawn_program(uint32_t id, unsigned char *body, unsigned char *end) 
   // The program's ends are the program's now.
   close(in[0]);
   close(out[1]);
-  close(err_pipe[1]);
+  close(err[1]);
   free(argv);
   free(envp);
   if (failed) {
-    int fds[] = {io, err, in[1], out[0], err_pipe[0]};
+    int fds[] = {in[1], out[0], err[0]};
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) close_fd(&fds[i]);
-    report(2, id, failed, 0);
+    report(FAILED, id, failed, 0);
     return;
   }
-  report(1, id, pid, 0);
-  pump(remember(id, pid, io, err, in[1], out[0], err_pipe[0]));
+  report(SPAWNED, id, pid, 0);
+  pump(remember(id, pid, in[1], out[0], err[0]));
 }
 
-static void kill_program(uint32_t id, int signal) {
-  for (size_t i = 0; i < program_count; i++) {
-    if (programs[i]->id == id && !programs[i]->reaped) {
-      kill(-programs[i]->pid, signal);
+/* INPUT for a program: straight to the pipe when nothing waits, the rest kept (at most INPUT_WINDOW). */
+static void take_input(struct program *program, const unsigned char *data, size_t length) {
+  if (program->input_gone || program->input_end || program->stdin_w < 0) return;
+  if (program->input_length + length > INPUT_WINDOW) {
+    fprintf(stderr, "framewire-spawn-helper: program %u: input over the window, stdin closed\n", program->id);
+    input_gone(program);
+    return;
+  }
+  size_t written = 0;
+  while (program->input_length == 0 && written < length) {
+    ssize_t n = write(program->stdin_w, data + written, length - written);
+    if (n > 0) written += (size_t)n;
+    else if (n < 0 && errno == EINTR) continue;
+    else if (n < 0 && errno == EAGAIN) break;
+    else {
+      input_gone(program);
       return;
     }
+  }
+  program->taken += (uint32_t)written;
+  if (written < length) {
+    unsigned char *grown = realloc(program->input, program->input_length + length - written);
+    if (grown == NULL) die("out of memory");
+    program->input = grown;
+    memcpy(program->input + program->input_length, data + written, length - written);
+    program->input_length += length - written;
+  }
+  pump_input(program);
+}
+
+static void handle_frame(int type, uint32_t id, unsigned char *body, unsigned char *end) {
+  if (type == SPAWN) {
+    if (find(id) == NULL) spawn_program(id, body, end);
+    else report(FAILED, id, EEXIST, 0);
+    return;
+  }
+  struct program *program = find(id);
+  if (program == NULL) return;
+  if (type == KILL && end - body >= 4) {
+    if (!program->reaped) kill(-program->pid, (int)get_u32(body));
+  } else if (type == INPUT) {
+    take_input(program, body, (size_t)(end - body));
+  } else if (type == INPUT_END) {
+    program->input_end = 1;
+    if (program->input_length == 0) close_fd(&program->stdin_w);
+  } else if (type == CREDIT && end - body >= 4) {
+    uint32_t more = get_u32(body);
+    // Never past a full window: a confused server cannot make us read without bound.
+    program->credit = more > OUTPUT_WINDOW - program->credit ? OUTPUT_WINDOW : program->credit + more;
+    pump(program);
   }
 }
 
@@ -355,8 +442,8 @@ static void reap(void) {
       if (program->pid != pid || program->reaped) continue;
       kill(-pid, SIGKILL);
       program->reaped = 1;
-      report(3, program->id, WIFEXITED(status) ? WEXITSTATUS(status) : -1, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-      // Its output may still be in the pipes: the relays finish it, then it is forgotten.
+      report(EXITED, program->id, WIFEXITED(status) ? WEXITSTATUS(status) : -1, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+      // Its output may still be in the pipes: the pumps finish it, then it is forgotten.
       pump(program);
       break;
     }
@@ -375,6 +462,7 @@ static size_t signal_running(int signal) {
 }
 
 static void shut_down(int children) {
+  outbox_length = 0;
   signal_running(SIGTERM);
   struct timespec start, now;
   clock_gettime(CLOCK_MONOTONIC, &start);
@@ -388,6 +476,8 @@ static void shut_down(int children) {
     while (read(children, &info, sizeof info) == sizeof info) {
     }
     reap();
+    // Nobody reads the records any more.
+    outbox_length = 0;
   }
   signal_running(SIGKILL);
   exit(0);
@@ -398,12 +488,10 @@ int main(int argc, char **argv) {
     printf("%s\n", FW_SOURCE_HASH);
     return 0;
   }
-  if (argc != 2 || strlen(argv[1]) >= sizeof server_address.sun_path) {
-    fprintf(stderr, "usage: framewire-spawn-helper SOCKET_PATH (started by framewire serve)\n");
+  if (argc != 2 || strcmp(argv[1], "--stdio") != 0) {
+    fprintf(stderr, "usage: framewire-spawn-helper --stdio (started by framewire serve, which speaks its protocol)\n");
     return 64;
   }
-  server_address.sun_family = AF_UNIX;
-  strcpy(server_address.sun_path, argv[1]);
   signal(SIGPIPE, SIG_IGN);
   sigset_t child_signal;
   sigemptyset(&child_signal);
@@ -414,12 +502,12 @@ int main(int argc, char **argv) {
   fcntl(STDIN_FILENO, F_SETFD, FD_CLOEXEC);
   fcntl(STDOUT_FILENO, F_SETFD, FD_CLOEXEC);
 
-  size_t have = 0, capacity = 64 * 1024;
+  size_t have = 0, capacity = 128 * 1024;
   unsigned char *buffer = malloc(capacity);
   if (buffer == NULL) die("out of memory");
-  int token_read = 0;
-  report(9, 0, PROTOCOL_VERSION, 0);
-  // Up to 5 descriptors per program: take every descriptor the system allows.
+  report(HELLO, 0, PROTOCOL_VERSION, 0);
+  flush();
+  // Three descriptors per program: take every descriptor the system allows.
   struct rlimit files;
   if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
     files.rlim_cur = files.rlim_max;
@@ -434,8 +522,10 @@ int main(int argc, char **argv) {
   if (epoll_ctl(poller, EPOLL_CTL_ADD, STDIN_FILENO, &requests_event) < 0) die("epoll_ctl");
   if (epoll_ctl(poller, EPOLL_CTL_ADD, children, &children_event) < 0) die("epoll_ctl");
   for (;;) {
+    flush();
     struct epoll_event events[64];
-    int count = epoll_wait(poller, events, 64, -1);
+    // A program left waiting at READS_PER_TURN is served again at once.
+    int count = epoll_wait(poller, events, 64, programs_again > 0 ? 0 : -1);
     if (count < 0) {
       if (errno == EINTR) continue;
       die("epoll_wait");
@@ -459,6 +549,15 @@ int main(int argc, char **argv) {
         }
       }
     }
+    if (programs_again > 0) {
+      for (size_t j = 0; j < program_count; j++) {
+        if (!programs[j]->again) continue;
+        size_t before = program_count;
+        pump(programs[j]);
+        // pump may forget programs[j], moving the last one into its place.
+        if (program_count < before) j--;
+      }
+    }
     if (!requests) continue;
     if (have == capacity) {
       capacity *= 2;
@@ -471,12 +570,6 @@ int main(int argc, char **argv) {
     if (n <= 0) shut_down(children);
     have += (size_t)n;
     size_t at = 0;
-    if (!token_read) {
-      if (have < 8) continue;
-      memcpy(token, buffer, 8);
-      token_read = 1;
-      at = 8;
-    }
     while (have - at >= 4) {
       uint32_t length = get_u32(buffer + at);
       if (length < 5 || length > MAX_FRAME) {
@@ -485,9 +578,7 @@ int main(int argc, char **argv) {
       }
       if (have - at - 4 < length) break;
       unsigned char *frame = buffer + at + 4;
-      uint32_t id = get_u32(frame + 1);
-      if (frame[0] == 1) spawn_program(id, frame + 5, frame + length);
-      else if (frame[0] == 2 && length >= 9) kill_program(id, (int)get_u32(frame + 5));
+      handle_frame(frame[0], get_u32(frame + 1), frame + 5, frame + length);
       at += 4 + length;
     }
     memmove(buffer, buffer + at, have - at);
