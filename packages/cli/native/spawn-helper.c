@@ -51,7 +51,12 @@
  * A program's id is forgotten after EXITED, OUTPUT_END and ERRORS_END (or
  * FAILED); frames for an id the helper does not know are ignored.
  * Every program runs in its own session (setsid), with default signal
- * dispositions and an empty signal mask. When a program exits its whole
+ * dispositions and an empty signal mask. It is started with vfork() and
+ * execve() directly rather than posix_spawn(): glibc's posix_spawn checks
+ * each descriptor with getrlimit, maps a stack and resets all 64 signal
+ * dispositions in the child, some 80 system calls per program that showed
+ * in the server's CPU per connection; the helper resets the dispositions
+ * once at startup instead (only SIGPIPE differs afterwards). When a program exits its whole
  * process group gets SIGKILL at once (before anything else can reuse the
  * id). When the server goes away (stdin EOF), every live program's group
  * gets SIGTERM, and SIGKILL two seconds later; then the helper exits.
@@ -61,7 +66,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,24 +96,43 @@
 enum report_type { SPAWNED = 1, FAILED = 2, EXITED = 3, OUTPUT = 4, ERRORS = 5, OUTPUT_END = 6, ERRORS_END = 7, INPUT_TAKEN = 8, HELLO = 9, INPUT_GONE = 10 };
 enum request_type { SPAWN = 1, KILL = 2, INPUT = 3, INPUT_END = 4, CREDIT = 5 };
 
+enum role { STDIN_ROLE, STDOUT_ROLE, STDERR_ROLE };
+
+struct program;
+/* What an epoll event points at: one of a program's pipes. */
+struct watch {
+  struct program *program;
+  int role;
+};
+
 struct program {
   uint32_t id;
   pid_t pid;
   int reaped;
+  int forgotten;                   /* freed at the end of this turn (events may still point at it) */
   int stdin_w, stdout_r, stderr_r; /* our ends of the program's pipes (-1 once closed) */
+  int stdin_watched;               /* stdin is in epoll (only once a write had to wait) */
+  int readable[3];                 /* an edge came and the pipe was not read empty since */
+  int hung_up[3];                  /* the writer is gone: read to EOF, no edge will come again */
   unsigned char *input;            /* INPUT the pipe has not taken yet */
   size_t input_length;
   int input_end;                   /* close stdin once `input` is written */
   int input_gone;                  /* the program closed stdin: drop INPUT */
   uint32_t taken;                  /* written to the pipe, not yet reported */
   uint32_t credit;                 /* stdout bytes the server can take now */
-  int again;                       /* a stream stopped at READS_PER_TURN: serve it next turn */
+  int again;                       /* stderr stopped at READS_PER_TURN: serve it next turn */
+  struct watch watches[3];
 };
 
 static struct program **programs;
 static size_t program_count, program_capacity;
 static size_t programs_again;
 static int poller;
+/* Programs forgotten during this turn, freed once its events are handled. */
+static struct program **graveyard;
+static size_t graveyard_count, graveyard_capacity;
+/* Set by a vfork child whose execve failed (it shares our memory until it exits). */
+static volatile int exec_errno;
 
 /* What goes to the server at the end of this turn. */
 static unsigned char *outbox;
@@ -199,10 +222,11 @@ static void close_fd(int *fd) {
   *fd = -1;
 }
 
-/* Watch `fd` for `events` (edge-triggered: every pump reads or writes until the kernel says wait). */
-static void watch(int fd, uint32_t events, struct program *program) {
-  struct epoll_event event = {.events = events | EPOLLET, .data.ptr = program};
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+/* Watch one of a program's pipes, edge-triggered; ours are the only ends made non-blocking. */
+static void watch(struct program *program, int role, int fd, uint32_t events) {
+  program->watches[role] = (struct watch){.program = program, .role = role};
+  struct epoll_event event = {.events = events | EPOLLET, .data.ptr = &program->watches[role]};
+  fcntl(fd, F_SETFL, O_NONBLOCK);
   if (epoll_ctl(poller, EPOLL_CTL_ADD, fd, &event) < 0) die("epoll_ctl");
 }
 
@@ -229,9 +253,10 @@ static struct program *remember(uint32_t id, pid_t pid, int stdin_w, int stdout_
   program->stderr_r = stderr_r;
   program->credit = OUTPUT_WINDOW;
   programs[program_count++] = program;
-  watch(stdin_w, EPOLLOUT, program);
-  watch(stdout_r, EPOLLIN, program);
-  watch(stderr_r, EPOLLIN, program);
+  // stdin is written at once when input comes; it is watched only once a write has to wait.
+  fcntl(stdin_w, F_SETFL, O_NONBLOCK);
+  watch(program, STDOUT_ROLE, stdout_r, EPOLLIN);
+  watch(program, STDERR_ROLE, stderr_r, EPOLLIN);
   return program;
 }
 
@@ -255,7 +280,16 @@ static void pump_input(struct program *program) {
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) break;
+    if (n < 0 && errno == EAGAIN) {
+      // Full: from now on the pipe says when it has room.
+      if (!program->stdin_watched) {
+        struct epoll_event event = {.events = EPOLLOUT | EPOLLET, .data.ptr = &program->watches[STDIN_ROLE]};
+        program->watches[STDIN_ROLE] = (struct watch){.program = program, .role = STDIN_ROLE};
+        if (epoll_ctl(poller, EPOLL_CTL_ADD, program->stdin_w, &event) < 0) die("epoll_ctl");
+        program->stdin_watched = 1;
+      }
+      break;
+    }
     // EPIPE: the program closed its stdin (or exited).
     input_gone(program);
     return;
@@ -273,9 +307,17 @@ static void pump_input(struct program *program) {
   }
 }
 
-/* Read one of the program's output pipes into data records; `limit` caps the bytes (stdout's credit). */
-static void pump_output(struct program *program, int *fd, int data_type, int end_type, uint32_t *limit) {
-  for (int reads = 0; *fd >= 0; reads++) {
+/*
+ * Read one of the program's output pipes into data records while it has
+ * data; `limit` caps the bytes (stdout's credit). A pipe read that returns
+ * less than asked emptied the pipe, and the next write to it brings a new
+ * edge, so no read is spent on EAGAIN.
+ */
+static void pump_output(struct program *program, int role) {
+  // (A hung-up pipe is read until read() returns 0: the end gives no second edge.)
+  int *fd = role == STDOUT_ROLE ? &program->stdout_r : &program->stderr_r;
+  uint32_t *limit = role == STDOUT_ROLE ? &program->credit : NULL;
+  for (int reads = 0; *fd >= 0 && program->readable[role]; reads++) {
     if (limit != NULL && *limit == 0) return;
     if (reads == READS_PER_TURN) {
       if (!program->again) programs_again++;
@@ -287,39 +329,57 @@ static void pump_output(struct program *program, int *fd, int data_type, int end
     unsigned char *record = outbox_reserve(16 + want);
     ssize_t n = read(*fd, record + 16, want);
     if (n > 0) {
-      fill_record(record, data_type, program->id, (int32_t)n, 0);
+      fill_record(record, role == STDOUT_ROLE ? OUTPUT : ERRORS, program->id, (int32_t)n, 0);
       outbox_length += 16 + (size_t)n;
       if (limit != NULL) *limit -= (uint32_t)n;
       if (outbox_length >= FLUSH_AT) flush();
+      if ((size_t)n < want && !program->hung_up[role]) program->readable[role] = 0;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) return;
+    if (n < 0 && errno == EAGAIN) {
+      program->readable[role] = 0;
+      return;
+    }
     // EOF (or a broken pipe, which ends it the same way).
     close_fd(fd);
-    report(end_type, program->id, 0, 0);
+    report(role == STDOUT_ROLE ? OUTPUT_END : ERRORS_END, program->id, 0, 0);
   }
 }
 
-/* Move what can be moved now; forget the program once it was reaped and its output ended. */
-static void pump(struct program *program) {
-  if (program->again) {
-    program->again = 0;
-    programs_again--;
-  }
-  pump_input(program);
-  pump_output(program, &program->stdout_r, OUTPUT, OUTPUT_END, &program->credit);
-  pump_output(program, &program->stderr_r, ERRORS, ERRORS_END, NULL);
-  if (!program->reaped || program->stdout_r >= 0 || program->stderr_r >= 0) return;
+/* Forget a program once it was reaped and its output ended; it is freed at the end of the turn. */
+static void forget_if_done(struct program *program) {
+  if (program->forgotten || !program->reaped || program->stdout_r >= 0 || program->stderr_r >= 0) return;
   for (size_t i = 0; i < program_count; i++) {
     if (programs[i] != program) continue;
     programs[i] = programs[--program_count];
     break;
   }
   if (program->again) programs_again--;
+  program->again = 0;
+  program->forgotten = 1;
   close_fd(&program->stdin_w);
-  free(program->input);
-  free(program);
+  if (graveyard_count == graveyard_capacity) {
+    size_t capacity = graveyard_capacity ? graveyard_capacity * 2 : 64;
+    struct program **grown = realloc(graveyard, capacity * sizeof *grown);
+    if (grown == NULL) die("out of memory");
+    graveyard = grown;
+    graveyard_capacity = capacity;
+  }
+  graveyard[graveyard_count++] = program;
+}
+
+/* Serve whatever of `program` is ready: an edge on one pipe, credit, a reap, or its turn after READS_PER_TURN. */
+static void pump(struct program *program) {
+  if (program->forgotten) return;
+  if (program->again) {
+    program->again = 0;
+    programs_again--;
+  }
+  pump_input(program);
+  pump_output(program, STDOUT_ROLE);
+  pump_output(program, STDERR_ROLE);
+  forget_if_done(program);
 }
 
 static void spawn_program(uint32_t id, unsigned char *body, unsigned char *end) {
@@ -328,6 +388,7 @@ static void spawn_program(uint32_t id, unsigned char *body, unsigned char *end) 
   char **argv = NULL, **envp = NULL;
   if (cwd == NULL || read_strings(&body, end, &argv) < 0 || read_strings(&body, end, &envp) < 0 || argv[0] == NULL) {
     free(argv);
+    free(envp);
     report(FAILED, id, EINVAL, 0);
     return;
   }
@@ -344,24 +405,25 @@ static void spawn_program(uint32_t id, unsigned char *body, unsigned char *end) 
     report(FAILED, id, saved, 0);
     return;
   }
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attributes;
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in[0], 0);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
-  if (cwd[0] != '\0') posix_spawn_file_actions_addchdir_np(&actions, cwd);
-  posix_spawnattr_init(&attributes);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-  posix_spawnattr_setsigdefault(&attributes, &all);
-  posix_spawnattr_setsigmask(&attributes, &none);
-  pid_t pid;
-  int failed = posix_spawn(&pid, path, &actions, &attributes, argv, envp);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attributes);
+  // The child shares our memory and runs until execve: only system calls in it, then execve or _exit.
+  exec_errno = 0;
+  pid_t pid = vfork();
+  if (pid == 0) {
+    if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0 || setsid() < 0 ||
+        (cwd[0] != '\0' && chdir(cwd) < 0)) {
+      exec_errno = errno;
+      _exit(127);
+    }
+    struct sigaction default_action = {.sa_handler = SIG_DFL};
+    sigaction(SIGPIPE, &default_action, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execve(path, argv, envp);
+    exec_errno = errno;
+    _exit(127);
+  }
+  int failed = pid < 0 ? errno : exec_errno;
   // The program's ends are the program's now.
   close(in[0]);
   close(out[1]);
@@ -369,13 +431,15 @@ static void spawn_program(uint32_t id, unsigned char *body, unsigned char *end) 
   free(argv);
   free(envp);
   if (failed) {
+    // A child that could not exec has exited already: reap it here, the server never knew it.
+    if (pid > 0) waitpid(pid, NULL, 0);
     int fds[] = {in[1], out[0], err[0]};
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) close_fd(&fds[i]);
     report(FAILED, id, failed, 0);
     return;
   }
   report(SPAWNED, id, pid, 0);
-  pump(remember(id, pid, in[1], out[0], err[0]));
+  remember(id, pid, in[1], out[0], err[0]);
 }
 
 /* INPUT for a program: straight to the pipe when nothing waits, the rest kept (at most INPUT_WINDOW). */
@@ -427,7 +491,8 @@ static void handle_frame(int type, uint32_t id, unsigned char *body, unsigned ch
     uint32_t more = get_u32(body);
     // Never past a full window: a confused server cannot make us read without bound.
     program->credit = more > OUTPUT_WINDOW - program->credit ? OUTPUT_WINDOW : program->credit + more;
-    pump(program);
+    pump_output(program, STDOUT_ROLE);
+    forget_if_done(program);
   }
 }
 
@@ -443,8 +508,8 @@ static void reap(void) {
       kill(-pid, SIGKILL);
       program->reaped = 1;
       report(EXITED, program->id, WIFEXITED(status) ? WEXITSTATUS(status) : -1, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-      // Its output may still be in the pipes: the pumps finish it, then it is forgotten.
-      pump(program);
+      // Its output may still be in the pipes: their edges finish it, then it is forgotten.
+      forget_if_done(program);
       break;
     }
   }
@@ -492,6 +557,13 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: framewire-spawn-helper --stdio (started by framewire serve, which speaks its protocol)\n");
     return 64;
   }
+  // Programs get descriptors 0-2 from pipes created here: none of them may be a free number.
+  for (int fd = 0; fd < 3; fd++)
+    if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd) die("open /dev/null");
+  // Default dispositions for every signal, once, so that a program inherits them (only SIGPIPE is reset per program).
+  struct sigaction default_action = {.sa_handler = SIG_DFL};
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &default_action, NULL);
   signal(SIGPIPE, SIG_IGN);
   sigset_t child_signal;
   sigemptyset(&child_signal);
@@ -540,13 +612,17 @@ int main(int argc, char **argv) {
         }
         reap();
       } else {
-        // A program's descriptor: it may have been forgotten by a reap in this same batch.
-        for (size_t j = 0; j < program_count; j++) {
-          if (programs[j] == mark) {
-            pump(mark);
-            break;
-          }
+        // One of a program's pipes (a program forgotten in this turn is freed only after it).
+        struct watch *watch = mark;
+        struct program *program = watch->program;
+        if (program->forgotten) continue;
+        if (watch->role == STDIN_ROLE) pump_input(program);
+        else {
+          program->readable[watch->role] = 1;
+          if (events[i].events & (EPOLLHUP | EPOLLERR)) program->hung_up[watch->role] = 1;
+          pump_output(program, watch->role);
         }
+        forget_if_done(program);
       }
     }
     if (programs_again > 0) {
@@ -558,6 +634,11 @@ int main(int argc, char **argv) {
         if (program_count < before) j--;
       }
     }
+    for (size_t j = 0; j < graveyard_count; j++) {
+      free(graveyard[j]->input);
+      free(graveyard[j]);
+    }
+    graveyard_count = 0;
     if (!requests) continue;
     if (have == capacity) {
       capacity *= 2;

@@ -109,7 +109,7 @@ describe('HelperChild windows', () => {
     );
   });
 
-  it('stdout: credit only for what the reader was handed, nothing handed while paused, the end after the last chunk', async () => {
+  it('stdout: credit only for what the reader was handed (by half windows, so a reader that keeps up never stalls the program), nothing handed while paused, the end after the last chunk', async () => {
     const step = fc.oneof(fc.record({ chunk: fc.integer({ min: 1, max: 9000 }) }), fc.constant('pause' as const), fc.constant('resume' as const));
     await fc.assert(
       fc.asyncProperty(fc.array(step, { maxLength: 40 }), async (steps) => {
@@ -144,7 +144,10 @@ describe('HelperChild windows', () => {
             t.child.output(new Uint8Array(size));
           }
           inFlight = OUTPUT_WINDOW + t.credits.reduce((sum, c) => sum + c, 0) - arrived;
-          expect(t.credits.reduce((sum, c) => sum + c, 0)).toBe(handed);
+          const credited = t.credits.reduce((sum, c) => sum + c, 0);
+          // Credit for what was handed out, returned by half windows.
+          expect(credited).toBeLessThanOrEqual(handed);
+          expect(handed - credited).toBeLessThan(OUTPUT_WINDOW / 2);
           expect(arrived - handed).toBeLessThanOrEqual(OUTPUT_WINDOW);
           expect(inFlight).toBeGreaterThanOrEqual(0);
         }

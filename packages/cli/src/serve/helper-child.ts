@@ -6,10 +6,13 @@
  * - stdin: at most {@link INPUT_WINDOW} bytes sent and not yet reported
  *   written (INPUT_TAKEN); more waits in this object, and `write()` says
  *   wait once {@link PENDING_LIMIT} bytes wait (a socket's high-water mark).
- * - stdout: each chunk handed to the reader returns its size to the helper
- *   as CREDIT. While the reader paused, chunks wait here and no credit goes
- *   back, so at most {@link OUTPUT_WINDOW} bytes are held and the program
- *   then blocks on its own write.
+ * - stdout: the bytes of the chunks handed to the reader go back to the
+ *   helper as CREDIT, once half a window has gathered (so a program with a
+ *   short answer costs no CREDIT at all, and one with a long answer never
+ *   waits for one while the reader keeps up). While the reader paused,
+ *   chunks wait here and no credit goes back, so at most
+ *   {@link OUTPUT_WINDOW} bytes are held and the program then blocks on its
+ *   own write.
  * - stderr is handed out as it comes.
  *
  * @module
@@ -100,6 +103,8 @@ class Outlet {
  */
 export class HelperChild implements ProgramChild {
   #pid: number | undefined;
+  /** stdout bytes handed to the reader and not yet returned as credit. */
+  #owed = 0;
   #inFlight = 0;
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
@@ -117,7 +122,12 @@ export class HelperChild implements ProgramChild {
 
   constructor(link: HelperLink) {
     this.#link = link;
-    this.#output = new Outlet((bytes) => link.credit(bytes));
+    this.#output = new Outlet((bytes) => {
+      this.#owed += bytes;
+      if (this.#owed < OUTPUT_WINDOW / 2) return;
+      link.credit(this.#owed);
+      this.#owed = 0;
+    });
     this.#errors = new Outlet(() => {});
     this.exit = new Promise((resolve) => (this.#exit = resolve));
     // Closed once the last output was handed out, as a pipe closes after its last read.
