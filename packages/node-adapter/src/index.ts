@@ -8,7 +8,7 @@
  * @packageDocumentation
  */
 export { WebSocketServer, nodeUtf8 } from './server.js';
-export type { AcceptHook, CloseOptions, ServerEvents, ServerOptions, UpgradeContext } from './server.js';
+export type { AcceptHook, CloseOptions, FetchHandler, FetchInfo, ServerEvents, ServerOptions, UpgradeContext } from './server.js';
 export { connect } from './client.js';
 export { reconnect } from './reconnect.js';
 export type { ReconnectConnectOptions } from './reconnect.js';

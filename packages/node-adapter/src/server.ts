@@ -8,8 +8,12 @@ import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import {
   HttpHeaders,
+  RequestSniffer,
   ServerCore,
   rejectUpgrade,
+  serveHttp,
+  type FetchHandler as CodecFetchHandler,
+  type FirstRequest,
   utf8ValidatorFromWholeBuffer,
   type AdapterAcceptHook,
   type AdapterRuntime,
@@ -38,6 +42,15 @@ import { serveHttp2Stream } from './http2-serve.js';
 /** The validator hook every connection gets: Node's native `buffer.isUtf8`. */
 import { shaped, type ConnectionShape, type ShapedConnection } from './whatwg.js';
 export const nodeUtf8 = utf8ValidatorFromWholeBuffer(isUtf8);
+
+/** What a standalone server's `fetch` handler gets beside the request. */
+export interface FetchInfo {
+  /** The client's address. */
+  readonly remoteAddress: string | undefined;
+}
+
+/** A standalone server's handler of plain HTTP requests: a `Request` in, a `Response` out. */
+export type FetchHandler = CodecFetchHandler<FetchInfo>;
 
 /** Where the server came from, handed to the accept hook. */
 export interface UpgradeContext {
@@ -83,6 +96,20 @@ export interface ServerOptions<Data = unknown, Path extends string = string, S e
   /** Standalone: serve wss:// with these TLS options (`key`, `cert`, `ca`...). */
   tls?: TlsOptions;
   /**
+   * Standalone: requests that are not WebSocket upgrades go here (a
+   * `Request` in, a `Response` out), so a page or an endpoint can share the
+   * port without `node:http`; the connection closes after the response.
+   * Given this, other plain requests get what it answers; without it, a
+   * plain request is refused by the handshake checks (400).
+   * @example
+   * ```ts
+   * const server = new WebSocketServer({ port: 8080, fetch: () => new Response('hello') });
+   * ```
+   */
+  fetch?: FetchHandler;
+  /** Largest request body read for `fetch` (413 beyond). Default 1 MiB. */
+  maxBodyBytes?: number;
+  /**
    * Attach mode: share this http(s) server's port (its 'upgrade' event), or
    * an `http2` server's: extended CONNECT streams (RFC 8441; create it with
    * `settings: { enableConnectProtocol: true }`) and, with `allowHTTP1`,
@@ -123,6 +150,8 @@ export class WebSocketServer<Data = unknown, Path extends string = string, S ext
   readonly #core: ServerCore<UpgradeContext>;
   #listener: NetServer | undefined;
   #detach: (() => void) | undefined;
+  /** Plain HTTP connections of `fetch` (standalone), destroyed on close. */
+  readonly #plain = new Set<SocketTransport>();
 
   /** @throws TypeError for a malformed `path` pattern. */
   constructor(options: ServerOptions<Data, Path, S> = {}) {
@@ -266,7 +295,68 @@ export class WebSocketServer<Data = unknown, Path extends string = string, S ext
    * codec reads and validates it, with the handshake timeout).
    */
   handleSocket(socket: Socket): void {
-    this.#serve(socket, undefined);
+    if (this.#options.fetch === undefined) return this.#serve(socket, undefined);
+    socket.on('error', ignoreSocketError);
+    if (this.#core.closing) {
+      socket.end(rejectUpgrade(503));
+      return;
+    }
+    this.#route(socket, new SocketTransport(socket));
+  }
+
+  /**
+   * With `fetch`: read the first request head once (the core gets it
+   * parsed, nothing is read twice); upgrades go to the core, other requests
+   * to `fetch`.
+   */
+  #route(socket: Socket, transport: SocketTransport): void {
+    const options = this.#options;
+    const timeout = this.#core.handshakeTimeout;
+    const remote = socket.remoteAddress === undefined ? undefined : { address: socket.remoteAddress, port: socket.remotePort ?? 0 };
+    const drop = (): void => {
+      this.#plain.delete(transport);
+      transport.destroy();
+    };
+    this.#plain.add(transport);
+    const onFirst = async (first: FirstRequest): Promise<void> => {
+      if (first.type === 'gone') return drop();
+      if (first.type !== 'http') {
+        this.#plain.delete(transport);
+        if (this.#core.closing) {
+          transport.write([rejectUpgrade(503)]);
+          transport.end();
+          return;
+        }
+        const init = first.type === 'upgrade' ? { parsedRequest: { head: first.head, rest: first.rest } } : { initialBytes: first.bytes };
+        this.#core.upgrade(transport, { socket, httpRequest: undefined }, { ...init, filterPath: true, remote });
+        return;
+      }
+      transport.pause();
+      const status = await serveHttp(transport, first.head, first.rest, {
+        handler: options.fetch,
+        secure: options.tls !== undefined,
+        info: { remoteAddress: socket.remoteAddress },
+        fallbackHost: options.host ?? '127.0.0.1',
+        maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+        scheduler: nodeScheduler,
+        timeoutMs: timeout,
+      });
+      if (status === 426) this.#core.refused(426, 'not a WebSocket upgrade');
+      // The response is queued and our FIN follows; drop what the client still sends, for at most the handshake timeout.
+      const linger = nodeScheduler.setTimer(drop, timeout);
+      transport.attach({
+        receive: () => {},
+        receiveEof: () => {
+          nodeScheduler.clearTimer(linger);
+          drop();
+        },
+        drain: () => {},
+      });
+      transport.resume();
+    };
+    const limits = options.maxHeaderBytes !== undefined ? { maxHeaderBytes: options.maxHeaderBytes } : {};
+    // A failure while answering one plain request drops that connection only.
+    transport.attach(new RequestSniffer(nodeScheduler, limits, timeout, (first) => void onFirst(first).catch(drop)));
   }
 
   /**
@@ -355,6 +445,8 @@ export class WebSocketServer<Data = unknown, Path extends string = string, S ext
       stop: () => {
         this.#detach?.();
         this.#detach = undefined;
+        for (const transport of this.#plain) transport.destroy();
+        this.#plain.clear();
         const listener = this.#listener;
         return listener === undefined ? undefined : new Promise<void>((resolve) => listener.close(() => resolve()));
       },

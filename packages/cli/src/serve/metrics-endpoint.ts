@@ -31,12 +31,15 @@ export function nodeMetricsHandler(
   };
 }
 
-/** Bun and Deno: the adapter's `fetch` handler, answering `/metrics` and 426 (as without one) for the rest. */
+/** A standalone server's `fetch` handler without `--metrics`: 426 for every plain request. */
+export function refuseFetch(): Response {
+  return new Response('426 Upgrade Required\n', { status: 426, headers: { Upgrade: 'websocket', Connection: 'Upgrade' } });
+}
+
+/** A standalone server's `fetch` handler: `/metrics`, and 426 for the rest. */
 export function fetchMetricsHandler(metrics: () => ServerMetrics): (request: Request) => Response {
   return (request) => {
-    if (!isMetricsRequest(request.method, request.url)) {
-      return new Response('426 Upgrade Required\n', { status: 426, headers: { Upgrade: 'websocket', Connection: 'Upgrade' } });
-    }
+    if (!isMetricsRequest(request.method, request.url)) return refuseFetch();
     const body = formatPrometheus(metrics());
     return new Response(request.method === 'HEAD' ? null : body, {
       status: 200,
