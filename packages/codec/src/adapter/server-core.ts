@@ -19,6 +19,7 @@ import type { PublishData, PublishOptions } from '../session/topic-registry.js';
 import type { Transport, TransportSink } from '../session/transport.js';
 import {
   acceptWebSocket,
+  perConnectionOptions,
   type AcceptDecision,
   type ServerUpgrade,
   type ServerUpgradeOptions,
@@ -353,10 +354,9 @@ export class ServerCore<Context> {
     // shares one options object (and the settings the driver derives from it);
     // its request gets its peer and `{}` params once accepted.
     const shared = hook === undefined && routes === undefined && init.initialBytes === undefined && init.parsedRequest === undefined;
-    const upgrade = acceptWebSocket(transport, shared ? (this.#shared ??= this.#sharedOptions()) : {
-      ...this.#base,
-      registry: this.#registry,
-      ...(protocols !== undefined ? { protocols } : {}),
+    const sharedOptions = (this.#shared ??= this.#sharedOptions());
+    // Otherwise the connection's own fields are layered over the shared options (nothing copied).
+    const upgrade = acceptWebSocket(transport, shared ? sharedOptions : perConnectionOptions(sharedOptions, {
       resolve: (request: UpgradeRequest): UpgradeRequest | undefined => {
         // A router that already chose this server may still need the parameters.
         const params = routes === undefined ? NO_PARAMS : routes.match(request.path);
@@ -368,7 +368,7 @@ export class ServerCore<Context> {
         : {}),
       ...(init.initialBytes !== undefined ? { initialBytes: init.initialBytes } : {}),
       ...(init.parsedRequest !== undefined ? { parsedRequest: init.parsedRequest } : {}),
-    });
+    }));
     transport.attach(upgrade);
     void upgrade.result.then((result) => {
       // The session takes the transport over from the upgrade driver, so the

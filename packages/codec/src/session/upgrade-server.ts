@@ -494,7 +494,26 @@ interface UpgradeBases {
 
 const bases = new WeakMap<ServerUpgradeOptions, UpgradeBases>();
 
-function basesOf(options: ServerUpgradeOptions): UpgradeBases {
+/** Options made by {@link perConnectionOptions}: their settings are their prototype's. */
+const connectionLayers = new WeakSet<ServerUpgradeOptions>();
+
+/** The fields one connection may set over a server's shared options. */
+export type PerConnectionFields = Pick<ServerUpgradeOptions, 'resolve' | 'accept' | 'initialBytes' | 'parsedRequest'>;
+
+/**
+ * `shared` with one connection's `fields` on top, without copying it: the
+ * settings derived from `shared` (connection and session options) are
+ * built once for all its connections instead of once per connection.
+ */
+export function perConnectionOptions(shared: ServerUpgradeOptions, fields: PerConnectionFields): ServerUpgradeOptions {
+  const options = Object.assign(Object.create(shared) as ServerUpgradeOptions, fields);
+  connectionLayers.add(options);
+  return options;
+}
+
+function basesOf(given: ServerUpgradeOptions): UpgradeBases {
+  // A per-connection layer sets none of the fields read here: its prototype's settings apply.
+  const options = connectionLayers.has(given) ? (Object.getPrototypeOf(given) as ServerUpgradeOptions) : given;
   let found = bases.get(options);
   if (found === undefined) {
     found = {
