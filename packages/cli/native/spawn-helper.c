@@ -30,8 +30,8 @@
  *
  * Protocol (all integers little-endian):
  *   server -> helper: frames u32 length (of what follows), u8 type, u32 id, body
- *     type 1 SPAWN:  "path\0cwd\0" (cwd "" = the helper's), u32 argc,
- *                    argc strings "...\0", u32 envc, envc "NAME=value\0"
+ *     type 1 SPAWN:  u32 argc, u32 envc, then NUL-terminated strings: path,
+ *                    cwd ("" = the helper's), argc arguments, envc "NAME=value"
  *     type 2 KILL:   i32 signal: to the process group of a live program
  *     type 3 INPUT:  bytes for the program's stdin (see the window above)
  *     type 4 INPUT_END: close the program's stdin once what came is written
@@ -77,7 +77,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PROTOCOL_VERSION 2
+#define PROTOCOL_VERSION 3
 #define MAX_FRAME (16u * 1024u * 1024u)
 /* The stdout bytes a program may send before the server's first CREDIT. */
 #define OUTPUT_WINDOW (64u * 1024u)
@@ -199,10 +199,8 @@ static char *next_string(unsigned char **at, unsigned char *end) {
   return (char *)start;
 }
 
-static int read_strings(unsigned char **at, unsigned char *end, char ***out) {
-  if (end - *at < 4) return -1;
-  uint32_t count = get_u32(*at);
-  *at += 4;
+/* `count` NUL-terminated strings from `*at` as a NULL-ended list; -1 when the body runs out. */
+static int read_strings(unsigned char **at, unsigned char *end, uint32_t count, char ***out) {
   if (count > (uint32_t)(end - *at)) return -1;
   char **list = calloc((size_t)count + 1, sizeof *list);
   if (list == NULL) return -1;
@@ -383,10 +381,12 @@ static void pump(struct program *program) {
 }
 
 static void spawn_program(uint32_t id, unsigned char *body, unsigned char *end) {
-  char *path = next_string(&body, end);
-  char *cwd = path ? next_string(&body, end) : NULL;
   char **argv = NULL, **envp = NULL;
-  if (cwd == NULL || read_strings(&body, end, &argv) < 0 || read_strings(&body, end, &envp) < 0 || argv[0] == NULL) {
+  uint32_t argc = end - body >= 8 ? get_u32(body) : 0, envc = end - body >= 8 ? get_u32(body + 4) : 0;
+  body += end - body >= 8 ? 8 : 0;
+  char *path = argc > 0 ? next_string(&body, end) : NULL;
+  char *cwd = path ? next_string(&body, end) : NULL;
+  if (cwd == NULL || read_strings(&body, end, argc, &argv) < 0 || read_strings(&body, end, envc, &envp) < 0) {
     free(argv);
     free(envp);
     report(FAILED, id, EINVAL, 0);

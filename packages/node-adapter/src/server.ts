@@ -318,19 +318,24 @@ export class WebSocketServer<Data = unknown, Path extends string = string, S ext
       transport.destroy();
     };
     this.#plain.add(transport);
-    const onFirst = async (first: FirstRequest): Promise<void> => {
+    // Upgrades (every connection but the plain ones) go on synchronously; only `fetch` waits.
+    const onFirst = (first: FirstRequest): void => {
       if (first.type === 'gone') return drop();
-      if (first.type !== 'http') {
-        this.#plain.delete(transport);
-        if (this.#core.closing) {
-          transport.write([rejectUpgrade(503)]);
-          transport.end();
-          return;
-        }
-        const init = first.type === 'upgrade' ? { parsedRequest: { head: first.head, rest: first.rest } } : { initialBytes: first.bytes };
-        this.#core.upgrade(transport, { socket, httpRequest: undefined }, { ...init, filterPath: true, remote });
+      if (first.type === 'http') return void answer(first).catch(drop);
+      this.#plain.delete(transport);
+      if (this.#core.closing) {
+        transport.write([rejectUpgrade(503)]);
+        transport.end();
         return;
       }
+      const init = first.type === 'upgrade' ? { parsedRequest: { head: first.head, rest: first.rest } } : { initialBytes: first.bytes };
+      try {
+        this.#core.upgrade(transport, { socket, httpRequest: undefined }, { ...init, filterPath: true, remote });
+      } catch {
+        drop();
+      }
+    };
+    const answer = async (first: Extract<FirstRequest, { type: 'http' }>): Promise<void> => {
       transport.pause();
       const status = await serveHttp(transport, first.head, first.rest, {
         handler: options.fetch,
@@ -356,7 +361,7 @@ export class WebSocketServer<Data = unknown, Path extends string = string, S ext
     };
     const limits = options.maxHeaderBytes !== undefined ? { maxHeaderBytes: options.maxHeaderBytes } : {};
     // A failure while answering one plain request drops that connection only.
-    transport.attach(new RequestSniffer(nodeScheduler, limits, timeout, (first) => void onFirst(first).catch(drop)));
+    transport.attach(new RequestSniffer(nodeScheduler, limits, timeout, onFirst));
   }
 
   /**

@@ -81,11 +81,26 @@ export function cgiEnvironment(
   if (request.secure) env.HTTPS = 'on';
   const seen = new Set<string>();
   for (const [name, value] of request.headers) {
-    const key = `HTTP_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+    const key = headerVariable(name);
     // httpoxy: a `Proxy:` header must not become the HTTP_PROXY many programs obey.
     if (key === 'HTTP_PROXY') continue;
     env[key] = seen.has(key) ? `${env[key]}, ${value}` : value;
     seen.add(key);
   }
   return env;
+}
+
+/** Header name → variable name, for the names clients keep sending (bounded: cleared when full). */
+const variables = new Map<string, string>();
+const MAX_CACHED_NAMES = 256;
+
+/** `HTTP_` and the header name upper-cased, every other character than A-Z and 0-9 as `_`. */
+export function headerVariable(name: string): string {
+  let key = variables.get(name);
+  if (key === undefined) {
+    key = `HTTP_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+    if (variables.size >= MAX_CACHED_NAMES) variables.clear();
+    variables.set(name, key);
+  }
+  return key;
 }

@@ -9,7 +9,7 @@
  */
 
 /** The version the helper announces in its HELLO; another version is refused. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 /** Bytes of one record header. */
 export const RECORD_BYTES = 16;
 /** stdout bytes a program may send before the first CREDIT (the helper's OUTPUT_WINDOW). */
@@ -111,8 +111,14 @@ export function int32(value: number): Buffer {
   return bytes;
 }
 
-/** The body of a SPAWN frame: path, cwd, argv and environment as the helper reads them. */
+/** The body of a SPAWN frame: the counts, then path, cwd, argv and environment as one UTF-8 run of NUL-ended strings. */
 export function spawnBody(path: string, cwd: string, argv: readonly string[], env: readonly string[]): Buffer[] {
-  const strings = (list: readonly string[]): Buffer => Buffer.from(list.map((item) => `${item}\0`).join(''));
-  return [Buffer.from(`${path}\0${cwd}\0`), int32(argv.length), strings(argv), int32(env.length), strings(env)];
+  const counts = Buffer.allocUnsafe(8);
+  counts.writeUInt32LE(argv.length, 0);
+  counts.writeUInt32LE(env.length, 4);
+  // One string, one encoding pass.
+  let strings = `${path}\0${cwd}\0`;
+  for (const item of argv) strings += `${item}\0`;
+  for (const item of env) strings += `${item}\0`;
+  return [counts, Buffer.from(strings)];
 }
