@@ -7,7 +7,7 @@ import {
   chooseRoute,
   listenAddress,
   rejectUpgrade,
-  serveHttp,
+  answerPlainRequest,
   type AdapterAcceptHook,
   type FetchHandler as CodecFetchHandler,
   type FirstRequest,
@@ -309,29 +309,21 @@ export class WebSocketServer<Data = unknown, Path extends string = string, S ext
         return route.#upgrade(socket, transport, { parsedRequest, filterPath: false });
       }
       if (first.type === 'garbage') return upgrade({ initialBytes: first.bytes });
-      transport.pause();
-      const status = await serveHttp(transport, first.head, first.rest, {
-        handler: options.fetch,
-        secure: options.tls !== undefined,
-        info: { remoteAddress: socket.remoteAddress },
-        fallbackHost: options.host ?? '127.0.0.1',
-        maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
-        scheduler: bunScheduler,
-        timeoutMs: timeout,
-      });
-      if (status === 426) this.#core.refused(426, 'not a WebSocket upgrade');
-      // The response is queued and our FIN follows it; discard what the client still sends until it
-      // closes, and no longer than the handshake timeout (a client that never closes holds nothing).
-      const linger = bunScheduler.setTimer(() => this.#drop(transport), timeout);
-      transport.attach({
-        receive: () => {},
-        receiveEof: () => {
-          bunScheduler.clearTimer(linger);
-          this.#drop(transport);
+      await answerPlainRequest(
+        transport,
+        first,
+        {
+          handler: options.fetch,
+          secure: options.tls !== undefined,
+          info: { remoteAddress: socket.remoteAddress },
+          fallbackHost: options.host ?? '127.0.0.1',
+          maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+          scheduler: bunScheduler,
+          timeoutMs: timeout,
         },
-        drain: () => {},
-      });
-      transport.resume();
+        (status) => this.#core.refused(status, 'not a WebSocket upgrade'),
+        () => this.#drop(transport),
+      );
     };
     // A failure while answering one plain request drops that connection only.
     const settle = (first: FirstRequest): void => void onFirst(first).catch(() => this.#drop(transport));

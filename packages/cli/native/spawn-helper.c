@@ -228,6 +228,18 @@ static void watch(struct program *program, int role, int fd, uint32_t events) {
   if (epoll_ctl(poller, EPOLL_CTL_ADD, fd, &event) < 0) die("epoll_ctl");
 }
 
+/* Add `program` at the end of a growing list (doubling, from 64). */
+static void append(struct program ***list, size_t *count, size_t *capacity, struct program *program) {
+  if (*count == *capacity) {
+    size_t more = *capacity ? *capacity * 2 : 64;
+    struct program **grown = realloc(*list, more * sizeof *grown);
+    if (grown == NULL) die("out of memory");
+    *list = grown;
+    *capacity = more;
+  }
+  (*list)[(*count)++] = program;
+}
+
 static struct program *find(uint32_t id) {
   for (size_t i = 0; i < program_count; i++)
     if (programs[i]->id == id) return programs[i];
@@ -235,13 +247,7 @@ static struct program *find(uint32_t id) {
 }
 
 static struct program *remember(uint32_t id, pid_t pid, int stdin_w, int stdout_r, int stderr_r) {
-  if (program_count == program_capacity) {
-    size_t capacity = program_capacity ? program_capacity * 2 : 64;
-    struct program **grown = realloc(programs, capacity * sizeof *grown);
-    if (grown == NULL) die("out of memory");
-    programs = grown;
-    program_capacity = capacity;
-  }
+  append(&programs, &program_count, &program_capacity, NULL);
   struct program *program = calloc(1, sizeof *program);
   if (program == NULL) die("out of memory");
   program->id = id;
@@ -250,7 +256,7 @@ static struct program *remember(uint32_t id, pid_t pid, int stdin_w, int stdout_
   program->stdout_r = stdout_r;
   program->stderr_r = stderr_r;
   program->credit = OUTPUT_WINDOW;
-  programs[program_count++] = program;
+  programs[program_count - 1] = program;
   // stdin is written at once when input comes; it is watched only once a write has to wait.
   fcntl(stdin_w, F_SETFL, O_NONBLOCK);
   watch(program, STDOUT_ROLE, stdout_r, EPOLLIN);
@@ -357,14 +363,7 @@ static void forget_if_done(struct program *program) {
   program->again = 0;
   program->forgotten = 1;
   close_fd(&program->stdin_w);
-  if (graveyard_count == graveyard_capacity) {
-    size_t capacity = graveyard_capacity ? graveyard_capacity * 2 : 64;
-    struct program **grown = realloc(graveyard, capacity * sizeof *grown);
-    if (grown == NULL) die("out of memory");
-    graveyard = grown;
-    graveyard_capacity = capacity;
-  }
-  graveyard[graveyard_count++] = program;
+  append(&graveyard, &graveyard_count, &graveyard_capacity, program);
 }
 
 /* Serve whatever of `program` is ready: an edge on one pipe, credit, a reap, or its turn after READS_PER_TURN. */

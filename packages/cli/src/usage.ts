@@ -45,7 +45,7 @@ When the client leaves, the program gets EOF, then SIGTERM, then SIGKILL.
       --max-line B        longer stdout lines are sent in pieces of B bytes (default 1 MiB)
       --max-payload B     largest message accepted (default 16 MiB; 1009 beyond)
       --passenv LIST      parent variables passed on (default PATH,LD_LIBRARY_PATH)
-      --no-spawn-helper   start programs with the runtime's spawn, not the posix_spawn helper
+      --no-spawn-helper   start programs with the runtime's spawn, not the vfork spawn helper
   -q, --quiet             no access log lines`,
   connect: `framewire connect URL [options]
 

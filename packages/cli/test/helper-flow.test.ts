@@ -2,21 +2,15 @@
 // the helper's one channel, so the windows must do what pipes would do.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OUTPUT_WINDOW } from '../src/serve/helper-protocol.js';
 import type { ProgramChild } from '../src/serve/program-child.js';
-import { SpawnHelper, spawnHelperPath } from '../src/serve/spawn-helper.js';
+import { useSpawnHelper } from './helpers/spawn-helper.js';
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-let helper: SpawnHelper;
-beforeAll(async () => {
-  const started = await SpawnHelper.start(spawnHelperPath()!);
-  if (!(started instanceof SpawnHelper)) throw new Error(started.unavailable);
-  helper = started;
-});
-afterAll(() => helper.close());
+const helper = useSpawnHelper();
 
 /** The helper's resident memory, KiB. */
 function helperRssKiB(pid: number): number {
@@ -27,7 +21,7 @@ function helperRssKiB(pid: number): number {
 describe('spawn helper flow control', () => {
   it('a paused reader holds at most one window of stdout; the program blocks, and every byte arrives after resume', async () => {
     const size = 8 * 1024 * 1024;
-    const program = helper.spawn({ command: 'head', args: ['-c', String(size), '/dev/urandom'] }, env);
+    const program = helper().spawn({ command: 'head', args: ['-c', String(size), '/dev/urandom'] }, env);
     const hash = createHash('sha256');
     let received = 0;
     let paused = true;
@@ -57,7 +51,7 @@ describe('spawn helper flow control', () => {
 
   it('1 MiB written to stdin with backpressure reaches the program exactly', async () => {
     const data = randomBytes(1024 * 1024);
-    const program: ProgramChild = helper.spawn({ command: 'sha256sum', args: [] }, env);
+    const program: ProgramChild = helper().spawn({ command: 'sha256sum', args: [] }, env);
     let output = '';
     program.readOutput((chunk) => (output += Buffer.from(chunk).toString()), () => {});
     program.readErrors(() => {}, () => {});
@@ -76,18 +70,18 @@ describe('spawn helper flow control', () => {
   });
 
   it('a program flooding stderr does not starve another program, nor grow the helper', async () => {
-    const flood = helper.spawn({ command: 'sh', args: ['-c', 'while :; do cat /proc/self/maps; done >&2'] }, env);
+    const flood = helper().spawn({ command: 'sh', args: ['-c', 'while :; do cat /proc/self/maps; done >&2'] }, env);
     let flooded = 0;
     flood.readOutput(() => {}, () => {});
     flood.readErrors((chunk) => (flooded += chunk.byteLength), () => {});
     // The flood is flowing before the others start.
     for (let waited = 0; flooded < 1024 * 1024 && waited < 10_000; waited += 20) await sleep(20);
     expect(flooded).toBeGreaterThanOrEqual(1024 * 1024);
-    const pid = helper.pid!;
+    const pid = helper().pid!;
     const rssBefore = helperRssKiB(pid);
     const floodedBefore = flooded;
     for (let round = 0; round < 20; round++) {
-      const echo = helper.spawn({ command: 'cat', args: [] }, env);
+      const echo = helper().spawn({ command: 'cat', args: [] }, env);
       let got = '';
       echo.readOutput((chunk) => (got += Buffer.from(chunk).toString()), () => {});
       echo.readErrors(() => {}, () => {});

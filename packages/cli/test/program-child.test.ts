@@ -17,7 +17,7 @@ describe('ProgramChild', () => {
     expect(await programChildChecks(spawnChild)).toEqual(EXPECTED_CHECKS);
   });
 
-  it('through the spawn helper (posix_spawn, stdio carried on the helper channel): the same checks, and real pipes', async () => {
+  it('through the spawn helper (vfork, stdio carried on the helper channel): the same checks, and real pipes', async () => {
     const path = spawnHelperPath();
     expect(path, 'native/prebuilt/<platform>-<arch>/framewire-spawn-helper (node scripts/build-spawn-helper.mjs)').toBeDefined();
     const helper = await SpawnHelper.start(path!);

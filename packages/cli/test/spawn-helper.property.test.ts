@@ -4,20 +4,14 @@
 // gets exactly those, and its exit code comes back to the right program
 // while others run beside it. Fixed seed; FW_FUZZ_RUNS for a longer run.
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ProgramChild } from '../src/serve/program-child.js';
-import { SpawnHelper, spawnHelperPath } from '../src/serve/spawn-helper.js';
+import { useSpawnHelper } from './helpers/spawn-helper.js';
 
 const runs = Number(process.env.FW_FUZZ_RUNS ?? 30);
 const settings = { numRuns: runs, seed: 42 };
 
-let helper: SpawnHelper;
-beforeAll(async () => {
-  const started = await SpawnHelper.start(spawnHelperPath()!);
-  if (!(started instanceof SpawnHelper)) throw new Error(started.unavailable);
-  helper = started;
-});
-afterAll(() => helper.close());
+const helper = useSpawnHelper();
 
 /** Everything a program printed, and how it ended. */
 async function outcome(child: ProgramChild): Promise<{ output: Buffer; code: number | null }> {
@@ -46,9 +40,9 @@ describe('spawn helper requests (property)', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(program, { minLength: 1, maxLength: 5 }), async (programs) => {
         const started = programs.map(({ args, env, code }) => ({
-          args: helper.spawn({ command: '/usr/bin/printf', args: ['%s\\0', ...args] }, {}),
-          env: helper.spawn({ command: '/usr/bin/env', args: ['-0'] }, Object.fromEntries(env)),
-          exit: helper.spawn({ command: '/bin/sh', args: ['-c', `exit ${code}`] }, {}),
+          args: helper().spawn({ command: '/usr/bin/printf', args: ['%s\\0', ...args] }, {}),
+          env: helper().spawn({ command: '/usr/bin/env', args: ['-0'] }, Object.fromEntries(env)),
+          exit: helper().spawn({ command: '/bin/sh', args: ['-c', `exit ${code}`] }, {}),
         }));
         for (const [index, { args, env, code }] of programs.entries()) {
           const run = started[index]!;

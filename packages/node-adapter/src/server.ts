@@ -11,7 +11,7 @@ import {
   RequestSniffer,
   ServerCore,
   rejectUpgrade,
-  serveHttp,
+  answerPlainRequest,
   type FetchHandler as CodecFetchHandler,
   type FirstRequest,
   utf8ValidatorFromWholeBuffer,
@@ -335,30 +335,22 @@ export class WebSocketServer<Data = unknown, Path extends string = string, S ext
         drop();
       }
     };
-    const answer = async (first: Extract<FirstRequest, { type: 'http' }>): Promise<void> => {
-      transport.pause();
-      const status = await serveHttp(transport, first.head, first.rest, {
-        handler: options.fetch,
-        secure: options.tls !== undefined,
-        info: { remoteAddress: socket.remoteAddress },
-        fallbackHost: options.host ?? '127.0.0.1',
-        maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
-        scheduler: nodeScheduler,
-        timeoutMs: timeout,
-      });
-      if (status === 426) this.#core.refused(426, 'not a WebSocket upgrade');
-      // The response is queued and our FIN follows; drop what the client still sends, for at most the handshake timeout.
-      const linger = nodeScheduler.setTimer(drop, timeout);
-      transport.attach({
-        receive: () => {},
-        receiveEof: () => {
-          nodeScheduler.clearTimer(linger);
-          drop();
+    const answer = (first: Extract<FirstRequest, { type: 'http' }>): Promise<void> =>
+      answerPlainRequest(
+        transport,
+        first,
+        {
+          handler: options.fetch,
+          secure: options.tls !== undefined,
+          info: { remoteAddress: socket.remoteAddress },
+          fallbackHost: options.host ?? '127.0.0.1',
+          maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+          scheduler: nodeScheduler,
+          timeoutMs: timeout,
         },
-        drain: () => {},
-      });
-      transport.resume();
-    };
+        (status) => this.#core.refused(status, 'not a WebSocket upgrade'),
+        drop,
+      );
     const limits = options.maxHeaderBytes !== undefined ? { maxHeaderBytes: options.maxHeaderBytes } : {};
     // A failure while answering one plain request drops that connection only.
     transport.attach(new RequestSniffer(nodeScheduler, limits, timeout, onFirst));

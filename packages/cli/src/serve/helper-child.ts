@@ -231,7 +231,7 @@ export class HelperChild implements ProgramChild {
     this.#exit(exit);
   }
 
-  /** posix_spawn failed (no such program, no memory, no helper). */
+  /** The spawn failed (no such program, no memory, no helper). */
   failed(): void {
     this.#abandon({ code: 127, signal: null });
   }

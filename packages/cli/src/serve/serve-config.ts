@@ -61,7 +61,7 @@ export interface ServeConfig {
   readonly heartbeatMs: number;
   readonly deflate: boolean;
   /**
-   * Per-connection programs start through the spawn helper (posix_spawn)
+   * Per-connection programs start through the spawn helper (vfork+execve)
    * where the package has one for the platform; `--no-spawn-helper` uses
    * the runtime's own spawn (node:child_process, or Bun.spawn on Bun).
    */

@@ -1,7 +1,7 @@
 /**
  * Spawning through framewire's spawn helper (native/spawn-helper.c), on
  * Linux x64, on every runtime: one small native process that starts every
- * per-connection program with posix_spawn (vfork) instead of Node's fork
+ * per-connection program with vfork+execve instead of Node's fork
  * (Deno's node:child_process and Bun.spawn already vfork, but measured
  * slower than the helper: their per-spawn work in the server is larger).
  * The helper's module comment says why and gives the protocol.
@@ -106,7 +106,7 @@ export class SpawnHelper {
       credit: (bytes) => this.#send(Request.Credit, id, [int32(bytes)]),
       kill: (signal) => this.#send(Request.Kill, id, [int32(signal)]),
     });
-    // posix_spawn takes a path: find a bare name on the program's PATH, as execvp would.
+    // execve takes a path: find a bare name on the program's PATH, as execvp would.
     const path = spec.command.includes('/') ? spec.command : resolveProgram(spec.command, env.PATH, cwd);
     if (!this.#alive || path === undefined) {
       child.failed();

@@ -162,6 +162,35 @@ export async function serveHttp<Info>(transport: AttachableTransport, head: Requ
 }
 
 /** Collect `length` body bytes: those after the head, then reads until enough (or `null` when the client left or was too slow). */
+/**
+ * A raw server's whole answer to one plain request (the sniffer's `http`
+ * result): stop reading, answer it with {@link serveHttp}, report a 426 to
+ * `refused`, then read and discard what the client still sends until it
+ * closes, and no longer than `options.timeoutMs` (a client that never closes
+ * holds nothing): `drop` ends the connection either way.
+ */
+export async function answerPlainRequest<Info>(
+  transport: AttachableTransport,
+  first: { readonly head: RequestHead; readonly rest: Uint8Array[] },
+  options: ServeHttpOptions<Info>,
+  refused: (status: number) => void,
+  drop: () => void,
+): Promise<void> {
+  transport.pause();
+  const status = await serveHttp(transport, first.head, first.rest, options);
+  if (status === 426) refused(426);
+  const linger = options.scheduler.setTimer(drop, options.timeoutMs);
+  transport.attach({
+    receive: () => {},
+    receiveEof: () => {
+      options.scheduler.clearTimer(linger);
+      drop();
+    },
+    drain: () => {},
+  });
+  transport.resume();
+}
+
 function readBody<Info>(transport: AttachableTransport, rest: Uint8Array[], length: number, options: ServeHttpOptions<Info>): Promise<Uint8Array | null> {
   return new Promise((resolve) => {
     const body = new Uint8Array(length);

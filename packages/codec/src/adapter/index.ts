@@ -78,7 +78,7 @@ export type {
 export { ServeSocketBase, serveMessageOf } from './serve-socket-base.js';
 export type { HeldMessage, ServeSocketBaseOptions, ServeSocketEventMap } from './serve-socket-base.js';
 export { connectTransport } from './client-core.js';
-export { RequestSniffer, serveHttp } from './http-fallback.js';
+export { RequestSniffer, answerPlainRequest, serveHttp } from './http-fallback.js';
 export type { FetchHandler, FirstRequest, ServeHttpOptions } from './http-fallback.js';
 export { ProxyTunnel, parseProxyUrl, proxyFor } from './proxy.js';
 export type { ProxyEnvironment, ProxySetting, ProxyTarget, TunnelResult } from './proxy.js';
