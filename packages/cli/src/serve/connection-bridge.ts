@@ -33,7 +33,21 @@ export interface BridgeOptions {
 }
 
 const OPEN = 1;
-const NEWLINE = new Uint8Array([0x0a]);
+
+/** A binary message as bytes of our own (the session may reuse what it handed out). */
+function copyOf(data: unknown): Uint8Array {
+  return new Uint8Array(data as Uint8Array | ArrayBuffer);
+}
+
+/** A text message and its newline, as one string or one copy of the bytes. */
+function lineOf(data: unknown): string | Uint8Array {
+  if (typeof data === 'string') return `${data}\n`;
+  const view = data instanceof ArrayBuffer ? new Uint8Array(data) : (data as Uint8Array);
+  const line = new Uint8Array(view.byteLength + 1);
+  line.set(view);
+  line[view.byteLength] = 0x0a;
+  return line;
+}
 
 /** The close code and reason for a program's exit. */
 export function exitCloseCode(exit: ProgramExit): { code: number; reason: string } {
@@ -47,9 +61,8 @@ export async function bridgeConnection(session: Session, program: ProgramProcess
 
   session.on('message', (data) => {
     if (program.done || child.inputEnded) return undefined;
-    const bytes = typeof data === 'string' ? data : new Uint8Array(data as Uint8Array | ArrayBuffer);
-    let room = child.write(bytes);
-    if (!options.binary) room = child.write(NEWLINE);
+    // One write per message, its newline included: the program reads a line at once (one wakeup, one read).
+    const room = child.write(options.binary ? copyOf(data) : lineOf(data));
     // Holding the message keeps the session from reading more (receive backpressure).
     return room ? undefined : child.drained();
   });

@@ -5,7 +5,7 @@
  * 426). On Node with `--staticdir`, an http(s) server with the node adapter
  * attached, so the files share the port. The standalone path skips
  * `node:http`, which measured about 140 µs of the server's CPU per
- * connection on the 2-core CI machine (an echo, 3,000 connections).
+ * connection on a 2-core machine (an echo, 3,000 connections, 2026-12-04).
  * Adapters are loaded by dynamic import so Node never loads Bun or Deno
  * globals.
  *
