@@ -292,7 +292,8 @@ export class WebSocketServer<Data = unknown, Path extends string = string, S ext
 
   /**
    * Take a raw socket whose first bytes are an HTTP upgrade request (the
-   * codec reads and validates it, with the handshake timeout).
+   * codec reads and validates it, with the handshake timeout); with `fetch`,
+   * a plain request on it goes to `fetch`.
    */
   handleSocket(socket: Socket): void {
     if (this.#options.fetch === undefined) return this.#serve(socket, undefined);
@@ -321,6 +322,7 @@ export class WebSocketServer<Data = unknown, Path extends string = string, S ext
     // Upgrades (every connection but the plain ones) go on synchronously; only `fetch` waits.
     const onFirst = (first: FirstRequest): void => {
       if (first.type === 'gone') return drop();
+      // A failure while answering one plain request drops that connection only.
       if (first.type === 'http') return void answer(first).catch(drop);
       this.#plain.delete(transport);
       if (this.#core.closing) {
@@ -352,7 +354,6 @@ export class WebSocketServer<Data = unknown, Path extends string = string, S ext
         drop,
       );
     const limits = options.maxHeaderBytes !== undefined ? { maxHeaderBytes: options.maxHeaderBytes } : {};
-    // A failure while answering one plain request drops that connection only.
     transport.attach(new RequestSniffer(nodeScheduler, limits, timeout, onFirst));
   }
 

@@ -33,7 +33,7 @@ export function nodeMetricsHandler(
 
 /** A standalone server's `fetch` handler without `--metrics`: 426 for every plain request. */
 export function refuseFetch(): Response {
-  return new Response('426 Upgrade Required\n', { status: 426, headers: { Upgrade: 'websocket', Connection: 'Upgrade' } });
+  return new Response('426 Upgrade Required\n', { status: 426, headers: { Upgrade: 'websocket', Connection: 'Upgrade', 'Sec-WebSocket-Version': '13' } });
 }
 
 /** A standalone server's `fetch` handler: `/metrics`, and 426 for the rest. */
