@@ -21,8 +21,6 @@ import { constants } from 'node:os';
 import { INPUT_WINDOW, OUTPUT_WINDOW } from './helper-protocol.js';
 import type { ProgramChild, ProgramExit } from './program-child.js';
 
-export { OUTPUT_WINDOW };
-
 /** Bytes waiting for the stdin window past which write() says wait. */
 export const PENDING_LIMIT = 16 * 1024;
 
