@@ -12,10 +12,10 @@ import { BOMB_INFLATED_BYTES, deflateBomb } from '../src/stress/deflate-bomb.js'
 import { malformedHandshakes, validRequest } from '../src/stress/handshake-variants.js';
 import { classifyAnswer } from '../src/stress/malformed-handshakes.js';
 import { type CheckResult, selectChecks, type StressReport } from '../src/stress/runner.js';
-import { slopeMiBPerMinute } from '../src/stress/rss.js';
+import { slopeMiBPerMinute, slopeWithoutJumps } from '../src/stress/rss.js';
 import { applyScaleFlags, CI_SCALE, FULL_SCALE } from '../src/stress/scale.js';
 import { sequencedPayload, sequenceOf, SLOW_READER_SIZES } from '../src/stress/slow-reader.js';
-import { afterWarmup } from '../src/stress/soak.js';
+import { afterWarmup, SOAK_JUMPS } from '../src/stress/soak.js';
 
 const HOST = '127.0.0.1:9001';
 
@@ -136,6 +136,40 @@ describe('RSS slope', () => {
     expect(Math.abs(slopeMiBPerMinute(dip) ?? 0)).toBeLessThan(10 / 0.5);
     expect(slopeMiBPerMinute([{ t: 0, mib: 1 }])).toBeNull();
     expect(slopeMiBPerMinute([{ t: 5, mib: 1 }, { t: 5, mib: 2 }])).toBeNull();
+  });
+
+  it('takes one or two heap-sizing steps out, but not a leak', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 8, max: 200 }),
+        fc.double({ min: 0, max: 4096, noNaN: true }),
+        fc.array(fc.record({ at: fc.double({ min: 0, max: 1, noNaN: true }), by: fc.double({ min: 1, max: 200, noNaN: true }) }), { maxLength: SOAK_JUMPS }),
+        fc.double({ min: 5, max: 500, noNaN: true }),
+        (n, base, steps, leakPerMinute) => {
+          const period = 1000;
+          const at = steps.map((s) => ({ index: 1 + Math.floor(s.at * (n - 1)), by: s.by }));
+          const stepped = (i: number): number => at.reduce((sum, s) => sum + (i >= s.index ? s.by : 0), 0);
+          // Flat with steps: nothing is left.
+          const flat = Array.from({ length: n }, (_, i) => ({ t: i * period, mib: base + stepped(i) }));
+          expect(Math.abs(slopeWithoutJumps(flat, SOAK_JUMPS) ?? 1)).toBeLessThan(1e-6);
+          // A steady leak: losing two of n − 1 rises keeps most of it.
+          const leak = Array.from({ length: n }, (_, i) => ({ t: i * period, mib: base + (leakPerMinute * i * period) / 60_000 }));
+          const kept = slopeWithoutJumps(leak, SOAK_JUMPS) ?? 0;
+          expect(kept).toBeLessThanOrEqual(leakPerMinute + 1e-6);
+          expect(kept).toBeGreaterThan(leakPerMinute * (1 - (3 * SOAK_JUMPS) / (n - 1)));
+        },
+      ),
+      { seed: 15, numRuns: 300 },
+    );
+  });
+
+  it('passes the Deno soak series that failed CI on 2026-12-04 and fails the same window with a steady leak', () => {
+    const seen = '119.4 119.4 134.9 172.5 175.3 175.3 175.3 175.8 175.8 175.8 175.8 175.9 175.9 175.9 175.6 175.6'.split(' ');
+    const series = seen.map((mib, i) => ({ t: i * 1000, mib: Number(mib) }));
+    expect(slopeMiBPerMinute(series)).toBeGreaterThan(120);
+    expect(slopeWithoutJumps(series, SOAK_JUMPS)).toBeLessThan(20);
+    const leaking = series.map((s, i) => ({ t: s.t, mib: s.mib + 2.5 * i }));
+    expect(slopeWithoutJumps(leaking, SOAK_JUMPS)).toBeGreaterThan(120);
   });
 
   it('leaves the first quarter out as warm-up', () => {
