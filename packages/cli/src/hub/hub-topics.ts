@@ -49,9 +49,10 @@ interface Delivery {
   readonly binary: boolean;
 }
 
-/** A subscriber whose `since` history is being read. */
+/** A subscriber whose `since` history is being read, or was read less than {@link SETTLE_MS} ago. */
 interface CatchingUp {
   readonly session: Session;
+  readonly mode: DeliveryMode;
   readonly merge: LiveMerge<Delivery>;
 }
 
@@ -122,7 +123,7 @@ export class HubTopics {
       return;
     }
     const log = this.#options.log;
-    const entry: CatchingUp = { session, merge: new LiveMerge((a, b) => log.compare(a, b), since, this.#options.maxCatchUp ?? 10_000) };
+    const entry: CatchingUp = { session, mode, merge: new LiveMerge((a, b) => log.compare(a, b), since, this.#options.maxCatchUp ?? 10_000) };
     let set = this.#catchingUp.get(topic);
     if (set === undefined) this.#catchingUp.set(topic, (set = new Set()));
     set.add(entry);
@@ -140,14 +141,22 @@ export class HubTopics {
       .then(() => log.read(topic, since, Math.max(1, this.#options.historyLimit)))
       .then(
         (history) => {
-          done();
-          if (session.readyState !== 1) return;
+          if (session.readyState !== 1) return done();
           for (const message of entry.merge.finish(history.map(deliveryOf))) {
             send(session, mode, topic, message);
             this.#deliveries++;
           }
-          // Synchronously after the drain: the next publish reaches it through the server topic.
-          session.subscribe(serverTopic);
+          // Not on the server topic yet: another hub appends to the log before
+          // it publishes to the broker, so a message the read just returned
+          // may still arrive live. The merge drops those for SETTLE_MS; then
+          // the server topic takes over (and a message can be that late only
+          // on a broker that is seconds behind).
+          const settled = setTimeout(() => {
+            done();
+            if (session.readyState === 1) session.subscribe(serverTopic);
+          }, SETTLE_MS);
+          settled.unref?.();
+          void session.closed.then(() => clearTimeout(settled));
         },
         (error: unknown) => {
           done();
@@ -182,11 +191,20 @@ export class HubTopics {
     if (server.subscriberCount(rawTopic) > 0) this.#deliveries += server.publish(rawTopic, message.data, { binary: message.binary, except });
     const catchingUp = this.#catchingUp.get(topic);
     if (catchingUp === undefined) return;
+    let v1Text: string | undefined;
     for (const entry of catchingUp) {
       if (entry.session === except) continue;
-      if (entry.merge.push(message) === undefined) {
+      const now = entry.merge.push(message);
+      if (now === undefined) {
         catchingUp.delete(entry);
         entry.session.closeWithLibraryCode(1008, 'too many messages while the history was read');
+        continue;
+      }
+      // Settling (history sent, not yet on the server topic): new ones go to it directly.
+      for (const fresh of now) {
+        if (entry.mode === 'v1') entry.session.send((v1Text ??= JSON.stringify(toEnvelope(topic, fresh.id, fresh.data, fresh.binary))));
+        else entry.session.send(fresh.data, { binary: fresh.binary });
+        this.#deliveries++;
       }
     }
   }
@@ -221,6 +239,14 @@ export class HubTopics {
     return Promise.resolve();
   }
 }
+
+/**
+ * How long a subscriber stays on its own merge after its `since` history
+ * was sent: a message the read returned can still come live from the
+ * broker (its hub appends first, then publishes), and is dropped as a
+ * duplicate in that time.
+ */
+export const SETTLE_MS = 2000;
 
 /**
  * Longest wait for the broker's subscription before a `since` read goes
