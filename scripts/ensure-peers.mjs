@@ -1,7 +1,8 @@
 // Installs the Debian peers that tests use (Chromium for the browser tests,
 // python3-websockets for the Python client, redis-server and nats-server for
 // the brokers, websocketd for the CLI's parity table, tmux for its terminal
-// test, squid for the client's proxy tests) when they are missing and
+// test, squid for the client's proxy tests, qemu-user for the CLI's arm64
+// spawn helper) when they are missing and
 // this machine allows it. Never fails by itself: a test whose peer is still
 // missing fails (FRAMEWIRE_ALLOW_SKIP=1 makes it skip, loudly).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -18,6 +19,8 @@ const wanted = [
   { pkg: 'squid', present: () => existsSync('/usr/sbin/squid') && existsSync('/usr/lib/squid/basic_ncsa_auth') },
   // The CLI's terminal test types into `framewire connect` through tmux.
   { pkg: 'tmux', present: () => onSystemPath('tmux') },
+  // The CLI's linux-arm64 spawn helper is checked under emulation.
+  { pkg: 'qemu-user', present: () => onSystemPath('qemu-aarch64') || onSystemPath('qemu-aarch64-static') },
   {
     pkg: 'python3-websockets',
     present: () => spawnSync('/usr/bin/python3', ['-c', 'import websockets'], { stdio: 'ignore' }).status === 0,

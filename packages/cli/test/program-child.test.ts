@@ -2,7 +2,9 @@
 // node:child_process (checked here) and Bun.spawn (the same checks run by
 // the repository's bun binary; a missing bun fails the run).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { peerMissing } from '../../codec/test/peers.js';
@@ -11,6 +13,8 @@ import { SpawnHelper, spawnHelperPath } from '../src/serve/spawn-helper.js';
 import { EXPECTED_CHECKS, programChildChecks } from './fixtures/program-child-checks.js';
 
 const bun = fileURLToPath(new URL('../../../node_modules/.bin/bun', import.meta.url));
+const armHelper = fileURLToPath(new URL('../native/prebuilt/linux-arm64/framewire-spawn-helper', import.meta.url));
+const qemu = ['/usr/bin/qemu-aarch64', '/usr/bin/qemu-aarch64-static'].find((file) => existsSync(file));
 
 describe('ProgramChild', () => {
   it('on Node (child_process): lines both ways, exit codes, signals to the group, exact env, stdin backpressure, EPIPE ignored', async () => {
@@ -43,11 +47,28 @@ describe('ProgramChild', () => {
     expect(notExecutable).toMatchObject({ unavailable: expect.stringMatching(/EACCES/) });
   });
 
-  it('the committed spawn helper binary is built from native/spawn-helper.c as it is now', () => {
+  it('the committed spawn helper binaries (linux-x64, linux-arm64) are built from native/spawn-helper.c as it is now', () => {
     const check = spawnSync(process.execPath, [fileURLToPath(new URL('../scripts/build-spawn-helper.mjs', import.meta.url)), '--check'], { encoding: 'utf8' });
     expect(check.stderr).toBe('');
     expect(check.status).toBe(0);
   });
+
+  if (qemu === undefined) peerMissing(it, 'qemu-aarch64 (Debian: qemu-user): the linux-arm64 spawn helper under emulation');
+  it.skipIf(qemu === undefined)('the linux-arm64 helper, run by qemu-aarch64, passes the same checks (the programs it starts run natively)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fw-arm64-helper-'));
+    const wrapper = join(dir, 'helper');
+    writeFileSync(wrapper, `#!/bin/sh\nexec ${qemu} ${armHelper} "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    const helper = await SpawnHelper.start(wrapper);
+    try {
+      if (!(helper instanceof SpawnHelper)) throw new Error(helper.unavailable);
+      // 200 ms: qemu's fork-for-vfork lets the pid reach us before the program's setsid().
+      expect(await programChildChecks((spec, env) => helper.spawn(spec, env), 200)).toEqual(EXPECTED_CHECKS);
+    } finally {
+      if (helper instanceof SpawnHelper) helper.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   if (!existsSync(bun)) peerMissing(it, `${bun} (pnpm install): ProgramChild on Bun.spawn`);
   it.skipIf(!existsSync(bun))('on Bun (Bun.spawn): the same checks', () => {
