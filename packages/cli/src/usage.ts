@@ -30,7 +30,7 @@ When the client leaves, the program gets EOF, then SIGTERM, then SIGKILL.
       --shared            one program for all clients: stdout lines go to everyone
       --tag               with --shared: prefix stdin lines with "ID<TAB>"
       --client-queue B    with --shared: bytes a client may lag before close 1008 (default 4 MiB)
-      --max-forks N       at most N programs at once; more get HTTP 503
+      --max-forks N       at most N programs at once, more get HTTP 503 (default 1024; 0 no limit)
       --origin LIST       allowed origins (https://app.example or host[:port]), repeatable; else 403
       --token T           require "Authorization: Bearer T" or ?token=T (else 401); env FRAMEWIRE_TOKEN
       --staticdir DIR     serve files from DIR on plain HTTP (index.html for /)

@@ -2,8 +2,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, HandshakeStatusError } from '@framewire/node-adapter';
+import { connect, HandshakeStatusError, type Session } from '@framewire/node-adapter';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_MAX_FORKS } from '../src/serve/serve-config.js';
 import { record } from './helpers/client.js';
 import { processAlive, programsOf, rssBytes, startCli, stopAll, waitFor } from './helpers/cli.js';
 
@@ -127,6 +128,37 @@ describe('serve: one program per connection', () => {
     expect((refused as HandshakeStatusError).status).toBe(503);
     first.session.close(1000);
   });
+
+  it(`without --max-forks at most ${DEFAULT_MAX_FORKS} programs run at once: the next connection gets 503`, async () => {
+    const cli = await startCli(['serve', '--port', '0', '--quiet', '--no-deflate', '--heartbeat', '0', '--', 'cat']);
+    const sessions: Session[] = [];
+    try {
+      // 32 handshakes in flight at a time, until the limit is reached.
+      let next = 0;
+      const opener = async (): Promise<void> => {
+        while (next < DEFAULT_MAX_FORKS) {
+          next++;
+          sessions.push(await connect(url(cli.port), { perMessageDeflate: false }));
+        }
+      };
+      await Promise.all(Array.from({ length: 32 }, opener));
+      expect(sessions).toHaveLength(DEFAULT_MAX_FORKS);
+      // Every program has started (the limit counts running programs).
+      await waitFor(() => programsOf(cli.process.pid!).length === DEFAULT_MAX_FORKS, 30_000, `${DEFAULT_MAX_FORKS} programs`);
+      const refused = await connect(url(cli.port)).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(HandshakeStatusError);
+      expect((refused as HandshakeStatusError).status).toBe(503);
+      // One leaves: its program ends on EOF, and there is room again.
+      const leaving = sessions.pop()!;
+      leaving.close(1000);
+      await leaving.closed;
+      await waitFor(() => programsOf(cli.process.pid!).length < DEFAULT_MAX_FORKS, 10_000, 'the leaving program to end');
+      sessions.push(await connect(url(cli.port), { perMessageDeflate: false }));
+    } finally {
+      for (const session of sessions) session.close(1000);
+      await Promise.all(sessions.map((session) => session.closed));
+    }
+  }, 120_000);
 
   it('--origin allow-list: 403 for others; --token: 401 without it', async () => {
     const cli = await startCli(['serve', '--port', '0', '--origin', 'app.example,https://ok.example', '--token', 's3cret', '--', 'cat']);

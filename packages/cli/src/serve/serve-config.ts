@@ -12,6 +12,13 @@ import { DEFAULT_MAX_LINE_BYTES } from './line-splitter.js';
 import { parseRoute, type Route } from './routes.js';
 import { resolveProgram, type StopTimings } from './program-process.js';
 
+/**
+ * Programs running at once unless `--max-forks` says otherwise (0: no
+ * limit): websocketd 0.5's default, so a flood of connections cannot fork
+ * without bound.
+ */
+export const DEFAULT_MAX_FORKS = 1024;
+
 /** The flags of `framewire serve` (parsed by `node:util` parseArgs). */
 export const SERVE_FLAGS = {
   port: { type: 'string', short: 'p' },
@@ -111,7 +118,7 @@ export function parseServeConfig(args: readonly string[], env: Readonly<Record<s
     binary: values.binary === true,
     shared: values.shared === true,
     tag: values.tag === true,
-    maxForks: integerFlag('max-forks', values['max-forks'], 0, 0, 1_000_000),
+    maxForks: integerFlag('max-forks', values['max-forks'], DEFAULT_MAX_FORKS, 0, 1_000_000),
     origins: (values.origin ?? []).flatMap((list) => list.split(',')).map((entry) => entry.trim()).filter((entry) => entry !== ''),
     token: values.token ?? env.FRAMEWIRE_TOKEN,
     staticDir: values.staticdir,
