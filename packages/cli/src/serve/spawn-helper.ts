@@ -1,9 +1,10 @@
 /**
  * Spawning through framewire's spawn helper (native/spawn-helper.c), on
  * Linux x64 and arm64 (static binaries, any C library), on every runtime:
- * one small native process that starts every per-connection program with vfork+execve instead of Node's fork
- * (Deno's node:child_process and Bun.spawn already vfork, but measured
- * slower than the helper: their per-spawn work in the server is larger).
+ * one small native process that starts every per-connection program with
+ * vfork+execve instead of Node's fork (Deno's node:child_process and
+ * Bun.spawn already vfork, but measured slower than the helper: their
+ * per-spawn work in the server is larger).
  * The helper's module comment says why and gives the protocol.
  *
  * The program gets pipes, as websocketd gives (libuv and Bun give
